@@ -1,0 +1,65 @@
+# slashops — the front door. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The first Python 3.13 that actually runs (a pyenv shim can exist without working).
+PYTHON ?= $(shell for p in python3.13 $$(ls -d /root/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null) /usr/local/bin/python3.13 /usr/bin/python3.13; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+LOCALSTACK_VENV := .venv-localstack
+REQUIREMENTS := requirements/runtime.txt requirements/dev.txt ingress/requirements.txt \
+	services/deploy/requirements.txt services/backup/requirements.txt services/notifier/requirements.txt
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F ':.*?## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: $(REQUIREMENTS)
+	@test -n "$(PYTHON)" || { echo "Python 3.13 is required (set PYTHON=/path/to/python3.13)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements/dev.txt
+	touch $@
+
+$(LOCALSTACK_VENV)/.installed: requirements/localstack.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.13 is required (set PYTHON=/path/to/python3.13)"; exit 1; }
+	$(PYTHON) -m venv $(LOCALSTACK_VENV)
+	$(LOCALSTACK_VENV)/bin/python -m pip install -q -r requirements/localstack.txt
+	touch $@
+
+.PHONY: install
+install: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed ## Create both virtual environments
+
+.PHONY: lint
+lint: $(VENV)/.installed ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared ingress services tools
+
+.PHONY: cfn-lint
+cfn-lint: $(VENV)/.installed ## Lint the CloudFormation templates
+	$(VENV)/bin/cfn-lint infra/*.yaml
+
+.PHONY: unit
+unit: $(VENV)/.installed ## Unit tests only (no network)
+	$(PY) -m pytest tests/unit -q
+
+.PHONY: integration
+integration: install ## Integration tests (starts LocalStack, moto server, local Slack/Jenkins servers)
+	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) -m pytest tests/integration -q
+
+.PHONY: test
+test: install lint cfn-lint ## Everything CI runs: lint, unit and integration tests
+	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) -m pytest -q
+
+.PHONY: format
+format: $(VENV)/.installed ## Apply ruff's formatting and import order
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+.PHONY: clean
+clean: ## Remove virtual environments and caches
+	rm -rf $(VENV) $(LOCALSTACK_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,35 @@
+"""slashops ingress: Slack's slash command in, a typed event on the bus out. Routes only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chalice import Chalice, Response
+
+from chalicelib import bootstrap
+from chalicelib.logs import configure_logging
+from chalicelib.service import IngressDeps
+from chalicelib.web import handle_slash_http
+
+
+def create_app(
+    *,
+    signing_secret: Callable[[], str] = bootstrap.signing_secret,
+    deps: Callable[[], IngressDeps] = bootstrap.ingress_deps,
+) -> Chalice:
+    """The Chalice app; tests pass their own secret and dependencies, AWS gets the lazy defaults."""
+    chalice_app = Chalice(app_name="slashops-ingress")
+
+    @chalice_app.route("/slack/commands", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+    def slack_command() -> Response:
+        request = chalice_app.current_request
+        assert request is not None  # Chalice sets it for every routed call
+        raw_body = request.raw_body if isinstance(request.raw_body, bytes) else str(request.raw_body or "").encode()
+        answer = handle_slash_http(raw_body, dict(request.headers), signing_secret=signing_secret, deps=deps)
+        return Response(body=answer.body, status_code=answer.status, headers=dict(answer.headers))
+
+    return chalice_app
+
+
+configure_logging()
+app = create_app()

@@ -1,0 +1,1 @@
+"""The ingress' logic; `app.py` only routes to it."""

@@ -1,0 +1,61 @@
+"""Wires the ingress' real adapters, once, on first use (never at import: that is the cold start)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from chalicelib.service import IngressDeps
+from chalicelib.settings import IngressSettings
+from shared.aws.eventbridge import EventBridgePublisher
+from shared.commands.catalog import CATALOG
+from shared.config.source import CachedConfig, ConfigText, FileConfigText, MissingConfigText, SsmConfigText
+from shared.errors import ConfigurationError
+from shared.events.models import INGRESS_SOURCE
+
+SECRET_CACHE_SECONDS = 300
+
+
+@cache
+def settings() -> IngressSettings:
+    return IngressSettings.from_env()
+
+
+@cache
+def ingress_deps() -> IngressDeps:
+    current = settings()
+    return IngressDeps(
+        config=CachedConfig(
+            _config_text(current), known_commands=CATALOG.names(), ttl_seconds=current.config_ttl_seconds
+        ),
+        publisher=EventBridgePublisher(current.event_bus, INGRESS_SOURCE),
+    )
+
+
+def signing_secret() -> str:
+    """From `SLACK_SIGNING_SECRET` locally; from Secrets Manager (cached by Powertools) in AWS."""
+    current = settings()
+    if current.signing_secret:
+        return current.signing_secret
+    if current.signing_secret_id:
+        return _secret_from_secrets_manager(current.signing_secret_id)
+    raise ConfigurationError("no Slack signing secret (SLACK_SIGNING_SECRET or SLACK_SIGNING_SECRET_ID)")
+
+
+def _secret_from_secrets_manager(secret_id: str) -> str:
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        value = parameters.get_secret(secret_id, max_age=SECRET_CACHE_SECONDS)
+    except Exception as error:  # Powertools wraps botocore errors in several types
+        raise ConfigurationError(f"cannot read the signing secret {secret_id!r} ({type(error).__name__})") from error
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(f"the signing secret {secret_id!r} is empty")
+    return value
+
+
+def _config_text(current: IngressSettings) -> ConfigText:
+    if current.config_file:
+        return FileConfigText(current.config_file)
+    if current.config_parameter:
+        return SsmConfigText(current.config_parameter)
+    return MissingConfigText()

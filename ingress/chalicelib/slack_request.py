@@ -1,0 +1,50 @@
+"""The slash-command payload Slack POSTs, validated once at the edge."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import parse_qs
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.errors import SlashopsError
+
+MAX_TEXT = 40_000
+
+
+class MalformedRequestError(SlashopsError):
+    title = "Malformed request"
+
+
+class SlashCommandRequest(BaseModel):
+    """The fields slashops uses; the rest of Slack's payload (token, api_app_id, …) is ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    team_id: str = Field(min_length=1)
+    team_domain: str = ""
+    channel_id: str = Field(min_length=1)
+    channel_name: str = ""
+    user_id: str = Field(min_length=1)
+    user_name: str = ""
+    command: str = "/ops"
+    text: str = Field(default="", max_length=MAX_TEXT)
+    response_url: str = Field(pattern=r"^https?://\S+$")
+    trigger_id: str = ""
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    """Form fields, first value of each; undecodable bytes are replaced rather than fatal."""
+    fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in fields.items()}
+
+
+def to_slash_command(form: Mapping[str, str]) -> SlashCommandRequest:
+    try:
+        return SlashCommandRequest.model_validate(dict(form))
+    except ValidationError as error:
+        fields = sorted({str(detail["loc"][0]) for detail in error.errors() if detail["loc"]})
+        raise MalformedRequestError(
+            "This request is not a slash command slashops can read (" + ", ".join(fields) + ").",
+            hint="Point only a Slack slash command at this URL.",
+        ) from error

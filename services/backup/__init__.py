@@ -1,0 +1,1 @@
+"""slashops consumer services."""

@@ -1,0 +1,161 @@
+"""Every command slashops knows, declared once.
+
+Adding a command is adding a `CommandSpec` here (and, for `handled_by="event"`, a consumer with an
+EventBridge rule on `detail.command`): the ingress builds its parser, help and routing from this list.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+
+from shared.commands.spec import ArgumentSpec, CommandSpec
+
+DEPLOY_ENVIRONMENTS = ("staging", "production")
+
+
+class Catalog:
+    """Commands by name, in declaration order."""
+
+    def __init__(self, commands: Iterable[CommandSpec]) -> None:
+        self._commands: dict[str, CommandSpec] = {}
+        for command in commands:
+            if command.name in self._commands:
+                raise ValueError(f"command {command.name!r} declared twice")
+            self._commands[command.name] = command
+
+    def __iter__(self) -> Iterator[CommandSpec]:
+        return iter(self._commands.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._commands
+
+    def get(self, name: str) -> CommandSpec | None:
+        return self._commands.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._commands)
+
+    def closest(self, name: str) -> str | None:
+        matches = difflib.get_close_matches(name.lower(), self.names(), n=1, cutoff=0.6)
+        return matches[0] if matches else None
+
+
+HELP = CommandSpec(
+    name="help",
+    summary="List the commands, or show one command's usage, options and examples",
+    arguments=(
+        ArgumentSpec(
+            name="command",
+            positional=True,
+            metavar="command",
+            help="the command to explain",
+            validator="command_name",
+        ),
+    ),
+    examples=("/ops help", "/ops help deploy"),
+    handled_by="ingress",
+    open_to_all=True,
+)
+
+DEPLOY = CommandSpec(
+    name="deploy",
+    summary="Deploy a client's branch with Jenkins and report the build's result",
+    description="Starts exactly one Jenkins build and follows it until it finishes.",
+    arguments=(
+        ArgumentSpec(name="client", required=True, help="the client to deploy", validator="identifier"),
+        ArgumentSpec(name="branch", required=True, help="the git branch or tag to deploy", validator="git_ref"),
+        ArgumentSpec(
+            name="env",
+            choices=DEPLOY_ENVIRONMENTS,
+            default="staging",
+            help="the environment to deploy to",
+        ),
+    ),
+    examples=(
+        "/ops deploy --client acme --branch main",
+        "/ops deploy --client acme --branch release/2.4 --env production",
+    ),
+    long_running=True,
+    visibility="in_channel",
+    consumer="deploy",
+)
+
+CANCEL = CommandSpec(
+    name="cancel",
+    summary="Stop a queued or running deploy",
+    arguments=(
+        ArgumentSpec(
+            name="id", positional=True, required=True, metavar="id", help="the command id", validator="command_id"
+        ),
+    ),
+    examples=("/ops cancel 3f9c2a7d41b0",),
+    consumer="deploy",
+)
+
+BACKUP = CommandSpec(
+    name="backup",
+    summary="Back up a database to S3",
+    description="Streams a dump of the database to S3 and records a manifest once the upload is complete.",
+    arguments=(ArgumentSpec(name="db", required=True, help="the database to back up", validator="identifier"),),
+    examples=("/ops backup --db orders",),
+    long_running=True,
+    consumer="backup",
+)
+
+BACKUPS = CommandSpec(
+    name="backups",
+    summary="List a database's completed backups, newest first",
+    arguments=(ArgumentSpec(name="db", required=True, help="the database", validator="identifier"),),
+    examples=("/ops backups --db orders",),
+    consumer="backup",
+)
+
+RESTORE = CommandSpec(
+    name="restore",
+    summary="Restore a database from a backup (destructive: asks for confirmation)",
+    description=(
+        "Replaces the database's contents with the backup's. Without `--confirm <db>` naming the same "
+        "database, nothing is restored and you are asked to confirm."
+    ),
+    arguments=(
+        ArgumentSpec(name="db", required=True, help="the database to restore", validator="identifier"),
+        ArgumentSpec(name="from", required=True, metavar="BACKUP_ID", help="the backup id (see `/ops backups`)"),
+        ArgumentSpec(name="confirm", metavar="DB", help="repeat the database name to confirm the restore"),
+    ),
+    examples=(
+        "/ops restore --db orders --from orders-20261128T101500Z-3f9c",
+        "/ops restore --db orders --from orders-20261128T101500Z-3f9c --confirm orders",
+    ),
+    long_running=True,
+    consumer="backup",
+)
+
+STATUS = CommandSpec(
+    name="status",
+    summary="Show a command's state, age, last message and links",
+    arguments=(
+        ArgumentSpec(
+            name="id", positional=True, required=True, metavar="id", help="the command id", validator="command_id"
+        ),
+    ),
+    examples=("/ops status 3f9c2a7d41b0",),
+    handled_by="ingress",
+    open_to_all=True,
+)
+
+HISTORY = CommandSpec(
+    name="history",
+    summary="List the latest commands",
+    arguments=(
+        ArgumentSpec(name="mine", type="flag", help="only the commands you ran"),
+        ArgumentSpec(name="command", help="only this command", validator="command_name"),
+        ArgumentSpec(name="user", help="only this user's commands (ID or name)", validator="slack_user"),
+        ArgumentSpec(name="limit", type="integer", default=10, help="how many to show (1-50)"),
+    ),
+    examples=("/ops history", "/ops history --mine", "/ops history --command deploy --limit 20"),
+    handled_by="ingress",
+    open_to_all=True,
+)
+
+CATALOG = Catalog([HELP, DEPLOY, CANCEL, BACKUP, BACKUPS, RESTORE, STATUS, HISTORY])

@@ -1,0 +1,142 @@
+"""Parse tokens against a `CommandSpec` with argparse, which must never exit or print."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from shared.commands.catalog import Catalog
+from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
+from shared.commands.validators import VALIDATORS
+from shared.errors import UnknownCommandError, UsageError
+
+HELP_FLAGS = frozenset({"--help", "-h"})
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    spec: CommandSpec
+    arguments: dict[str, ArgumentValue] = field(default_factory=dict)
+    help_requested: bool = False
+
+
+def resolve_command(catalog: Catalog, tokens: Sequence[str]) -> tuple[CommandSpec, list[str]]:
+    """Find the command the first token names; no tokens at all means `help`."""
+    if not tokens:
+        spec = catalog.get("help")
+        if spec is None:
+            raise UnknownCommandError("No command given.", hint="Try `/ops help`.")
+        return spec, []
+    name, rest = tokens[0], list(tokens[1:])
+    spec = catalog.get(name.lower())
+    if spec is None:
+        raise UnknownCommandError(f"`{_shorten(name)}` is not a command.", hint=_unknown_hint(catalog, name))
+    return spec, rest
+
+
+def parse_arguments(spec: CommandSpec, tokens: Sequence[str]) -> ParsedCommand:
+    """Validate `tokens` as `spec`'s arguments; raise `UsageError` saying what is wrong."""
+    if any(token in HELP_FLAGS for token in tokens):
+        return ParsedCommand(spec=spec, help_requested=True)
+    namespace = build_parser(spec).parse_args(list(tokens))
+    arguments: dict[str, ArgumentValue] = {a.dest: getattr(namespace, a.dest) for a in spec.arguments}
+    for argument in spec.arguments:
+        _validate(spec, argument, arguments[argument.dest])
+    return ParsedCommand(spec=spec, arguments=arguments)
+
+
+def build_parser(spec: CommandSpec) -> argparse.ArgumentParser:
+    parser = _RaisingParser(spec)
+    for argument in spec.arguments:
+        parser.add_argument(*_names(argument), **_options(argument))
+    return parser
+
+
+class _RaisingParser(argparse.ArgumentParser):
+    """argparse, except that every error raises `UsageError` instead of printing and exiting."""
+
+    def __init__(self, spec: CommandSpec) -> None:
+        super().__init__(prog=f"/ops {spec.name}", add_help=False, allow_abbrev=False, exit_on_error=False)
+        self.spec = spec
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(_sentence(message), hint=_usage_hint(self.spec))
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise UsageError(_sentence(message or "invalid arguments"), hint=_usage_hint(self.spec))
+
+    def print_help(self, file: Any = None) -> None:  # never write to stdout
+        return None
+
+    def print_usage(self, file: Any = None) -> None:
+        return None
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        try:
+            return super().parse_args(args, namespace)
+        except argparse.ArgumentError as error:  # raised instead of error() when exit_on_error=False
+            self.error(str(error))
+
+
+class _StoreOnce(argparse.Action):
+    """Refuse an option given twice instead of silently keeping the last value."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: Any = None
+    ) -> None:
+        if getattr(namespace, f"_seen_{self.dest}", False):
+            parser.error(f"{option} was given more than once")
+        setattr(namespace, f"_seen_{self.dest}", True)
+        setattr(namespace, self.dest, values)
+
+
+def _names(argument: ArgumentSpec) -> list[str]:
+    return [argument.dest] if argument.positional else [argument.option]
+
+
+def _options(argument: ArgumentSpec) -> dict[str, Any]:
+    if argument.type == "flag":
+        return {"action": "store_true", "dest": argument.dest, "help": argument.help}
+    options: dict[str, Any] = {
+        "help": argument.help,
+        "type": int if argument.type == "integer" else str,
+        "default": argument.default,
+        "metavar": argument.display_metavar,
+    }
+    if argument.choices:
+        options["choices"] = argument.choices
+    if argument.positional:
+        options["nargs"] = None if argument.required else "?"
+    else:
+        options.update(dest=argument.dest, required=argument.required, action=_StoreOnce)
+    return options
+
+
+def _validate(spec: CommandSpec, argument: ArgumentSpec, value: ArgumentValue) -> None:
+    if argument.validator is None or not isinstance(value, str):
+        return
+    problem = VALIDATORS[argument.validator](value)
+    if problem:
+        raise UsageError(f"`{argument.option}` {_shorten(value)!r} {problem}.", hint=_usage_hint(spec))
+
+
+def _usage_hint(spec: CommandSpec) -> str:
+    return f"Usage: `{spec.usage()}`\nSee `/ops help {spec.name}`."
+
+
+def _unknown_hint(catalog: Catalog, name: str) -> str:
+    closest = catalog.closest(name)
+    suggestion = f"Did you mean `{closest}`? " if closest else ""
+    return f"{suggestion}Type `/ops help` to see every command."
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith(".") else message + "."
+
+
+def _shorten(value: str, limit: int = 60) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"

@@ -1,0 +1,63 @@
+"""Who may run what, where: the seed's rule format, kept verbatim."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+WILDCARD = "*"
+
+
+class AccessRule(BaseModel):
+    """`{"command": "deploy", "users": ["U0ABC", "example.user"], "channels": ["C0123"]}`.
+
+    A missing `users` admits any user and a missing `channels` any channel. Users match by ID or
+    user name, channels by ID or name (with or without `#`). `command` may be `*` for every command.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    command: str
+    users: tuple[str, ...] | None = None
+    channels: tuple[str, ...] | None = None
+
+    @field_validator("users", "channels")
+    @classmethod
+    def _not_blank(cls, values: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if values is not None and any(not value.strip() for value in values):
+            raise ValueError("entries must not be blank")
+        return values
+
+    def covers(self, command: str) -> bool:
+        return self.command in (command, WILDCARD)
+
+    def admits_user(self, user_id: str, user_name: str) -> bool:
+        return self.users is None or _matches(self.users, user_id, user_name)
+
+    def admits_channel(self, channel_id: str, channel_name: str) -> bool:
+        if self.channels is None:
+            return True
+        names = tuple(channel.removeprefix("#") for channel in self.channels)
+        return _matches(names, channel_id, channel_name.removeprefix("#"))
+
+
+def _matches(allowed: tuple[str, ...], identifier: str, name: str) -> bool:
+    return identifier in allowed or (bool(name) and name in allowed)
+
+
+class AccessDecision(BaseModel):
+    allowed: bool
+    reason: str = ""
+
+
+def decide(
+    rules: tuple[AccessRule, ...], *, command: str, user_id: str, user_name: str, channel_id: str, channel_name: str
+) -> AccessDecision:
+    """Denied unless some rule for the command admits both the user and the channel."""
+    relevant = [rule for rule in rules if rule.covers(command)]
+    if not relevant:
+        return AccessDecision(allowed=False, reason=f"No one is allowed to run `{command}` yet.")
+    if any(r.admits_user(user_id, user_name) and r.admits_channel(channel_id, channel_name) for r in relevant):
+        return AccessDecision(allowed=True)
+    if any(rule.admits_user(user_id, user_name) for rule in relevant):
+        return AccessDecision(allowed=False, reason=f"`{command}` cannot be run in this channel.")
+    return AccessDecision(allowed=False, reason=f"You are not allowed to run `{command}`.")

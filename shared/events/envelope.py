@@ -1,0 +1,48 @@
+"""Events in and out of their EventBridge and SQS wrappers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from shared.events.models import AnyEvent, Event
+
+_EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+
+class MalformedEventError(ValueError):
+    """A message on a queue is not one of our events; retrying it will not help."""
+
+
+def to_put_events_entry(event: Event, *, source: str, bus_name: str) -> dict[str, str]:
+    """A `PutEvents` entry; rules route on `detail-type` and on `detail.command`."""
+    return {
+        "Source": source,
+        "DetailType": event.detail_type,
+        "Detail": event.model_dump_json(),
+        "EventBusName": bus_name,
+    }
+
+
+def parse_detail(detail: Mapping[str, Any]) -> AnyEvent:
+    try:
+        return _EVENT_ADAPTER.validate_python(detail)
+    except ValidationError as error:
+        raise MalformedEventError(f"not a slashops event: {error.error_count()} problem(s)") from error
+
+
+def parse_eventbridge_json(body: str) -> AnyEvent:
+    """An SQS message body as an EventBridge rule delivers it: the whole event, `detail` inside."""
+    try:
+        envelope = json.loads(body)
+    except json.JSONDecodeError as error:
+        raise MalformedEventError("message body is not JSON") from error
+    if not isinstance(envelope, dict):
+        raise MalformedEventError("message body is not an EventBridge event")
+    detail = envelope.get("detail", envelope)
+    if not isinstance(detail, dict):
+        raise MalformedEventError("EventBridge event has no detail object")
+    return parse_detail(detail)

@@ -1,0 +1,149 @@
+"""The typed, versioned events that flow on the bus.
+
+The ingress publishes `CommandRequested`; consumers publish the result events (`CommandAccepted`,
+`CommandProgress`, `CommandSucceeded`, `CommandFailed`, `CommandRejected`), all keyed on `command_id`,
+and the notifier turns those into Slack messages. Each event's EventBridge `detail-type` is its class
+name, and `detail` is its JSON.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.commands.spec import ArgumentValue, Visibility
+
+INGRESS_SOURCE = "slashops.ingress"
+
+
+def new_command_id() -> str:
+    """12 lowercase hex characters: short enough to type in `/ops status <id>`, 48 random bits."""
+    return secrets.token_hex(6)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Actor(_Model):
+    """Who ran the command. Rules should be written on `user_id`; names are a convenience."""
+
+    team_id: str
+    user_id: str
+    user_name: str = ""
+    team_domain: str = ""
+
+
+class Place(_Model):
+    """Where the command was typed."""
+
+    channel_id: str
+    channel_name: str = ""
+
+
+class ReplyTarget(_Model):
+    """How to answer: carried by every event so the notifier never has to look it up.
+
+    `response_url` is a secret (anyone holding it can post as the app): never log it in full.
+    """
+
+    response_url: str
+    channel_id: str
+    user_id: str
+    visibility: Visibility = "ephemeral"
+
+
+class Link(_Model):
+    label: str
+    url: str
+
+
+class Event(_Model):
+    """Base of every event on the bus."""
+
+    detail_type: ClassVar[str] = "Event"
+    schema_version: Literal[1] = 1
+    command_id: str
+    command: str
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+
+class CommandRequested(Event):
+    """A verified, authorized, fully validated command, ready for its consumer."""
+
+    detail_type: ClassVar[str] = "CommandRequested"
+    event: Literal["CommandRequested"] = "CommandRequested"
+    arguments: dict[str, ArgumentValue]
+    actor: Actor
+    place: Place
+    reply_to: ReplyTarget
+    requested_at: datetime = Field(default_factory=utcnow)
+    long_running: bool = False
+    text: str = ""
+
+
+class ResultEvent(Event):
+    """Base of what consumers publish about a command's life; `source` names the emitting service."""
+
+    reply_to: ReplyTarget
+    source: str
+
+
+class CommandAccepted(ResultEvent):
+    detail_type: ClassVar[str] = "CommandAccepted"
+    event: Literal["CommandAccepted"] = "CommandAccepted"
+    message: str = "Started."
+
+
+class CommandProgress(ResultEvent):
+    detail_type: ClassVar[str] = "CommandProgress"
+    event: Literal["CommandProgress"] = "CommandProgress"
+    message: str
+    percent: Annotated[int, Field(ge=0, le=100)] | None = None
+    link: Link | None = None
+
+
+class CommandSucceeded(ResultEvent):
+    detail_type: ClassVar[str] = "CommandSucceeded"
+    event: Literal["CommandSucceeded"] = "CommandSucceeded"
+    summary: str
+    links: tuple[Link, ...] = ()
+    duration_seconds: float | None = None
+    output: str = ""
+
+
+class CommandFailed(ResultEvent):
+    detail_type: ClassVar[str] = "CommandFailed"
+    event: Literal["CommandFailed"] = "CommandFailed"
+    reason: str
+    retryable: bool = False
+    links: tuple[Link, ...] = ()
+    duration_seconds: float | None = None
+    output: str = ""
+
+
+class CommandRejected(ResultEvent):
+    """The consumer refused the command before doing anything (e.g. unknown client, not confirmed)."""
+
+    detail_type: ClassVar[str] = "CommandRejected"
+    event: Literal["CommandRejected"] = "CommandRejected"
+    reason: str
+    hint: str = ""
+
+
+AnyResultEvent = Annotated[
+    CommandAccepted | CommandProgress | CommandSucceeded | CommandFailed | CommandRejected,
+    Field(discriminator="event"),
+]
+AnyEvent = Annotated[
+    CommandRequested | CommandAccepted | CommandProgress | CommandSucceeded | CommandFailed | CommandRejected,
+    Field(discriminator="event"),
+]
+TERMINAL_EVENTS: tuple[type[ResultEvent], ...] = (CommandSucceeded, CommandFailed, CommandRejected)

@@ -1,0 +1,78 @@
+"""The messages the ingress answers with. Every error of every command goes through `error_message`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shared.commands.catalog import Catalog
+from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
+from shared.errors import SlashopsError
+from shared.slack.blocks import SlackMessage, context, escape, header, section
+
+
+def error_message(error: SlashopsError) -> SlackMessage:
+    """One look for every refusal: a warning line, what was wrong, and what to do."""
+    lines = [f":warning: *{error.title}*", escape(error.message)]
+    blocks = [section("\n".join(lines))]
+    if error.hint:
+        blocks.append(context(error.hint))
+    text = f"{error.title}: {error.message}" + (f" {error.hint}" if error.hint else "")
+    return SlackMessage(text=text, blocks=tuple(blocks))
+
+
+def acknowledgement(spec: CommandSpec, arguments: Mapping[str, ArgumentValue], command_id: str) -> SlackMessage:
+    shown = format_arguments(arguments)
+    line = f":inbox_tray: `{spec.name}`{(' ' + shown) if shown else ''} accepted as `{command_id}`."
+    follow = "I'll report progress here." if spec.long_running else "I'll report the result here."
+    return SlackMessage(
+        text=f"{spec.name} accepted as {command_id}",
+        blocks=(section(line), context(f"{follow} Check any time with `/ops status {command_id}`.")),
+    )
+
+
+def format_arguments(arguments: Mapping[str, ArgumentValue]) -> str:
+    parts = []
+    for name, value in arguments.items():
+        option = "--" + name.replace("_", "-")
+        if value is None or value is False:
+            continue
+        parts.append(f"`{option}`" if value is True else f"`{option} {escape(str(value))}`")
+    return " ".join(parts)
+
+
+def help_overview(catalog: Catalog, prog: str = "/ops") -> SlackMessage:
+    lines = [f"`{spec.name}` — {spec.summary}" for spec in catalog]
+    return SlackMessage(
+        text=f"{prog} commands: " + ", ".join(catalog.names()),
+        blocks=(
+            header(f"{prog} commands"),
+            section("\n".join(lines)),
+            context(f"`{prog} help <command>` or `{prog} <command> --help` shows a command's options and examples."),
+        ),
+    )
+
+
+def help_for(spec: CommandSpec, prog: str = "/ops") -> SlackMessage:
+    blocks = [
+        header(f"{prog} {spec.name}"),
+        section(spec.summary + (f"\n{spec.description}" if spec.description else "")),
+    ]
+    blocks.append(section(f"*Usage*\n`{spec.usage(prog)}`"))
+    if spec.arguments:
+        blocks.append(section("*Options*\n" + "\n".join(_describe_argument(a) for a in spec.arguments)))
+    if spec.examples:
+        blocks.append(section("*Examples*\n" + "\n".join(f"`{example}`" for example in spec.examples)))
+    return SlackMessage(text=f"Usage: {spec.usage(prog)}", blocks=tuple(blocks))
+
+
+def _describe_argument(argument: ArgumentSpec) -> str:
+    name = f"<{argument.display_metavar}>" if argument.positional else argument.option
+    if argument.type != "flag" and not argument.positional:
+        name += f" {argument.display_metavar}"
+    notes = []
+    if argument.required:
+        notes.append("required")
+    if argument.default is not None and argument.type != "flag":
+        notes.append(f"default: {argument.default}")
+    suffix = f" _({', '.join(notes)})_" if notes else ""
+    return f"• `{name}` — {argument.help}{suffix}"

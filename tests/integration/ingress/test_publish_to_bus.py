@@ -1,0 +1,141 @@
+"""A signed Slack request to the real ingress puts a `CommandRequested` on a LocalStack bus."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from app import create_app
+from chalicelib.service import IngressDeps
+from shared.aws.eventbridge import EventBridgePublisher
+from shared.events.envelope import parse_eventbridge_json
+from shared.events.models import INGRESS_SOURCE, CommandRequested
+from tests.support.fakes import StaticConfig
+from tests.support.slack import SIGNING_SECRET, signed_request
+from tools.local_aws import Service
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Bus:
+    name: str
+    events: Any
+    sqs: Any
+    deploy_queue_url: str
+
+
+@pytest.fixture
+def bus(localstack: Service) -> Iterator[Bus]:
+    """GIVEN a bus with a rule sending deploy commands to a queue."""
+    events = boto3.client("events", endpoint_url=localstack.endpoint)
+    sqs = boto3.client("sqs", endpoint_url=localstack.endpoint)
+    name = f"slashops-{uuid.uuid4().hex[:8]}"
+    bus_arn = events.create_event_bus(Name=name)["EventBusArn"]
+    queue_url = sqs.create_queue(QueueName=f"{name}-deploy")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(
+        QueueUrl=queue_url,
+        Attributes={
+            "Policy": json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "events.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": queue_arn,
+                        }
+                    ],
+                }
+            )
+        },
+    )
+    events.put_rule(
+        Name="deploy-commands",
+        EventBusName=name,
+        EventPattern=json.dumps(
+            {"source": [INGRESS_SOURCE], "detail-type": ["CommandRequested"], "detail": {"command": ["deploy"]}}
+        ),
+    )
+    events.put_targets(Rule="deploy-commands", EventBusName=name, Targets=[{"Id": "deploy", "Arn": queue_arn}])
+    yield Bus(name=name, events=events, sqs=sqs, deploy_queue_url=queue_url)
+    events.remove_targets(Rule="deploy-commands", EventBusName=name, Ids=["deploy"])
+    events.delete_rule(Name="deploy-commands", EventBusName=name)
+    events.delete_event_bus(Name=name)
+    sqs.delete_queue(QueueUrl=queue_url)
+    assert bus_arn
+
+
+def _receive(sqs: Any, queue_url: str, timeout: float = 15.0) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        if messages:
+            return list(messages)
+    return []
+
+
+def test_signed_deploy_reaches_the_deploy_queue_as_a_typed_event(bus: Bus) -> None:
+    deps = IngressDeps(
+        config=StaticConfig.from_text('{"command": "deploy", "users": ["U0ABC"], "channels": ["C0123"]}'),
+        publisher=EventBridgePublisher(bus.name, INGRESS_SOURCE, client=bus.events),
+    )
+    app = create_app(signing_secret=lambda: SIGNING_SECRET, deps=lambda: deps)
+    body, headers = signed_request("deploy --client acme --branch main --env production")
+
+    # WHEN Slack posts the command
+    with Client(app) as client:
+        started = time.monotonic()
+        response = client.http.post("/slack/commands", headers=headers, body=body)
+        elapsed = time.monotonic() - started
+
+    # THEN the user is acknowledged in time and the event waits in the deploy queue
+    assert response.status_code == 200
+    assert elapsed < 3.0
+    acknowledged = json.loads(response.body)["text"]
+    [message] = _receive(bus.sqs, bus.deploy_queue_url)
+    envelope = json.loads(message["Body"])
+    assert envelope["source"] == INGRESS_SOURCE and envelope["detail-type"] == "CommandRequested"
+    event = parse_eventbridge_json(message["Body"])
+    assert isinstance(event, CommandRequested)
+    assert event.command_id in acknowledged
+    assert event.arguments == {"client": "acme", "branch": "main", "env": "production"}
+    assert event.actor.user_id == "U0ABC" and event.place.channel_id == "C0123"
+
+
+def test_other_commands_do_not_reach_the_deploy_queue(bus: Bus) -> None:
+    deps = IngressDeps(
+        config=StaticConfig.from_text('{"command": "backup"}'),
+        publisher=EventBridgePublisher(bus.name, INGRESS_SOURCE, client=bus.events),
+    )
+    app = create_app(signing_secret=lambda: SIGNING_SECRET, deps=lambda: deps)
+    body, headers = signed_request("backup --db orders")
+    with Client(app) as client:
+        assert client.http.post("/slack/commands", headers=headers, body=body).status_code == 200
+    assert _receive(bus.sqs, bus.deploy_queue_url, timeout=3) == []
+
+
+def test_unknown_bus_means_not_queued_message(localstack: Service) -> None:
+    events = boto3.client("events", endpoint_url=localstack.endpoint)
+    deps = IngressDeps(
+        config=StaticConfig.from_text('{"command": "backup"}'),
+        publisher=EventBridgePublisher("no-such-bus", INGRESS_SOURCE, client=events, sleep=lambda _: None),
+    )
+    app = create_app(signing_secret=lambda: SIGNING_SECRET, deps=lambda: deps)
+    body, headers = signed_request("backup --db orders")
+    with Client(app) as client:
+        response = client.http.post("/slack/commands", headers=headers, body=body)
+    assert response.status_code == 200
+    assert "not queued" in json.loads(response.body)["text"]

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from shared.config.access import AccessRule, decide
+
+RULES = (
+    AccessRule(command="deploy", users=("U0ABC", "example.user"), channels=("C0123",)),
+    AccessRule(command="backup", channels=("#ops",)),
+    AccessRule(command="*", users=("UADMIN",)),
+)
+
+
+def _decide(command: str, user: tuple[str, str], channel: tuple[str, str]) -> bool:
+    return decide(
+        RULES, command=command, user_id=user[0], user_name=user[1], channel_id=channel[0], channel_name=channel[1]
+    ).allowed
+
+
+def test_user_by_id_or_name_and_channel_by_id() -> None:
+    assert _decide("deploy", ("U0ABC", ""), ("C0123", ""))
+    assert _decide("deploy", ("UNEW", "example.user"), ("C0123", "x"))
+    assert not _decide("deploy", ("UNEW", "other"), ("C0123", "x"))
+    assert not _decide("deploy", ("U0ABC", ""), ("C9", "general"))
+
+
+def test_channel_by_name_with_or_without_hash() -> None:
+    assert _decide("backup", ("U1", "a"), ("C9", "ops"))
+    assert not _decide("backup", ("U1", "a"), ("C9", "general"))
+
+
+def test_wildcard_rule_admits_every_command() -> None:
+    assert _decide("restore", ("UADMIN", ""), ("C9", ""))
+    assert not _decide("restore", ("U1", ""), ("C9", ""))
+
+
+def test_empty_name_never_matches() -> None:
+    rules = (AccessRule(command="deploy", users=("U1",)),)
+    assert not decide(rules, command="deploy", user_id="U2", user_name="", channel_id="C", channel_name="").allowed

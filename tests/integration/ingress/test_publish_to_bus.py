@@ -20,7 +20,7 @@ from shared.events.envelope import parse_eventbridge_json
 from shared.events.models import INGRESS_SOURCE, CommandRequested
 from tests.support.fakes import StaticConfig
 from tests.support.slack import SIGNING_SECRET, signed_request
-from tools.local_aws import Service
+from tools.local_aws import Service, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -127,15 +127,24 @@ def test_other_commands_do_not_reach_the_deploy_queue(bus: Bus) -> None:
     assert _receive(bus.sqs, bus.deploy_queue_url, timeout=3) == []
 
 
-def test_unknown_bus_means_not_queued_message(localstack: Service) -> None:
-    events = boto3.client("events", endpoint_url=localstack.endpoint)
+def test_unreachable_eventbridge_means_not_queued_message_within_the_deadline() -> None:
+    from botocore.config import Config
+
+    events = boto3.client(
+        "events",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        config=Config(connect_timeout=0.5, read_timeout=0.5, retries={"max_attempts": 1}),
+    )
     deps = IngressDeps(
         config=StaticConfig.from_text('{"command": "backup"}'),
-        publisher=EventBridgePublisher("no-such-bus", INGRESS_SOURCE, client=events, sleep=lambda _: None),
+        publisher=EventBridgePublisher("slashops", INGRESS_SOURCE, client=events),
     )
     app = create_app(signing_secret=lambda: SIGNING_SECRET, deps=lambda: deps)
     body, headers = signed_request("backup --db orders")
     with Client(app) as client:
+        started = time.monotonic()
         response = client.http.post("/slack/commands", headers=headers, body=body)
+        elapsed = time.monotonic() - started
     assert response.status_code == 200
     assert "not queued" in json.loads(response.body)["text"]
+    assert elapsed < 3.0

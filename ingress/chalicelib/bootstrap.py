@@ -32,8 +32,11 @@ def ingress_deps() -> IngressDeps:
 
 
 def signing_secret() -> str:
+    return signing_secret_from(settings())
+
+
+def signing_secret_from(current: IngressSettings) -> str:
     """From `SLACK_SIGNING_SECRET` locally; from Secrets Manager (cached by Powertools) in AWS."""
-    current = settings()
     if current.signing_secret:
         return current.signing_secret
     if current.signing_secret_id:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -47,7 +48,9 @@ def parse_arguments(spec: CommandSpec, tokens: Sequence[str]) -> ParsedCommand:
     return ParsedCommand(spec=spec, arguments=arguments)
 
 
+@functools.lru_cache(maxsize=128)
 def build_parser(spec: CommandSpec) -> argparse.ArgumentParser:
+    """Built once per command: argparse set-up costs more than parsing (parsers keep no state between calls)."""
     parser = _RaisingParser(spec)
     for argument in spec.arguments:
         parser.add_argument(*_names(argument), **_options(argument))

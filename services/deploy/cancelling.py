@@ -1,0 +1,83 @@
+"""`cancel <id>`: stop a queued (cancel the queue item) or running (stop the build) deploy.
+
+The ingress lets anyone send `cancel` (only this service knows who started a deploy); here it is allowed
+to the user who started the deploy and to users the access rules admit for `cancel`. The deploy's own
+final result (aborted) still comes from its follow chain; this command reports that the stop was asked.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from services.deploy import messages
+from services.deploy.errors import JenkinsError
+from services.deploy.models import CancelRequest, ClaimRecord
+from services.deploy.service import DeployDeps, Reporter
+from shared.config.access import decide
+from shared.events.models import CommandRequested
+
+
+def cancel_deploy(deps: DeployDeps, event: CommandRequested) -> None:
+    reporter = Reporter(deps.publisher, event.command_id, event.command, event.reply_to)
+    try:
+        request = CancelRequest.model_validate(event.arguments)
+    except ValidationError:
+        reporter.rejected("That is not a command id.", "See `/ops help cancel`.")
+        return
+    record = deps.store.get(request.id)
+    refusal = _refusal(deps, event, record, request.id)
+    if refusal is not None:
+        reporter.rejected(*refusal)
+        return
+    assert record is not None
+    try:
+        number = _stop(deps, record)
+    except JenkinsError as error:
+        reporter.failed(messages.jenkins_failure(error, record), retryable=error.retryable)
+        return
+    deps.store.update(record.command_id, {"cancelled_by": event.actor.user_id}, expect={})
+    build = f"build #{number}" if number else "its queued build"
+    reporter.succeeded(f"Asked Jenkins to stop {build} of deploy `{record.command_id}` ({messages.what(record)}).")
+
+
+def _refusal(
+    deps: DeployDeps, event: CommandRequested, record: ClaimRecord | None, command_id: str
+) -> tuple[str, str] | None:
+    if record is None:
+        return f"No deploy has id `{command_id}`.", "`/ops history --command deploy` lists recent deploys."
+    if not _may_cancel(deps, event, record):
+        return (
+            f"Only <@{record.requested_by}>, who started deploy `{command_id}`, or users allowed to run "
+            "`cancel` can stop it.",
+            "",
+        )
+    if record.state == "finished":
+        return f"Deploy `{command_id}` has already finished ({record.result}).", ""
+    if record.state == "claimed":
+        return f"Deploy `{command_id}` is not in Jenkins yet.", "Try again in a few seconds."
+    return None
+
+
+def _may_cancel(deps: DeployDeps, event: CommandRequested, record: ClaimRecord) -> bool:
+    if event.actor.user_id == record.requested_by:
+        return True
+    decision = decide(
+        deps.config.get().access,
+        command="cancel",
+        user_id=event.actor.user_id,
+        user_name=event.actor.user_name,
+        channel_id=event.place.channel_id,
+        channel_name=event.place.channel_name,
+    )
+    return decision.allowed
+
+
+def _stop(deps: DeployDeps, record: ClaimRecord) -> int | None:
+    """Cancel the queue item, or stop the build (also if the item started meanwhile); the build number or None."""
+    number = record.build_number
+    if number is None and record.queue_id is not None:
+        deps.jenkins.cancel_queued(record.queue_id)
+        number = deps.jenkins.queue_item(record.queue_id).build_number
+    if number is not None:
+        deps.jenkins.stop(record.job, number)
+    return number

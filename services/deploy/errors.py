@@ -1,0 +1,54 @@
+"""The deploy service's errors; `messages.py` is the one place that turns them into what the user reads."""
+
+from __future__ import annotations
+
+from shared.errors import SlashopsError
+
+
+class DeployError(SlashopsError):
+    """Base of every deploy-service error."""
+
+    title = "Deploy failed"
+
+
+class DeployRejected(DeployError):
+    """The request is refused before any call to Jenkins (unknown client, invalid branch, not allowed)."""
+
+    title = "Deploy refused"
+
+
+class JenkinsError(DeployError):
+    """Jenkins did not do what was asked. `retryable` says whether trying again later can help."""
+
+    retryable = False
+
+
+class JenkinsAuthError(JenkinsError):
+    """401/403: the user or API token is wrong, or lacks the Build/Cancel permission on the job."""
+
+    title = "Jenkins refused the credentials"
+
+
+class JenkinsNotFoundError(JenkinsError):
+    """404: the job (or build, or queue item) does not exist."""
+
+    title = "Jenkins job not found"
+
+
+class JenkinsUnavailableError(JenkinsError):
+    """5xx, timeouts, refused connections: Jenkins may answer if asked again later."""
+
+    title = "Jenkins is unavailable"
+    retryable = True
+
+
+class JenkinsProtocolError(JenkinsError):
+    """Jenkins answered something python-jenkins could not understand (e.g. no queue `Location`)."""
+
+    title = "Unexpected answer from Jenkins"
+
+
+class ClaimBusyError(DeployError):
+    """Another delivery of the same command holds a fresh claim: retry later (via SQS), never report."""
+
+    title = "Deploy in progress"

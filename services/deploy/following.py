@@ -1,0 +1,165 @@
+"""Following a build without holding a Lambda: each step looks once, then schedules the next step.
+
+A step runs only if it is the record's next one (`follow_seq`, advanced by a conditional write owned by
+the SQS message id), so duplicated follow messages cannot fork the chain, while a redelivery of the same
+message (after a crash mid-step) may redo its step. Final events are published before the record is
+marked `finished`: a crash in between repeats the final event rather than losing it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from services.deploy import messages
+from services.deploy.errors import JenkinsError, JenkinsNotFoundError, JenkinsUnavailableError
+from services.deploy.models import ClaimRecord, FollowMessage
+from services.deploy.service import DeployDeps, Reporter, build_link
+
+logger = logging.getLogger(__name__)
+MAX_DELAY_SECONDS = 900
+
+
+def schedule_first_follow(deps: DeployDeps, command_id: str, *, seq: int) -> None:
+    deps.scheduler.schedule(FollowMessage(command_id=command_id, seq=seq), deps.settings.first_follow_delay)
+
+
+def follow(deps: DeployDeps, message: FollowMessage, *, message_id: str) -> None:
+    record = deps.store.get(message.command_id)
+    if record is None or record.state == "finished":
+        logger.info("follow of %s: nothing to follow (%s)", message.command_id, record and record.state)
+        return
+    if not _own_step(deps, record, message, message_id):
+        logger.info("follow of %s: step %d already taken, dropping duplicate", message.command_id, message.seq)
+        return
+    reporter = Reporter.for_record(deps.publisher, record)
+    try:
+        _step(deps, record, message, reporter)
+    except JenkinsUnavailableError as error:
+        _retry_later(deps, record, message, reporter, error)
+    except JenkinsError as error:
+        _finish(deps, record, reporter, "error", messages.jenkins_failure(error, record))
+
+
+def _own_step(deps: DeployDeps, record: ClaimRecord, message: FollowMessage, message_id: str) -> bool:
+    changes = {"follow_seq": message.seq + 1, "follow_owner": message_id}
+    if deps.store.update(record.command_id, changes, expect={"follow_seq": message.seq}):
+        return True
+    current = deps.store.get(record.command_id)
+    return current is not None and current.follow_seq == message.seq + 1 and current.follow_owner == message_id
+
+
+def _next(deps: DeployDeps, message: FollowMessage, *, failures: int = 0) -> None:
+    delay = deps.settings.follow_delay * (2**failures)
+    follow_up = FollowMessage(command_id=message.command_id, seq=message.seq + 1, failures=failures)
+    deps.scheduler.schedule(follow_up, min(MAX_DELAY_SECONDS, delay))
+
+
+def _step(deps: DeployDeps, record: ClaimRecord, message: FollowMessage, reporter: Reporter) -> None:
+    if record.state == "queued" and record.queue_id is not None:
+        _step_queued(deps, record, message, reporter)
+    elif record.state == "running" and record.build_number is not None:
+        _step_running(deps, record, message, reporter, record.build_number)
+    else:
+        _next(deps, message)
+
+
+def _step_queued(deps: DeployDeps, record: ClaimRecord, message: FollowMessage, reporter: Reporter) -> None:
+    assert record.queue_id is not None
+    try:
+        item = deps.jenkins.queue_item(record.queue_id)
+        number, url, cancelled = item.build_number, item.build_url, item.cancelled
+    except JenkinsNotFoundError:  # Jenkins forgets queue items a few minutes after they leave the queue
+        found = deps.jenkins.find(record.job, record.id_parameter, record.command_id)
+        if found is None or found.build_number is None:
+            _finish(
+                deps, record, reporter, "lost", messages.gave_up_following(record, None, "Jenkins lost its queue item")
+            )
+            return
+        number, url, cancelled = found.build_number, found.build_url, False
+    if cancelled:
+        _finish(deps, record, reporter, "ABORTED", messages.aborted(_fresh(deps, record), None))
+    elif number is None:
+        _next(deps, message)
+    else:
+        reporter.progress(messages.started(record, number), *build_link(number, url))
+        deps.store.update(
+            record.command_id,
+            {"state": "running", "build_number": number, "build_url": url},
+            expect={"state": "queued"},
+        )
+        _next(deps, message)
+
+
+def _step_running(
+    deps: DeployDeps, record: ClaimRecord, message: FollowMessage, reporter: Reporter, number: int
+) -> None:
+    build = deps.jenkins.build(record.job, number)
+    links = build_link(number, build.url)
+    if build.building:
+        if deps.now() - record.claimed_at > deps.settings.max_follow_seconds:
+            why = f"still running after {deps.settings.max_follow_seconds // 60} minutes"
+            _finish(deps, record, reporter, "timeout", messages.gave_up_following(record, number, why))
+        else:
+            _next(deps, message)
+        return
+    result = build.result or "UNKNOWN"
+    if result == "SUCCESS":
+        reporter.succeeded(messages.succeeded(record, number), links=links, duration=build.duration_seconds)
+    elif result == "ABORTED":
+        reporter.failed(messages.aborted(_fresh(deps, record), number), links=links, duration=build.duration_seconds)
+    else:
+        output = _console_tail(deps, record, number)
+        reason = messages.failed(record, number, result)
+        reporter.failed(reason, links=links, duration=build.duration_seconds, output=output)
+    _mark_finished(deps, record, result)
+
+
+def _console_tail(deps: DeployDeps, record: ClaimRecord, number: int) -> str:
+    """Best effort: the final event is not held back by an unreadable console."""
+    try:
+        return deps.jenkins.console_tail(record.job, number, deps.settings.console_lines)
+    except JenkinsError as error:
+        logger.warning("console of %s #%d unreadable: %s", record.job, number, error)
+        return ""
+
+
+def _retry_later(
+    deps: DeployDeps, record: ClaimRecord, message: FollowMessage, reporter: Reporter, error: JenkinsError
+) -> None:
+    failures = message.failures + 1
+    if failures > deps.settings.max_follow_failures:
+        why = f"Jenkins stayed unavailable ({error.message})"
+        _finish(
+            deps,
+            record,
+            reporter,
+            "unavailable",
+            messages.gave_up_following(record, record.build_number, why),
+            retryable=True,
+        )
+        return
+    logger.warning("follow of %s: %s (failure %d), retrying later", record.command_id, error, failures)
+    _next(deps, message, failures=failures)
+
+
+def _finish(
+    deps: DeployDeps,
+    record: ClaimRecord,
+    reporter: Reporter,
+    result: str,
+    reason: str,
+    *,
+    retryable: bool = False,
+) -> None:
+    """End the follow with a failure that did not come from a build result."""
+    reporter.failed(reason, retryable=retryable, links=build_link(record.build_number, record.build_url))
+    _mark_finished(deps, record, result)
+
+
+def _mark_finished(deps: DeployDeps, record: ClaimRecord, result: str) -> None:
+    deps.store.update(record.command_id, {"state": "finished", "result": result}, expect={})
+
+
+def _fresh(deps: DeployDeps, record: ClaimRecord) -> ClaimRecord:
+    """The record re-read, to name who cancelled it."""
+    return deps.store.get(record.command_id) or record

@@ -1,0 +1,33 @@
+"""Deploy Lambda entrypoint: SQS batch in, partial-batch failures out; everything else is in the domain."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from services.deploy.bootstrap import deploy_deps
+from services.deploy.consumer import handle_body
+from services.deploy.service import DeployDeps
+
+logger = Logger(service="slashops-deploy")
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle_batch(event, context, deploy_deps())
+
+
+def handle_batch(event: dict[str, Any], context: Any, deps: DeployDeps) -> dict[str, Any]:
+    """Each failed record is reported back so only it is redelivered (`ReportBatchItemFailures`)."""
+    processor = BatchProcessor(event_type=EventType.SQS)
+
+    def record_handler(record: SQSRecord) -> None:
+        receive_count = int(record.attributes.approximate_receive_count or 1)
+        handle_body(deps, record.body, message_id=record.message_id, receive_count=receive_count)
+
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return cast(dict[str, Any], response)

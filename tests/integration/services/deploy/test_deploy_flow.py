@@ -1,0 +1,129 @@
+"""A deploy from request to result, through the real python-jenkins client and the fake Jenkins."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.deploy.consumer import handle_body
+from services.deploy.service import DeployDeps
+from shared.events.models import CommandFailed, CommandProgress, CommandRejected, CommandSucceeded
+from tests.integration.services.deploy.helpers import (
+    RecordingScheduler,
+    deliver_follows,
+    eventbridge_body,
+    requested,
+)
+from tests.support.fakes import RecordingPublisher, StaticConfig
+from tools.fake_jenkins import FakeJenkins
+
+
+def _deploy(deps: DeployDeps, scheduler: RecordingScheduler, **arguments: str) -> str:
+    event = requested(arguments=arguments or None)
+    handle_body(deps, eventbridge_body(event), message_id="m-1")
+    deliver_follows(deps, scheduler)
+    return event.command_id
+
+
+def test_deploy_starts_one_build_and_reports_queued_started_and_succeeded(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+) -> None:
+    command_id = _deploy(deps, scheduler)
+
+    assert [(b.job, b.parameters) for b in jenkins.triggered] == [
+        ("deploy-acme", {"BRANCH": "main", "ENV": "staging", "SLASHOPS_COMMAND_ID": command_id})
+    ]
+    kinds = [type(event).__name__ for event in publisher.events]
+    assert kinds == ["CommandProgress", "CommandProgress", "CommandSucceeded"]
+    queued, started, done = publisher.events
+    assert isinstance(queued, CommandProgress) and "queued" in queued.message
+    assert isinstance(started, CommandProgress) and "#1" in started.message
+    assert started.link is not None and started.link.url == f"{jenkins.url}/job/deploy-acme/1/"
+    assert isinstance(done, CommandSucceeded) and "#1 succeeded" in done.summary
+    assert done.duration_seconds == pytest.approx(4.321)
+    assert done.links[0].url == f"{jenkins.url}/job/deploy-acme/1/"
+    assert all(event.command_id == command_id and event.source == "slashops.deploy" for event in publisher.events)
+
+
+def test_follow_messages_are_delayed_and_the_chain_ends(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler
+) -> None:
+    jenkins.polls_before_finish = 3
+    handle_body(deps, eventbridge_body(requested()), message_id="m-1")
+
+    assert [(m.seq, delay) for m, delay in scheduler.scheduled] == [(0, deps.settings.first_follow_delay)]
+    steps = deliver_follows(deps, scheduler)
+    assert steps == 6  # queue: waiting, started; build: 3 polls building, then finished
+    assert scheduler.scheduled == []
+
+
+def test_per_client_and_environment_overrides_choose_job_and_parameters(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler
+) -> None:
+    command_id = _deploy(deps, scheduler, client="globex", branch="release/2.4", env="production")
+
+    assert [(b.job, b.parameters) for b in jenkins.triggered] == [
+        ("globex-prod", {"TARGET": "prod", "GIT_REF": "release/2.4", "SLASHOPS_COMMAND_ID": command_id})
+    ]
+
+
+def test_seed_access_only_config_deploys_any_client_with_the_default_job(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+) -> None:
+    deps.config = StaticConfig.from_text('{"command": "deploy", "users": ["U0STARTER"]}')
+    jenkins.jobs.add("deploy-newco")
+
+    _deploy(deps, scheduler, client="newco", branch="main")
+
+    assert [b.job for b in jenkins.triggered] == ["deploy-newco"]
+    assert isinstance(publisher.events[-1], CommandSucceeded)
+
+
+def test_unknown_client_is_rejected_before_any_jenkins_call(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+) -> None:
+    _deploy(deps, scheduler, client="umbrella", branch="main")
+
+    assert jenkins.requests == []
+    [rejected] = publisher.events
+    assert isinstance(rejected, CommandRejected)
+    assert "umbrella" in rejected.reason and "acme, globex, initech" in rejected.hint
+
+
+@pytest.mark.parametrize("branch", ["main..evil", "-rf", "a b", "x.lock", "refs/heads/@{1}"])
+def test_invalid_branch_is_rejected_again_in_the_service(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher, branch: str
+) -> None:
+    _deploy(deps, scheduler, client="acme", branch=branch)
+
+    assert jenkins.requests == []
+    [rejected] = publisher.events
+    assert isinstance(rejected, CommandRejected) and "branch" in rejected.reason
+
+
+def test_failed_build_reports_result_duration_and_console_tail(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+) -> None:
+    jenkins.result = "FAILURE"
+    jenkins.console = "\n".join(f"line {n}" for n in range(1, 101)) + "\nERROR: migration failed\n"
+
+    _deploy(deps, scheduler)
+
+    final = publisher.events[-1]
+    assert isinstance(final, CommandFailed)
+    assert "#1" in final.reason and "FAILURE" in final.reason
+    assert final.output.splitlines()[-1] == "ERROR: migration failed"
+    assert len(final.output.splitlines()) == deps.settings.console_lines
+    assert "line 1\n" not in final.output
+    assert final.duration_seconds == pytest.approx(4.321)
+
+
+def test_build_aborted_in_jenkins_is_reported_as_aborted(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+) -> None:
+    jenkins.result = "ABORTED"
+
+    _deploy(deps, scheduler)
+
+    final = publisher.events[-1]
+    assert isinstance(final, CommandFailed) and "aborted" in final.reason
+    assert final.output == ""

@@ -1,0 +1,370 @@
+"""DynamoDB adapter for the `Ledger` port, and the table's schema (`create_table`, used by tests and `make run`).
+
+Table: partition key `command_id` (S). GSI `recent`: partition key `recent_pk` (S, always "commands"),
+sort key `recent_sk` (S, "<requested or first-seen time>#<command_id>"), projection ALL, so `history` is one
+Query newest-first. A constant GSI partition is fine at ops volume (a few hundred commands a day, far below
+one partition's 1,000 writes/s); `--command`/`--user` are filters on that Query, read in pages and bounded
+by `max_read` items so a rare filter never turns into a table scan. `expires_at` (epoch seconds) is the TTL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from shared.events.models import AnyEvent, CommandRequested, ResultEvent
+from shared.ledger.errors import LedgerUnavailableError
+from shared.ledger.models import RUNNING_RANK, LedgerEntry, RecordOutcome, event_key, transition_for
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+logger = logging.getLogger(__name__)
+
+RECENT_INDEX = "recent"
+RECENT_PARTITION = "commands"
+DEFAULT_TABLE = "slashops-ledger"
+RETENTION = timedelta(days=180)
+
+
+class DynamoDbLedger:
+    """The command ledger on DynamoDB; every write is one conditional `UpdateItem`.
+
+    The client is built on first use with short timeouts (the ingress reads it within Slack's 3 s).
+    """
+
+    def __init__(
+        self,
+        table_name: str = DEFAULT_TABLE,
+        *,
+        client: DynamoDBClient | None = None,
+        page_size: int = 100,
+        max_read: int = 1000,
+    ) -> None:
+        self.table_name = table_name
+        self._client = client
+        self._page_size = page_size
+        self._max_read = max_read
+
+    @property
+    def client(self) -> DynamoDBClient:
+        if self._client is None:
+            self._client = build_dynamodb_client()
+        return self._client
+
+    def get(self, command_id: str) -> LedgerEntry | None:
+        with _storage_errors("read"):
+            response = self.client.get_item(
+                TableName=self.table_name, Key={"command_id": {"S": command_id}}, ConsistentRead=True
+            )
+        item = response.get("Item")
+        return _entry(item) if item else None
+
+    def iter_recent(self, *, command: str | None = None, user: str | None = None) -> Iterator[LedgerEntry]:
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": RECENT_INDEX,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": "recent_pk"},
+            "ExpressionAttributeValues": {":pk": {"S": RECENT_PARTITION}},
+            "ScanIndexForward": False,
+            "Limit": self._page_size,
+        }
+        _add_filters(request, command=command, user=user)
+        read = 0
+        while read < self._max_read:
+            with _storage_errors("read"):
+                page = self.client.query(**request)
+            read += page.get("ScannedCount", 0)
+            for item in page.get("Items", []):
+                yield _entry(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def record(self, event: AnyEvent, *, now: datetime) -> RecordOutcome:
+        if isinstance(event, CommandRequested):
+            update = _request_update(event, now)
+        else:
+            update = _result_update(event, now)
+        try:
+            attributes = self._update(event.command_id, update)
+        except _ConditionFailed:
+            current = self.get(event.command_id)
+            if current is None:  # cannot happen: the condition only fails on an existing item
+                raise LedgerUnavailableError(f"command {event.command_id} vanished during an update") from None
+            return RecordOutcome(applied=False, entry=current)
+        return RecordOutcome(applied=True, entry=_entry(attributes))
+
+    def claim_response_url_use(self, command_id: str, *, now: datetime, max_uses: int) -> bool:
+        update = _Update()
+        update.set_default("response_url_first_used_at", _iso(now))
+        update.add("response_url_uses", 1)
+        uses = update.name("response_url_uses")
+        update.condition = (
+            f"attribute_exists({update.name('command_id')}) AND "
+            f"(attribute_not_exists({uses}) OR {uses} < {update.value('max_uses', max_uses)})"
+        )
+        try:
+            self._update(command_id, update)
+        except _ConditionFailed:
+            return False
+        return True
+
+    def mark_notified(self, command_id: str, key: str, *, route: str) -> None:
+        update = _Update()
+        update.set("notified_key", key)
+        update.set("last_route", route)
+        update.condition = f"attribute_exists({update.name('command_id')})"
+        try:
+            self._update(command_id, update)
+        except _ConditionFailed:
+            logger.warning("notified a command the ledger does not know", extra={"command_id": command_id})
+
+    def _update(self, command_id: str, update: _Update) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": {"command_id": {"S": command_id}},
+            "UpdateExpression": update.expression(),
+            "ExpressionAttributeNames": update.names,
+            "ExpressionAttributeValues": update.values,
+            "ReturnValues": "ALL_NEW",
+        }
+        if update.condition:
+            request["ConditionExpression"] = update.condition
+        with _storage_errors("written"):
+            try:
+                response = self.client.update_item(**request)
+            except self.client.exceptions.ConditionalCheckFailedException as error:
+                raise _ConditionFailed from error
+        return dict(response.get("Attributes", {}))
+
+
+class _ConditionFailed(Exception):
+    """The event is a duplicate or arrived too late: nothing was written."""
+
+
+@contextlib.contextmanager
+def _storage_errors(action: str) -> Iterator[None]:
+    """Turns botocore's many error types into `LedgerUnavailableError` (conditional failures pass through)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as error:
+        logger.error("ledger %s failed: %s", action, type(error).__name__)
+        raise LedgerUnavailableError(
+            f"The command ledger could not be {action} ({type(error).__name__}).",
+            hint="This is on our side: please try again in a minute.",
+        ) from error
+
+
+class _Update:
+    """Builds one `UpdateItem` expression with its attribute names and typed values."""
+
+    def __init__(self) -> None:
+        self.sets: list[str] = []
+        self.adds: list[str] = []
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+        self.condition = ""
+
+    def name(self, attribute: str) -> str:
+        self.names[f"#{attribute}"] = attribute
+        return f"#{attribute}"
+
+    def value(self, attribute: str, value: object) -> str:
+        self.values[f":{attribute}"] = _serialize(value)
+        return f":{attribute}"
+
+    def set(self, attribute: str, value: object) -> None:
+        self.sets.append(f"{self.name(attribute)} = {self.value(attribute, value)}")
+
+    def set_default(self, attribute: str, value: object) -> None:
+        """Written only if the item has no value yet (creation facts, first-seen times)."""
+        name = self.name(attribute)
+        self.sets.append(f"{name} = if_not_exists({name}, {self.value(attribute, value)})")
+
+    def add(self, attribute: str, amount: int) -> None:
+        self.adds.append(f"{self.name(attribute)} {self.value(attribute, amount)}")
+
+    def expression(self) -> str:
+        parts = []
+        if self.sets:
+            parts.append("SET " + ", ".join(self.sets))
+        if self.adds:
+            parts.append("ADD " + ", ".join(self.adds))
+        return " ".join(parts)
+
+
+def _request_update(event: CommandRequested, now: datetime) -> _Update:
+    """The ingress' facts are authoritative (overwrite what a result event guessed); state never goes back."""
+    update = _Update()
+    for attribute, value in {
+        "command": event.command,
+        "user_id": event.actor.user_id,
+        "user_name": event.actor.user_name,
+        "team_id": event.actor.team_id,
+        "channel_id": event.place.channel_id,
+        "channel_name": event.place.channel_name,
+        "arguments": dict(event.arguments),
+        "text": event.text,
+        "visibility": event.reply_to.visibility,
+        "requested_at": _iso(event.requested_at),
+        "recent_sk": _sort_key(event.requested_at, event.command_id),
+    }.items():
+        update.set(attribute, value)
+    _set_creation_defaults(update, created=event.requested_at, now=now)
+    update.set_default("state", "requested")
+    update.set_default("rank", 0)
+    update.set_default("updated_at", _iso(now))
+    return update
+
+
+def _result_update(event: ResultEvent, now: datetime) -> _Update:
+    transition = transition_for(event)
+    update = _Update()
+    for attribute, value in {
+        "command": event.command,
+        "user_id": event.reply_to.user_id,
+        "channel_id": event.reply_to.channel_id,
+        "visibility": event.reply_to.visibility,
+        "recent_sk": _sort_key(event.occurred_at, event.command_id),
+    }.items():
+        update.set_default(attribute, value)
+    _set_creation_defaults(update, created=event.occurred_at, now=now)
+    changes: dict[str, object] = {
+        "state": transition.state,
+        "rank": transition.rank,
+        "last_message": transition.message,
+        "percent": transition.percent,
+        "source": event.source,
+        "updated_at": _iso(now),
+        "event_at": _stamp(event.occurred_at),
+        "last_event_key": event_key(event),
+    }
+    if transition.links:
+        changes["links"] = [link.model_dump() for link in transition.links]
+    if transition.retryable is not None:
+        changes["retryable"] = transition.retryable
+    if transition.duration_seconds is not None:
+        changes["duration_seconds"] = transition.duration_seconds
+    for attribute, change in changes.items():
+        update.set(attribute, change)
+    update.condition = _forward_only(update, transition.rank, _stamp(event.occurred_at))
+    return update
+
+
+def _forward_only(update: _Update, rank: int, stamp: str) -> str:
+    """A later state always wins; another progress wins only if it happened after the one recorded."""
+    name, value = update.name("rank"), update.value("rank", rank)
+    condition = f"attribute_not_exists({name}) OR {name} < {value}"
+    if rank == RUNNING_RANK:
+        condition += f" OR ({name} = {value} AND {update.name('event_at')} < {update.value('event_at', stamp)})"
+    return condition
+
+
+def _set_creation_defaults(update: _Update, *, created: datetime, now: datetime) -> None:
+    update.set_default("created_at", _iso(created))
+    update.set_default("recent_pk", RECENT_PARTITION)
+    update.set_default("expires_at", int((now + RETENTION).timestamp()))
+
+
+def _add_filters(request: dict[str, Any], *, command: str | None, user: str | None) -> None:
+    filters = []
+    if command:
+        request["ExpressionAttributeNames"]["#command"] = "command"
+        request["ExpressionAttributeValues"][":command"] = {"S": command}
+        filters.append("#command = :command")
+    if user:
+        request["ExpressionAttributeNames"].update({"#user_id": "user_id", "#user_name": "user_name"})
+        request["ExpressionAttributeValues"][":user"] = {"S": user}
+        filters.append("(#user_id = :user OR #user_name = :user)")
+    if filters:
+        request["FilterExpression"] = " AND ".join(filters)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _stamp(moment: datetime) -> str:
+    """Fixed-width UTC time, so string order is time order (sort keys, `event_at` comparisons)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _sort_key(moment: datetime, command_id: str) -> str:
+    return f"{_stamp(moment)}#{command_id}"
+
+
+def _serialize(value: object) -> Any:
+    from boto3.dynamodb.types import TypeSerializer
+
+    return TypeSerializer().serialize(_to_dynamo(value))
+
+
+def _to_dynamo(value: object) -> object:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {key: _to_dynamo(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(item) for item in value]
+    return value
+
+
+def _from_dynamo(value: object) -> object:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _from_dynamo(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(item) for item in value]
+    return value
+
+
+def _entry(item: dict[str, Any]) -> LedgerEntry:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    plain = {key: _from_dynamo(deserializer.deserialize(value)) for key, value in item.items()}
+    return LedgerEntry.model_validate(plain)
+
+
+def build_dynamodb_client() -> DynamoDBClient:
+    """Honours `AWS_ENDPOINT_URL_DYNAMODB` (moto server locally); short timeouts, one retry."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 2, "mode": "standard"})
+    return boto3.client("dynamodb", config=config)
+
+
+def create_table(client: DynamoDBClient, name: str = DEFAULT_TABLE) -> None:
+    """The ledger table exactly as infra declares it (CloudFormation is the source of truth in AWS)."""
+    client.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "command_id", "AttributeType": "S"},
+            {"AttributeName": "recent_pk", "AttributeType": "S"},
+            {"AttributeName": "recent_sk", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "command_id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": RECENT_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "recent_pk", "KeyType": "HASH"},
+                    {"AttributeName": "recent_sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})

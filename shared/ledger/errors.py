@@ -1,0 +1,11 @@
+"""Ledger errors: a storage problem is reported to the user through the usual error message path."""
+
+from __future__ import annotations
+
+from shared.errors import SlashopsError
+
+
+class LedgerUnavailableError(SlashopsError):
+    """The ledger could not be read or written (throttled, unreachable, missing table)."""
+
+    title = "Command history unavailable"

@@ -1,0 +1,141 @@
+"""What the ledger stores about a command, and how each event moves it forward (pure, no storage).
+
+States only move forward: requested < accepted < running < a terminal state (succeeded, failed,
+rejected). Within `running`, a progress event replaces the previous one only if it happened later.
+A replayed or late event therefore never moves a command backwards, and the first terminal event wins.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.commands.spec import ArgumentValue, Visibility
+from shared.events.models import (
+    AnyEvent,
+    CommandAccepted,
+    CommandFailed,
+    CommandProgress,
+    CommandRejected,
+    CommandRequested,
+    CommandSucceeded,
+    Event,
+    Link,
+    ResultEvent,
+)
+
+CommandState = Literal["requested", "accepted", "running", "succeeded", "failed", "rejected"]
+TERMINAL_STATES: frozenset[CommandState] = frozenset({"succeeded", "failed", "rejected"})
+RANKS: dict[CommandState, int] = {
+    "requested": 0,
+    "accepted": 1,
+    "running": 2,
+    "succeeded": 3,
+    "failed": 3,
+    "rejected": 3,
+}
+RUNNING_RANK = RANKS["running"]
+
+
+class LedgerEntry(BaseModel):
+    """One command as the ledger knows it; fields the ingress' `CommandRequested` brings may still be
+    empty when a result event arrived first (they are filled in when the request event lands)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    command_id: str
+    command: str
+    state: CommandState
+    user_id: str = ""
+    user_name: str = ""
+    team_id: str = ""
+    channel_id: str = ""
+    channel_name: str = ""
+    arguments: dict[str, ArgumentValue] = {}
+    text: str = ""
+    visibility: Visibility = "ephemeral"
+    created_at: datetime
+    requested_at: datetime | None = None
+    updated_at: datetime
+    source: str = ""
+    last_message: str = ""
+    percent: int | None = None
+    links: tuple[Link, ...] = ()
+    retryable: bool | None = None
+    duration_seconds: float | None = None
+    last_event_key: str = ""
+    notified_key: str = ""
+    last_route: str = ""
+    response_url_uses: int = 0
+    response_url_first_used_at: datetime | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    def started_at(self) -> datetime:
+        """When the command was typed: its response_url's 30 minutes start then."""
+        candidates = [t for t in (self.requested_at, self.response_url_first_used_at, self.created_at) if t]
+        return min(candidates)
+
+
+class Transition(BaseModel):
+    """What a result event writes: the new state and the facts it carries."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: CommandState
+    message: str
+    percent: int | None = None
+    links: tuple[Link, ...] = ()
+    retryable: bool | None = None
+    duration_seconds: float | None = None
+
+    @property
+    def rank(self) -> int:
+        return RANKS[self.state]
+
+
+class RecordOutcome(BaseModel):
+    """`applied` is False when the event was a duplicate or came too late to change anything."""
+
+    model_config = ConfigDict(frozen=True)
+
+    applied: bool
+    entry: LedgerEntry
+
+
+def event_key(event: Event) -> str:
+    """Identifies one event across redeliveries (EventBridge and SQS deliver at least once)."""
+    return f"{event.detail_type}@{event.occurred_at.isoformat()}"
+
+
+def transition_for(event: ResultEvent) -> Transition:
+    match event:
+        case CommandAccepted():
+            return Transition(state="accepted", message=event.message)
+        case CommandProgress():
+            links = (event.link,) if event.link else ()
+            return Transition(state="running", message=event.message, percent=event.percent, links=links)
+        case CommandSucceeded():
+            return Transition(
+                state="succeeded", message=event.summary, links=event.links, duration_seconds=event.duration_seconds
+            )
+        case CommandFailed():
+            return Transition(
+                state="failed",
+                message=event.reason,
+                links=event.links,
+                retryable=event.retryable,
+                duration_seconds=event.duration_seconds,
+            )
+        case CommandRejected():
+            message = event.reason + (f" {event.hint}" if event.hint else "")
+            return Transition(state="rejected", message=message)
+    raise TypeError(f"not a result event: {type(event).__name__}")
+
+
+def is_request(event: AnyEvent) -> bool:
+    return isinstance(event, CommandRequested)

@@ -1,0 +1,32 @@
+"""The ledger's ports: the ingress only reads, the notifier records and counts response_url uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Protocol
+
+from shared.events.models import AnyEvent
+from shared.ledger.models import LedgerEntry, RecordOutcome
+
+
+class LedgerReader(Protocol):
+    """Looks commands up; raises `LedgerUnavailableError` when storage fails."""
+
+    def get(self, command_id: str) -> LedgerEntry | None: ...
+
+    def iter_recent(self, *, command: str | None = None, user: str | None = None) -> Iterator[LedgerEntry]:
+        """Newest first, optionally only one command's or one user's (ID or name); reads a bounded number."""
+        ...
+
+
+class Ledger(LedgerReader, Protocol):
+    """Records events conditionally (never backwards) and keeps the per-command delivery bookkeeping."""
+
+    def record(self, event: AnyEvent, *, now: datetime) -> RecordOutcome: ...
+
+    def claim_response_url_use(self, command_id: str, *, now: datetime, max_uses: int) -> bool:
+        """Atomically take one of the response_url's uses; False when they are all spent."""
+        ...
+
+    def mark_notified(self, command_id: str, key: str, *, route: str) -> None: ...

@@ -396,13 +396,16 @@ class _JenkinsHandler(BaseHTTPRequestHandler):
         self, status: int, text: str, content_type: str = "text/plain", headers: dict[str, str] | None = None
     ) -> None:
         payload = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", f"{content_type};charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", f"{content_type};charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client timed out and left: that was the point
+            self.close_connection = True
 
 
 def _crumb(user: str) -> str:

@@ -96,7 +96,7 @@ def _step_running(
     build = deps.jenkins.build(record.job, number)
     links = build_link(number, build.url)
     if build.building:
-        if deps.now() - record.claimed_at > deps.settings.max_follow_seconds:
+        if deps.now() - record.created_at > deps.settings.max_follow_seconds:
             why = f"still running after {deps.settings.max_follow_seconds // 60} minutes"
             _finish(deps, record, reporter, "timeout", messages.gave_up_following(record, number, why))
         else:

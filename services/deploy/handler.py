@@ -21,7 +21,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def handle_batch(event: dict[str, Any], context: Any, deps: DeployDeps) -> dict[str, Any]:
     """Each failed record is reported back so only it is redelivered (`ReportBatchItemFailures`)."""
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # Report every failure as a batch item failure, even when all failed: a raised exception would count
+    # as a Lambda error (alarms, throttled pollers) for what is routine here (Jenkins down, claim busy).
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def record_handler(record: SQSRecord) -> None:
         receive_count = int(record.attributes.approximate_receive_count or 1)

@@ -83,6 +83,7 @@ class ClaimRecord(BaseModel):
     state: ClaimState = "claimed"
     claim_token: str
     claimed_at: int
+    created_at: int = 0
     job: str
     parameters: dict[str, str]
     id_parameter: str

@@ -58,6 +58,7 @@ def _new_record(deps: DeployDeps, event: CommandRequested, reporter: Reporter) -
         command_id=event.command_id,
         claim_token=deps.new_token(),
         claimed_at=now,
+        created_at=now,
         job=plan.job,
         parameters={**plan.parameters, config.command_id_parameter: event.command_id},
         id_parameter=config.command_id_parameter,

@@ -1,0 +1,191 @@
+"""Redeliveries, replays and crashes never start a second build, and never lose the first."""
+
+from __future__ import annotations
+
+import time
+
+from services.deploy.claims import DynamoClaimStore
+from services.deploy.handler import handle_batch
+from services.deploy.models import ClaimRecord
+from services.deploy.service import DeployDeps
+from services.deploy.starting import start_deploy
+from shared.events.models import CommandProgress, CommandRequested, CommandSucceeded, ReplyTarget
+from tests.integration.services.deploy.conftest import Clock
+from tests.integration.services.deploy.helpers import (
+    RecordingScheduler,
+    deliver_follows,
+    eventbridge_body,
+    requested,
+    sqs_event,
+)
+from tests.support.fakes import RecordingPublisher
+from tools.fake_jenkins import FakeJenkins
+
+
+def _stale_claim(event: CommandRequested, clock: Clock, **changes: object) -> ClaimRecord:
+    """What a Lambda that crashed right after claiming left behind."""
+    return ClaimRecord.model_validate(
+        {
+            "command_id": event.command_id,
+            "claim_token": "crashed-attempt",
+            "claimed_at": int(clock.now) - 600,
+            "created_at": int(clock.now) - 600,
+            "job": "deploy-acme",
+            "parameters": {"BRANCH": "main", "ENV": "staging", "SLASHOPS_COMMAND_ID": event.command_id},
+            "id_parameter": "SLASHOPS_COMMAND_ID",
+            "client": "acme",
+            "env": "staging",
+            "branch": "main",
+            "requested_by": event.actor.user_id,
+            "reply_to": ReplyTarget(response_url="https://hooks.slack.test/r/1", channel_id="C0123", user_id="U1"),
+            **changes,
+        }
+    )
+
+
+def test_same_sqs_message_twice_starts_one_build(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+) -> None:
+    event = requested()
+    batch = sqs_event(("m-1", eventbridge_body(event)))
+
+    assert handle_batch(batch, None, deps) == {"batchItemFailures": []}
+    assert handle_batch(batch, None, deps) == {"batchItemFailures": []}
+    deliver_follows(deps, scheduler)
+
+    assert len(jenkins.triggered_for("SLASHOPS_COMMAND_ID", event.command_id)) == 1
+    assert len(jenkins.triggered) == 1
+    assert sum(isinstance(e, CommandSucceeded) for e in publisher.events) == 1
+
+
+def test_same_event_in_one_batch_twice_starts_one_build(deps: DeployDeps, jenkins: FakeJenkins) -> None:
+    body = eventbridge_body(requested())
+
+    response = handle_batch(sqs_event(("m-1", body), ("m-2", body)), None, deps)
+
+    assert response == {"batchItemFailures": []}
+    assert len(jenkins.triggered) == 1
+
+
+def test_replay_after_the_build_finished_starts_nothing(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+) -> None:
+    event = requested()
+    start_deploy(deps, event)
+    deliver_follows(deps, scheduler)
+    events_before = len(publisher.events)
+
+    start_deploy(deps, event)
+
+    assert len(jenkins.triggered) == 1
+    assert len(publisher.events) == events_before
+    assert scheduler.scheduled == []
+
+
+def test_crash_after_claiming_is_recovered_with_exactly_one_build(
+    deps: DeployDeps,
+    store: DynamoClaimStore,
+    jenkins: FakeJenkins,
+    scheduler: RecordingScheduler,
+    publisher: RecordingPublisher,
+    clock: Clock,
+) -> None:
+    event = requested()
+    assert store.create(_stale_claim(event, clock))
+
+    start_deploy(deps, event, receive_count=2)
+    deliver_follows(deps, scheduler)
+
+    assert len(jenkins.triggered_for("SLASHOPS_COMMAND_ID", event.command_id)) == 1
+    assert isinstance(publisher.events[-1], CommandSucceeded)
+
+
+def test_crash_after_triggering_adopts_the_build_instead_of_starting_another(
+    deps: DeployDeps,
+    store: DynamoClaimStore,
+    jenkins: FakeJenkins,
+    scheduler: RecordingScheduler,
+    publisher: RecordingPublisher,
+    clock: Clock,
+) -> None:
+    event = requested()
+    claim = _stale_claim(event, clock)
+    assert store.create(claim)
+    jenkins.polls_before_start = 0  # the crashed attempt's build is already running
+    deps.jenkins.trigger(claim.job, claim.parameters)
+
+    start_deploy(deps, event, receive_count=2)
+    deliver_follows(deps, scheduler)
+
+    assert len(jenkins.triggered) == 1
+    started = [e for e in publisher.events if isinstance(e, CommandProgress)]
+    assert started and "#1" in started[0].message
+    assert isinstance(publisher.events[-1], CommandSucceeded)
+
+
+def test_crash_after_triggering_while_still_queued_adopts_the_queue_item(
+    deps: DeployDeps,
+    store: DynamoClaimStore,
+    jenkins: FakeJenkins,
+    scheduler: RecordingScheduler,
+    publisher: RecordingPublisher,
+    clock: Clock,
+) -> None:
+    event = requested()
+    claim = _stale_claim(event, clock)
+    assert store.create(claim)
+    jenkins.polls_before_start = 3
+    deps.jenkins.trigger(claim.job, claim.parameters)
+
+    start_deploy(deps, event, receive_count=2)
+    deliver_follows(deps, scheduler)
+
+    assert len(jenkins.triggered) == 1
+    assert isinstance(publisher.events[-1], CommandSucceeded)
+
+
+def test_a_fresh_claim_defers_the_duplicate_to_sqs_without_triggering(
+    deps: DeployDeps, store: DynamoClaimStore, jenkins: FakeJenkins, clock: Clock
+) -> None:
+    event = requested()
+    assert store.create(_stale_claim(event, clock, claimed_at=int(clock.now) - 5))
+
+    response = handle_batch(sqs_event(("m-9", eventbridge_body(event)), receive_count=2), None, deps)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-9"}]}
+    assert jenkins.requests == []
+
+
+def test_trigger_timeout_that_still_queued_the_build_is_adopted_on_redelivery(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+) -> None:
+    event = requested()
+    batch = sqs_event(("m-1", eventbridge_body(event)))
+    jenkins.slow(1.0, path="buildWithParameters")  # longer than the adapter's 0.5 s timeout
+
+    assert handle_batch(batch, None, deps) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    deadline = time.monotonic() + 5
+    while not jenkins.triggered and time.monotonic() < deadline:  # the slow request completes server-side
+        time.sleep(0.05)
+    assert (
+        handle_batch(sqs_event(("m-1", eventbridge_body(event)), receive_count=2), None, deps)["batchItemFailures"]
+        == []
+    )
+    deliver_follows(deps, scheduler)
+
+    assert len(jenkins.triggered) == 1
+    assert isinstance(publisher.events[-1], CommandSucceeded)
+
+
+def test_duplicate_follow_message_does_not_fork_the_chain(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+) -> None:
+    jenkins.polls_before_finish = 2
+    start_deploy(deps, requested())
+    first = scheduler.scheduled[0][0]
+    scheduler.scheduled.append((first, 5))  # SQS delivered the follow message twice
+
+    deliver_follows(deps, scheduler)
+
+    assert sum(isinstance(e, CommandSucceeded) for e in publisher.events) == 1
+    assert sum(isinstance(e, CommandProgress) and "started" in e.message for e in publisher.events) == 1

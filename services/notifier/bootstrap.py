@@ -1,0 +1,39 @@
+"""Wires the notifier's real adapters once, on the first message (import stays free of I/O)."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+
+from services.notifier.service import NotifierDeps
+from services.notifier.settings import NotifierSettings
+from services.notifier.slack_adapter import SlackSdkAdapter
+from shared.ledger.dynamodb import DynamoDbLedger
+
+logger = logging.getLogger(__name__)
+SECRET_CACHE_SECONDS = 300
+
+
+@cache
+def notifier_deps() -> NotifierDeps:
+    settings = NotifierSettings.from_env()
+    return NotifierDeps(
+        ledger=DynamoDbLedger(settings.ledger_table),
+        slack=SlackSdkAdapter(lambda: bot_token(settings), api_url=settings.slack_api_url),
+    )
+
+
+def bot_token(settings: NotifierSettings) -> str | None:
+    """`SLACK_BOT_TOKEN` locally; Secrets Manager (`SLACK_BOT_TOKEN_SECRET_ID`, cached by Powertools) in AWS."""
+    if settings.bot_token:
+        return settings.bot_token
+    if not settings.bot_token_secret_id:
+        return None
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        value = parameters.get_secret(settings.bot_token_secret_id, max_age=SECRET_CACHE_SECONDS)
+    except Exception as error:  # Powertools wraps botocore errors in several types
+        logger.error("cannot read the bot token secret: %s", type(error).__name__)
+        return None
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,75 @@
+"""Where a message goes: the command's response_url while it lasts, then the bot, then a DM.
+
+Slack lets a response_url be used 5 times within 30 minutes of the command. The uses are claimed
+atomically in the ledger *before* posting (a post that then fails still spends one: Slack may have
+counted it), and the age is measured from when the command was typed, with a minute of margin so a post
+in flight never lands after the deadline. Past either limit (or on a 404 from the URL) the bot posts:
+public results to the command's channel, falling back to a DM when the bot cannot post there; ephemeral
+messages straight to a DM, since a channel post would show everyone what only the caller was meant to see.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from services.notifier.errors import ChannelUnavailableError, ResponseUrlUnusableError
+from services.notifier.ports import SlackPort
+from shared.events.models import ReplyTarget
+from shared.ledger.models import LedgerEntry
+from shared.ledger.port import Ledger
+from shared.slack.blocks import SlackMessage
+
+logger = logging.getLogger(__name__)
+
+Route = Literal["response_url", "channel", "dm"]
+
+
+@dataclass(frozen=True)
+class ResponseUrlLimits:
+    max_uses: int = 5
+    max_age: timedelta = timedelta(minutes=30)
+    margin: timedelta = timedelta(minutes=1)
+
+    def young_enough(self, started_at: datetime, now: datetime) -> bool:
+        return now - started_at < self.max_age - self.margin
+
+
+def deliver(
+    message: SlackMessage,
+    *,
+    entry: LedgerEntry,
+    reply_to: ReplyTarget,
+    slack: SlackPort,
+    ledger: Ledger,
+    now: datetime,
+    limits: ResponseUrlLimits,
+) -> Route:
+    if limits.young_enough(entry.started_at(), now) and ledger.claim_response_url_use(
+        entry.command_id, now=now, max_uses=limits.max_uses
+    ):
+        try:
+            slack.respond(reply_to.response_url, message)
+            return "response_url"
+        except ResponseUrlUnusableError as error:
+            logger.warning("response_url unusable, posting with the bot", extra=_log(entry, str(error)))
+    else:
+        logger.info("response_url spent (5 uses or 30 minutes), posting with the bot", extra=_log(entry, ""))
+    return post_with_bot(message, reply_to=reply_to, slack=slack, entry=entry)
+
+
+def post_with_bot(message: SlackMessage, *, reply_to: ReplyTarget, slack: SlackPort, entry: LedgerEntry) -> Route:
+    if message.response_type == "in_channel":
+        try:
+            slack.post(reply_to.channel_id, message)
+            return "channel"
+        except ChannelUnavailableError as error:
+            logger.warning("bot cannot post in the channel, sending a DM", extra=_log(entry, str(error)))
+    slack.post(slack.open_dm(reply_to.user_id), message)
+    return "dm"
+
+
+def _log(entry: LedgerEntry, problem: str) -> dict[str, str]:
+    return {"command_id": entry.command_id, "problem": problem}

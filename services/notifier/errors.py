@@ -1,0 +1,27 @@
+"""What can go wrong when telling Slack; the SQS record handler decides per type: retry, fall back or drop."""
+
+from __future__ import annotations
+
+
+class NotifierError(Exception):
+    """Base of the notifier's errors. Messages never contain tokens or response_urls."""
+
+
+class SlackUnavailableError(NotifierError):
+    """5xx, a network error, or still rate limited after waiting: retried through SQS, then the DLQ."""
+
+
+class SlackAuthError(NotifierError):
+    """The bot token is missing, invalid or revoked: retrying cannot help until an admin fixes it."""
+
+
+class SlackRejectedError(NotifierError):
+    """Slack refused this message for good (e.g. `invalid_blocks`): retrying the same message cannot help."""
+
+
+class ChannelUnavailableError(NotifierError):
+    """The bot cannot post in the channel (`not_in_channel`, `channel_not_found`): DM the user instead."""
+
+
+class ResponseUrlUnusableError(NotifierError):
+    """The response_url is expired or used up (404): post with the bot token instead."""

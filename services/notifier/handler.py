@@ -1,0 +1,46 @@
+"""Notifier Lambda entry: SQS batch in, partial-batch failures out. Translation only.
+
+Each record is one EventBridge event (every `slashops.*` source). A record that raises is reported in
+`batchItemFailures`, so SQS redelivers only it, and after `maxReceiveCount` moves it to the DLQ.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from services.notifier import bootstrap
+from services.notifier.service import NotifierDeps, handle_body
+
+logger = logging.getLogger(__name__)
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle_batch(event, context, bootstrap.notifier_deps())
+
+
+def handle_batch(event: dict[str, Any], context: Any, deps: NotifierDeps) -> dict[str, Any]:
+    """The same as `lambda_handler` with explicit dependencies (tests and the local runner)."""
+
+    def record_handler(record: SQSRecord) -> None:
+        try:
+            handle_body(record.body, deps)
+        except Exception as error:
+            logger.warning(
+                "record failed: SQS will deliver it again (then the DLQ)",
+                extra={
+                    "message_id": record.message_id,
+                    "receive_count": record.attributes.approximate_receive_count,
+                    "problem": f"{type(error).__name__}: {error}",
+                },
+            )
+            raise
+
+    processor = BatchProcessor(event_type=EventType.SQS)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)

@@ -1,0 +1,23 @@
+"""The notifier's port to Slack; the slack-sdk adapter is the one real implementation."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from shared.slack.blocks import SlackMessage
+
+
+class SlackPort(Protocol):
+    """Raises the `services.notifier.errors` types; never logs the URL or the token."""
+
+    def respond(self, response_url: str, message: SlackMessage) -> None:
+        """Post through a command's response_url (honours `replace_original` and `response_type`)."""
+        ...
+
+    def post(self, channel: str, message: SlackMessage) -> str:
+        """`chat.postMessage` with the bot token; returns the message's `ts`."""
+        ...
+
+    def open_dm(self, user_id: str) -> str:
+        """`conversations.open`: the DM channel id with this user."""
+        ...

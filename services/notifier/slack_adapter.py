@@ -1,0 +1,168 @@
+"""slack-sdk adapter for `SlackPort`: `WebhookClient` for response_urls, `WebClient` for the bot.
+
+Error mapping (one place): 429 is waited out here while `Retry-After` is short (longer waits and 5xx or
+network errors become `SlackUnavailableError`, retried through SQS); token errors become `SlackAuthError`;
+`not_in_channel`/`channel_not_found` become `ChannelUnavailableError`; a 404 from a response_url
+(expired, used up) becomes `ResponseUrlUnusableError`; any other refusal is `SlackRejectedError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from services.notifier.errors import (
+    ChannelUnavailableError,
+    ResponseUrlUnusableError,
+    SlackAuthError,
+    SlackRejectedError,
+    SlackUnavailableError,
+)
+from shared.slack.blocks import SlackMessage
+
+if TYPE_CHECKING:
+    from slack_sdk.http_retry import RetryHandler
+    from slack_sdk.web import WebClient
+
+logger = logging.getLogger(__name__)
+
+AUTH_ERRORS = frozenset(
+    {"not_authed", "invalid_auth", "token_revoked", "token_expired", "account_inactive", "no_permission"}
+)
+CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+DEFAULT_API_URL = "https://slack.com/api/"
+TIMEOUT_SECONDS = 5
+MAX_RETRY_AFTER_SECONDS = 20
+
+
+class SlackSdkAdapter:
+    """`token` is a callable so the bot token is read (env or Secrets Manager) only when the bot posts."""
+
+    def __init__(
+        self,
+        token: Callable[[], str | None],
+        *,
+        api_url: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        max_retry_after: float = MAX_RETRY_AFTER_SECONDS,
+        client: WebClient | None = None,
+    ) -> None:
+        self._token = token
+        self._api_url = api_url or DEFAULT_API_URL
+        self._sleep = sleep
+        self._max_retry_after = max_retry_after
+        self._client = client
+
+    def respond(self, response_url: str, message: SlackMessage) -> None:
+        from slack_sdk.webhook import WebhookClient
+
+        webhook = WebhookClient(response_url, timeout=TIMEOUT_SECONDS, retry_handlers=self._retry_handlers())
+        try:
+            response = webhook.send_dict(message.payload())
+        except Exception as error:  # urllib raises URLError, OSError, TimeoutError, http.client errors…
+            raise SlackUnavailableError(f"response_url unreachable ({type(error).__name__})") from error
+        _check_webhook(response.status_code, str(response.body or ""))
+
+    def post(self, channel: str, message: SlackMessage) -> str:
+        payload = message.payload()
+        response = self._call("chat_postMessage", channel=channel, text=payload["text"], blocks=payload["blocks"])
+        return str(response.get("ts", ""))
+
+    def open_dm(self, user_id: str) -> str:
+        response = self._call("conversations_open", users=user_id)
+        channel = response.get("channel") or {}
+        return str(channel.get("id", ""))
+
+    @property
+    def client(self) -> WebClient:
+        if self._client is None:
+            from slack_sdk.web import WebClient
+
+            token = self._token()
+            if not token:
+                raise SlackAuthError("no bot token configured (SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_SECRET_ID)")
+            self._client = WebClient(
+                token=token, base_url=self._api_url, timeout=TIMEOUT_SECONDS, retry_handlers=self._retry_handlers()
+            )
+        return self._client
+
+    def _call(self, method: str, **arguments: Any) -> Any:
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            return getattr(self.client, method)(**arguments)
+        except SlackApiError as error:
+            raise _api_error(method, error.response.status_code, error.response.get("error")) from error
+        except SlackAuthError:
+            raise
+        except Exception as error:
+            raise SlackUnavailableError(f"{method}: Slack unreachable ({type(error).__name__})") from error
+
+    def _retry_handlers(self) -> list[RetryHandler]:
+        from slack_sdk.http_retry import ConnectionErrorRetryHandler
+        from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+
+        return [
+            ConnectionErrorRetryHandler(max_retry_count=1, interval_calculator=FixedValueRetryIntervalCalculator(0.2)),
+            retry_after_handler(sleep=self._sleep, max_wait=self._max_retry_after),
+        ]
+
+
+def retry_after_handler(*, sleep: Callable[[float], None], max_wait: float, max_retry_count: int = 2) -> RetryHandler:
+    """slack-sdk's 429 handler, honouring `Retry-After` with an injectable sleep; waits longer than
+    `max_wait` are not spent in the Lambda: the 429 surfaces and SQS redelivers the message later."""
+    from slack_sdk.http_retry import RateLimitErrorRetryHandler
+
+    class RetryAfterHandler(RateLimitErrorRetryHandler):
+        def prepare_for_next_attempt(
+            self, *, state: Any, request: Any, response: Any = None, error: Any = None
+        ) -> None:
+            wait = _retry_after(response.headers if response is not None else {})
+            if wait > max_wait:
+                logger.warning("Slack asks to wait %.0f s: leaving the retry to SQS", wait)
+                return
+            logger.info("Slack rate limit: waiting %.0f s as Retry-After asks", wait)
+            sleep(wait)
+            state.next_attempt_requested = True
+            state.increment_current_attempt()
+
+    return RetryAfterHandler(max_retry_count=max_retry_count)
+
+
+def _retry_after(headers: dict[str, Any]) -> float:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return max(float(raw), 0.0)
+            except (TypeError, ValueError):
+                break
+    return 1.0
+
+
+def _check_webhook(status: int, body: str) -> None:
+    if status == 200:
+        return
+    reason = body.strip()[:80]
+    if status == 429 or status >= 500:
+        raise SlackUnavailableError(f"response_url answered {status} {reason}")
+    if status == 404 or reason in ("expired_url", "used_url", "no_service"):
+        raise ResponseUrlUnusableError(f"response_url answered {status} {reason}")
+    raise SlackRejectedError(f"response_url refused the message: {status} {reason}")
+
+
+def _api_error(method: str, status: int, code: object) -> Exception:
+    text = f"{method}: {status} {code}"
+    if (
+        status == 429
+        or status >= 500
+        or code in ("ratelimited", "internal_error", "fatal_error", "service_unavailable")
+    ):
+        return SlackUnavailableError(text)
+    if code in AUTH_ERRORS:
+        return SlackAuthError(text)
+    if code in CHANNEL_ERRORS:
+        return ChannelUnavailableError(text)
+    return SlackRejectedError(text)

@@ -1,0 +1,43 @@
+"""A `SlackPort` fake that records what would be posted and raises scripted errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.notifier.errors import NotifierError
+from shared.slack.blocks import SlackMessage
+
+
+@dataclass
+class RecordingSlack:
+    responses: list[tuple[str, SlackMessage]] = field(default_factory=list)
+    posts: list[tuple[str, SlackMessage]] = field(default_factory=list)
+    respond_errors: list[NotifierError] = field(default_factory=list)
+    post_errors: dict[str, NotifierError] = field(default_factory=dict)
+
+    def respond(self, response_url: str, message: SlackMessage) -> None:
+        if self.respond_errors:
+            raise self.respond_errors.pop(0)
+        self.responses.append((response_url, message))
+
+    def post(self, channel: str, message: SlackMessage) -> str:
+        if channel in self.post_errors:
+            raise self.post_errors[channel]
+        self.posts.append((channel, message))
+        return f"1764331200.{len(self.posts):06d}"
+
+    def open_dm(self, user_id: str) -> str:
+        if "dm" in self.post_errors:
+            raise self.post_errors["dm"]
+        return "D" + user_id
+
+
+@dataclass
+class Clock:
+    """An injectable, settable clock."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from services.notifier.errors import (
+    ChannelUnavailableError,
+    ResponseUrlUnusableError,
+    SlackAuthError,
+    SlackRejectedError,
+    SlackUnavailableError,
+)
+from services.notifier.service import NotifierDeps, handle_body, handle_event
+from shared.ledger.dynamodb import DynamoDbLedger
+from tests.unit.services.notifier.fakes import Clock, RecordingSlack
+from tests.unit.services.notifier.sqs_events import eventbridge_body
+from tests.unit.shared.ledger.builders import accepted, at, progress, reply_to, requested, succeeded
+
+URL = "https://hooks.example/r/1"
+
+
+def test_a_request_is_recorded_without_posting(deps: NotifierDeps, slack: RecordingSlack) -> None:
+    assert handle_event(requested(), deps) == "recorded"
+    assert not slack.responses and not slack.posts
+    entry = deps.ledger.get("abc123def456")
+    assert entry is not None and entry.state == "requested"
+
+
+def test_results_go_through_the_response_url_and_are_marked_notified(
+    deps: NotifierDeps, slack: RecordingSlack, ledger: DynamoDbLedger
+) -> None:
+    handle_event(requested(), deps)
+    assert handle_event(accepted(), deps) == "response_url"
+    assert handle_event(succeeded(), deps) == "response_url"
+    assert [url for url, _ in slack.responses] == [URL, URL]
+    entry = ledger.get("abc123def456")
+    assert entry is not None
+    assert entry.notified_key == entry.last_event_key and entry.last_route == "response_url"
+    assert entry.response_url_uses == 2
+
+
+def test_a_redelivered_event_is_posted_once(deps: NotifierDeps, slack: RecordingSlack) -> None:
+    handle_event(requested(), deps)
+    assert handle_event(succeeded(), deps) == "response_url"
+    assert handle_event(succeeded(), deps) == "already notified"
+    assert len(slack.responses) == 1
+
+
+def test_late_and_overtaken_events_are_not_posted(deps: NotifierDeps, slack: RecordingSlack) -> None:
+    handle_event(requested(), deps)
+    handle_event(progress("step 2", minute=2), deps)
+    assert handle_event(progress("step 1", minute=1), deps) == "superseded"
+    handle_event(succeeded(minute=5), deps)
+    assert handle_event(progress("step 3", minute=3), deps) == "superseded"
+    assert [message.text.split(": ")[-1] for _, message in slack.responses] == [
+        "step 2",
+        "Deployed acme main to staging.",
+    ]
+
+
+def test_a_failed_post_is_posted_on_redelivery(deps: NotifierDeps, slack: RecordingSlack) -> None:
+    handle_event(requested(), deps)
+    slack.respond_errors.append(SlackUnavailableError("500"))
+    with pytest.raises(SlackUnavailableError):
+        handle_body(eventbridge_body(succeeded()), deps)
+    assert handle_body(eventbridge_body(succeeded()), deps) == "response_url"
+    assert len(slack.responses) == 1
+
+
+def test_the_sixth_message_goes_through_the_bot(deps: NotifierDeps, slack: RecordingSlack, clock: Clock) -> None:
+    handle_event(requested(), deps)
+    routes = [handle_event(progress(f"step {i}", minute=i), deps) for i in range(1, 6)]
+    routes.append(handle_event(succeeded(minute=6), deps))
+    assert routes == ["response_url"] * 5 + ["channel"]
+    assert [channel for channel, _ in slack.posts] == ["C0123"]
+
+
+@pytest.mark.parametrize(("minute", "route"), [(20, "response_url"), (28.9, "response_url"), (31, "channel")])
+def test_the_thirty_minute_window(
+    deps: NotifierDeps, slack: RecordingSlack, clock: Clock, minute: float, route: str
+) -> None:
+    handle_event(requested(), deps)
+    clock.now = at(minute)
+    assert handle_event(succeeded(minute=minute), deps) == route
+
+
+def test_the_window_counts_from_the_request_even_if_it_arrives_late(deps: NotifierDeps, clock: Clock) -> None:
+    clock.now = at(31)
+    handle_event(accepted(minute=0.1), deps)  # the result came first: age from what we know
+    handle_event(requested(minute=0), deps)
+    assert handle_event(succeeded(minute=31), deps) == "channel"
+
+
+def test_ephemeral_messages_past_the_window_go_to_a_dm(deps: NotifierDeps, slack: RecordingSlack, clock: Clock) -> None:
+    handle_event(requested(reply=reply_to(visibility="ephemeral")), deps)
+    clock.now = at(40)
+    assert handle_event(succeeded(minute=40, reply=reply_to(visibility="ephemeral")), deps) == "dm"
+    assert [channel for channel, _ in slack.posts] == ["DU0ABC"]
+
+
+def test_not_in_channel_falls_back_to_a_dm(deps: NotifierDeps, slack: RecordingSlack, clock: Clock) -> None:
+    handle_event(requested(), deps)
+    clock.now = at(31)
+    slack.post_errors["C0123"] = ChannelUnavailableError("not_in_channel")
+    assert handle_event(succeeded(minute=31), deps) == "dm"
+    assert [channel for channel, _ in slack.posts] == ["DU0ABC"]
+
+
+def test_an_unusable_response_url_falls_back_to_the_bot(deps: NotifierDeps, slack: RecordingSlack) -> None:
+    handle_event(requested(), deps)
+    slack.respond_errors.append(ResponseUrlUnusableError("404 expired_url"))
+    assert handle_event(succeeded(), deps) == "channel"
+
+
+def test_an_invalid_token_is_logged_loudly_and_not_retried(
+    deps: NotifierDeps, slack: RecordingSlack, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    handle_event(requested(), deps)
+    clock.now = at(31)
+    slack.post_errors["C0123"] = SlackAuthError("chat_postMessage: 200 invalid_auth")
+    with caplog.at_level(logging.CRITICAL):
+        assert handle_body(eventbridge_body(succeeded(minute=31)), deps) == "dropped: slack auth"
+    assert any("TOKEN INVALID OR REVOKED" in r.message and r.command_id == "abc123def456" for r in caplog.records)
+
+
+def test_a_refused_message_is_dropped(deps: NotifierDeps, slack: RecordingSlack) -> None:
+    handle_event(requested(), deps)
+    slack.respond_errors.append(SlackRejectedError("400 invalid_blocks"))
+    assert handle_body(eventbridge_body(succeeded()), deps) == "dropped: slack rejected"
+
+
+@pytest.mark.parametrize("body", ["not json", "[]", '{"detail": {"event": "Nope"}}', '{"detail": 3}'])
+def test_malformed_messages_are_dropped(deps: NotifierDeps, body: str, caplog: pytest.LogCaptureFixture) -> None:
+    assert handle_body(body, deps) == "dropped: malformed"
+    assert "dropping a malformed message" in caplog.text

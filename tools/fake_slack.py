@@ -1,0 +1,371 @@
+"""A local HTTP server speaking the parts of Slack the notifier uses, for tests and `make run`.
+
+- **response_url** endpoints (`response_url()` mints one): JSON posts, `replace_original` / `delete_original`
+  semantics, at most `max_uses` uses (then 404 `used_url`), `expire()` makes one answer 404 `expired_url`.
+- **Web API** under `api_url` (`/api/<method>`): `auth.test`, `conversations.open` (DMs),
+  `chat.postMessage`, `chat.update`; bearer-token auth (`invalid_auth` / `token_revoked`), per-channel
+  errors (`not_in_channel`, `channel_not_found`).
+- **Scripted failures** (`fail()`): 429 with `Retry-After`, 5xx, or an `ok: false` error, `times` times.
+
+Every accepted message is recorded (`messages`), and `visible()` shows what a user currently sees through
+a response_url. The real slack-sdk clients are pointed at it:
+
+    with FakeSlack() as slack:
+        WebClient(token=slack.bot_token, base_url=slack.api_url).chat_postMessage(channel="C1", text="hi")
+        WebhookClient(slack.response_url()).send(text="hi")
+
+`python -m tools.fake_slack --port 3001` runs it standalone and prints each message it receives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+DEFAULT_BOT_TOKEN = "xoxb-fake-bot-token"
+RESPONSE_URL = "response_url"
+
+
+@dataclass
+class Failure:
+    """Answer requests to `target` (an API method, `response_url`, or `*`) with this, `times` times."""
+
+    target: str = "*"
+    status: int = 500
+    error: str | None = None
+    retry_after: int | None = None
+    times: int = 1
+
+    def matches(self, target: str) -> bool:
+        return self.target in ("*", target)
+
+
+@dataclass
+class Posted:
+    """One message as Slack accepted it. `via` is `response_url`, `chat.postMessage` or `chat.update`."""
+
+    via: str
+    payload: dict[str, Any]
+    channel: str = ""
+    ts: str = ""
+    response_url: str = ""
+    at: float = field(default_factory=time.time)
+
+    @property
+    def text(self) -> str:
+        return str(self.payload.get("text", ""))
+
+    @property
+    def response_type(self) -> str:
+        return str(self.payload.get("response_type", "ephemeral"))
+
+
+@dataclass
+class _Hook:
+    uses: int = 0
+    expired: bool = False
+    visible: list[Posted] = field(default_factory=list)
+
+
+class FakeSlack:
+    """The server and its state; thread-safe, on a free port once `start()`ed."""
+
+    def __init__(
+        self,
+        *,
+        bot_token: str = DEFAULT_BOT_TOKEN,
+        max_uses: int = 5,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        on_message: Callable[[Posted], None] | None = None,
+    ) -> None:
+        self.bot_token = bot_token
+        self.max_uses = max_uses
+        self.messages: list[Posted] = []
+        self.requests: list[tuple[str, int]] = []
+        self.failures: list[Failure] = []
+        self.channel_errors: dict[str, str] = {}
+        self.revoked: set[str] = set()
+        self._hooks: dict[str, _Hook] = {}
+        self._channels: dict[str, list[Posted]] = {}
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+        self._on_message = on_message
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        """What `WebClient(base_url=...)` takes (`SLACK_API_URL`)."""
+        return f"{self.url}/api/"
+
+    def start(self) -> FakeSlack:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    # --- scripting -------------------------------------------------------------------------------------
+
+    def response_url(self) -> str:
+        """A fresh response_url, as Slack sends with each slash command."""
+        path = f"/commands/T1/{next(self._counter)}/{secrets.token_hex(8)}"
+        with self._lock:
+            self._hooks[path] = _Hook()
+        return self.url + path
+
+    def expire(self, response_url: str) -> None:
+        with self._lock:
+            self._hooks[urlsplit(response_url).path].expired = True
+
+    def fail(
+        self,
+        status: int = 500,
+        *,
+        target: str = "*",
+        times: int = 1,
+        retry_after: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self._lock:
+            self.failures.append(Failure(target, status, error, retry_after, times))
+
+    def set_channel_error(self, channel: str, error: str = "not_in_channel") -> None:
+        self.channel_errors[channel] = error
+
+    def revoke(self, token: str | None = None) -> None:
+        self.revoked.add(token or self.bot_token)
+
+    # --- what users see ----------------------------------------------------------------------------------
+
+    def uses(self, response_url: str) -> int:
+        with self._lock:
+            return self._hooks[urlsplit(response_url).path].uses
+
+    def visible(self, response_url: str) -> list[Posted]:
+        """The messages this response_url's user currently sees (replaced ones are gone)."""
+        with self._lock:
+            return list(self._hooks[urlsplit(response_url).path].visible)
+
+    def in_channel(self, channel: str) -> list[Posted]:
+        """Messages the bot posted in `channel` (a `D…` id for DMs), after `chat.update`s."""
+        with self._lock:
+            return list(self._channels.get(channel, []))
+
+    def transcript(self) -> str:
+        return "\n".join(f"[{m.via} {m.channel or 'response_url'}] {m.text}" for m in self.messages)
+
+    # --- behaviour (called by the request handler) -------------------------------------------------------
+
+    def _take_failure(self, target: str) -> Failure | None:
+        with self._lock:
+            for failure in self.failures:
+                if failure.matches(target):
+                    failure.times -= 1
+                    if failure.times <= 0:
+                        self.failures.remove(failure)
+                    return failure
+        return None
+
+    def _record(self, posted: Posted) -> None:
+        self.messages.append(posted)
+        if self._on_message is not None:
+            self._on_message(posted)
+
+    def _post_to_hook(self, path: str, payload: dict[str, Any]) -> tuple[int, str]:
+        with self._lock:
+            hook = self._hooks.get(path)
+            if hook is None:
+                return 404, "no_service"
+            if hook.expired:
+                return 404, "expired_url"
+            if hook.uses >= self.max_uses:
+                return 404, "used_url"
+            hook.uses += 1
+            posted = Posted(RESPONSE_URL, payload, response_url=self.url + path)
+            if payload.get("delete_original"):
+                hook.visible[-1:] = []
+            elif payload.get("replace_original") and hook.visible:
+                hook.visible[-1] = posted
+            else:
+                hook.visible.append(posted)
+            self._record(posted)
+        return 200, "ok"
+
+    def _api(self, method: str, token: str, params: dict[str, Any]) -> dict[str, Any]:
+        if token != self.bot_token:
+            return {"ok": False, "error": "not_authed" if not token else "invalid_auth"}
+        if token in self.revoked:
+            return {"ok": False, "error": "token_revoked"}
+        handler = {
+            "auth.test": self._auth_test,
+            "conversations.open": self._conversations_open,
+            "chat.postMessage": self._post_message,
+            "chat.update": self._update_message,
+        }.get(method)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        return handler(params)
+
+    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.url, "team": "Fake", "team_id": "T1", "user_id": "UBOT", "bot_id": "B1"}
+
+    def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = str(params.get("users", ""))
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": "D" + users.split(",")[0].lstrip("UW")}}
+
+    def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        problem = self._channel_problem(channel, params)
+        if problem:
+            return {"ok": False, "error": problem}
+        ts = f"{int(time.time())}.{next(self._counter):06d}"
+        posted = Posted("chat.postMessage", _message_fields(params), channel=channel, ts=ts)
+        with self._lock:
+            self._channels.setdefault(channel, []).append(posted)
+            self._record(posted)
+        return {"ok": True, "channel": channel, "ts": ts, "message": posted.payload}
+
+    def _update_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        with self._lock:
+            shown = self._channels.get(channel, [])
+            index = next((i for i, m in enumerate(shown) if m.ts == ts), None)
+            if index is None:
+                return {"ok": False, "error": "message_not_found"}
+            posted = Posted("chat.update", _message_fields(params), channel=channel, ts=ts)
+            shown[index] = posted
+            self._record(posted)
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _channel_problem(self, channel: str, params: dict[str, Any]) -> str | None:
+        if not channel:
+            return "channel_not_found"
+        if not params.get("text") and not params.get("blocks"):
+            return "no_text"
+        return self.channel_errors.get(channel)
+
+
+def _message_fields(params: dict[str, Any]) -> dict[str, Any]:
+    blocks = params.get("blocks")
+    if isinstance(blocks, str):  # form-encoded clients send blocks as a JSON string
+        blocks = json.loads(blocks)
+    return {"text": params.get("text", ""), "blocks": blocks or []}
+
+
+def _handler_for(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(_SlackHandler):
+        fake = slack
+
+    return Handler
+
+
+class _SlackHandler(BaseHTTPRequestHandler):
+    fake: FakeSlack
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
+        return None
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        path = urlsplit(self.path).path
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        target = path.removeprefix("/api/") if path.startswith("/api/") else RESPONSE_URL
+        failure = self.fake._take_failure(target)
+        if failure is not None:
+            self._fail(failure)
+        elif target == RESPONSE_URL:
+            self._response_url(path, body)
+        else:
+            self._web_api(target, body)
+
+    def _fail(self, failure: Failure) -> None:
+        headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+        if failure.error is not None:
+            self._send_json(failure.status, {"ok": False, "error": failure.error}, headers)
+        elif failure.status == 429:
+            self._send_json(429, {"ok": False, "error": "ratelimited"}, headers)
+        else:
+            self._send(failure.status, b"Internal Server Error", "text/plain", headers)
+
+    def _response_url(self, path: str, body: bytes) -> None:
+        try:
+            payload = json.loads(body or b"{}")
+        except json.JSONDecodeError:
+            self._send(400, b"invalid_payload", "text/plain")
+            return
+        status, text = self.fake._post_to_hook(path, payload)
+        self._send(status, text.encode(), "text/html")
+
+    def _web_api(self, method: str, body: bytes) -> None:
+        params: dict[str, Any]
+        if (self.headers.get("Content-Type") or "").startswith("application/json"):
+            params = json.loads(body or b"{}")
+        else:
+            params = dict(parse_qsl(body.decode(), keep_blank_values=True))
+        token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip() or params.get("token", "")
+        self._send_json(200, self.fake._api(method, str(token), params))
+
+    def _send_json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.fake.requests.append((self.path, status))
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="A local Slack (response_url + Web API) for slashops.")
+    parser.add_argument("--port", type=int, default=3001)
+    parser.add_argument("--token", default=DEFAULT_BOT_TOKEN)
+    options = parser.parse_args(argv)
+    slack = FakeSlack(bot_token=options.token, port=options.port, on_message=_print_message)
+    print(f"fake Slack on {slack.url} (SLACK_API_URL={slack.api_url}, SLACK_BOT_TOKEN={options.token})", flush=True)
+    with slack:
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
+def _print_message(posted: Posted) -> None:
+    print(f"[{posted.via} {posted.channel or posted.response_type}] {posted.text}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

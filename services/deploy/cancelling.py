@@ -14,6 +14,7 @@ from services.deploy.errors import JenkinsError
 from services.deploy.models import CancelRequest, ClaimRecord
 from services.deploy.service import DeployDeps, Reporter
 from shared.config.access import decide
+from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
 
 
@@ -61,8 +62,12 @@ def _refusal(
 def _may_cancel(deps: DeployDeps, event: CommandRequested, record: ClaimRecord) -> bool:
     if event.actor.user_id == record.requested_by:
         return True
+    try:
+        rules = deps.config.get().access
+    except ConfigurationError:  # fail closed: only the starter may cancel while the configuration is broken
+        return False
     decision = decide(
-        deps.config.get().access,
+        rules,
         command="cancel",
         user_id=event.actor.user_id,
         user_name=event.actor.user_name,

@@ -35,6 +35,12 @@ class JenkinsNotFoundError(JenkinsError):
     title = "Jenkins job not found"
 
 
+class JenkinsSetupError(JenkinsError):
+    """slashops itself has no usable Jenkins credentials (environment or secret missing or malformed)."""
+
+    title = "Jenkins is not configured"
+
+
 class JenkinsUnavailableError(JenkinsError):
     """5xx, timeouts, refused connections: Jenkins may answer if asked again later."""
 

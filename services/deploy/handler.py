@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -13,9 +14,14 @@ from services.deploy.consumer import handle_body
 from services.deploy.service import DeployDeps
 
 logger = Logger(service="slashops-deploy")
+copy_config_to_registered_loggers(source_logger=logger, include={"services", "shared"})
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda entry; the local runner calls it too, possibly with `context=None`."""
+    request_id = getattr(context, "aws_request_id", None)
+    if request_id:
+        logger.append_keys(request_id=request_id)
     return handle_batch(event, context, deploy_deps())
 
 

@@ -19,9 +19,11 @@ from services.deploy.errors import (
     JenkinsError,
     JenkinsNotFoundError,
     JenkinsProtocolError,
+    JenkinsSetupError,
     JenkinsUnavailableError,
 )
 from services.deploy.models import BuildState, FoundBuild, QueueState
+from shared.errors import ConfigurationError
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 _STATUS_IN_MESSAGE = re.compile(r"\[(\d{3})\]")
@@ -141,6 +143,8 @@ def _classified(what: str) -> Iterator[None]:
         yield
     except JenkinsError:
         raise
+    except ConfigurationError as error:  # the credentials are loaded with the client, on first use
+        raise JenkinsSetupError(error.message) from error
     except jenkins.NotFoundException as error:
         raise JenkinsNotFoundError(f"Jenkins has no {what}") from error
     except jenkins.TimeoutException as error:

@@ -6,6 +6,7 @@ from services.deploy.errors import (
     JenkinsAuthError,
     JenkinsError,
     JenkinsNotFoundError,
+    JenkinsSetupError,
     JenkinsUnavailableError,
 )
 from services.deploy.models import ClaimRecord
@@ -28,6 +29,8 @@ def jenkins_failure(error: JenkinsError, record: ClaimRecord) -> str:
             f"Jenkins has no job `{record.job}`. To fix: create the job, or name the right one in the slashops "
             f"configuration (`deploy.job`, or `deploy.clients.{record.client}.job`)."
         )
+    if isinstance(error, JenkinsSetupError):
+        return f"slashops cannot log in to Jenkins: {error.message}. To fix: set the deploy service's Jenkins settings."
     if isinstance(error, JenkinsUnavailableError):
         return f"Jenkins is unavailable ({error.message}); gave up after retrying. Try again later."
     return f"Jenkins gave an unexpected answer ({error.message})."

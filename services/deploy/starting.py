@@ -20,6 +20,7 @@ from services.deploy.errors import ClaimBusyError, JenkinsError, JenkinsUnavaila
 from services.deploy.following import schedule_first_follow
 from services.deploy.models import ClaimRecord, DeployRequest, FoundBuild
 from services.deploy.service import DeployDeps, Reporter, build_link
+from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,11 @@ def _new_record(deps: DeployDeps, event: CommandRequested, reporter: Reporter) -
         detail = error.errors()[0]
         reporter.rejected(f"Invalid `{'.'.join(map(str, detail['loc']))}`: {detail['msg']}.", "See `/ops help deploy`.")
         return None
-    config = deps.config.get().deploy
+    try:
+        config = deps.config.get().deploy
+    except ConfigurationError as error:
+        reporter.failed(f"The slashops configuration is unusable: {error.message}")
+        return None
     if not config.knows(request.client):
         reporter.rejected(*messages.unknown_client(request.client, config.client_names()))
         return None

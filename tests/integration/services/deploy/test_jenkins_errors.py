@@ -8,6 +8,7 @@ from services.deploy.handler import handle_batch
 from services.deploy.jenkins_adapter import PythonJenkinsAdapter
 from services.deploy.service import DeployDeps
 from services.deploy.starting import start_deploy
+from shared.errors import ConfigurationError
 from shared.events.models import CommandFailed, CommandSucceeded
 from tests.integration.services.deploy.conftest import Clock
 from tests.integration.services.deploy.helpers import (
@@ -17,7 +18,7 @@ from tests.integration.services.deploy.helpers import (
     requested,
     sqs_event,
 )
-from tests.support.fakes import RecordingPublisher
+from tests.support.fakes import RecordingPublisher, StaticConfig
 from tools.fake_jenkins import FakeJenkins
 from tools.local_aws import free_port
 
@@ -173,3 +174,29 @@ def test_a_build_running_too_long_stops_being_followed(
     final = publisher.events[-1]
     assert isinstance(final, CommandFailed) and "Stopped following build #1" in final.reason
     assert final.links and final.links[0].url.endswith("/job/deploy-acme/1/")
+
+
+def test_missing_jenkins_credentials_fail_the_deploy_with_a_fix(
+    deps: DeployDeps, jenkins: FakeJenkins, publisher: RecordingPublisher
+) -> None:
+    def no_credentials() -> tuple[str, str]:
+        raise ConfigurationError("no Jenkins credentials (JENKINS_USER/JENKINS_API_TOKEN or JENKINS_SECRET_ID)")
+
+    deps.jenkins = PythonJenkinsAdapter(jenkins.url, no_credentials)
+
+    start_deploy(deps, requested())
+
+    failed = _only_failure(publisher)
+    assert "cannot log in to Jenkins" in failed.reason and "JENKINS_SECRET_ID" in failed.reason
+    assert jenkins.requests == []
+
+
+def test_unreadable_configuration_fails_the_deploy(
+    deps: DeployDeps, jenkins: FakeJenkins, publisher: RecordingPublisher
+) -> None:
+    deps.config = StaticConfig(ConfigurationError("ssm:/slashops/config: cannot read (ClientError)"))
+
+    start_deploy(deps, requested())
+
+    assert "configuration is unusable" in _only_failure(publisher).reason
+    assert jenkins.requests == []

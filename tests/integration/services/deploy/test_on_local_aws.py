@@ -14,9 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
-from services.deploy.bootstrap import deps_from, jenkins_credentials
+from services.deploy.bootstrap import deploy_deps, deps_from, jenkins_credentials
 from services.deploy.claims import create_table
-from services.deploy.handler import handle_batch
+from services.deploy.handler import handle_batch, lambda_handler
 from services.deploy.settings import DeployEnv
 from shared.events.envelope import parse_eventbridge_json
 from shared.events.models import CommandProgress, CommandSucceeded
@@ -121,3 +121,14 @@ def test_jenkins_credentials_come_from_secrets_manager_when_not_in_the_environme
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_ENDPOINT_URL", localstack.endpoint)
         assert jenkins_credentials(env) == ("bot", "t0k3n")
+
+
+def test_lambda_handler_wires_itself_from_the_environment(local_env: dict[str, Any]) -> None:
+    deploy_deps.cache_clear()
+    try:
+        response = lambda_handler(sqs_event(("m-1", eventbridge_body(requested()))), None)
+    finally:
+        deploy_deps.cache_clear()
+
+    assert response == {"batchItemFailures": []}
+    assert len(local_env["jenkins"].triggered) == 1

@@ -35,7 +35,7 @@ class ConfigPort(Protocol):
 class DeploySettings:
     """Timings and limits; see the README for how they relate to the queue's visibility timeout."""
 
-    lease_seconds: int = 60
+    lease_seconds: int = 90
     max_trigger_attempts: int = 5
     first_follow_delay: int = 5
     follow_delay: int = 15

@@ -39,7 +39,8 @@ def handle_batch(event: dict[str, Any], context: Any, deps: NotifierDeps) -> dic
             )
             raise
 
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # Report every failed record even when all failed: SQS redelivers them the same way, without a Lambda error.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

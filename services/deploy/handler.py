@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from functools import cache
 from typing import Any, cast
 
 from aws_lambda_powertools import Logger
@@ -14,11 +16,21 @@ from services.deploy.consumer import handle_body
 from services.deploy.service import DeployDeps
 
 logger = Logger(service="slashops-deploy")
-copy_config_to_registered_loggers(source_logger=logger, include={"services", "shared"})
+
+
+@cache
+def _structured_logging() -> None:
+    """In Lambda only: the service's std-library loggers log JSON through Powertools' handler.
+
+    Not at import and not locally: it detaches those loggers from the root (and from pytest's capture).
+    """
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        copy_config_to_registered_loggers(source_logger=logger, include={"services", "shared"})
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The Lambda entry; the local runner calls it too, possibly with `context=None`."""
+    _structured_logging()
     request_id = getattr(context, "aws_request_id", None)
     if request_id:
         logger.append_keys(request_id=request_id)

@@ -1,0 +1,140 @@
+"""The bus stack, deployed on LocalStack from `infra/bus.yaml` itself: routing, DLQs, archive, alarms."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+
+from shared.commands.catalog import CATALOG
+from shared.events.envelope import to_put_events_entry
+from shared.events.models import INGRESS_SOURCE, Actor, CommandRequested, CommandSucceeded, Place, ReplyTarget
+from tools.local_aws import Service
+from tools.stacks import BUS_TEMPLATE, create_stack, ensure_archive
+
+pytestmark = pytest.mark.integration
+
+ROUTES = {"deploy": {"deploy", "cancel"}, "backup": {"backup", "backups", "restore"}}
+MAX_RECEIVE_COUNT = 2
+
+
+@dataclass
+class Bus:
+    prefix: str
+    outputs: dict[str, str]
+    sqs: Any
+    events: Any
+    cloudwatch: Any
+
+
+@pytest.fixture(scope="module")
+def bus(localstack: Service) -> Iterator[Bus]:
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    session = boto3.Session(region_name="us-east-1")
+    parameters = {"Prefix": prefix, "VisibilityTimeout": "1", "MaxReceiveCount": str(MAX_RECEIVE_COUNT)}
+    outputs = create_stack(
+        session.client("cloudformation", endpoint_url=localstack.endpoint), f"{prefix}-bus", BUS_TEMPLATE, parameters
+    )
+    events = session.client("events", endpoint_url=localstack.endpoint)
+    yield Bus(
+        prefix,
+        outputs,
+        session.client("sqs", endpoint_url=localstack.endpoint),
+        events,
+        session.client("cloudwatch", endpoint_url=localstack.endpoint),
+    )
+
+
+def _requested(command: str) -> CommandRequested:
+    return CommandRequested(
+        command_id=f"{command}-{uuid.uuid4().hex[:6]}",
+        command=command,
+        arguments={},
+        actor=Actor(team_id="T1", user_id="U1"),
+        place=Place(channel_id="C1"),
+        reply_to=ReplyTarget(response_url="http://127.0.0.1:9/hook", channel_id="C1", user_id="U1"),
+    )
+
+
+def _drain(bus: Bus, queue_url: str, expected: int, *, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """Receive (and delete) until `expected` messages arrived, then one more short look for strays."""
+    bodies: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        wait = 1 if len(bodies) < expected else 0
+        messages = bus.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait).get(
+            "Messages", []
+        )
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            bus.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        if len(bodies) >= expected and not messages:
+            break
+    return bodies
+
+
+def test_each_command_lands_only_in_its_consumers_queue_and_every_event_in_the_notifiers(bus: Bus) -> None:
+    requested = [_requested(name) for name in CATALOG.names()]
+    result = CommandSucceeded(
+        command_id="result-1",
+        command="deploy",
+        summary="done",
+        source="slashops.deploy",
+        reply_to=ReplyTarget(response_url="http://127.0.0.1:9/hook", channel_id="C1", user_id="U1"),
+    )
+    bus_name = bus.outputs["BusName"]
+    entries = [to_put_events_entry(event, source=INGRESS_SOURCE, bus_name=bus_name) for event in requested]
+    entries.append(to_put_events_entry(result, source="slashops.deploy", bus_name=bus_name))
+    assert bus.events.put_events(Entries=entries)["FailedEntryCount"] == 0
+
+    for consumer, commands in ROUTES.items():
+        received = _drain(bus, bus.outputs[f"{consumer.capitalize()}QueueUrl"], len(commands))
+        assert {body["detail"]["command"] for body in received} == commands
+        assert {body["detail-type"] for body in received} == {"CommandRequested"}
+        assert len(received) == len(commands)
+    everything = _drain(bus, bus.outputs["NotifierQueueUrl"], len(entries))
+    assert sorted(body["detail"]["command_id"] for body in everything) == sorted(
+        [event.command_id for event in requested] + ["result-1"]
+    )
+
+
+def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(bus: Bus) -> None:
+    queue_url, dlq_url = bus.outputs["DeployQueueUrl"], bus.outputs["DeployDeadLetterQueueUrl"]
+    entry = to_put_events_entry(_requested("deploy"), source=INGRESS_SOURCE, bus_name=bus.outputs["BusName"])
+    assert bus.events.put_events(Entries=[entry])["FailedEntryCount"] == 0
+
+    receives = 0
+    deadline = time.monotonic() + 20
+    moved: list[Any] = []
+    while time.monotonic() < deadline and not moved:
+        # A consumer that fails never deletes: the message reappears after the 1 s visibility timeout.
+        got = bus.sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1, VisibilityTimeout=1).get("Messages", [])
+        receives += len(got)
+        moved = bus.sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=0).get("Messages", [])
+    assert moved, f"not in the DLQ after {receives} failed receives"
+    assert receives == MAX_RECEIVE_COUNT
+    assert json.loads(moved[0]["Body"])["detail"]["command"] == "deploy"
+
+
+def test_the_archive_records_the_bus(bus: Bus) -> None:
+    name = ensure_archive(bus.events, prefix=bus.prefix, bus_arn=bus.outputs["BusArn"])
+    archives = bus.events.list_archives(EventSourceArn=bus.outputs["BusArn"])["Archives"]
+    assert [archive["ArchiveName"] for archive in archives] == [name]
+    assert archives[0]["State"] == "ENABLED"
+
+
+def test_every_dead_letter_queue_has_an_alarm_on_its_depth(bus: Bus) -> None:
+    alarms = bus.cloudwatch.describe_alarms(AlarmNamePrefix=bus.prefix)["MetricAlarms"]
+    watched = {
+        dimension["Value"]
+        for alarm in alarms
+        if alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        for dimension in alarm["Dimensions"]
+    }
+    assert watched == {f"{bus.prefix}-{consumer}-dlq" for consumer in ("deploy", "backup", "notifier")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 from chalicelib.service import IngressDeps
@@ -11,6 +12,8 @@ from shared.commands.catalog import CATALOG
 from shared.config.source import CachedConfig, ConfigText, FileConfigText, MissingConfigText, SsmConfigText
 from shared.errors import ConfigurationError
 from shared.events.models import INGRESS_SOURCE
+from shared.ledger.dynamodb import DEFAULT_TABLE as DEFAULT_LEDGER_TABLE
+from shared.ledger.dynamodb import DynamoDbLedger
 
 SECRET_CACHE_SECONDS = 300
 
@@ -28,7 +31,14 @@ def ingress_deps() -> IngressDeps:
             _config_text(current), known_commands=CATALOG.names(), ttl_seconds=current.config_ttl_seconds
         ),
         publisher=EventBridgePublisher(current.event_bus, INGRESS_SOURCE),
+        ledger=_ledger(),
     )
+
+
+def _ledger() -> DynamoDbLedger:
+    """Tight timeouts and a bounded read: `status`/`history` must answer within Slack's 3 seconds."""
+    table = os.environ.get("SLASHOPS_LEDGER_TABLE") or DEFAULT_LEDGER_TABLE
+    return DynamoDbLedger(table, read_timeout=1.0, attempts=1, max_read=300)
 
 
 def signing_secret() -> str:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from chalicelib.history import Viewer, history_message, require_ledger, status_message
 from chalicelib.slack_request import SlashCommandRequest
 from shared.commands.catalog import Catalog
 from shared.commands.parser import ParsedCommand
+from shared.config.access import AccessRule
 from shared.errors import UnknownCommandError
+from shared.ledger.port import LedgerReader
 from shared.slack.blocks import SlackMessage
 from shared.slack.messages import help_for, help_overview
 
@@ -20,6 +24,12 @@ class Invocation:
     parsed: ParsedCommand
     request: SlashCommandRequest
     catalog: Catalog
+    ledger: LedgerReader | None = None
+    access_rules: Callable[[], tuple[AccessRule, ...]] = lambda: ()
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def viewer(self) -> Viewer:
+        return Viewer(self.request.user_id, self.request.user_name, self.access_rules)
 
 
 LocalHandler = Callable[[Invocation], SlackMessage]
@@ -39,5 +49,14 @@ def show_help(invocation: Invocation) -> SlackMessage:
     return help_for(spec)
 
 
+def show_status(invocation: Invocation) -> SlackMessage:
+    command_id = str(invocation.parsed.arguments["id"])
+    return status_message(command_id, require_ledger(invocation.ledger), invocation.viewer(), invocation.now)
+
+
+def show_history(invocation: Invocation) -> SlackMessage:
+    return history_message(invocation.parsed, require_ledger(invocation.ledger), invocation.viewer(), invocation.now)
+
+
 def default_local_handlers() -> Mapping[str, LocalHandler]:
-    return {"help": show_help}
+    return {"help": show_help, "status": show_status, "history": show_history}

@@ -19,6 +19,7 @@ from shared.config.model import SlashopsConfig
 from shared.errors import AccessDeniedError, NotQueuedError, SlashopsError
 from shared.events.models import Actor, CommandRequested, Place, ReplyTarget, new_command_id
 from shared.events.publisher import EventPublisher, PublishError
+from shared.ledger.port import LedgerReader
 from shared.slack.blocks import SlackMessage
 from shared.slack.messages import acknowledgement, error_message, help_for
 
@@ -39,6 +40,8 @@ class IngressDeps:
     local_handlers: Mapping[str, LocalHandler] = field(default_factory=default_local_handlers)
     new_id: Callable[[], str] = new_command_id
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ledger: LedgerReader | None = None
+    """Read by `status` and `history`; None answers them with a configuration error."""
 
 
 def handle_command(request: SlashCommandRequest, deps: IngressDeps) -> SlackMessage:
@@ -61,8 +64,19 @@ def _dispatch(request: SlashCommandRequest, deps: IngressDeps) -> SlackMessage:
         _authorize(spec, request, deps.config.get())
     parsed = parse_arguments(spec, rest)
     if spec.handled_by == "ingress":
-        return deps.local_handlers[spec.name](Invocation(parsed=parsed, request=request, catalog=deps.catalog))
+        return deps.local_handlers[spec.name](_invocation(parsed, request, deps))
     return _publish(parsed, request, deps)
+
+
+def _invocation(parsed: ParsedCommand, request: SlashCommandRequest, deps: IngressDeps) -> Invocation:
+    return Invocation(
+        parsed=parsed,
+        request=request,
+        catalog=deps.catalog,
+        ledger=deps.ledger,
+        access_rules=lambda: deps.config.get().access,
+        now=deps.now(),
+    )
 
 
 def _authorize(spec: CommandSpec, request: SlashCommandRequest, config: SlashopsConfig) -> None:

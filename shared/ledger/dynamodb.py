@@ -44,16 +44,20 @@ class DynamoDbLedger:
         client: DynamoDBClient | None = None,
         page_size: int = 100,
         max_read: int = 1000,
+        read_timeout: float = 2.0,
+        attempts: int = 2,
     ) -> None:
         self.table_name = table_name
         self._client = client
+        self._read_timeout = read_timeout
+        self._attempts = attempts
         self._page_size = page_size
         self._max_read = max_read
 
     @property
     def client(self) -> DynamoDBClient:
         if self._client is None:
-            self._client = build_dynamodb_client()
+            self._client = build_dynamodb_client(read_timeout=self._read_timeout, attempts=self._attempts)
         return self._client
 
     def get(self, command_id: str) -> LedgerEntry | None:
@@ -335,12 +339,14 @@ def _entry(item: dict[str, Any]) -> LedgerEntry:
     return LedgerEntry.model_validate(plain)
 
 
-def build_dynamodb_client() -> DynamoDBClient:
-    """Honours `AWS_ENDPOINT_URL_DYNAMODB` (moto server locally); short timeouts, one retry."""
+def build_dynamodb_client(*, read_timeout: float = 2.0, attempts: int = 2) -> DynamoDBClient:
+    """Honours `AWS_ENDPOINT_URL_DYNAMODB` (moto server locally); short timeouts, few attempts."""
     import boto3
     from botocore.config import Config
 
-    config = Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 2, "mode": "standard"})
+    config = Config(
+        connect_timeout=1, read_timeout=read_timeout, retries={"max_attempts": attempts, "mode": "standard"}
+    )
     return boto3.client("dynamodb", config=config)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from services.deploy.errors import (
     JenkinsAuthError,
     JenkinsError,
@@ -39,6 +41,13 @@ def jenkins_failure(error: JenkinsError, record: ClaimRecord) -> str:
 def unknown_client(client: str, known: tuple[str, ...]) -> tuple[str, str]:
     hint = f"Configured clients: {', '.join(known)}." if known else "No client is configured for deploys yet."
     return f"Unknown client `{client}`.", hint
+
+
+def too_old(requested_at: datetime) -> str:
+    return (
+        f"This deploy was requested at {requested_at:%Y-%m-%d %H:%M} UTC and never started; it is too old to "
+        "run now. Run `/ops deploy` again if it is still wanted."
+    )
 
 
 def queued(record: ClaimRecord) -> str:

@@ -43,6 +43,7 @@ class DeploySettings:
     max_follow_seconds: int = 6 * 3600
     console_lines: int = 30
     record_ttl_days: int = 30
+    max_request_age_seconds: int = 24 * 3600
 
 
 @dataclass

@@ -29,6 +29,13 @@ DAY = 86400
 
 def start_deploy(deps: DeployDeps, event: CommandRequested, *, receive_count: int = 1) -> None:
     reporter = Reporter(deps.publisher, event.command_id, event.command, event.reply_to)
+    if _too_old(deps, event):
+        existing = deps.store.get(event.command_id)
+        if existing is not None:
+            _resume(deps, existing, reporter, receive_count)
+        else:
+            reporter.failed(messages.too_old(event.requested_at), retryable=True)
+        return
     record = _new_record(deps, event, reporter)
     if record is None:
         return
@@ -39,6 +46,14 @@ def start_deploy(deps: DeployDeps, event: CommandRequested, *, receive_count: in
     if existing is None:  # deleted between the two calls: treat as a new delivery
         raise ClaimBusyError("claim vanished; retry")
     _resume(deps, existing, reporter, receive_count)
+
+
+def _too_old(deps: DeployDeps, event: CommandRequested) -> bool:
+    """A request replayed (from the archive) or stuck long after it was typed is never run as new.
+
+    The limit is far below the claim's TTL, so a replay of a deploy that did run always finds its claim.
+    """
+    return deps.now() - event.requested_at.timestamp() > deps.settings.max_request_age_seconds
 
 
 def _new_record(deps: DeployDeps, event: CommandRequested, reporter: Reporter) -> ClaimRecord | None:

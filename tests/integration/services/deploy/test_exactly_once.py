@@ -9,7 +9,7 @@ from services.deploy.handler import handle_batch
 from services.deploy.models import ClaimRecord
 from services.deploy.service import DeployDeps
 from services.deploy.starting import start_deploy
-from shared.events.models import CommandProgress, CommandRequested, CommandSucceeded, ReplyTarget
+from shared.events.models import CommandFailed, CommandProgress, CommandRequested, CommandSucceeded, ReplyTarget
 from tests.integration.services.deploy.conftest import Clock
 from tests.integration.services.deploy.helpers import (
     RecordingScheduler,
@@ -189,3 +189,31 @@ def test_duplicate_follow_message_does_not_fork_the_chain(
 
     assert sum(isinstance(e, CommandSucceeded) for e in publisher.events) == 1
     assert sum(isinstance(e, CommandProgress) and "started" in e.message for e in publisher.events) == 1
+
+
+def test_an_old_request_that_never_ran_is_reported_not_run(
+    deps: DeployDeps, jenkins: FakeJenkins, publisher: RecordingPublisher, clock: Clock
+) -> None:
+    event = requested()
+    clock.now = event.requested_at.timestamp() + deps.settings.max_request_age_seconds + 60
+
+    start_deploy(deps, event)
+
+    [failed] = publisher.events
+    assert isinstance(failed, CommandFailed) and "too old" in failed.reason
+    assert jenkins.requests == []
+
+
+def test_an_old_replay_of_a_deploy_that_ran_starts_nothing(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher, clock: Clock
+) -> None:
+    event = requested()
+    clock.now = event.requested_at.timestamp()
+    start_deploy(deps, event)
+    deliver_follows(deps, scheduler)
+    events_before = len(publisher.events)
+    clock.now += deps.settings.max_request_age_seconds * 5
+
+    start_deploy(deps, event)
+
+    assert len(jenkins.triggered) == 1 and len(publisher.events) == events_before

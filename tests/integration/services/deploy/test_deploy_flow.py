@@ -127,3 +127,29 @@ def test_build_aborted_in_jenkins_is_reported_as_aborted(
     final = publisher.events[-1]
     assert isinstance(final, CommandFailed) and "aborted" in final.reason
     assert final.output == ""
+
+
+def test_queue_item_forgotten_by_jenkins_is_found_by_its_command_id(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+) -> None:
+    jenkins.polls_before_start = 100
+    handle_body(deps, eventbridge_body(requested()), message_id="m-1")
+    jenkins.start_now(1)
+    del jenkins.queue[1]  # Jenkins drops queue items minutes after they leave the queue
+
+    deliver_follows(deps, scheduler)
+
+    assert isinstance(publisher.events[-1], CommandSucceeded)
+
+
+def test_queue_item_gone_without_a_build_is_reported(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+) -> None:
+    jenkins.polls_before_start = 100
+    handle_body(deps, eventbridge_body(requested()), message_id="m-1")
+    del jenkins.queue[1]
+
+    deliver_follows(deps, scheduler)
+
+    final = publisher.events[-1]
+    assert isinstance(final, CommandFailed) and "lost its queue item" in final.reason

@@ -20,6 +20,7 @@ def notifier_deps() -> NotifierDeps:
     return NotifierDeps(
         ledger=DynamoDbLedger(settings.ledger_table),
         slack=SlackSdkAdapter(lambda: bot_token(settings), api_url=settings.slack_api_url),
+        max_receive_count=settings.max_receive_count,
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from services.notifier.errors import ChannelUnavailableError, ResponseUrlUnusableError
+from services.notifier.errors import ChannelUnavailableError, ResponseUrlUnusableError, SlackRejectedError
 from services.notifier.ports import SlackPort
 from shared.events.models import ReplyTarget
 from shared.ledger.models import LedgerEntry
@@ -37,38 +37,62 @@ class ResponseUrlLimits:
         return now - started_at < self.max_age - self.margin
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """Where a message went; for bot posts, the message's channel and `ts` (so progress can update it)."""
+
+    route: Route
+    channel: str = ""
+    ts: str = ""
+
+
 def deliver(
     message: SlackMessage,
     *,
+    interim: bool,
     entry: LedgerEntry,
     reply_to: ReplyTarget,
     slack: SlackPort,
     ledger: Ledger,
     now: datetime,
     limits: ResponseUrlLimits,
-) -> Route:
+) -> Delivery:
     if limits.young_enough(entry.started_at(), now) and ledger.claim_response_url_use(
         entry.command_id, now=now, max_uses=limits.max_uses
     ):
         try:
             slack.respond(reply_to.response_url, message)
-            return "response_url"
+            return Delivery("response_url")
         except ResponseUrlUnusableError as error:
             logger.warning("response_url unusable, posting with the bot", extra=_log(entry, str(error)))
     else:
         logger.info("response_url spent (5 uses or 30 minutes), posting with the bot", extra=_log(entry, ""))
+    if interim and entry.bot_ts:
+        return update_bot_message(message, slack=slack, entry=entry, reply_to=reply_to)
     return post_with_bot(message, reply_to=reply_to, slack=slack, entry=entry)
 
 
-def post_with_bot(message: SlackMessage, *, reply_to: ReplyTarget, slack: SlackPort, entry: LedgerEntry) -> Route:
+def update_bot_message(
+    message: SlackMessage, *, slack: SlackPort, entry: LedgerEntry, reply_to: ReplyTarget
+) -> Delivery:
+    """Progress past the response_url edits the bot's previous progress message instead of piling up."""
+    route: Route = "dm" if entry.bot_channel.startswith("D") else "channel"
+    try:
+        slack.update(entry.bot_channel, entry.bot_ts, message)
+    except SlackRejectedError as error:  # deleted, too old to edit…: post a new one
+        logger.info("cannot update the previous message, posting a new one", extra=_log(entry, str(error)))
+        return post_with_bot(message, reply_to=reply_to, slack=slack, entry=entry)
+    return Delivery(route, entry.bot_channel, entry.bot_ts)
+
+
+def post_with_bot(message: SlackMessage, *, reply_to: ReplyTarget, slack: SlackPort, entry: LedgerEntry) -> Delivery:
     if message.response_type == "in_channel":
         try:
-            slack.post(reply_to.channel_id, message)
-            return "channel"
+            return Delivery("channel", reply_to.channel_id, slack.post(reply_to.channel_id, message))
         except ChannelUnavailableError as error:
             logger.warning("bot cannot post in the channel, sending a DM", extra=_log(entry, str(error)))
-    slack.post(slack.open_dm(reply_to.user_id), message)
-    return "dm"
+    channel = slack.open_dm(reply_to.user_id)
+    return Delivery("dm", channel, slack.post(channel, message))
 
 
 def _log(entry: LedgerEntry, problem: str) -> dict[str, str]:

@@ -27,13 +27,15 @@ def handle_batch(event: dict[str, Any], context: Any, deps: NotifierDeps) -> dic
 
     def record_handler(record: SQSRecord) -> None:
         try:
-            handle_body(record.body, deps)
+            receive_count = int(record.attributes.approximate_receive_count or 1)
+            handle_body(record.body, deps, last_attempt=receive_count >= deps.max_receive_count)
         except Exception as error:
             logger.warning(
                 "record failed: SQS will deliver it again (then the DLQ)",
                 extra={
                     "message_id": record.message_id,
                     "receive_count": record.attributes.approximate_receive_count,
+                    "max_receive_count": deps.max_receive_count,
                     "problem": f"{type(error).__name__}: {error}",
                 },
             )

@@ -18,6 +18,10 @@ class SlackPort(Protocol):
         """`chat.postMessage` with the bot token; returns the message's `ts`."""
         ...
 
+    def update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        """`chat.update` of a message the bot posted."""
+        ...
+
     def open_dm(self, user_id: str) -> str:
         """`conversations.open`: the DM channel id with this user."""
         ...

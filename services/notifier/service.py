@@ -19,7 +19,7 @@ from services.notifier.errors import SlackAuthError, SlackRejectedError, SlackUn
 from services.notifier.messages import format_event
 from services.notifier.ports import SlackPort
 from shared.events.envelope import MalformedEventError, parse_eventbridge_json
-from shared.events.models import AnyEvent, CommandRequested
+from shared.events.models import AnyEvent, CommandAccepted, CommandProgress, CommandRequested
 from shared.ledger.errors import LedgerUnavailableError
 from shared.ledger.models import event_key
 from shared.ledger.port import Ledger
@@ -39,9 +39,11 @@ class NotifierDeps:
     slack: SlackPort
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     limits: ResponseUrlLimits = field(default_factory=ResponseUrlLimits)
+    max_receive_count: int = 5
+    """The queue's redrive `maxReceiveCount`: the attempt that reaches it is logged as lost if it fails."""
 
 
-def handle_body(body: str, deps: NotifierDeps) -> Outcome:
+def handle_body(body: str, deps: NotifierDeps, *, last_attempt: bool = False) -> Outcome:
     """One SQS message body. Returns normally to acknowledge it; raises to have SQS deliver it again.
 
     Malformed messages and permanent Slack refusals are acknowledged (retrying cannot help) and logged;
@@ -64,7 +66,11 @@ def handle_body(body: str, deps: NotifierDeps) -> Outcome:
         logger.error("Slack refused the message", extra={"command_id": event.command_id, "problem": str(error)})
         return "dropped: slack rejected"
     except (SlackUnavailableError, LedgerUnavailableError) as error:
-        logger.warning("not notified yet, will retry", extra={"command_id": event.command_id, "problem": str(error)})
+        details = {"command_id": event.command_id, "command": event.command, "problem": str(error)}
+        if last_attempt:
+            logger.error("NOTIFICATION LOST: last attempt failed, the message goes to the DLQ", extra=details)
+        else:
+            logger.warning("not notified yet, will retry", extra=details)
         raise
 
 
@@ -79,10 +85,17 @@ def handle_event(event: AnyEvent, deps: NotifierDeps) -> Outcome:
         return "superseded"
     if entry.notified_key == key:
         return "already notified"
-    message = format_event(event)
-    route = deliver(
-        message, entry=entry, reply_to=event.reply_to, slack=deps.slack, ledger=deps.ledger, now=now, limits=deps.limits
+    delivery = deliver(
+        format_event(event),
+        interim=isinstance(event, CommandAccepted | CommandProgress),
+        entry=entry,
+        reply_to=event.reply_to,
+        slack=deps.slack,
+        ledger=deps.ledger,
+        now=now,
+        limits=deps.limits,
     )
-    deps.ledger.mark_notified(event.command_id, key, route=route)
-    logger.info("notified", extra={"command_id": event.command_id, "event": key, "route": route})
-    return route
+    bot_message = (delivery.channel, delivery.ts) if delivery.ts else None
+    deps.ledger.mark_notified(event.command_id, key, route=delivery.route, bot_message=bot_message)
+    logger.info("notified", extra={"command_id": event.command_id, "event": key, "route": delivery.route})
+    return delivery.route

@@ -15,6 +15,7 @@ class NotifierSettings:
     slack_api_url: str | None
     bot_token: str | None
     bot_token_secret_id: str | None
+    max_receive_count: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> NotifierSettings:
@@ -24,4 +25,5 @@ class NotifierSettings:
             slack_api_url=env.get("SLACK_API_URL") or None,
             bot_token=env.get("SLACK_BOT_TOKEN") or None,
             bot_token_secret_id=env.get("SLACK_BOT_TOKEN_SECRET_ID") or None,
+            max_receive_count=int(env.get("SLASHOPS_NOTIFIER_MAX_RECEIVE_COUNT") or 5),
         )

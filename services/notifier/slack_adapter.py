@@ -70,6 +70,10 @@ class SlackSdkAdapter:
         response = self._call("chat_postMessage", channel=channel, text=payload["text"], blocks=payload["blocks"])
         return str(response.get("ts", ""))
 
+    def update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        payload = message.payload()
+        self._call("chat_update", channel=channel, ts=ts, text=payload["text"], blocks=payload["blocks"])
+
     def open_dm(self, user_id: str) -> str:
         response = self._call("conversations_open", users=user_id)
         channel = response.get("channel") or {}

@@ -119,10 +119,15 @@ class DynamoDbLedger:
             return False
         return True
 
-    def mark_notified(self, command_id: str, key: str, *, route: str) -> None:
+    def mark_notified(
+        self, command_id: str, key: str, *, route: str, bot_message: tuple[str, str] | None = None
+    ) -> None:
         update = _Update()
         update.set("notified_key", key)
         update.set("last_route", route)
+        if bot_message is not None:
+            update.set("bot_channel", bot_message[0])
+            update.set("bot_ts", bot_message[1])
         update.condition = f"attribute_exists({update.name('command_id')})"
         try:
             self._update(command_id, update)

@@ -68,6 +68,8 @@ class LedgerEntry(BaseModel):
     last_event_key: str = ""
     notified_key: str = ""
     last_route: str = ""
+    bot_channel: str = ""
+    bot_ts: str = ""
     response_url_uses: int = 0
     response_url_first_used_at: datetime | None = None
 

@@ -29,4 +29,8 @@ class Ledger(LedgerReader, Protocol):
         """Atomically take one of the response_url's uses; False when they are all spent."""
         ...
 
-    def mark_notified(self, command_id: str, key: str, *, route: str) -> None: ...
+    def mark_notified(
+        self, command_id: str, key: str, *, route: str, bot_message: tuple[str, str] | None = None
+    ) -> None:
+        """Remember that `key` was reported, and where the bot's message is (channel, ts) if it posted one."""
+        ...

@@ -4,7 +4,9 @@ import logging
 
 import pytest
 
+from services.notifier.handler import handle_batch
 from tests.integration.services.notifier.conftest import Notifier
+from tests.unit.services.notifier.sqs_events import eventbridge_body, sqs_record
 from tests.unit.shared.ledger.builders import accepted, at, progress, requested, succeeded
 
 
@@ -168,3 +170,34 @@ def test_neither_token_nor_response_url_is_logged(notifier: Notifier, caplog: py
     assert notifier.slack.bot_token not in logged
     assert notifier.response_url.rsplit("/", 1)[-1] not in logged
     assert "will retry" in caplog.text and "abc123def456" in logged
+
+
+def test_progress_past_the_window_edits_one_dm_with_chat_update(notifier: Notifier) -> None:
+    target = notifier.reply_to()
+    notifier.send(requested(reply=target))
+    notifier.clock.now = at(35)
+    for minute in (35, 36, 37):
+        assert notifier.send(progress(f"step at {minute}", minute=minute, reply=target)) == []
+    assert notifier.send(succeeded(minute=38, reply=target)) == []
+
+    [dm] = notifier.slack.in_channel("D0ABC")
+    assert dm.via == "chat.update" and dm.text.endswith("step at 37")
+    assert [m.via for m in notifier.slack.messages] == [
+        "chat.postMessage",
+        "chat.update",
+        "chat.update",
+        "chat.postMessage",
+    ]
+    assert "succeeded" in notifier.slack.in_channel("C0123")[0].text
+
+
+def test_the_last_failed_attempt_is_reported_before_the_dlq(
+    notifier: Notifier, caplog: pytest.LogCaptureFixture
+) -> None:
+
+    target = notifier.reply_to()
+    notifier.send(requested(reply=target))
+    notifier.slack.fail(500, target="response_url")
+    batch = {"Records": [sqs_record(eventbridge_body(succeeded(reply=target)), "m-5", receive_count=5)]}
+    assert handle_batch(batch, None, notifier.deps)["batchItemFailures"] == [{"itemIdentifier": "m-5"}]
+    assert any("NOTIFICATION LOST" in r.message and r.command_id == "abc123def456" for r in caplog.records)

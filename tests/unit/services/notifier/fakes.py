@@ -13,6 +13,7 @@ from shared.slack.blocks import SlackMessage
 class RecordingSlack:
     responses: list[tuple[str, SlackMessage]] = field(default_factory=list)
     posts: list[tuple[str, SlackMessage]] = field(default_factory=list)
+    updates: list[tuple[str, str, SlackMessage]] = field(default_factory=list)
     respond_errors: list[NotifierError] = field(default_factory=list)
     post_errors: dict[str, NotifierError] = field(default_factory=dict)
 
@@ -26,6 +27,11 @@ class RecordingSlack:
             raise self.post_errors[channel]
         self.posts.append((channel, message))
         return f"1764331200.{len(self.posts):06d}"
+
+    def update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        if "update" in self.post_errors:
+            raise self.post_errors.pop("update")
+        self.updates.append((channel, ts, message))
 
     def open_dm(self, user_id: str) -> str:
         if "dm" in self.post_errors:

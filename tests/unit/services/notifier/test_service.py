@@ -134,3 +134,39 @@ def test_a_refused_message_is_dropped(deps: NotifierDeps, slack: RecordingSlack)
 def test_malformed_messages_are_dropped(deps: NotifierDeps, body: str, caplog: pytest.LogCaptureFixture) -> None:
     assert handle_body(body, deps) == "dropped: malformed"
     assert "dropping a malformed message" in caplog.text
+
+
+def test_progress_past_the_window_updates_one_dm_and_the_result_is_a_new_post(
+    deps: NotifierDeps, slack: RecordingSlack, clock: Clock
+) -> None:
+    handle_event(requested(), deps)
+    clock.now = at(35)
+    assert handle_event(progress("step 1", minute=35), deps) == "dm"
+    assert handle_event(progress("step 2", minute=36), deps) == "dm"
+    assert handle_event(succeeded(minute=37), deps) == "channel"
+
+    assert [channel for channel, _ in slack.posts] == ["DU0ABC", "C0123"]
+    [(channel, ts, message)] = slack.updates
+    assert channel == "DU0ABC" and ts == "1764331200.000001" and message.text.endswith("step 2")
+
+
+def test_a_progress_message_that_cannot_be_updated_is_posted_again(
+    deps: NotifierDeps, slack: RecordingSlack, clock: Clock
+) -> None:
+    handle_event(requested(), deps)
+    clock.now = at(35)
+    handle_event(progress("step 1", minute=35), deps)
+    slack.post_errors["update"] = SlackRejectedError("chat_update: 200 message_not_found")
+    assert handle_event(progress("step 2", minute=36), deps) == "dm"
+    assert len(slack.posts) == 2 and not slack.updates
+
+
+def test_the_last_attempt_is_logged_as_lost_with_the_command_id(
+    deps: NotifierDeps, slack: RecordingSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    handle_event(requested(), deps)
+    slack.respond_errors.append(SlackUnavailableError("500"))
+    with pytest.raises(SlackUnavailableError):
+        handle_body(eventbridge_body(succeeded()), deps, last_attempt=True)
+    [record] = [r for r in caplog.records if "NOTIFICATION LOST" in r.message]
+    assert record.levelno == logging.ERROR and record.command_id == "abc123def456"

@@ -80,6 +80,7 @@ class SqsRunner:
     queue_arn: str = "arn:aws:sqs:us-east-1:000000000000:local"
     batch_size: int = 10
     wait_seconds: int = 1
+    error_pause: float = 1.0
 
     def poll_once(self) -> BatchOutcome:
         """One receive → handler → delete cycle."""
@@ -106,7 +107,7 @@ class SqsRunner:
                 self.poll_once()
             except Exception as error:  # a local AWS restart or hiccup must not kill the consumer
                 logger.warning("polling %s failed: %s: %s", self.function_name, type(error).__name__, error)
-                stop.wait(1.0)
+                stop.wait(self.error_pause)
 
     def _invoke(self, messages: Sequence[Mapping[str, Any]]) -> set[str]:
         """Message ids to keep on the queue (all of them when the handler fails as a whole)."""

@@ -124,7 +124,7 @@ def test_run_stops_when_asked_and_survives_a_failing_receive() -> None:
             raise ConnectionError("local AWS restarting")
 
     queue = Flaky([])
-    runner = SqsRunner(QUEUE_URL, powertools_handler, queue)
+    runner = SqsRunner(QUEUE_URL, powertools_handler, queue, error_pause=0.01)
     thread = threading.Thread(target=runner.run, args=(stop,))
     thread.start()
     thread.join(timeout=5)

@@ -1,0 +1,229 @@
+"""`slashops send`: sign and post a slash command exactly as Slack does, then print every answer.
+
+It serves the command's `response_url` itself (a small local HTTP server), so the immediate answer and
+each follow-up the notifier posts are printed as they arrive, until the final result or `--timeout`.
+
+    slashops send "deploy --client acme --branch main" --user U123 --channel C123
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import re
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+from tools.defaults import DEFAULT_INGRESS_PORT, LOCAL_SIGNING_SECRET
+
+ACCEPTED = re.compile(r"accepted as `?([A-Za-z0-9_-]+)`?")
+INTERIM_FOOTER = "Updates replace this message"
+"""The notifier's footer on accepted/progress messages; a follow-up without it is the final result."""
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    text: str
+    user_id: str = "U0LOCAL"
+    channel_id: str = "C0LOCAL"
+    team_id: str = "T0LOCAL"
+    user_name: str = "local.user"
+    channel_name: str = "local"
+    command: str = "/ops"
+
+
+def slack_form(command: SlashCommand, response_url: str) -> dict[str, str]:
+    """The form fields Slack posts for a slash command (api.slack.com/interactivity/slash-commands)."""
+    return {
+        "token": "local-verification-token",
+        "team_id": command.team_id,
+        "team_domain": "local",
+        "channel_id": command.channel_id,
+        "channel_name": command.channel_name,
+        "user_id": command.user_id,
+        "user_name": command.user_name,
+        "command": command.command,
+        "text": command.text,
+        "api_app_id": "A0LOCAL",
+        "response_url": response_url,
+        "trigger_id": f"{int(time.time())}.local",
+    }
+
+
+def signed_headers(body: bytes, secret: str, *, timestamp: int | None = None) -> dict[str, str]:
+    """Slack's v0 signature over `v0:{timestamp}:{body}` (what the ingress verifies)."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": str(signature),
+    }
+
+
+class ResponseUrlServer:
+    """A local `response_url`: every JSON post to it is queued for the CLI to print."""
+
+    def __init__(self) -> None:
+        self.received: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self.received))
+        self._thread = threading.Thread(target=self._serve, name="response-url", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/commands/local/response"
+
+    def _serve(self) -> None:
+        self._server.serve_forever(poll_interval=0.05)
+
+    def __enter__(self) -> ResponseUrlServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def next(self, timeout: float) -> dict[str, Any] | None:
+        try:
+            return self.received.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return None
+
+
+def _handler_for(received: queue.Queue[dict[str, Any]]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+            return
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                payload = json.loads(self.rfile.read(length) or b"{}")
+            except ValueError:
+                self._answer(400, b"invalid_payload")
+                return
+            received.put(payload if isinstance(payload, dict) else {"text": str(payload)})
+            self._answer(200, b"ok")
+
+        def _answer(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+def post(url: str, body: bytes, headers: Mapping[str, str], *, timeout: float = 10.0) -> tuple[int, dict[str, Any]]:
+    """POST like Slack; returns the status and the JSON answer (`{}` for an empty body)."""
+    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    try:
+        answer = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        answer = {"text": raw.decode(errors="replace")}
+    return status, answer if isinstance(answer, dict) else {"text": str(answer)}
+
+
+def render(payload: Mapping[str, Any]) -> str:
+    """A Slack message as a terminal shows it: its blocks' text, else its `text`."""
+    lines = [line for block in payload.get("blocks") or [] for line in _block_lines(block)]
+    return "\n".join(lines) if lines else str(payload.get("text", ""))
+
+
+def _block_lines(block: Mapping[str, Any]) -> list[str]:
+    if isinstance(block.get("text"), Mapping):
+        return [str(block["text"].get("text", ""))]
+    if block.get("type") == "context":
+        return ["  " + " ".join(str(e.get("text", "")) for e in block.get("elements", []) if isinstance(e, Mapping))]
+    return []
+
+
+def accepted_command_id(answer: Mapping[str, Any]) -> str | None:
+    """The command id when the ingress queued the command (follow-ups will come), else None."""
+    found = ACCEPTED.search(str(answer.get("text", "")))
+    return found.group(1) if found else None
+
+
+def is_final(payload: Mapping[str, Any]) -> bool:
+    return INTERIM_FOOTER not in render(payload)
+
+
+def follow(server: ResponseUrlServer, *, timeout: float, out: Any = sys.stdout) -> bool:
+    """Print follow-ups until the final one (True) or until `timeout` passes (False)."""
+    deadline = time.monotonic() + timeout
+    count = 0
+    while (payload := server.next(deadline - time.monotonic())) is not None:
+        count += 1
+        how = "in channel" if payload.get("response_type") == "in_channel" else "ephemeral"
+        print(f"\n── follow-up {count} ({how}, via response_url) ──\n{render(payload)}", file=out, flush=True)
+        if is_final(payload):
+            return True
+    return False
+
+
+def run(args: argparse.Namespace, out: Any = sys.stdout) -> int:
+    command = SlashCommand(text=args.text, user_id=args.user, channel_id=args.channel, team_id=args.team)
+    with ResponseUrlServer() as server:
+        body = urlencode(slack_form(command, server.url)).encode()
+        status, answer = post(args.url, body, signed_headers(body, args.secret))
+        print(f"── immediate answer (HTTP {status}) ──\n{render(answer)}", file=out, flush=True)
+        if status != 200:
+            return 1
+        if accepted_command_id(answer) is None:
+            return 0  # answered by the ingress itself (help, status, a refusal): nothing follows
+        if follow(server, timeout=args.timeout, out=out):
+            return 0
+    print(f"\n(no final result within {args.timeout:.0f}s; `/ops status` shows it later)", file=out, flush=True)
+    return 2
+
+
+def parser() -> argparse.ArgumentParser:
+    port = os.environ.get("INGRESS_PORT") or str(DEFAULT_INGRESS_PORT)
+    cli = argparse.ArgumentParser(
+        prog="slashops send", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    cli.add_argument("text", help='what follows /ops, e.g. "deploy --client acme --branch main"')
+    cli.add_argument("--user", default="U0LOCAL", help="Slack user id (default U0LOCAL)")
+    cli.add_argument("--channel", default="C0LOCAL", help="Slack channel id (default C0LOCAL)")
+    cli.add_argument("--team", default="T0LOCAL", help="Slack team id (default T0LOCAL)")
+    cli.add_argument(
+        "--url", default=f"http://127.0.0.1:{port}/slack/commands", help="the ingress (default: $INGRESS_PORT)"
+    )
+    cli.add_argument(
+        "--secret",
+        default=os.environ.get("SLACK_SIGNING_SECRET") or LOCAL_SIGNING_SECRET,
+        help="signing secret (default: $SLACK_SIGNING_SECRET, else make run's local default)",
+    )
+    cli.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the final result (default 60)")
+    return cli
+
+
+def main(argv: list[str] | None = None) -> None:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["send"]:
+        arguments = arguments[1:]  # `slashops send ...` through bin/slashops
+    sys.exit(run(parser().parse_args(arguments)))
+
+
+if __name__ == "__main__":
+    main()

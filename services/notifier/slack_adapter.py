@@ -56,11 +56,14 @@ class SlackSdkAdapter:
         self._client = client
 
     def respond(self, response_url: str, message: SlackMessage) -> None:
+        from slack_sdk.errors import SlackRequestError
         from slack_sdk.webhook import WebhookClient
 
         webhook = WebhookClient(response_url, timeout=TIMEOUT_SECONDS, retry_handlers=self._retry_handlers())
         try:
             response = webhook.send_dict(message.payload())
+        except SlackRequestError as error:  # not an http(s) URL: no retry will make it one
+            raise ResponseUrlUnusableError("response_url is not a valid URL") from error
         except Exception as error:  # urllib raises URLError, OSError, TimeoutError, http.client errors…
             raise SlackUnavailableError(f"response_url unreachable ({type(error).__name__})") from error
         _check_webhook(response.status_code, str(response.body or ""))

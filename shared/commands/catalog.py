@@ -137,6 +137,7 @@ RESTORE = CommandSpec(
 STATUS = CommandSpec(
     name="status",
     summary="Show a command's state, age, last message and links",
+    description="You can look up your own commands, and others' for commands the access rules let you run.",
     arguments=(
         ArgumentSpec(
             name="id", positional=True, required=True, metavar="id", help="the command id", validator="command_id"
@@ -150,6 +151,7 @@ STATUS = CommandSpec(
 HISTORY = CommandSpec(
     name="history",
     summary="List the latest commands",
+    description="Newest first: your own commands, and others' for commands the access rules let you run.",
     arguments=(
         ArgumentSpec(name="mine", type="flag", help="only the commands you ran"),
         ArgumentSpec(name="command", help="only this command", validator="command_name"),

@@ -7,7 +7,8 @@ import pytest
 from services.notifier.handler import handle_batch
 from tests.integration.services.notifier.conftest import Notifier
 from tests.unit.services.notifier.sqs_events import eventbridge_body, sqs_record
-from tests.unit.shared.ledger.builders import accepted, at, progress, requested, succeeded
+from tests.unit.shared.ledger.builders import accepted, at, progress, reply_to, requested, succeeded
+from tools.local_aws import free_port
 
 
 def test_progress_replaces_in_place_and_the_public_result_is_a_new_message(notifier: Notifier) -> None:
@@ -201,3 +202,17 @@ def test_the_last_failed_attempt_is_reported_before_the_dlq(
     batch = {"Records": [sqs_record(eventbridge_body(succeeded(reply=target)), "m-5", receive_count=5)]}
     assert handle_batch(batch, None, notifier.deps)["batchItemFailures"] == [{"itemIdentifier": "m-5"}]
     assert any("NOTIFICATION LOST" in r.message and r.command_id == "abc123def456" for r in caplog.records)
+
+
+def test_an_invalid_response_url_falls_back_to_the_bot(notifier: Notifier) -> None:
+    target = reply_to("ftp://not-a-response-url/x")
+    notifier.send(requested(reply=target))
+    assert notifier.send(succeeded(reply=target)) == []
+    assert len(notifier.slack.in_channel("C0123")) == 1
+
+
+def test_an_unreachable_slack_is_retried_through_sqs(notifier: Notifier) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/commands/T1/1/x"
+    target = reply_to(closed)
+    notifier.send(requested(reply=target))
+    assert notifier.send(succeeded(reply=target)) == ["msg-0"]

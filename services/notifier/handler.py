@@ -7,8 +7,12 @@ Each record is one EventBridge event (every `slashops.*` source). A record that 
 from __future__ import annotations
 
 import logging
+import os
+from functools import cache
 from typing import Any
 
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -16,9 +20,19 @@ from services.notifier import bootstrap
 from services.notifier.service import NotifierDeps, handle_body
 
 logger = logging.getLogger(__name__)
+powertools_logger = Logger(service="slashops-notifier")
+
+
+@cache
+def _structured_logging() -> None:
+    """In Lambda only: `services`/`shared` std-library loggers log JSON (with `extra` keys) via Powertools."""
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        copy_config_to_registered_loggers(source_logger=powertools_logger, include={"services", "shared"})
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda entry; the local runner calls it too (context may be None)."""
+    _structured_logging()
     return handle_batch(event, context, bootstrap.notifier_deps())
 
 

@@ -69,13 +69,11 @@ class SlackSdkAdapter:
         _check_webhook(response.status_code, str(response.body or ""))
 
     def post(self, channel: str, message: SlackMessage) -> str:
-        payload = message.payload()
-        response = self._call("chat_postMessage", channel=channel, text=payload["text"], blocks=payload["blocks"])
+        response = self._call("chat_postMessage", channel=channel, **_content(message))
         return str(response.get("ts", ""))
 
     def update(self, channel: str, ts: str, message: SlackMessage) -> None:
-        payload = message.payload()
-        self._call("chat_update", channel=channel, ts=ts, text=payload["text"], blocks=payload["blocks"])
+        self._call("chat_update", channel=channel, ts=ts, **_content(message))
 
     def open_dm(self, user_id: str) -> str:
         response = self._call("conversations_open", users=user_id)
@@ -136,6 +134,15 @@ def retry_after_handler(*, sleep: Callable[[float], None], max_wait: float, max_
             state.increment_current_attempt()
 
     return RetryAfterHandler(max_retry_count=max_retry_count)
+
+
+def _content(message: SlackMessage) -> dict[str, Any]:
+    """Text and blocks (within Slack's limits) for the Web API; an empty `blocks` is left out."""
+    payload = message.payload()
+    content: dict[str, Any] = {"text": payload["text"]}
+    if payload["blocks"]:
+        content["blocks"] = payload["blocks"]
+    return content
 
 
 def _retry_after(headers: dict[str, Any]) -> float:

@@ -55,6 +55,10 @@ integration: install ## Integration tests (starts LocalStack, moto server, local
 test: install lint cfn-lint ## Everything CI runs: lint, unit and integration tests
 	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) -m pytest -q
 
+.PHONY: run
+run: install ## Run everything locally (local AWS, fake Slack/Jenkins unless configured); Ctrl-C stops it
+	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) -m tools.run_local
+
 .PHONY: format
 format: $(VENV)/.installed ## Apply ruff's formatting and import order
 	$(VENV)/bin/ruff check --fix .

@@ -185,7 +185,11 @@ def run(args: argparse.Namespace, out: Any = sys.stdout) -> int:
     command = SlashCommand(text=args.text, user_id=args.user, channel_id=args.channel, team_id=args.team)
     with ResponseUrlServer() as server:
         body = urlencode(slack_form(command, server.url)).encode()
-        status, answer = post(args.url, body, signed_headers(body, args.secret))
+        try:
+            status, answer = post(args.url, body, signed_headers(body, args.secret))
+        except (urllib.error.URLError, OSError) as error:
+            print(f"cannot reach the ingress at {args.url} ({error}): is `make run` running?", file=out, flush=True)
+            return 1
         print(f"── immediate answer (HTTP {status}) ──\n{render(answer)}", file=out, flush=True)
         if status != 200:
             return 1

@@ -1,0 +1,294 @@
+"""`make run`: the whole of slashops on this machine, with embedded defaults and no AWS account.
+
+LocalStack (moto's server when LocalStack cannot start) gets the bus stack from `infra/bus.yaml`;
+moto's server holds DynamoDB. Then, each in its own process group: the fake Slack and fake Jenkins
+(when `SLACK_API_URL` / `JENKINS_URL` are unset), the ingress on 127.0.0.1:$INGRESS_PORT, one SQS runner
+per Lambda consumer (deploy, notifier) and the backup worker. Ctrl-C (or SIGTERM) stops them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib.util import find_spec
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+from tools.defaults import DEFAULT_INGRESS_PORT, LOCAL_BOT_TOKEN, LOCAL_SIGNING_SECRET
+from tools.local_aws import FAKE_CREDENTIALS, LocalAwsError, Service, free_port, start_localstack, start_moto
+from tools.local_system import LocalResources, provision
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+READY_LINE = "slashops is running"
+FAKE_JENKINS_USER, FAKE_JENKINS_TOKEN = "slashops", "local-api-token"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective settings, and a note for each one that fell back to its local default."""
+
+    values: dict[str, str]
+    notes: list[str]
+    fake_slack: bool
+    fake_jenkins: bool
+
+    @property
+    def ingress_port(self) -> int:
+        return int(self.values["INGRESS_PORT"])
+
+
+SIMPLE_DEFAULTS: dict[str, tuple[str, str]] = {
+    "INGRESS_PORT": (str(DEFAULT_INGRESS_PORT), "the ingress listens on 127.0.0.1:{value}"),
+    "SLACK_SIGNING_SECRET": (LOCAL_SIGNING_SECRET, "local signing secret (slashops send uses it too)"),
+    "SLASHOPS_CONFIG": (str(REPO_ROOT / "config" / "local.yaml"), "{value}: admits everyone to every command"),
+    "SLASHOPS_DEPLOY_FIRST_FOLLOW_DELAY": ("1", "deploys are followed after {value}s (AWS default 5)"),
+    "SLASHOPS_DEPLOY_FOLLOW_DELAY": ("2", "then every {value}s (AWS default 15)"),
+}
+DEFAULT_DATABASE = ("SLASHOPS_DB_ORDERS", "postgresql://postgres@127.0.0.1:5432/orders")
+
+
+def resolve_settings(env: Mapping[str, str]) -> Settings:
+    """Pure: what `make run` uses for each setting, and what it should say about the defaults it chose."""
+    values: dict[str, str] = {}
+    notes: list[str] = []
+    for name, (default, note) in SIMPLE_DEFAULTS.items():
+        values[name] = env.get(name) or default
+        if not env.get(name):
+            notes.append(f"{name} unset: {note.format(value=default)}")
+    if not any(name.startswith("SLASHOPS_DB_") and value for name, value in env.items()):
+        values[DEFAULT_DATABASE[0]] = DEFAULT_DATABASE[1]
+        notes.append(f"no SLASHOPS_DB_<NAME> set: {DEFAULT_DATABASE[0]}={DEFAULT_DATABASE[1]}")
+    fake_slack = not env.get("SLACK_API_URL")
+    if fake_slack:
+        notes.append("SLACK_API_URL unset: the embedded fake Slack serves the Web API (SLACK_BOT_TOKEN ignored)")
+    elif not env.get("SLACK_BOT_TOKEN"):
+        notes.append("SLACK_BOT_TOKEN unset: replies go through response_url only")
+    fake_jenkins = not env.get("JENKINS_URL")
+    if fake_jenkins:
+        notes.append("JENKINS_URL unset: the embedded fake Jenkins runs every job (it always succeeds)")
+    elif not (env.get("JENKINS_USER") and env.get("JENKINS_API_TOKEN")):
+        notes.append("JENKINS_USER / JENKINS_API_TOKEN unset: Jenkins calls will be refused")
+    return Settings(values, notes, fake_slack, fake_jenkins)
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    pump: threading.Thread | None = None
+
+
+@dataclass
+class Supervisor:
+    """Starts each child in its own process group, prefixes its output, and stops them all."""
+
+    env: dict[str, str]
+    out: IO[str] = field(default_factory=lambda: sys.stdout)
+    children: list[Child] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
+
+    def say(self, line: str) -> None:
+        print(f"{'make run':>9} | {line}", file=self.out, flush=True)
+
+    def start(self, name: str, argv: list[str], extra_env: Mapping[str, str] | None = None) -> Child:
+        process = subprocess.Popen(
+            argv,
+            env={**self.env, **(extra_env or {})},
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        child = Child(name, process, threading.Thread(target=self._pump, args=(name, process), daemon=True))
+        assert child.pump is not None
+        child.pump.start()
+        self.children.append(child)
+        self.say(f"started {name} (pid {process.pid})")
+        return child
+
+    def _pump(self, name: str, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None
+        for raw in iter(process.stdout.readline, b""):
+            print(f"{name:>9} | {raw.decode(errors='replace').rstrip()}", file=self.out, flush=True)
+
+    def exited(self) -> Child | None:
+        return next((child for child in self.children if child.process.poll() is not None), None)
+
+    def stop_all(self, timeout: float = 8.0) -> None:
+        for child in reversed(self.children):
+            _signal_group(child.process, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for child in reversed(self.children):
+            try:
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(child.process, signal.SIGKILL)
+                child.process.wait(timeout=5)
+        for service in reversed(self.services):
+            service.stop()
+        self.say("stopped everything")
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+
+
+class Shutdown(Exception):
+    """SIGTERM, handled like Ctrl-C."""
+
+
+def _raise_shutdown(signum: int, frame: FrameType | None) -> None:
+    raise Shutdown(signal.Signals(signum).name)
+
+
+def start_aws(supervisor: Supervisor, choice: str) -> tuple[str, str]:
+    """(endpoint for everything, endpoint for DynamoDB): LocalStack + moto, or moto alone."""
+    dynamodb = start_moto()
+    supervisor.services.append(dynamodb)
+    supervisor.say(f"moto server (DynamoDB) on {dynamodb.endpoint} (pid {dynamodb.process.pid})")
+    if choice == "moto":
+        return dynamodb.endpoint, dynamodb.endpoint
+    try:
+        localstack = start_localstack()
+    except LocalAwsError as error:
+        if choice == "localstack":
+            raise
+        supervisor.say(f"LocalStack could not start ({str(error).splitlines()[0]}); moto's server serves everything")
+        return dynamodb.endpoint, dynamodb.endpoint
+    supervisor.services.append(localstack)
+    supervisor.say(f"LocalStack on {localstack.endpoint} (pid {localstack.process.pid})")
+    return localstack.endpoint, dynamodb.endpoint
+
+
+def start_fakes(supervisor: Supervisor, settings: Settings) -> dict[str, str]:
+    """The embedded fake Slack / Jenkins when no real one is configured; returns the env they imply."""
+    python = sys.executable
+    env: dict[str, str] = {}
+    if settings.fake_slack:
+        port = free_port()
+        supervisor.start("slack", [python, "-m", "tools.fake_slack", "--port", str(port), "--token", LOCAL_BOT_TOKEN])
+        env |= {"SLACK_API_URL": f"http://127.0.0.1:{port}/api/", "SLACK_BOT_TOKEN": LOCAL_BOT_TOKEN}
+        wait_for_port(port)
+    if settings.fake_jenkins:
+        port = free_port()
+        argv = [python, "-m", "tools.fake_jenkins", "--port", str(port), "--any-job"]
+        supervisor.start("jenkins", [*argv, "--user", FAKE_JENKINS_USER, "--token", FAKE_JENKINS_TOKEN])
+        env |= {
+            "JENKINS_URL": f"http://127.0.0.1:{port}",
+            "JENKINS_USER": FAKE_JENKINS_USER,
+            "JENKINS_API_TOKEN": FAKE_JENKINS_TOKEN,
+        }
+        wait_for_port(port)
+    return env
+
+
+def start_services(supervisor: Supervisor, settings: Settings, resources: LocalResources) -> None:
+    python = sys.executable
+    supervisor.start("ingress", [python, "-m", "tools.local_ingress", "--port", str(settings.ingress_port)])
+    for name, url, arn in (
+        ("deploy", resources.deploy_queue_url, resources.deploy_queue_arn),
+        ("notifier", resources.notifier_queue_url, resources.notifier_queue_arn),
+    ):
+        handler = f"services.{name}.handler:lambda_handler"
+        argv = ["--queue-url", url, "--queue-arn", arn, "--handler", handler, "--name", f"slashops-{name}"]
+        supervisor.start(name, [python, "-m", "tools.sqs_runner", *argv])
+    if find_spec("services.backup.__main__") is not None:
+        supervisor.start("backup", [python, "-m", "services.backup"])
+    else:
+        supervisor.say("services/backup/__main__.py is not there yet: backup commands will wait in their queue")
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise LocalAwsError(f"nothing answered on 127.0.0.1:{port} within {timeout:.0f}s")
+
+
+def supervise(supervisor: Supervisor) -> int:
+    """Until Ctrl-C / SIGTERM (0) or until a child dies on its own (1)."""
+    while True:
+        dead = supervisor.exited()
+        if dead is not None:
+            supervisor.say(f"{dead.name} exited with {dead.process.returncode}: stopping everything")
+            return 1
+        time.sleep(0.3)
+
+
+def base_env(settings: Settings) -> dict[str, str]:
+    pythonpath = os.pathsep.join(
+        filter(None, [str(REPO_ROOT), str(REPO_ROOT / "ingress"), os.environ.get("PYTHONPATH")])
+    )
+    return {**os.environ, **settings.values, **FAKE_CREDENTIALS, "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1"}
+
+
+@contextlib.contextmanager
+def signals_as_shutdown() -> Iterator[None]:
+    previous = signal.signal(signal.SIGTERM, _raise_shutdown)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def ignoring_signals() -> Iterator[None]:
+    """A second Ctrl-C must not interrupt the clean stop."""
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def run(choice: str) -> int:
+    settings = resolve_settings(os.environ)
+    supervisor = Supervisor(env=base_env(settings))
+    for note in settings.notes:
+        supervisor.say(f"default: {note}")
+    with signals_as_shutdown():
+        try:
+            aws_endpoint, dynamodb_endpoint = start_aws(supervisor, choice)
+            supervisor.env |= {"AWS_ENDPOINT_URL": aws_endpoint, "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint}
+            resources = provision(aws_endpoint, dynamodb_endpoint)
+            supervisor.say(f"bus stack from infra/bus.yaml: bus {resources.bus_name}, queues, DLQs, archive")
+            supervisor.env |= resources.env() | start_fakes(supervisor, settings)
+            start_services(supervisor, settings, resources)
+            wait_for_port(settings.ingress_port)
+            supervisor.say(f"{READY_LINE}: POST http://127.0.0.1:{settings.ingress_port}/slack/commands")
+            supervisor.say('try: bin/slashops send "deploy --client acme --branch main"   (Ctrl-C stops everything)')
+            return supervise(supervisor)
+        except (KeyboardInterrupt, Shutdown):
+            return 0
+        except LocalAwsError as error:
+            supervisor.say(f"cannot start: {error}")
+            return 1
+        finally:
+            with ignoring_signals():
+                supervisor.stop_all()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--aws", choices=("auto", "localstack", "moto"), default=os.environ.get("SLASHOPS_LOCAL_AWS", "auto")
+    )
+    sys.exit(run(parser.parse_args(argv).aws))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""`make run` settings: what is taken from the environment, which local default fills each gap, and that it says so."""
+
+from __future__ import annotations
+
+from tools.defaults import DEFAULT_INGRESS_PORT, LOCAL_SIGNING_SECRET
+from tools.run_local import resolve_settings
+
+
+def test_an_empty_environment_gets_every_documented_default_and_a_note_for_each() -> None:
+    settings = resolve_settings({})
+    assert settings.values["SLACK_SIGNING_SECRET"] == LOCAL_SIGNING_SECRET
+    assert settings.ingress_port == DEFAULT_INGRESS_PORT
+    assert settings.values["SLASHOPS_CONFIG"].endswith("config/local.yaml")
+    assert settings.values["SLASHOPS_DB_ORDERS"] == "postgresql://postgres@127.0.0.1:5432/orders"
+    assert settings.fake_slack and settings.fake_jenkins
+    noted = " ".join(settings.notes)
+    for name in (
+        "SLACK_SIGNING_SECRET",
+        "INGRESS_PORT",
+        "SLASHOPS_CONFIG",
+        "SLASHOPS_DB_",
+        "SLACK_API_URL",
+        "JENKINS_URL",
+    ):
+        assert name in noted
+
+
+def test_configured_values_win_and_are_not_reported_as_defaults() -> None:
+    env = {
+        "SLACK_SIGNING_SECRET": "real-secret",
+        "INGRESS_PORT": "9000",
+        "SLASHOPS_CONFIG": "/etc/slashops.yaml",
+        "SLASHOPS_DB_BILLING": "postgresql://db/billing",
+        "SLACK_API_URL": "https://slack.com/api/",
+        "SLACK_BOT_TOKEN": "xoxb-real",
+        "JENKINS_URL": "https://ci.example.com",
+        "JENKINS_USER": "bot",
+        "JENKINS_API_TOKEN": "t",
+    }
+    settings = resolve_settings(env)
+    assert settings.values["SLACK_SIGNING_SECRET"] == "real-secret"
+    assert settings.ingress_port == 9000
+    assert "SLASHOPS_DB_ORDERS" not in settings.values
+    assert not settings.fake_slack and not settings.fake_jenkins
+    assert not any(name in " ".join(settings.notes) for name in ("SLACK_SIGNING_SECRET", "JENKINS", "SLACK_API_URL"))
+
+
+def test_a_real_slack_or_jenkins_without_credentials_is_pointed_out() -> None:
+    notes = " ".join(resolve_settings({"SLACK_API_URL": "https://slack.com/api/", "JENKINS_URL": "https://ci"}).notes)
+    assert "SLACK_BOT_TOKEN unset" in notes
+    assert "JENKINS_USER / JENKINS_API_TOKEN unset" in notes

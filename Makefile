@@ -59,6 +59,16 @@ test: install lint cfn-lint ## Everything CI runs: lint, unit and integration te
 run: install ## Run everything locally (local AWS, fake Slack/Jenkins unless configured); Ctrl-C stops it
 	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) -m tools.run_local
 
+.PHONY: package
+package: $(VENV)/.installed ## Build one unit's artifact into dist/: make package SERVICE=<ingress|deploy|notifier|backup>
+	@test -n "$(SERVICE)" || { echo "usage: make package SERVICE=<ingress|deploy|notifier|backup>"; exit 2; }
+	$(PY) -m tools.package $(SERVICE)
+
+.PHONY: deploy
+deploy: $(VENV)/.installed ## Package and deploy one stack: make deploy SERVICE=<bus|ingress|deploy|backup|notifier>
+	@test -n "$(SERVICE)" || { echo "usage: make deploy SERVICE=<bus|ingress|deploy|backup|notifier> (see infra/README.md)"; exit 2; }
+	$(PY) -m tools.deploy $(SERVICE) $(if $(DRY_RUN),--dry-run)
+
 .PHONY: format
 format: $(VENV)/.installed ## Apply ruff's formatting and import order
 	$(VENV)/bin/ruff check --fix .

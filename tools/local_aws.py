@@ -140,9 +140,13 @@ def _wait_until_ready(service: Service, url: str, timeout: float) -> None:
             tail = service.log_tail()
             service.stop()
             raise LocalAwsError(f"{service.name} exited with {service.process.returncode}:\n{tail}")
-        if _answers(url):
-            return
-        time.sleep(0.2)
+        try:
+            if _answers(url):
+                return
+            time.sleep(0.2)
+        except BaseException:  # Ctrl-C while starting: do not leave the server behind
+            service.stop()
+            raise
     tail = service.log_tail()
     service.stop()
     raise LocalAwsError(f"{service.name} did not answer {url} within {timeout:.0f}s:\n{tail}")

@@ -218,6 +218,15 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
     raise LocalAwsError(f"nothing answered on 127.0.0.1:{port} within {timeout:.0f}s")
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def supervise(supervisor: Supervisor) -> int:
     """Until Ctrl-C / SIGTERM (0) or until a child dies on its own (1)."""
     while True:
@@ -260,6 +269,9 @@ def run(choice: str) -> int:
     supervisor = Supervisor(env=base_env(settings))
     for note in settings.notes:
         supervisor.say(f"default: {note}")
+    if not port_is_free(settings.ingress_port):
+        supervisor.say(f"cannot start: 127.0.0.1:{settings.ingress_port} is in use (set INGRESS_PORT to another port)")
+        return 1
     with signals_as_shutdown():
         try:
             aws_endpoint, dynamodb_endpoint = start_aws(supervisor, choice)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+
 from tools.defaults import DEFAULT_INGRESS_PORT, LOCAL_SIGNING_SECRET
-from tools.run_local import resolve_settings
+from tools.run_local import port_is_free, resolve_settings
 
 
 def test_an_empty_environment_gets_every_documented_default_and_a_note_for_each() -> None:
@@ -49,3 +51,10 @@ def test_a_real_slack_or_jenkins_without_credentials_is_pointed_out() -> None:
     notes = " ".join(resolve_settings({"SLACK_API_URL": "https://slack.com/api/", "JENKINS_URL": "https://ci"}).notes)
     assert "SLACK_BOT_TOKEN unset" in notes
     assert "JENKINS_USER / JENKINS_API_TOKEN unset" in notes
+
+
+def test_a_busy_ingress_port_is_refused_before_anything_starts() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert not port_is_free(busy.getsockname()[1])

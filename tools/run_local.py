@@ -31,6 +31,7 @@ from tools.local_system import LocalResources, provision
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READY_LINE = "slashops is running"
 FAKE_JENKINS_USER, FAKE_JENKINS_TOKEN = "slashops", "local-api-token"
+REAL_AWS_PREFIXES = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE")
 
 
 @dataclass(frozen=True)
@@ -237,11 +238,12 @@ def supervise(supervisor: Supervisor) -> int:
         time.sleep(0.3)
 
 
-def base_env(settings: Settings) -> dict[str, str]:
-    pythonpath = os.pathsep.join(
-        filter(None, [str(REPO_ROOT), str(REPO_ROOT / "ingress"), os.environ.get("PYTHONPATH")])
-    )
-    return {**os.environ, **settings.values, **FAKE_CREDENTIALS, "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1"}
+def base_env(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The children's environment: never a real AWS account (no profile, session token or other endpoint)."""
+    env = os.environ if env is None else env
+    kept = {key: value for key, value in env.items() if not key.startswith(REAL_AWS_PREFIXES)}
+    pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), str(REPO_ROOT / "ingress"), env.get("PYTHONPATH")]))
+    return {**kept, **settings.values, **FAKE_CREDENTIALS, "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1"}
 
 
 @contextlib.contextmanager

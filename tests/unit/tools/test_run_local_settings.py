@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 from tools.defaults import DEFAULT_INGRESS_PORT, LOCAL_SIGNING_SECRET
-from tools.run_local import port_is_free, resolve_settings
+from tools.run_local import base_env, port_is_free, resolve_settings
 
 
 def test_an_empty_environment_gets_every_documented_default_and_a_note_for_each() -> None:
@@ -58,3 +58,10 @@ def test_a_busy_ingress_port_is_refused_before_anything_starts() -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         assert not port_is_free(busy.getsockname()[1])
+
+
+def test_children_never_inherit_a_real_aws_identity_or_endpoint() -> None:
+    real = {"AWS_PROFILE": "prod", "AWS_SESSION_TOKEN": "t", "AWS_ENDPOINT_URL_SQS": "https://sqs.real", "HOME": "/h"}
+    env = base_env(resolve_settings({}), real)
+    assert not any(key in env for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_SQS"))
+    assert env["AWS_ACCESS_KEY_ID"] == "test" and env["HOME"] == "/h"

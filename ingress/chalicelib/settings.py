@@ -15,6 +15,7 @@ class IngressSettings:
     config_ttl_seconds: float
     signing_secret: str | None
     signing_secret_id: str | None
+    ledger_table: str = "slashops-ledger"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IngressSettings:
@@ -26,4 +27,5 @@ class IngressSettings:
             config_ttl_seconds=float(env.get("SLASHOPS_CONFIG_TTL", "60")),
             signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
             signing_secret_id=env.get("SLACK_SIGNING_SECRET_ID") or None,
+            ledger_table=env.get("SLASHOPS_LEDGER_TABLE") or "slashops-ledger",
         )

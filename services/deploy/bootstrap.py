@@ -11,11 +11,9 @@ from services.deploy.scheduler import SqsFollowScheduler
 from services.deploy.service import SOURCE, DeployDeps
 from services.deploy.settings import DeployEnv
 from shared.aws.eventbridge import EventBridgePublisher
-from shared.commands.catalog import CATALOG
-from shared.config.source import CachedConfig, ConfigText, FileConfigText, MissingConfigText, SsmConfigText
+from shared.aws.secrets import read_secret
+from shared.config.source import cached_config
 from shared.errors import ConfigurationError
-
-SECRET_CACHE_SECONDS = 300
 
 
 @cache
@@ -31,7 +29,7 @@ def deps_from(env: DeployEnv) -> DeployDeps:
         store=DynamoClaimStore(env.table),
         scheduler=SqsFollowScheduler(env.queue_url),
         publisher=EventBridgePublisher(env.event_bus, SOURCE),
-        config=CachedConfig(_config_text(env), known_commands=CATALOG.names(), ttl_seconds=env.config_ttl_seconds),
+        config=cached_config(env.config_file, env.config_parameter, ttl_seconds=env.config_ttl_seconds),
         settings=env.service,
     )
 
@@ -57,21 +55,10 @@ def _jenkins_url(env: DeployEnv) -> str:
 def _secret(env: DeployEnv) -> dict[str, object]:
     if not env.jenkins_secret_id:
         raise ConfigurationError("no Jenkins credentials (JENKINS_USER/JENKINS_API_TOKEN or JENKINS_SECRET_ID)")
-    from aws_lambda_powertools.utilities import parameters
-
     try:
-        value = parameters.get_secret(env.jenkins_secret_id, max_age=SECRET_CACHE_SECONDS)
-        data = json.loads(value) if isinstance(value, str) else value
-    except Exception as error:  # Powertools wraps botocore errors in several types; JSON errors too
-        raise ConfigurationError(f"cannot read the Jenkins secret ({type(error).__name__})") from error
+        data = json.loads(read_secret(env.jenkins_secret_id, what="Jenkins secret"))
+    except json.JSONDecodeError as error:
+        raise ConfigurationError("the Jenkins secret must be a JSON object") from error
     if not isinstance(data, dict):
         raise ConfigurationError("the Jenkins secret must be a JSON object")
     return data
-
-
-def _config_text(env: DeployEnv) -> ConfigText:
-    if env.config_file:
-        return FileConfigText(env.config_file)
-    if env.config_parameter:
-        return SsmConfigText(env.config_parameter)
-    return MissingConfigText()

@@ -8,10 +8,11 @@ from functools import cache
 from services.notifier.service import NotifierDeps
 from services.notifier.settings import NotifierSettings
 from services.notifier.slack_adapter import SlackSdkAdapter
+from shared.aws.secrets import read_secret
+from shared.errors import ConfigurationError
 from shared.ledger.dynamodb import DynamoDbLedger
 
 logger = logging.getLogger(__name__)
-SECRET_CACHE_SECONDS = 300
 
 
 @cache
@@ -30,11 +31,8 @@ def bot_token(settings: NotifierSettings) -> str | None:
         return settings.bot_token
     if not settings.bot_token_secret_id:
         return None
-    from aws_lambda_powertools.utilities import parameters
-
     try:
-        value = parameters.get_secret(settings.bot_token_secret_id, max_age=SECRET_CACHE_SECONDS)
-    except Exception as error:  # Powertools wraps botocore errors in several types
-        logger.error("cannot read the bot token secret: %s", type(error).__name__)
+        return read_secret(settings.bot_token_secret_id, what="bot token secret")
+    except ConfigurationError as error:
+        logger.error("%s", error.message)
         return None
-    return value if isinstance(value, str) and value else None

@@ -101,3 +101,21 @@ class CachedConfig:
         except ConfigurationError as error:
             logger.error("CONFIGURATION ERROR, every command is refused: %s", error.message)
             return error
+
+
+def config_text(config_file: str | None, config_parameter: str | None) -> ConfigText:
+    """The file (local) wins over the SSM parameter (AWS); neither means fail closed."""
+    if config_file:
+        return FileConfigText(config_file)
+    if config_parameter:
+        return SsmConfigText(config_parameter)
+    return MissingConfigText()
+
+
+def cached_config(config_file: str | None, config_parameter: str | None, *, ttl_seconds: float) -> CachedConfig:
+    """The configuration every service reads, validated against the commands slashops declares."""
+    from shared.commands.catalog import CATALOG
+
+    return CachedConfig(
+        config_text(config_file, config_parameter), known_commands=CATALOG.names(), ttl_seconds=ttl_seconds
+    )

@@ -20,10 +20,11 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from tools.local_http import LocalHttpServer
 
 CRUMB_FIELD = "Jenkins-Crumb"
 
@@ -75,7 +76,7 @@ class TriggeredBuild:
     queue_id: int
 
 
-class FakeJenkins:
+class FakeJenkins(LocalHttpServer):
     """The server and its scripted state; thread-safe, started on a free port by `start()`."""
 
     def __init__(
@@ -113,34 +114,9 @@ class FakeJenkins:
         self._next_queue_id = 1
         self._next_build: dict[str, int] = {}
         self.lock = threading.RLock()
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._serve(host, port, _handler_for(self), "fake-jenkins")
 
     # lifecycle
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FakeJenkins:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-jenkins", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeJenkins:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
 
     # scripting
     def fail(

@@ -27,10 +27,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tools.local_http import LocalHttpServer
 
 DEFAULT_BOT_TOKEN = "xoxb-fake-bot-token"
 RESPONSE_URL = "response_url"
@@ -77,7 +78,7 @@ class _Hook:
     visible: list[Posted] = field(default_factory=list)
 
 
-class FakeSlack:
+class FakeSlack(LocalHttpServer):
     """The server and its state; thread-safe, on a free port once `start()`ed."""
 
     def __init__(
@@ -101,38 +102,12 @@ class FakeSlack:
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
         self._on_message = on_message
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        self._serve(host, port, _handler_for(self), "fake-slack")
 
     @property
     def api_url(self) -> str:
         """What `WebClient(base_url=...)` takes (`SLACK_API_URL`)."""
         return f"{self.url}/api/"
-
-    def start(self) -> FakeSlack:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
 
     # --- scripting -------------------------------------------------------------------------------------
 

@@ -1,0 +1,33 @@
+"""What can go wrong in a backup job; the worker turns each into one result event."""
+
+from __future__ import annotations
+
+
+class BackupError(Exception):
+    """A job failed; `message` is for the user, `output` is the tool's stderr tail (may be empty)."""
+
+    def __init__(self, message: str, *, output: str = "", retryable: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.output = output
+        self.retryable = retryable
+
+
+class JobRejected(Exception):
+    """The job was refused before anything happened (unknown database, missing confirmation, busy)."""
+
+    def __init__(self, reason: str, *, hint: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+
+
+class Interrupted(BackupError):
+    """The worker was asked to stop (ECS sends SIGTERM): the job is abandoned cleanly and will run again."""
+
+    def __init__(self) -> None:
+        super().__init__("The backup worker was stopped while this ran; it will run again.", retryable=True)
+
+
+class ChecksumMismatch(BackupError):
+    pass

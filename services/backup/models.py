@@ -1,0 +1,53 @@
+"""What the worker reads from the queue and writes beside each backup."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.events.models import CommandRequested
+
+BackupCommand = Literal["backup", "backups", "restore"]
+
+
+class Manifest(BaseModel):
+    """Written only after the upload completed: a backup without one does not exist."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: Literal[1] = 1
+    backup_id: str
+    database: str
+    engine: str
+    server_version: str
+    object_key: str
+    size_bytes: int
+    sha256: str
+    created_by: str
+    command_id: str
+    started_at: datetime
+    finished_at: datetime
+
+    @property
+    def duration_seconds(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+def backup_id_for(database: str, started_at: datetime, command_id: str) -> str:
+    """Sortable and readable: `orders-20261128T101500Z-3f9c2a`."""
+    return f"{database}-{started_at.strftime('%Y%m%dT%H%M%SZ')}-{command_id[:6]}"
+
+
+def object_key(database: str, backup_id: str) -> str:
+    return f"backups/{database}/{backup_id}.dump"
+
+
+def manifest_key(database: str, backup_id: str) -> str:
+    return f"manifests/{database}/{backup_id}.json"
+
+
+def job_database(request: CommandRequested) -> str:
+    value = request.arguments.get("db")
+    return str(value) if value else ""

@@ -1,0 +1,96 @@
+"""Run a database client tool as a subprocess (argument list, no shell), keeping the tail of its stderr."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import threading
+from collections import deque
+from collections.abc import Iterator, Mapping
+from typing import IO
+
+from services.backup.engines import ToolCommand
+from services.backup.errors import BackupError
+
+STDERR_TAIL_BYTES = 4000
+
+
+class ToolProcess:
+    def __init__(self, command: ToolCommand, *, base_env: Mapping[str, str], stdin: bool = False) -> None:
+        self.name = command.argv[0]
+        try:
+            self.process = subprocess.Popen(
+                command.argv,
+                env={**base_env, **command.env},
+                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL if stdin else subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as error:
+            raise BackupError(f"`{self.name}` could not be started: {error.strerror or error}") from error
+        self._stderr: deque[bytes] = deque()
+        self._stderr_size = 0
+        self._reader = threading.Thread(target=self._collect_stderr, daemon=True)
+        self._reader.start()
+
+    @property
+    def stdout(self) -> IO[bytes]:
+        assert self.process.stdout is not None
+        return self.process.stdout
+
+    @property
+    def stdin(self) -> IO[bytes]:
+        assert self.process.stdin is not None
+        return self.process.stdin
+
+    def stderr_tail(self) -> str:
+        self._reader.join(timeout=5)
+        return b"".join(self._stderr).decode("utf-8", errors="replace")[-STDERR_TAIL_BYTES:].strip()
+
+    def finish(self, timeout: float | None = None) -> None:
+        """Wait for the tool; a non-zero exit is a `BackupError` carrying its stderr tail."""
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            with contextlib.suppress(BrokenPipeError):
+                self.process.stdin.close()
+        code = self.process.wait(timeout=timeout)
+        if code != 0:
+            raise BackupError(f"`{self.name}` failed (exit code {code}).", output=self.stderr_tail())
+
+    def kill_when(self, stop: threading.Event) -> None:
+        """Kill the tool as soon as `stop` is set, even while it is silent (a dump waiting on a lock)."""
+
+        def watch() -> None:
+            while self.process.poll() is None:
+                if stop.wait(0.2):
+                    self.process.kill()
+                    return
+
+        threading.Thread(target=watch, name=f"{self.name}-stop", daemon=True).start()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def _collect_stderr(self) -> None:
+        assert self.process.stderr is not None
+        for line in iter(self.process.stderr.readline, b""):
+            self._stderr.append(line)
+            self._stderr_size += len(line)
+            while self._stderr_size > STDERR_TAIL_BYTES and len(self._stderr) > 1:
+                self._stderr_size -= len(self._stderr.popleft())
+
+
+@contextlib.contextmanager
+def running(command: ToolCommand, *, base_env: Mapping[str, str], stdin: bool = False) -> Iterator[ToolProcess]:
+    """The process is killed if the block raises; the block calls `finish()` on success."""
+    tool = ToolProcess(command, base_env=base_env, stdin=stdin)
+    try:
+        yield tool
+    except BaseException:
+        tool.kill()
+        raise

@@ -1,0 +1,124 @@
+"""S3 adapter for `BackupStore`: multipart uploads, JSON manifests, and a lock object per database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from services.backup.models import Manifest, manifest_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+LOCK_PREFIX = "locks/"
+
+
+class S3Upload:
+    def __init__(self, client: S3Client, bucket: str, key: str) -> None:
+        self._client, self._bucket, self._key = client, bucket, key
+        self._upload_id = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+        self._parts: list[dict[str, Any]] = []
+
+    def upload_part(self, number: int, data: bytes) -> None:
+        response = self._client.upload_part(
+            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data
+        )
+        self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
+
+    def complete(self) -> None:
+        self._client.complete_multipart_upload(
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
+            MultipartUpload={"Parts": self._parts},  # type: ignore[typeddict-item]
+        )
+
+    def abort(self) -> None:
+        self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
+
+
+class S3BackupStore:
+    """The client is built on first use."""
+
+    def __init__(
+        self, bucket: str, *, client: S3Client | None = None, stale_after: timedelta = timedelta(hours=12)
+    ) -> None:
+        self.bucket = bucket
+        self.stale_after = stale_after
+        self._client = client
+
+    @property
+    def client(self) -> S3Client:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("s3")
+        return self._client
+
+    def start_upload(self, key: str) -> S3Upload:
+        return S3Upload(self.client, self.bucket, key)
+
+    def put_manifest(self, manifest: Manifest) -> None:
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=manifest_key(manifest.database, manifest.backup_id),
+            Body=manifest.model_dump_json().encode(),
+            ContentType="application/json",
+        )
+
+    def manifests(self, database: str) -> list[Manifest]:
+        found = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"manifests/{database}/"):
+            for item in page.get("Contents", []):
+                body = self.client.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
+                found.append(Manifest.model_validate_json(body))
+        return sorted(found, key=lambda manifest: manifest.finished_at, reverse=True)
+
+    def manifest(self, database: str, backup_id: str) -> Manifest | None:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=manifest_key(database, backup_id))["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
+        return Manifest.model_validate_json(body)
+
+    def read(self, key: str, chunk_size: int) -> Iterator[bytes]:
+        body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        yield from body.iter_chunks(chunk_size)
+
+    def acquire_lock(self, database: str, owner: str) -> str | None:
+        """A conditional put (`If-None-Match: *`) succeeds for exactly one worker.
+
+        A lock older than `stale_after` (its worker died without releasing it) is taken over once.
+        """
+        for _ in range(2):
+            if self._put_lock(database, owner):
+                return None
+            holder, since = self._lock_holder(database)
+            if since is None or datetime.now(UTC) - since < self.stale_after:
+                return holder
+            self.release_lock(database)
+        return "another job"
+
+    def _put_lock(self, database: str, owner: str) -> bool:
+        body = json.dumps({"owner": owner, "since": datetime.now(UTC).isoformat()}).encode()
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=f"{LOCK_PREFIX}{database}", Body=body, IfNoneMatch="*")
+        except self.client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise
+            return False
+        return True
+
+    def release_lock(self, database: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=f"{LOCK_PREFIX}{database}")
+
+    def _lock_holder(self, database: str) -> tuple[str, datetime | None]:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=f"{LOCK_PREFIX}{database}")["Body"].read()
+            data = json.loads(body)
+            return str(data.get("owner", "another job")), datetime.fromisoformat(data["since"])
+        except Exception:  # the holder just released it, or wrote garbage: still busy for this attempt
+            return "another job", None

@@ -1,0 +1,126 @@
+"""Stream a dump into a multipart upload, and a stored backup back into a restore, with bounded memory.
+
+Memory is one part (default 8 MiB) whatever the database size; the SHA-256 is computed on the way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import IO
+
+from services.backup.errors import ChecksumMismatch, Interrupted
+from services.backup.ports import Upload
+
+MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
+READ_SIZE = 256 * 1024
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Streamed:
+    size: int
+    sha256: str
+
+
+def upload_stream(
+    source: IO[bytes], upload: Upload, *, part_size: int, stop: threading.Event, progress: Progress
+) -> Streamed:
+    """Read `source` to its end into `upload` parts; the caller completes or aborts the upload."""
+    if part_size < MIN_PART_SIZE:
+        raise ValueError(f"parts must be at least {MIN_PART_SIZE} bytes")
+    digest, size, number = hashlib.sha256(), 0, 1
+    part = bytearray()
+    while chunk := source.read(READ_SIZE):
+        if stop.is_set():
+            raise Interrupted()
+        digest.update(chunk)
+        size += len(chunk)
+        part += chunk
+        if len(part) >= part_size:
+            upload.upload_part(number, bytes(part[:part_size]))
+            del part[:part_size]
+            number += 1
+            progress(size)
+    if stop.is_set():  # the dump was killed because the worker is stopping: its output is incomplete
+        raise Interrupted()
+    if part or number == 1:
+        upload.upload_part(number, bytes(part))
+    return Streamed(size=size, sha256=digest.hexdigest())
+
+
+def verify_stream(chunks: Iterable[bytes], expected_sha256: str, *, stop: threading.Event) -> int:
+    """Read a stored backup once, only to check it; returns its size."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        if stop.is_set():
+            raise Interrupted()
+        digest.update(chunk)
+        size += len(chunk)
+    _check(digest.hexdigest(), expected_sha256)
+    return size
+
+
+def feed_verified(
+    chunks: Iterable[bytes],
+    sink: IO[bytes],
+    expected_sha256: str,
+    *,
+    stop: threading.Event,
+    progress: Progress,
+    holdback: int = 1024 * 1024,
+) -> int:
+    """Write `chunks` to `sink`, but hold the last `holdback` bytes back until the whole checksum matches.
+
+    A restore tool cannot finish (and commit) an archive it has not seen the end of, so a corrupted backup
+    is refused before the restore can complete. Raises `ChecksumMismatch` without writing the tail.
+    """
+    digest, size, held = hashlib.sha256(), 0, _Holdback(holdback)
+    for chunk in chunks:
+        if stop.is_set():
+            raise Interrupted()
+        digest.update(chunk)
+        size += len(chunk)
+        for ready in held.push(chunk):
+            sink.write(ready)
+        progress(size)
+    _check(digest.hexdigest(), expected_sha256)
+    sink.write(held.drain())
+    return size
+
+
+def _check(actual: str, expected: str) -> None:
+    if actual != expected:
+        raise ChecksumMismatch(
+            f"The backup's checksum does not match its manifest (sha256 {actual[:12]}… ≠ {expected[:12]}…): "
+            "it is corrupted, so nothing was restored."
+        )
+
+
+class _Holdback:
+    """A FIFO that releases bytes only while more than `limit` remain buffered."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.chunks: deque[bytes] = deque()
+        self.size = 0
+
+    def push(self, chunk: bytes) -> list[bytes]:
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        ready = []
+        while self.chunks and self.size - len(self.chunks[0]) >= self.limit:
+            first = self.chunks.popleft()
+            self.size -= len(first)
+            ready.append(first)
+        return ready
+
+    def drain(self) -> bytes:
+        data = b"".join(self.chunks)
+        self.chunks.clear()
+        self.size = 0
+        return data

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -16,10 +15,9 @@ import pytest
 
 from services.backup.connections import Database, parse_url
 from services.backup.jobs import JobSettings
-from services.backup.ports import QueueMessage
 from services.backup.s3_store import S3BackupStore
 from services.backup.worker import WorkerDeps
-from shared.events.models import Actor, CommandRequested, Place, ReplyTarget
+from tests.support.backup import FakeQueue, request_message  # noqa: F401 (re-exported for the tests)
 from tests.support.fakes import RecordingPublisher
 from tools.local_aws import Service
 
@@ -78,26 +76,6 @@ def store(s3: Any) -> S3BackupStore:
 
 
 @dataclass
-class FakeQueue:
-    """In-memory `JobQueue` (SQS itself is exercised in test_worker_on_sqs.py)."""
-
-    messages: list[QueueMessage] = field(default_factory=list)
-    extended: list[int] = field(default_factory=list)
-
-    def receive(self, wait_seconds: int) -> list[QueueMessage]:
-        return [self.messages.pop(0)] if self.messages else []
-
-    def delete(self, message: QueueMessage) -> None:
-        pass
-
-    def extend(self, message: QueueMessage, seconds: int) -> None:
-        self.extended.append(seconds)
-
-    def release(self, message: QueueMessage) -> None:
-        self.messages.append(message)
-
-
-@dataclass
 class Worker:
     deps: WorkerDeps
     publisher: RecordingPublisher
@@ -115,24 +93,6 @@ def make_worker(store: S3BackupStore, *databases: Database, heartbeat: float = 3
         heartbeat_seconds=heartbeat,
     )
     return Worker(deps=deps, publisher=publisher, stop=threading.Event())
-
-
-def request_message(command: str, receipt: str = "r-1", **arguments: object) -> QueueMessage:
-    """An SQS message as the EventBridge rule delivers it: the whole event, the command in `detail`."""
-    event = CommandRequested(
-        command_id=uuid.uuid4().hex[:12],
-        command=command,
-        arguments=arguments,  # type: ignore[arg-type]
-        actor=Actor(team_id="T1", user_id="U0ABC", user_name="example.user"),
-        place=Place(channel_id="C0123", channel_name="ops"),
-        reply_to=ReplyTarget(response_url="https://hooks.slack.com/x", channel_id="C0123", user_id="U0ABC"),
-    )
-    envelope = {
-        "source": "slashops.ingress",
-        "detail-type": "CommandRequested",
-        "detail": event.model_dump(mode="json"),
-    }
-    return QueueMessage(body=json.dumps(envelope), receipt_handle=receipt)
 
 
 def events_of[E](worker: Worker, kind: type[E]) -> list[E]:

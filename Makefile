@@ -69,6 +69,11 @@ deploy: $(VENV)/.installed ## Package and deploy one stack: make deploy SERVICE=
 	@test -n "$(SERVICE)" || { echo "usage: make deploy SERVICE=<bus|ingress|deploy|backup|notifier> (see infra/README.md)"; exit 2; }
 	$(PY) -m tools.deploy $(SERVICE) $(if $(DRY_RUN),--dry-run)
 
+.PHONY: bench
+bench: install ## Benchmarks (ratios against baselines measured in the same run; exits non-zero on a missed target)
+	$(PY) bench/ingress_bench.py
+	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) bench/backup_bench.py
+
 .PHONY: format
 format: $(VENV)/.installed ## Apply ruff's formatting and import order
 	$(VENV)/bin/ruff check --fix .

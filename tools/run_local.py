@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -194,6 +195,22 @@ def start_fakes(supervisor: Supervisor, settings: Settings) -> dict[str, str]:
     return env
 
 
+def ensure_default_database(supervisor: Supervisor, settings: Settings) -> None:
+    """Best effort: create the default `orders` database so a first `/ops backup --db orders` succeeds."""
+    if settings.values.get(DEFAULT_DATABASE[0]) != DEFAULT_DATABASE[1] or shutil.which("createdb") is None:
+        return
+    command = ["createdb", "-h", "127.0.0.1", "-U", "postgres", "orders"]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        supervisor.say(f"could not create the default orders database ({error}); backups of it will fail")
+        return
+    if result.returncode == 0:
+        supervisor.say("created the empty PostgreSQL database `orders` for the default SLASHOPS_DB_ORDERS")
+    elif "already exists" not in result.stderr:
+        supervisor.say(f"could not create the default orders database: {result.stderr.strip()[:200]}")
+
+
 def start_services(supervisor: Supervisor, settings: Settings, resources: LocalResources) -> None:
     python = sys.executable
     supervisor.start("ingress", [python, "-m", "tools.local_ingress", "--port", str(settings.ingress_port)])
@@ -205,7 +222,8 @@ def start_services(supervisor: Supervisor, settings: Settings, resources: LocalR
         argv = ["--queue-url", url, "--queue-arn", arn, "--handler", handler, "--name", f"slashops-{name}"]
         supervisor.start(name, [python, "-m", "tools.sqs_runner", *argv])
     if find_spec("services.backup.__main__") is not None:
-        supervisor.start("backup", [python, "-m", "services.backup"])
+        # a short long-poll so Ctrl-C stops the worker within the supervisor's grace period
+        supervisor.start("backup", [python, "-m", "services.backup"], {"SLASHOPS_BACKUP_POLL_SECONDS": "2"})
     else:
         supervisor.say("services/backup/__main__.py is not there yet: backup commands will wait in their queue")
 
@@ -281,6 +299,7 @@ def run(choice: str) -> int:
             resources = provision(aws_endpoint, dynamodb_endpoint)
             supervisor.say(f"bus stack from infra/bus.yaml: bus {resources.bus_name}, queues, DLQs, archive")
             supervisor.env |= resources.env() | start_fakes(supervisor, settings)
+            ensure_default_database(supervisor, settings)
             start_services(supervisor, settings, resources)
             wait_for_port(settings.ingress_port)
             supervisor.say(f"{READY_LINE}: POST http://127.0.0.1:{settings.ingress_port}/slack/commands")

@@ -99,7 +99,8 @@ def list_backups(job: Job) -> Outcome:
     )
 
 
-def run_restore(job: Job) -> Outcome:
+def check_restore(job: Job) -> Manifest:
+    """The backup exists and the user confirmed by naming the database; otherwise nothing starts."""
     backup_id = str(job.arguments.get("from") or "")
     manifest = job.store.manifest(job.database.name, backup_id)
     if manifest is None:
@@ -108,6 +109,11 @@ def run_restore(job: Job) -> Outcome:
             hint=f"`/ops backups --db {job.database.name}` lists them.",
         )
     _require_confirmation(job, manifest)
+    return manifest
+
+
+def run_restore(job: Job) -> Outcome:
+    manifest = check_restore(job)
     started = job.now()
     if not job.engine.transactional_restore:
         job.say("Verifying the backup's checksum before touching the database…")
@@ -177,4 +183,6 @@ def _size(size: int) -> str:
 
 
 JOBS: dict[str, Callable[[Job], Outcome]] = {"backup": run_backup, "backups": list_backups, "restore": run_restore}
-__all__ = ["JOBS", "BackupError", "Interrupted", "Job", "JobRejected", "JobSettings", "Outcome"]
+#: checks that can refuse a job before the user is told it started
+PRECHECKS: dict[str, Callable[[Job], object]] = {"restore": check_restore}
+__all__ = ["JOBS", "PRECHECKS", "BackupError", "Interrupted", "Job", "JobRejected", "JobSettings", "Outcome"]

@@ -13,7 +13,7 @@ from typing import TypedDict
 from services.backup.connections import Database
 from services.backup.engines import ENGINES, DumpEngine
 from services.backup.errors import BackupError, Interrupted, JobRejected
-from services.backup.jobs import JOBS, SOURCE, Job, JobSettings, Outcome
+from services.backup.jobs import JOBS, PRECHECKS, SOURCE, Job, JobSettings, Outcome
 from services.backup.models import job_database
 from services.backup.ports import BackupStore, JobQueue, QueueMessage
 from shared.events.envelope import MalformedEventError, parse_eventbridge_json
@@ -71,9 +71,11 @@ def _run(
 ) -> Disposition:
     try:
         database = _database(request, deps)
+        job = _job(request, database, deps, stop, publish)
+        PRECHECKS.get(request.command, lambda _: None)(job)
         with _database_lock(request, database, deps):
             publish(CommandAccepted(**_base(request), message=_started(request, database)))
-            outcome = JOBS[request.command](_job(request, database, deps, stop, publish))
+            outcome = JOBS[request.command](job)
     except JobRejected as rejected:
         publish(CommandRejected(**_base(request), reason=rejected.reason, hint=rejected.hint))
     except Interrupted:

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from services.backup.ports import QueueMessage
-
-if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
+from shared.aws.sqs import SqsQueue
 
 
-class SqsJobQueue:
-    def __init__(self, queue_url: str, *, client: SQSClient | None = None) -> None:
-        self.queue_url = queue_url
-        self._client = client
-
-    @property
-    def client(self) -> SQSClient:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("sqs")
-        return self._client
-
+class SqsJobQueue(SqsQueue):
     def receive(self, wait_seconds: int) -> list[QueueMessage]:
         response = self.client.receive_message(
             QueueUrl=self.queue_url,

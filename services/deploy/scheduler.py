@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from services.deploy.models import FollowMessage
-
-if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
+from shared.aws.sqs import SqsQueue
 
 MAX_DELAY_SECONDS = 900  # SQS' limit
 
 
-class SqsFollowScheduler:
-    def __init__(self, queue_url: str, *, client: SQSClient | None = None) -> None:
-        self.queue_url = queue_url
-        self._client = client
-
-    @property
-    def client(self) -> SQSClient:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("sqs")
-        return self._client
-
+class SqsFollowScheduler(SqsQueue):
     def schedule(self, message: FollowMessage, delay_seconds: int) -> None:
         self.client.send_message(
             QueueUrl=self.queue_url,

@@ -20,11 +20,10 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from tools.local_http import LocalHttpServer
+from tools.local_http import LocalHttpServer, QuietHandler
 
 CRUMB_FIELD = "Jenkins-Crumb"
 
@@ -114,7 +113,7 @@ class FakeJenkins(LocalHttpServer):
         self._next_queue_id = 1
         self._next_build: dict[str, int] = {}
         self.lock = threading.RLock()
-        self._serve(host, port, _handler_for(self), "fake-jenkins")
+        self._serve(host, port, _JenkinsHandler, "fake-jenkins")
 
     # lifecycle
 
@@ -229,19 +228,8 @@ _QUEUE_ITEM = re.compile(r"^/queue/item/(?P<id>\d+)/api/json$")
 _BUILD = re.compile(r"^(?P<number>\d+)/(?P<what>api/json|consoleText|stop)$")
 
 
-def _handler_for(jenkins: FakeJenkins) -> type[BaseHTTPRequestHandler]:
-    class Handler(_JenkinsHandler):
-        fake = jenkins
-
-    return Handler
-
-
-class _JenkinsHandler(BaseHTTPRequestHandler):
+class _JenkinsHandler(QuietHandler):
     fake: FakeJenkins
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
-        return
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self._dispatch("GET")

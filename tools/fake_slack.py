@@ -27,11 +27,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tools.local_http import LocalHttpServer
+from tools.local_http import LocalHttpServer, QuietHandler
 
 DEFAULT_BOT_TOKEN = "xoxb-fake-bot-token"
 RESPONSE_URL = "response_url"
@@ -102,7 +101,7 @@ class FakeSlack(LocalHttpServer):
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
         self._on_message = on_message
-        self._serve(host, port, _handler_for(self), "fake-slack")
+        self._serve(host, port, _SlackHandler, "fake-slack")
 
     @property
     def api_url(self) -> str:
@@ -259,19 +258,8 @@ def _message_fields(params: dict[str, Any]) -> dict[str, Any]:
     return {"text": params.get("text", ""), "blocks": blocks or []}
 
 
-def _handler_for(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
-    class Handler(_SlackHandler):
-        fake = slack
-
-    return Handler
-
-
-class _SlackHandler(BaseHTTPRequestHandler):
+class _SlackHandler(QuietHandler):
     fake: FakeSlack
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
-        return None
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         path = urlsplit(self.path).path

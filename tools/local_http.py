@@ -5,7 +5,17 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """Keep-alive HTTP/1.1, no access log; `fake` is the server object the handler answers for."""
+
+    fake: object
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's parameter name
+        return None
 
 
 class LocalHttpServer:
@@ -16,7 +26,8 @@ class LocalHttpServer:
     _thread_name: str
 
     def _serve(self, host: str, port: int, handler: type[BaseHTTPRequestHandler], name: str) -> None:
-        self._server = ThreadingHTTPServer((host, port), handler)
+        bound = type(handler.__name__, (handler,), {"fake": self})  # each request handler sees this server
+        self._server = ThreadingHTTPServer((host, port), bound)
         self._server.daemon_threads = True
         self._thread = None
         self._thread_name = name

@@ -52,8 +52,12 @@ integration: install ## Integration tests (starts LocalStack, moto server, local
 	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) -m pytest tests/integration -q
 
 .PHONY: test
-test: install lint cfn-lint ## Everything CI runs: lint, unit and integration tests
-	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) -m pytest -q
+test: install lint cfn-lint ## Everything CI runs: lint, unit, integration and reliability tests (not the slow ones)
+	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) -m pytest -q -m "not slow"
+
+.PHONY: reliability
+reliability: install ## The whole reliability suite (faults, hostile input), slow cases included
+	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) -m pytest tests/reliability -q
 
 .PHONY: run
 run: install ## Run everything locally (local AWS, fake Slack/Jenkins unless configured); Ctrl-C stops it

@@ -7,21 +7,29 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from shared.deadline import Deadline, DeadlineExceededError, run_within
 from shared.events.envelope import to_put_events_entry
 from shared.events.models import Event
-from shared.events.publisher import PublishError
+from shared.events.publisher import NotPublishedError, PublishOutcomeUnknownError
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
 
 logger = logging.getLogger(__name__)
 MAX_ENTRIES_PER_CALL = 10
+MIN_ATTEMPT_SECONDS = 0.2
+"""Below this much time left, another attempt could not get an answer in time: stop instead."""
 
 
 class EventBridgePublisher:
     """Publishes with `PutEvents`, retrying only the entries that failed (`FailedEntryCount`).
 
-    The client is built on first use, with short timeouts: the ingress must answer Slack within 3 s.
+    A retry re-sends the *same* entries, with the same command ids, even after an attempt whose outcome is unknown
+    (timed out after sending): that is safe only because every consumer de-duplicates on the command id, so an
+    event delivered twice runs once. Never give a retry a new id.
+
+    With a deadline, attempts (and their waits) stop when it passes. The client is built on first use, with
+    short timeouts and no hidden botocore retries (they multiplied the attempts: 3 x 2 tries x 2 s = 12 s).
     """
 
     def __init__(
@@ -33,6 +41,8 @@ class EventBridgePublisher:
         attempts: int = 3,
         backoff_seconds: float = 0.1,
         sleep: Callable[[float], None] = time.sleep,
+        connect_timeout: float = 1.0,
+        read_timeout: float = 2.0,
     ) -> None:
         self.bus_name = bus_name
         self.source = source
@@ -40,26 +50,31 @@ class EventBridgePublisher:
         self._attempts = attempts
         self._backoff = backoff_seconds
         self._sleep = sleep
+        self._timeouts = (connect_timeout, read_timeout)
 
     @property
     def client(self) -> EventBridgeClient:
         if self._client is None:
-            self._client = build_events_client()
+            self._client = build_events_client(*self._timeouts)
         return self._client
 
-    def publish(self, events: Sequence[Event]) -> None:
+    def publish(self, events: Sequence[Event], *, deadline: Deadline | None = None) -> None:
         for start in range(0, len(events), MAX_ENTRIES_PER_CALL):
-            self._publish_batch(list(events[start : start + MAX_ENTRIES_PER_CALL]))
+            self._publish_batch(list(events[start : start + MAX_ENTRIES_PER_CALL]), deadline)
 
-    def _publish_batch(self, events: list[Event]) -> None:
+    def _publish_batch(self, events: list[Event], deadline: Deadline | None) -> None:
         pending = [to_put_events_entry(e, source=self.source, bus_name=self.bus_name) for e in events]
-        last_problem = "no attempt made"
+        maybe_sent, last_problem = False, "no attempt made"
         for attempt in range(self._attempts):
             if attempt:
                 self._sleep(self._backoff * 2 ** (attempt - 1))
+            if deadline is not None and deadline.remaining() < MIN_ATTEMPT_SECONDS:
+                last_problem = f"out of time after {attempt} attempt(s); last problem: {last_problem}"
+                break
             try:
-                response = self.client.put_events(Entries=pending)  # type: ignore[arg-type]
+                response = self._put(pending, deadline)
             except Exception as error:  # botocore raises many unrelated types; all mean "retry"
+                maybe_sent = maybe_sent or may_have_landed(error)
                 last_problem = f"{type(error).__name__}: {error}"
                 logger.warning("PutEvents failed (attempt %d): %s", attempt + 1, last_problem)
                 continue
@@ -67,7 +82,47 @@ class EventBridgePublisher:
             if not pending:
                 return
             logger.warning("PutEvents left %d entries (attempt %d): %s", len(pending), attempt + 1, last_problem)
-        raise PublishError(f"{len(pending)} event(s) not published: {last_problem}")
+        if maybe_sent:
+            raise PublishOutcomeUnknownError(f"{len(pending)} event(s) may or may not be on the bus: {last_problem}")
+        raise NotPublishedError(f"{len(pending)} event(s) not published: {last_problem}")
+
+    def _put(self, entries: list[dict[str, str]], deadline: Deadline | None) -> Any:
+        if deadline is None:
+            return self.client.put_events(Entries=entries)  # type: ignore[arg-type]
+        client = self.client  # built here, not in the thread, so a slow first build counts once
+        return run_within(deadline, lambda: client.put_events(Entries=entries))  # type: ignore[arg-type]
+
+
+def may_have_landed(error: BaseException) -> bool:
+    """False only when the request cannot have reached EventBridge, or EventBridge refused all of it.
+
+    Could not connect (refused, DNS, connect timeout, proxy), the client refused to send (credentials, parameters),
+    or a 4xx answer: not sent. A read timeout, a dropped connection, a 5xx, the deadline, or anything unfamiliar:
+    the request may have been accepted.
+    """
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        ParamValidationError,
+        ProxyConnectionError,
+    )
+
+    if isinstance(error, DeadlineExceededError):
+        return True
+    if isinstance(error, ClientError):
+        return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)) >= 500
+    not_sent = (
+        EndpointConnectionError,
+        ConnectTimeoutError,
+        ProxyConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        ParamValidationError,
+    )
+    return not isinstance(error, not_sent)
 
 
 def _failed_entries(sent: list[dict[str, str]], response: Any) -> tuple[list[dict[str, str]], str]:
@@ -81,9 +136,14 @@ def _failed_entries(sent: list[dict[str, str]], response: Any) -> tuple[list[dic
     return failed or sent, "; ".join(sorted(problems)) or "FailedEntryCount without entry errors"
 
 
-def build_events_client() -> EventBridgeClient:
+def build_events_client(connect_timeout: float = 1.0, read_timeout: float = 2.0) -> EventBridgeClient:
+    """One try per call (`total_max_attempts=1`): the publisher decides about retries, within its deadline."""
     import boto3
     from botocore.config import Config
 
-    config = Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 1, "mode": "standard"})
+    config = Config(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"total_max_attempts": 1, "mode": "standard"},
+    )
     return boto3.client("events", config=config)

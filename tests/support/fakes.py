@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from shared.commands.catalog import CATALOG
 from shared.config.loader import parse_config
 from shared.config.model import SlashopsConfig
+from shared.deadline import Deadline
 from shared.errors import ConfigurationError
 from shared.events.models import Event
 from shared.events.publisher import PublishError
@@ -17,7 +18,7 @@ class RecordingPublisher:
         self.events: list[Event] = []
         self.fail = fail
 
-    def publish(self, events: Sequence[Event]) -> None:
+    def publish(self, events: Sequence[Event], *, deadline: Deadline | None = None) -> None:
         if self.fail:
             raise PublishError("bus unavailable")
         self.events.extend(events)

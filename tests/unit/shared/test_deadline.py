@@ -1,0 +1,53 @@
+"""One deadline for a whole request, and waiting for a blocking call no longer than it."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from shared.deadline import Deadline, DeadlineExceededError, run_within
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_remaining_counts_down_and_never_goes_negative() -> None:
+    clock = FakeClock()
+    deadline = Deadline.after(2.5, clock=clock)
+    clock.now += 1.0
+    assert deadline.remaining() == pytest.approx(1.5)
+    clock.now += 5.0
+    assert deadline.remaining() == 0.0 and deadline.expired()
+
+
+def test_a_step_never_gets_more_than_the_whole_request() -> None:
+    clock = FakeClock()
+    deadline = Deadline.after(2.5, clock=clock)
+    assert deadline.within(1.0).remaining() == pytest.approx(1.0)
+    clock.now += 2.0
+    assert deadline.within(1.0).remaining() == pytest.approx(0.5)
+
+
+def test_run_within_returns_the_result_or_raises_the_calls_error() -> None:
+    deadline = Deadline.after(1.0)
+    assert run_within(deadline, lambda: 42) == 42
+    with pytest.raises(KeyError):
+        run_within(deadline, lambda: {}["missing"])
+
+
+def test_run_within_stops_waiting_at_the_deadline_for_a_call_that_hangs() -> None:
+    release = threading.Event()
+    started = time.monotonic()
+    try:
+        with pytest.raises(DeadlineExceededError):
+            run_within(Deadline.after(0.2), lambda: release.wait(10))
+        assert time.monotonic() - started < 1.0
+    finally:
+        release.set()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import boto3
 
 from services.deploy.claims import create_table as create_deploy_table
+from shared.aws.replay_guard import create_table as create_replay_table
 from shared.ledger.dynamodb import create_table as create_ledger_table
 from tools.local_aws import FAKE_CREDENTIALS
 from tools.stacks import BUS_TEMPLATE, create_stack, ensure_archive
@@ -24,6 +25,7 @@ LOCAL_PREFIX = "slashops"
 LOCAL_BUCKET = "slashops-backups-local"
 LEDGER_TABLE = "slashops-ledger"
 DEPLOY_TABLE = "slashops-deploy"
+REPLAY_TABLE = "slashops-replays"
 LOCAL_BUS_PARAMETERS = {
     "Prefix": LOCAL_PREFIX,
     "VisibilityTimeout": "30",  # a local consumer that crashed gets the message again within 30 s
@@ -45,6 +47,7 @@ class LocalResources:
     bucket: str
     ledger_table: str
     deploy_table: str
+    replay_table: str = REPLAY_TABLE
 
     def env(self) -> dict[str, str]:
         """The contract's environment names, as every local consumer reads them."""
@@ -56,6 +59,7 @@ class LocalResources:
             "SLASHOPS_BACKUP_BUCKET": self.bucket,
             "SLASHOPS_LEDGER_TABLE": self.ledger_table,
             "SLASHOPS_DEPLOY_TABLE": self.deploy_table,
+            "SLASHOPS_REPLAY_TABLE": self.replay_table,
         }
 
 
@@ -89,3 +93,4 @@ def create_tables(client: DynamoDBClient) -> None:
     """Each service's table through its own helper (the same key schema CloudFormation declares)."""
     create_ledger_table(client, LEDGER_TABLE)
     create_deploy_table(client, DEPLOY_TABLE)
+    create_replay_table(client, REPLAY_TABLE)

@@ -1,0 +1,65 @@
+"""The port that remembers which signed Slack requests were already published, so a replay never runs twice.
+
+A captured request stays correctly signed for Slack's 5-minute window; re-sent within it, the signature check
+alone would publish it again (a second deploy). The guard records each signature once, across every instance
+of the ingress, and answers a second sighting with the command id of the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.deadline import Deadline
+
+SIGNATURE_WINDOW_SECONDS = 300
+"""slack-sdk's `SignatureVerifier` accepts a timestamp up to 5 minutes away from our clock, either way."""
+REMEMBER_SECONDS = SIGNATURE_WINDOW_SECONDS + 60
+"""How long after its timestamp a signature is remembered: past the window, plus a margin for clock skew."""
+
+
+class ReplayGuardUnavailableError(Exception):
+    """The guard could not say whether the request is new: the caller must not publish (fail closed)."""
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """What identifies one signed request: its timestamp and v0 signature (never its body or response_url)."""
+
+    timestamp: int
+    signature: str
+
+    @property
+    def key(self) -> str:
+        """A hash, so the table holds nothing that could sign or answer anything."""
+        return hashlib.sha256(f"v0:{self.timestamp}:{self.signature}".encode()).hexdigest()
+
+    @property
+    def forget_after(self) -> int:
+        """Epoch seconds after which the signature is stale everywhere, so forgetting it is safe (the TTL)."""
+        return self.timestamp + REMEMBER_SECONDS
+
+
+class ReplayGuard(Protocol):
+    """Records a signed request once; raises `ReplayGuardUnavailableError` when it cannot tell."""
+
+    def first_sighting(self, request: SignedRequest, command_id: str, *, deadline: Deadline) -> str | None:
+        """None if `request` is new (now recorded with `command_id`), else the command id it was first seen with."""
+        ...
+
+
+class MemoryReplayGuard:
+    """In one process only: for unit tests and for a single local ingress, never for Lambda (use DynamoDB)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def first_sighting(self, request: SignedRequest, command_id: str, *, deadline: Deadline) -> str | None:
+        with self._lock:
+            earlier = self.seen.get(request.key)
+            if earlier is None:
+                self.seen[request.key] = command_id
+            return earlier

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from chalice import Chalice, Response
 
 from chalicelib import bootstrap
+from chalicelib.budget import answer_deadline
 from chalicelib.logs import configure_logging
 from chalicelib.service import IngressDeps
 from chalicelib.web import handle_slash_http
@@ -20,12 +21,17 @@ def create_app(
     """The Chalice app; tests pass their own secret and dependencies, AWS gets the lazy defaults."""
     chalice_app = Chalice(app_name="slashops-ingress")
 
-    @chalice_app.route("/slack/commands", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+    # Every content type reaches our code, so the signature is checked before the type (an unsigned request
+    # learns nothing); a signed one with the wrong type gets 415 from `handle_slash_http`.
+    @chalice_app.route("/slack/commands", methods=["POST"], content_types=["*/*"])
     def slack_command() -> Response:
         request = chalice_app.current_request
         assert request is not None  # Chalice sets it for every routed call
+        deadline = answer_deadline(request.context.get("requestTimeEpoch"))
         raw_body = request.raw_body if isinstance(request.raw_body, bytes) else str(request.raw_body or "").encode()
-        answer = handle_slash_http(raw_body, dict(request.headers), signing_secret=signing_secret, deps=deps)
+        answer = handle_slash_http(
+            raw_body, dict(request.headers), signing_secret=signing_secret, deps=deps, deadline=deadline
+        )
         return Response(body=answer.body, status_code=answer.status, headers=dict(answer.headers))
 
     return chalice_app

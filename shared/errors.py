@@ -41,3 +41,18 @@ class NotQueuedError(SlashopsError):
     """The command was accepted but could not be handed to its service."""
 
     title = "Command not queued"
+
+
+class CommandMayBeQueuedError(SlashopsError):
+    """The bus did not answer in time after the command was sent: it may be queued, and may run.
+
+    Never say "nothing was started" here; the user should check its status rather than send it again.
+    """
+
+    title = "Command may have been queued"
+
+
+class AlreadyReceivedError(SlashopsError):
+    """This very signed request was received before (a replay, or a re-sent request): it is not run again."""
+
+    title = "Already received"

@@ -16,14 +16,26 @@ from shared.commands.spec import CommandSpec
 from shared.commands.tokenizer import normalize, tokenize
 from shared.config.access import decide
 from shared.config.model import SlashopsConfig
-from shared.errors import AccessDeniedError, NotQueuedError, SlashopsError
+from shared.deadline import Deadline
+from shared.errors import (
+    AccessDeniedError,
+    AlreadyReceivedError,
+    CommandMayBeQueuedError,
+    NotQueuedError,
+    SlashopsError,
+)
 from shared.events.models import Actor, CommandRequested, Place, ReplyTarget, new_command_id
-from shared.events.publisher import EventPublisher, PublishError
+from shared.events.publisher import EventPublisher, PublishError, PublishOutcomeUnknownError
 from shared.ledger.port import LedgerReader
+from shared.replay import MemoryReplayGuard, ReplayGuard, ReplayGuardUnavailableError, SignedRequest
 from shared.slack.blocks import SlackMessage
 from shared.slack.messages import acknowledgement, error_message, help_for
 
 logger = logging.getLogger(__name__)
+REPLAY_CHECK_SECONDS = 1.0
+"""At most this much of the budget for the replay guard, so publishing keeps at least as much."""
+MIN_SECONDS_TO_QUEUE = 0.5
+"""Less than this left, and the guard plus one `PutEvents` cannot both answer in time: do not start."""
 
 
 class ConfigProvider(Protocol):
@@ -42,12 +54,22 @@ class IngressDeps:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     ledger: LedgerReader | None = None
     """Read by `status` and `history`; None answers them with a configuration error."""
+    replays: ReplayGuard = field(default_factory=MemoryReplayGuard)
+    """Remembers published requests' signatures; in AWS the DynamoDB one (bootstrap), shared by every instance."""
 
 
-def handle_command(request: SlashCommandRequest, deps: IngressDeps) -> SlackMessage:
+@dataclass(frozen=True)
+class Arrival:
+    """What the HTTP edge learned about a verified request: its signature, and when the answer is due."""
+
+    signed: SignedRequest
+    deadline: Deadline
+
+
+def handle_command(request: SlashCommandRequest, deps: IngressDeps, arrival: Arrival) -> SlackMessage:
     """Everything after the signature check; every refusal becomes the same kind of message."""
     try:
-        return _dispatch(request, deps)
+        return _dispatch(request, deps, arrival)
     except SlashopsError as error:
         logger.info(
             "command refused",
@@ -56,7 +78,7 @@ def handle_command(request: SlashCommandRequest, deps: IngressDeps) -> SlackMess
         return error_message(error)
 
 
-def _dispatch(request: SlashCommandRequest, deps: IngressDeps) -> SlackMessage:
+def _dispatch(request: SlashCommandRequest, deps: IngressDeps, arrival: Arrival) -> SlackMessage:
     spec, rest = resolve_command(deps.catalog, tokenize(request.text))
     if any(token in ("--help", "-h") for token in rest):
         return help_for(spec)
@@ -65,7 +87,7 @@ def _dispatch(request: SlashCommandRequest, deps: IngressDeps) -> SlackMessage:
     parsed = parse_arguments(spec, rest)
     if spec.handled_by == "ingress":
         return deps.local_handlers[spec.name](_invocation(parsed, request, deps))
-    return _publish(parsed, request, deps)
+    return _publish(parsed, request, deps, arrival)
 
 
 def _invocation(parsed: ParsedCommand, request: SlashCommandRequest, deps: IngressDeps) -> Invocation:
@@ -94,18 +116,53 @@ def _authorize(spec: CommandSpec, request: SlashCommandRequest, config: Slashops
         )
 
 
-def _publish(parsed: ParsedCommand, request: SlashCommandRequest, deps: IngressDeps) -> SlackMessage:
+def _publish(parsed: ParsedCommand, request: SlashCommandRequest, deps: IngressDeps, arrival: Arrival) -> SlackMessage:
+    """Publish once per signed request, and say only what is known: queued, not queued, or maybe queued."""
     event = build_event(parsed, request, command_id=deps.new_id(), now=deps.now())
+    name, command_id = parsed.spec.name, event.command_id
+    _claim_first_sighting(name, command_id, deps.replays, arrival)
     try:
-        deps.publisher.publish([event])
-    except PublishError as error:
-        logger.error("command not queued", extra={"command_id": event.command_id, "problem": str(error)})
-        raise NotQueuedError(
-            f"`{parsed.spec.name}` could not be handed to its service, so nothing was started.",
-            hint="This is on our side, not yours: please try again in a minute.",
+        deps.publisher.publish([event], deadline=arrival.deadline)
+    except PublishOutcomeUnknownError as error:
+        logger.error("command may have been queued", extra={"command_id": command_id, "problem": str(error)})
+        raise CommandMayBeQueuedError(
+            f"`{name}` may have been queued as `{command_id}`: the event bus did not confirm it in time, "
+            "so slashops cannot tell whether it will run.",
+            hint=f"Do not send it again yet: that could run it twice. In a minute, `/ops status {command_id}` "
+            "shows it if it was queued; if it still does not after a few minutes, it was most likely not queued.",
         ) from error
-    logger.info("command published", extra={"command_id": event.command_id, "command": parsed.spec.name})
-    return acknowledgement(parsed.spec, event.arguments, event.command_id)
+    except PublishError as error:
+        logger.error("command not queued", extra={"command_id": command_id, "problem": str(error)})
+        raise _not_queued(name) from error
+    logger.info("command published", extra={"command_id": command_id, "command": name})
+    return acknowledgement(parsed.spec, event.arguments, command_id)
+
+
+def _claim_first_sighting(name: str, command_id: str, replays: ReplayGuard, arrival: Arrival) -> None:
+    """A replayed request is answered with the first one's id; if the guard cannot tell, fail closed."""
+    if arrival.deadline.remaining() < MIN_SECONDS_TO_QUEUE:
+        logger.error("command not queued: out of time", extra={"command_id": command_id})
+        raise _not_queued(name)
+    try:
+        earlier = replays.first_sighting(
+            arrival.signed, command_id, deadline=arrival.deadline.within(REPLAY_CHECK_SECONDS)
+        )
+    except ReplayGuardUnavailableError as error:
+        logger.error("command not queued: replay guard unavailable", extra={"command_id": command_id})
+        raise _not_queued(name) from error
+    if earlier is not None:
+        logger.warning("replayed request refused", extra={"command_id": earlier, "command": name})
+        raise AlreadyReceivedError(
+            f"This request was already received as `{earlier}`; it is not run again.",
+            hint=f"`/ops status {earlier}` shows how it went. To run `{name}` once more, type the command again.",
+        )
+
+
+def _not_queued(name: str) -> NotQueuedError:
+    return NotQueuedError(
+        f"`{name}` could not be handed to its service, so nothing was started.",
+        hint="This is on our side, not yours: please try again in a minute.",
+    )
 
 
 def build_event(

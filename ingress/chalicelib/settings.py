@@ -16,6 +16,7 @@ class IngressSettings:
     signing_secret: str | None
     signing_secret_id: str | None
     ledger_table: str = "slashops-ledger"
+    replay_table: str = "slashops-replays"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IngressSettings:
@@ -28,4 +29,5 @@ class IngressSettings:
             signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
             signing_secret_id=env.get("SLACK_SIGNING_SECRET_ID") or None,
             ledger_table=env.get("SLASHOPS_LEDGER_TABLE") or "slashops-ledger",
+            replay_table=env.get("SLASHOPS_REPLAY_TABLE") or "slashops-replays",
         )

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 
 from slack_sdk.signature import Clock, SignatureVerifier
 
+from shared.replay import SignedRequest
+
 
 class SystemClock(Clock):
     pass
@@ -25,6 +27,12 @@ def is_signed_by_slack(
         return verifier.is_valid(body=body, timestamp=timestamp.strip(), signature=signature)
     except (ValueError, TypeError, UnicodeDecodeError):
         return False
+
+
+def signed_request_of(headers: Mapping[str, str]) -> SignedRequest:
+    """The timestamp and signature of a request `is_signed_by_slack` accepted (the timestamp as it verified)."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    return SignedRequest(int(lowered["x-slack-request-timestamp"].strip()), lowered["x-slack-signature"])
 
 
 SecretProvider = Callable[[], str]

@@ -8,15 +8,18 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from chalicelib.service import IngressDeps, handle_command
+from chalicelib.budget import answer_deadline
+from chalicelib.service import Arrival, IngressDeps, handle_command
 from chalicelib.slack_request import parse_form, to_slash_command
-from chalicelib.verification import is_signed_by_slack
+from chalicelib.verification import is_signed_by_slack, signed_request_of
+from shared.deadline import Deadline, DeadlineExceededError, run_within
 from shared.errors import ConfigurationError, SlashopsError
 from shared.slack.blocks import SlackMessage
 from shared.slack.messages import error_message
 
 logger = logging.getLogger(__name__)
 JSON = {"Content-Type": "application/json"}
+FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass(frozen=True)
@@ -32,31 +35,39 @@ def handle_slash_http(
     *,
     signing_secret: Callable[[], str],
     deps: Callable[[], IngressDeps],
+    deadline: Deadline | None = None,
 ) -> HttpAnswer:
     """Verify first, then parse; any unexpected failure becomes a Slack message, not a traceback."""
     try:
-        return _answer(body, headers, signing_secret, deps)
+        return _answer(body, headers, signing_secret, deps, deadline or answer_deadline())
     except Exception:
         incident = uuid.uuid4().hex[:8]
         logger.exception("unexpected error answering a slash command", extra={"incident": incident})
         failure = SlashopsError(
-            f"slashops hit an unexpected error (incident `{incident}`); nothing was started.",
-            hint="Please try again; if it keeps happening, give the incident id to whoever runs slashops.",
+            f"slashops hit an unexpected error (incident `{incident}`) and cannot confirm your command.",
+            hint="`/ops history --mine` shows within a minute whether it was queued; check there before trying "
+            "again. If it keeps happening, give the incident id to whoever runs slashops.",
         )
         return _message(error_message(failure))
 
 
 def _answer(
-    body: bytes, headers: Mapping[str, str], signing_secret: Callable[[], str], deps: Callable[[], IngressDeps]
+    body: bytes,
+    headers: Mapping[str, str],
+    signing_secret: Callable[[], str],
+    deps: Callable[[], IngressDeps],
+    deadline: Deadline,
 ) -> HttpAnswer:
     try:
-        secret = signing_secret()
-    except ConfigurationError as error:
-        logger.error("CONFIGURATION ERROR: %s", error.message)
+        secret = run_within(deadline, signing_secret)
+    except (ConfigurationError, DeadlineExceededError) as error:
+        logger.error("CONFIGURATION ERROR: the signing secret is unavailable (%s)", error)
         return _message(error_message(ConfigurationError("slashops cannot verify Slack requests right now.")))
     if not is_signed_by_slack(body, headers, secret):
         logger.warning("rejected a request with a missing, stale or forged Slack signature")
         return HttpAnswer(status=401, body=json.dumps({"error": "invalid signature"}))
+    if not _is_form(headers):  # only now: an unsigned request learns nothing, not even which types we take
+        return HttpAnswer(status=415, body=json.dumps({"error": f"unsupported media type; expected {FORM}"}))
     form = parse_form(body)
     if form.get("ssl_check") == "1":
         return HttpAnswer(status=200, headers={})
@@ -64,7 +75,13 @@ def _answer(
         request = to_slash_command(form)
     except SlashopsError as error:
         return _message(error_message(error))
-    return _message(handle_command(request, deps()))
+    arrival = Arrival(signed=signed_request_of(headers), deadline=deadline)
+    return _message(handle_command(request, deps(), arrival))
+
+
+def _is_form(headers: Mapping[str, str]) -> bool:
+    content_type = next((value for name, value in headers.items() if name.lower() == "content-type"), "")
+    return content_type.split(";", 1)[0].strip().lower() == FORM
 
 
 def _message(message: SlackMessage) -> HttpAnswer:

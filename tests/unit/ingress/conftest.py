@@ -34,6 +34,10 @@ class Ingress:
 
     def send(self, text: str, **form: str) -> tuple[int, dict[str, Any]]:
         body, headers = signed_request(text, **form)
+        return self.post(body, headers)
+
+    def post(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """Exactly these bytes and headers (to re-send a signed request as a replay would)."""
         response = self.client.http.post("/slack/commands", headers=headers, body=body)
         payload = json.loads(response.body) if response.body else {}
         return response.status_code, payload

@@ -1,0 +1,114 @@
+"""The ingress as deployed (bootstrap's real wiring from the environment), one Lambda instance per call.
+
+boto3 finds the endpoints through `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_DYNAMODB`, exactly as in `make run`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from app import create_app
+from chalicelib import bootstrap
+from shared.aws.replay_guard import create_table
+from tests.support.slack import SIGNING_SECRET
+from tests.unit.ingress.conftest import SEED_RULES, message_text
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    text: str
+    seconds: float
+
+
+Send = Callable[[bytes, dict[str, str]], Answer]
+
+
+def new_replay_table(dynamodb_endpoint: str) -> str:
+    name = f"replays-{uuid.uuid4().hex[:8]}"
+    create_table(boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), name)
+    return name
+
+
+@contextmanager
+def ingress_instances(
+    monkeypatch: pytest.MonkeyPatch, config_dir: Path, *, dynamodb_endpoint: str
+) -> Iterator[Callable[[str], Send]]:
+    """Yields `instance(events_endpoint)`: a fresh ingress (its own clients and caches) on a shared replay table."""
+    config = config_dir / "slashops.json"
+    config.write_text(SEED_RULES)
+    table = new_replay_table(dynamodb_endpoint)
+
+    def instance(events_endpoint: str) -> Send:
+        for name, value in {
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLASHOPS_CONFIG": str(config),
+            "SLASHOPS_EVENT_BUS": "slashops",
+            "SLASHOPS_REPLAY_TABLE": table,
+            "AWS_ENDPOINT_URL": events_endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+        }.items():
+            monkeypatch.setenv(name, value)
+        bootstrap.settings.cache_clear()
+        bootstrap.ingress_deps.cache_clear()
+        deps = bootstrap.ingress_deps()  # this instance's wiring, built now from this environment
+        app = create_app(deps=lambda: deps)
+
+        def send(body: bytes, headers: dict[str, str]) -> Answer:
+            with Client(app) as client:
+                started = time.monotonic()
+                response = client.http.post("/slack/commands", headers=headers, body=body)
+                seconds = time.monotonic() - started
+            return Answer(response.status_code, message_text(json.loads(response.body)), seconds)
+
+        return send
+
+    try:
+        yield instance
+    finally:
+        bootstrap.settings.cache_clear()
+        bootstrap.ingress_deps.cache_clear()
+
+
+@contextmanager
+def counted_bus(endpoint: str) -> Iterator[Callable[[], list[str]]]:
+    """A bus named `slashops` (moto's server), every CommandRequested routed to a queue; yields `published_ids()`."""
+    events = boto3.client("events", endpoint_url=endpoint)
+    sqs = boto3.client("sqs", endpoint_url=endpoint)
+    queue_url = sqs.create_queue(QueueName=f"commands-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.create_event_bus(Name="slashops")
+    pattern = json.dumps({"detail-type": ["CommandRequested"]})
+    events.put_rule(Name="all-commands", EventBusName="slashops", EventPattern=pattern)
+    events.put_targets(Rule="all-commands", EventBusName="slashops", Targets=[{"Id": "q", "Arn": queue_arn}])
+
+    def published_ids() -> list[str]:
+        ids: list[str] = []
+        while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                ids.append(_command_id(message))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return ids
+
+    try:
+        yield published_ids
+    finally:
+        events.remove_targets(Rule="all-commands", EventBusName="slashops", Ids=["q"])
+        events.delete_rule(Name="all-commands", EventBusName="slashops")
+        events.delete_event_bus(Name="slashops")
+        sqs.delete_queue(QueueUrl=queue_url)
+
+
+def _command_id(message: dict[str, Any]) -> str:
+    return str(json.loads(message["Body"])["detail"]["command_id"])

@@ -34,6 +34,10 @@ class Deadline:
     def expired(self) -> bool:
         return self.remaining() <= 0.0
 
+    def at_least(self, seconds: float) -> Deadline:
+        """This deadline, or `seconds` from now if that is later: for a step that must run even when late."""
+        return Deadline(max(self.at, self.clock() + seconds), self.clock)
+
     def within(self, seconds: float) -> Deadline:
         """A sub-budget for one step: `seconds` from now, never later than this deadline."""
         return Deadline(min(self.at, self.clock() + seconds), self.clock)

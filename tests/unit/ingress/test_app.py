@@ -199,6 +199,7 @@ def test_unexpected_exception_becomes_a_message_with_an_incident_id(ingress: Ing
     status, payload = ingress.send("deploy --client acme --branch main")
     assert status == 200
     assert "incident" in message_text(payload) and "boom" not in message_text(payload)
+    assert "nothing was started" not in message_text(payload)  # it may fail after publishing: do not claim that
 
 
 def test_missing_signing_secret_is_a_configuration_message_not_a_500() -> None:

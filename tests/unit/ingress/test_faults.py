@@ -122,6 +122,21 @@ def test_a_request_already_out_of_time_is_not_published() -> None:
     assert not publisher.events
 
 
+def test_a_request_arriving_late_is_still_verified_then_not_published() -> None:
+    def secret() -> str:
+        time.sleep(0.05)  # a secret from Powertools' cache still takes a moment
+        return SIGNING_SECRET
+
+    publisher = RecordingPublisher()
+    body, headers = signed_request(DEPLOY)
+    answer = handle_slash_http(
+        body, headers, signing_secret=secret, deps=lambda: _deps(publisher), deadline=Deadline.after(-1.0)
+    )
+    text = message_text(json.loads(answer.body))
+    assert answer.status == 200 and "Command not queued" in text and "cannot verify" not in text
+    assert not publisher.events
+
+
 def test_a_signing_secret_that_hangs_is_answered_within_the_budget() -> None:
     release = threading.Event()
     body, headers = signed_request(DEPLOY)

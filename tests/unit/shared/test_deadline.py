@@ -35,6 +35,14 @@ def test_a_step_never_gets_more_than_the_whole_request() -> None:
     assert deadline.within(1.0).remaining() == pytest.approx(0.5)
 
 
+def test_a_step_that_must_run_gets_a_floor_even_when_late() -> None:
+    clock = FakeClock()
+    deadline = Deadline.after(0.1, clock=clock)
+    clock.now += 1.0
+    assert deadline.at_least(0.2).remaining() == pytest.approx(0.2)
+    assert Deadline.after(2.0, clock=clock).at_least(0.2).remaining() == pytest.approx(2.0)
+
+
 def test_run_within_returns_the_result_or_raises_the_calls_error() -> None:
     deadline = Deadline.after(1.0)
     assert run_within(deadline, lambda: 42) == 42

@@ -73,7 +73,7 @@ def child(name: str, endpoint: str, bucket: str) -> None:
     from services.backup.s3_store import S3BackupStore
     from services.backup.worker import WorkerDeps, handle_message
     from shared.events.models import CommandSucceeded
-    from tests.support.backup import FakeQueue, request_message
+    from tests.support.backup import FakeQueue, open_config, request_message
     from tests.support.fakes import RecordingPublisher
 
     publisher = RecordingPublisher()
@@ -83,6 +83,7 @@ def child(name: str, endpoint: str, bucket: str) -> None:
         publisher=publisher,
         databases={"bench": parse_url("bench", f"postgresql://postgres@127.0.0.1:5432/{name}")},
         settings=JobSettings(tool_env={"PATH": os.environ["PATH"]}),
+        config=open_config(),
     )
     started = time.perf_counter()
     handle_message(request_message("backup", db="bench"), deps, threading.Event())

@@ -8,7 +8,7 @@ import sys
 import threading
 from types import FrameType
 
-from services.backup.bootstrap import worker_deps
+from services.backup.bootstrap import log_startup_problems, worker_deps
 from services.backup.settings import BackupSettings
 from services.backup.worker import serve
 from shared.errors import ConfigurationError
@@ -33,6 +33,7 @@ def main() -> int:
         logger.critical("cannot start: %s", error.message)
         return 2
     logger.info("backup worker reading %s; databases: %s", settings.queue_url, ", ".join(sorted(deps.databases)))
+    log_startup_problems(deps)
     serve(deps, stop, wait_seconds=settings.poll_seconds)
     logger.info("backup worker stopped")
     return 0

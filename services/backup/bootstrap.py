@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 
-from services.backup.connections import Database
+from services.backup.connections import MisconfiguredDatabase
 from services.backup.jobs import SOURCE, JobSettings
 from services.backup.s3_store import S3BackupStore
 from services.backup.settings import BackupSettings
@@ -21,33 +21,44 @@ TOOL_ENV_KEYS = ("PATH", "LANG", "LC_ALL", "HOME", "TZ")
 
 
 def worker_deps(settings: BackupSettings) -> WorkerDeps:
+    """Raises only when the worker could not even receive its commands (no queue, no bucket).
+
+    A broken configuration or database URL does not stop it: each command is answered with the problem.
+    """
     if not settings.queue_url or not settings.bucket:
         raise ConfigurationError("SLASHOPS_BACKUP_QUEUE_URL and SLASHOPS_BACKUP_BUCKET must be set")
     return WorkerDeps(
         queue=SqsJobQueue(settings.queue_url),
         store=S3BackupStore(settings.bucket),
         publisher=EventBridgePublisher(settings.event_bus, SOURCE),
-        databases=configured_databases(settings),
+        databases=settings.databases,
         settings=JobSettings(
             part_size=settings.part_size,
             progress_every_seconds=settings.progress_every_seconds,
             tool_env={key: os.environ[key] for key in TOOL_ENV_KEYS if key in os.environ},
         ),
+        config=cached_config(settings.config_file, settings.config_parameter, ttl_seconds=settings.config_ttl_seconds),
         worker_id=socket.gethostname(),
         visibility_timeout=settings.visibility_timeout,
         heartbeat_seconds=settings.heartbeat_seconds,
     )
 
 
-def configured_databases(settings: BackupSettings) -> dict[str, Database]:
-    """Every `SLASHOPS_DB_<NAME>`; if the config's `backup.databases` lists names, only those."""
-    if not (settings.config_file or settings.config_parameter):
-        return settings.databases
-    config = cached_config(settings.config_file, settings.config_parameter, ttl_seconds=60).get()
-    wanted = config.backup.databases
-    if not wanted:
-        return settings.databases
-    missing = [name for name in wanted if name not in settings.databases]
+def log_startup_problems(deps: WorkerDeps) -> None:
+    """What an admin must fix, said once at start (never a password); the worker runs on regardless."""
+    for database in deps.databases.values():
+        if isinstance(database, MisconfiguredDatabase):
+            logger.error(
+                "database %s is unavailable: %s is invalid (%s); its commands are answered with this, the "
+                "other databases keep working",
+                database.name,
+                database.variable,
+                database.problem,
+            )
+    try:
+        wanted = deps.config.get().backup.databases
+    except ConfigurationError:
+        return  # the configuration source has logged why; every command is answered with it until fixed
+    missing = [name for name in wanted if name not in deps.databases]
     if missing:
         logger.error("databases in the configuration without SLASHOPS_DB_<NAME>: %s", ", ".join(missing))
-    return {name: db for name, db in settings.databases.items() if name in wanted}

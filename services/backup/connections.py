@@ -21,7 +21,7 @@ DB_ENV_PREFIX = "SLASHOPS_DB_"
 
 
 class InvalidConnectionUrl(ValueError):
-    pass
+    """The URL cannot be used; the message names the problem, never the URL (it may hold a password)."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,20 @@ class Database:
         return f"{self.engine}://{self.user}@{self.host}:{self.port}/{self.dbname}"
 
 
+@dataclass(frozen=True)
+class MisconfiguredDatabase:
+    """A `SLASHOPS_DB_<NAME>` whose URL is unusable: that database alone is unavailable, the others keep working."""
+
+    name: str
+    variable: str
+    problem: str
+
+
 def parse_url(name: str, url: str) -> Database:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # e.g. an unbalanced "[" in the host; its text could quote the URL
+        raise InvalidConnectionUrl(f"{name}: not a URL") from error
     engine = _SCHEMES.get(parts.scheme.split("+")[0])
     if engine is None:
         raise InvalidConnectionUrl(f"{name}: unsupported scheme {parts.scheme!r} (postgresql:// or mysql://)")
@@ -65,11 +77,15 @@ def parse_url(name: str, url: str) -> Database:
     )
 
 
-def databases_from_env(env: Mapping[str, str]) -> dict[str, Database]:
-    """`SLASHOPS_DB_ORDERS=postgresql://…` → the database `orders`."""
-    found = {}
+def databases_from_env(env: Mapping[str, str]) -> dict[str, Database | MisconfiguredDatabase]:
+    """`SLASHOPS_DB_ORDERS=postgresql://…` → the database `orders`; an unusable URL → `MisconfiguredDatabase`."""
+    found: dict[str, Database | MisconfiguredDatabase] = {}
     for key, url in env.items():
         if key.startswith(DB_ENV_PREFIX) and url:
             name = key.removeprefix(DB_ENV_PREFIX).lower()
-            found[name] = parse_url(name, url)
+            try:
+                found[name] = parse_url(name, url)
+            except InvalidConnectionUrl as error:
+                problem = str(error).removeprefix(f"{name}: ")
+                found[name] = MisconfiguredDatabase(name=name, variable=key, problem=problem)
     return found

@@ -31,3 +31,21 @@ class Interrupted(BackupError):
 
 class ChecksumMismatch(BackupError):
     pass
+
+
+class ObjectExists(BackupError):
+    """S3 refused to replace an existing object (`If-None-Match: *`): a finished backup is never overwritten."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"`{key}` already exists in the backup bucket and backups are never overwritten; nothing was replaced.",
+            retryable=True,
+        )
+
+
+class BackupDataMissing(Exception):
+    """A backup's manifest is there but its data object is not (deleted by hand, or by the bucket's lifecycle)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key

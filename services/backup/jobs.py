@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 from services.backup.connections import Database
 from services.backup.engines import DumpEngine, server_version
-from services.backup.errors import BackupError, Interrupted, JobRejected
-from services.backup.models import Manifest, backup_id_for, object_key
+from services.backup.errors import BackupDataMissing, BackupError, Interrupted, JobRejected
+from services.backup.models import Manifest, backup_id_for, manifest_key, object_key
 from services.backup.ports import BackupStore
 from services.backup.processes import running
 from services.backup.streaming import feed_verified, upload_stream, verify_stream
@@ -92,7 +92,7 @@ def list_backups(job: Job) -> Outcome:
     manifests = job.store.manifests(job.database.name)
     if not manifests:
         return Outcome(summary=f"`{job.database.name}` has no completed backups yet.")
-    lines = [_describe(manifest) for manifest in manifests[:LISTED_BACKUPS]]
+    lines = [_describe(manifest, job.store.exists(manifest.object_key)) for manifest in manifests[:LISTED_BACKUPS]]
     more = f"\n…and {len(manifests) - LISTED_BACKUPS} older." if len(manifests) > LISTED_BACKUPS else ""
     return Outcome(
         summary=f"{len(manifests)} backup(s) of `{job.database.name}`, newest first:\n" + "\n".join(lines) + more
@@ -108,6 +108,8 @@ def check_restore(job: Job) -> Manifest:
             f"There is no backup `{backup_id}` of `{job.database.name}`.",
             hint=f"`/ops backups --db {job.database.name}` lists them.",
         )
+    if not job.store.exists(manifest.object_key):
+        raise _data_missing(job, manifest)
     _require_confirmation(job, manifest)
     return manifest
 
@@ -115,6 +117,18 @@ def check_restore(job: Job) -> Manifest:
 def run_restore(job: Job) -> Outcome:
     manifest = check_restore(job)
     started = job.now()
+    try:
+        _restore_from(job, manifest)
+    except BackupDataMissing as error:  # deleted since the precheck: the restore tool never saw an archive
+        raise _data_missing(job, manifest) from error
+    elapsed = (job.now() - started).total_seconds()
+    return Outcome(
+        summary=f"Restored `{job.database.name}` from `{manifest.backup_id}` ({_size(manifest.size_bytes)}).",
+        duration_seconds=elapsed,
+    )
+
+
+def _restore_from(job: Job, manifest: Manifest) -> None:
     if not job.engine.transactional_restore:
         job.say("Verifying the backup's checksum before touching the database…")
         verify_stream(job.store.read(manifest.object_key, job.settings.read_chunk), manifest.sha256, stop=job.stop)
@@ -127,10 +141,16 @@ def run_restore(job: Job) -> Outcome:
             restore.finish()  # the tool quit early: its own error explains why
             raise
         restore.finish()
-    elapsed = (job.now() - started).total_seconds()
-    return Outcome(
-        summary=f"Restored `{job.database.name}` from `{manifest.backup_id}` ({_size(manifest.size_bytes)}).",
-        duration_seconds=elapsed,
+
+
+def _data_missing(job: Job, manifest: Manifest) -> BackupError:
+    """Not retryable: the data will not come back. The manifest stays (the worker may not delete manifests)."""
+    name = job.database.name
+    return BackupError(
+        f"Backup `{manifest.backup_id}` is listed but its data is missing from the bucket (deleted?); nothing was "
+        f"restored — the database is unchanged. `/ops backups --db {name}` lists the backups: choose another. "
+        f"The stale entry stays listed until an admin deletes `{manifest_key(name, manifest.backup_id)}`.",
+        retryable=False,
     )
 
 
@@ -154,10 +174,11 @@ def _backup_outcome(manifest: Manifest) -> Outcome:
     )
 
 
-def _describe(manifest: Manifest) -> str:
+def _describe(manifest: Manifest, present: bool = True) -> str:
+    missing = "" if present else " — *data missing from the bucket, cannot be restored*"
     return (
         f"• `{manifest.backup_id}` — {_size(manifest.size_bytes)}, {manifest.finished_at:%Y-%m-%d %H:%M} UTC, "
-        f"by {manifest.created_by}"
+        f"by {manifest.created_by}{missing}"
     )
 
 

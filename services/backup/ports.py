@@ -7,6 +7,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from services.backup.models import Manifest
+from shared.config.model import SlashopsConfig
+
+
+class ConfigPort(Protocol):
+    """The current configuration (re-read on its TTL); raises `ConfigurationError` while it is unusable."""
+
+    def get(self) -> SlashopsConfig: ...
 
 
 class Upload(Protocol):
@@ -28,7 +35,11 @@ class BackupStore(Protocol):
 
     def manifest(self, database: str, backup_id: str) -> Manifest | None: ...
 
-    def read(self, key: str, chunk_size: int) -> Iterator[bytes]: ...
+    def read(self, key: str, chunk_size: int) -> Iterator[bytes]:
+        """The object's bytes; raises `BackupDataMissing` if the object is gone."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
 
     def acquire_lock(self, database: str, owner: str) -> str | None:
         """Take the database's lock; returns None on success, or who holds it."""

@@ -7,12 +7,20 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from services.backup.errors import BackupDataMissing, ObjectExists
 from services.backup.models import Manifest, manifest_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 LOCK_PREFIX = "locks/"
+#: S3's answers to a conditional write whose key exists (412), or that raced another write to it (409)
+CONDITION_FAILED = ("PreconditionFailed", "ConditionalRequestConflict")
+
+
+def _condition_failed(error: Exception) -> bool:
+    response = getattr(error, "response", None) or {}
+    return response.get("Error", {}).get("Code") in CONDITION_FAILED
 
 
 class S3Upload:
@@ -28,12 +36,19 @@ class S3Upload:
         self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
 
     def complete(self) -> None:
-        self._client.complete_multipart_upload(
-            Bucket=self._bucket,
-            Key=self._key,
-            UploadId=self._upload_id,
-            MultipartUpload={"Parts": self._parts},  # type: ignore[typeddict-item]
-        )
+        """Only if the key is new (`If-None-Match: *`, which the task role requires): never replaces a backup."""
+        try:
+            self._client.complete_multipart_upload(
+                Bucket=self._bucket,
+                Key=self._key,
+                UploadId=self._upload_id,
+                MultipartUpload={"Parts": self._parts},  # type: ignore[typeddict-item]
+                IfNoneMatch="*",
+            )
+        except self._client.exceptions.ClientError as error:
+            if _condition_failed(error):
+                raise ObjectExists(self._key) from error
+            raise
 
     def abort(self) -> None:
         self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
@@ -61,12 +76,20 @@ class S3BackupStore:
         return S3Upload(self.client, self.bucket, key)
 
     def put_manifest(self, manifest: Manifest) -> None:
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=manifest_key(manifest.database, manifest.backup_id),
-            Body=manifest.model_dump_json().encode(),
-            ContentType="application/json",
-        )
+        """Only if no manifest has that key (`If-None-Match: *`): a listed backup's description never changes."""
+        key = manifest_key(manifest.database, manifest.backup_id)
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=manifest.model_dump_json().encode(),
+                ContentType="application/json",
+                IfNoneMatch="*",
+            )
+        except self.client.exceptions.ClientError as error:
+            if _condition_failed(error):
+                raise ObjectExists(key) from error
+            raise
 
     def manifests(self, database: str) -> list[Manifest]:
         found = []
@@ -85,8 +108,20 @@ class S3BackupStore:
         return Manifest.model_validate_json(body)
 
     def read(self, key: str, chunk_size: int) -> Iterator[bytes]:
-        body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except self.client.exceptions.NoSuchKey as error:
+            raise BackupDataMissing(key) from error
         yield from body.iter_chunks(chunk_size)
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except self.client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
 
     def acquire_lock(self, database: str, owner: str) -> str | None:
         """A conditional put (`If-None-Match: *`) succeeds for exactly one worker.
@@ -107,7 +142,7 @@ class S3BackupStore:
         try:
             self.client.put_object(Bucket=self.bucket, Key=f"{LOCK_PREFIX}{database}", Body=body, IfNoneMatch="*")
         except self.client.exceptions.ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "ConditionalRequestConflict"):
+            if not _condition_failed(error):
                 raise
             return False
         return True

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.backup.connections import Database, databases_from_env
+from services.backup.connections import Database, MisconfiguredDatabase, databases_from_env
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,8 @@ class BackupSettings:
     event_bus: str
     config_file: str | None
     config_parameter: str | None
-    databases: dict[str, Database]
+    databases: dict[str, Database | MisconfiguredDatabase]
+    config_ttl_seconds: float
     part_size: int
     visibility_timeout: int
     heartbeat_seconds: float
@@ -33,6 +34,7 @@ class BackupSettings:
             config_file=env.get("SLASHOPS_CONFIG") or None,
             config_parameter=env.get("SLASHOPS_CONFIG_PARAMETER") or None,
             databases=databases_from_env(env),
+            config_ttl_seconds=float(env.get("SLASHOPS_CONFIG_TTL", "60")),
             part_size=int(env.get("SLASHOPS_BACKUP_PART_MIB", "8")) * 1024 * 1024,
             visibility_timeout=int(env.get("SLASHOPS_BACKUP_VISIBILITY_SECONDS", "120")),
             heartbeat_seconds=float(env.get("SLASHOPS_BACKUP_HEARTBEAT_SECONDS", "30")),

@@ -8,14 +8,17 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TypedDict
+from typing import TypedDict, TypeVar
 
-from services.backup.connections import Database
+from services.backup.connections import DB_ENV_PREFIX, Database, MisconfiguredDatabase
 from services.backup.engines import ENGINES, DumpEngine
 from services.backup.errors import BackupError, Interrupted, JobRejected
 from services.backup.jobs import JOBS, PRECHECKS, SOURCE, Job, JobSettings, Outcome
 from services.backup.models import job_database
-from services.backup.ports import BackupStore, JobQueue, QueueMessage
+from services.backup.ports import BackupStore, ConfigPort, JobQueue, QueueMessage
+from shared.config.access import decide
+from shared.config.model import SlashopsConfig
+from shared.errors import ConfigurationError
 from shared.events.envelope import MalformedEventError, parse_eventbridge_json
 from shared.events.models import (
     CommandAccepted,
@@ -31,6 +34,7 @@ from shared.events.publisher import EventPublisher
 
 logger = logging.getLogger(__name__)
 LOCKED_COMMANDS = frozenset({"backup", "restore"})
+T = TypeVar("T")
 
 
 class Disposition(Enum):
@@ -43,8 +47,10 @@ class WorkerDeps:
     queue: JobQueue
     store: BackupStore
     publisher: EventPublisher
-    databases: Mapping[str, Database]
+    databases: Mapping[str, Database | MisconfiguredDatabase]
     settings: JobSettings
+    #: the access rules and `backup.databases`, re-read on their TTL: every job is re-checked against them
+    config: ConfigPort
     engines: Mapping[str, DumpEngine] = field(default_factory=lambda: dict(ENGINES))
     worker_id: str = "backup-worker"
     visibility_timeout: int = 120
@@ -70,7 +76,9 @@ def _run(
     request: CommandRequested, deps: WorkerDeps, stop: threading.Event, publish: Callable[[ResultEvent], None]
 ) -> Disposition:
     try:
-        database = _database(request, deps)
+        config = _config(request, deps)
+        _check_access(request, config)
+        database = _database(request, deps, config)
         job = _job(request, database, deps, stop, publish)
         PRECHECKS.get(request.command, lambda _: None)(job)
         with _database_lock(request, database, deps):
@@ -93,11 +101,63 @@ def _run(
     return Disposition.DONE
 
 
-def _database(request: CommandRequested, deps: WorkerDeps) -> Database:
+def _config(request: CommandRequested, deps: WorkerDeps) -> SlashopsConfig:
+    """The current configuration; while it is unusable every command is answered with that, and nothing runs."""
+    try:
+        return deps.config.get()
+    except ConfigurationError as error:
+        logger.error("configuration error, refusing %s: %s", request.command_id, error.message)
+        raise BackupError(
+            f"slashops is misconfigured, so `{request.command}` was not run ({error.message}). The admins see the "
+            "details in the backup worker's logs; commands work again once the configuration is fixed.",
+            retryable=True,
+        ) from error
+
+
+def _check_access(request: CommandRequested, config: SlashopsConfig) -> None:
+    """The ingress checked the caller when the command was typed; check again against the rules as they are now.
+
+    This catches rules changed since, and a `CommandRequested` that did not come from the ingress. It cannot
+    catch a forged event naming an allowed user: that is what the bus rule's source and IAM are for.
+    """
+    decision = decide(
+        config.access,
+        command=request.command,
+        user_id=request.actor.user_id,
+        user_name=request.actor.user_name,
+        channel_id=request.place.channel_id,
+        channel_name=request.place.channel_name,
+    )
+    if not decision.allowed:
+        logger.warning(
+            "refusing %s: %s may not run %s now (%s)",
+            request.command_id,
+            request.actor.user_id,
+            request.command,
+            decision.reason,
+        )
+        raise JobRejected(
+            f"<@{request.actor.user_id}> is not allowed to run `{request.command}` in this channel (the access "
+            "rules changed, or the request did not come from the ingress). Nothing was run.",
+            hint=f"Ask an admin to add you to the `{request.command}` rule of the slashops configuration.",
+        )
+
+
+def _database(request: CommandRequested, deps: WorkerDeps, config: SlashopsConfig) -> Database:
     name = job_database(request)
-    database = deps.databases.get(name)
+    wanted = config.backup.databases
+    usable = {key: db for key, db in deps.databases.items() if not wanted or key in wanted}
+    database = usable.get(name)
+    if isinstance(database, MisconfiguredDatabase):
+        raise BackupError(
+            f"Database `{name}` is misconfigured ({database.variable}: {database.problem}); the admins have the "
+            "details. Nothing was run.",
+        )
     if database is None:
-        known = ", ".join(f"`{known}`" for known in sorted(deps.databases)) or "none yet"
+        if name in wanted:
+            variable = f"{DB_ENV_PREFIX}{name.upper()}"
+            raise BackupError(f"Database `{name}` is configured but the backup worker has no {variable}.")
+        known = ", ".join(f"`{known}`" for known in sorted(usable)) or "none yet"
         raise JobRejected(f"`{name}` is not a database slashops backs up.", hint=f"Configured databases: {known}.")
     return database
 
@@ -192,14 +252,80 @@ def _succeeded(request: CommandRequested, outcome: Outcome) -> CommandSucceeded:
     )
 
 
-def serve(deps: WorkerDeps, stop: threading.Event, *, wait_seconds: int = 20) -> None:
-    """Long-poll until `stop` is set; a job interrupted by `stop` goes back to the queue."""
+@dataclass(frozen=True)
+class Backoff:
+    """Capped exponential waits between attempts of a queue call that failed (endpoint gone, throttled, ...)."""
+
+    first_seconds: float = 1.0
+    max_seconds: float = 60.0
+
+    def wait(self, attempt: int) -> float:
+        return min(self.max_seconds, self.first_seconds * 2 ** (attempt - 1))
+
+
+def serve(
+    deps: WorkerDeps,
+    stop: threading.Event,
+    *,
+    wait_seconds: int = 20,
+    backoff: Backoff = Backoff(),
+    sleep: Callable[[float], object] | None = None,
+) -> None:
+    """Long-poll until `stop` is set; a job interrupted by `stop` goes back to the queue.
+
+    Only `stop` ends it: queue failures are retried with backoff, a message whose handling crashed is released.
+    `sleep` defaults to waiting on `stop`, so SIGTERM cuts a backoff short.
+    """
+    retry = _Retry(stop, backoff, sleep or stop.wait)
     while not stop.is_set():
-        for message in deps.queue.receive(wait_seconds):
-            if stop.is_set():
-                deps.queue.release(message)
-                continue
-            if handle_message(message, deps, stop) is Disposition.DONE:
-                deps.queue.delete(message)
-            else:
-                deps.queue.release(message)
+        for message in retry("receive", lambda: deps.queue.receive(wait_seconds)) or []:
+            _serve_one(message, deps, stop, retry)
+
+
+def _serve_one(message: QueueMessage, deps: WorkerDeps, stop: threading.Event, retry: _Retry) -> None:
+    disposition = Disposition.RETRY
+    if not stop.is_set():
+        try:
+            disposition = handle_message(message, deps, stop)
+        except Exception:  # the bus refused the result, a bug, ...: the queue redelivers it, then its DLQ keeps it
+            logger.exception("handling a message crashed; releasing it for another attempt")
+    # Past the visibility timeout the message is delivered again anyway: retrying longer than that is pointless.
+    # Giving up on a delete means the job runs again (a backup is then reported, not redone).
+    if disposition is Disposition.DONE:
+        retry("delete", lambda: deps.queue.delete(message), budget_seconds=deps.visibility_timeout)
+    else:
+        retry("release", lambda: deps.queue.release(message), budget_seconds=deps.visibility_timeout)
+
+
+@dataclass(frozen=True)
+class _Retry:
+    stop: threading.Event
+    backoff: Backoff
+    pause: Callable[[float], object]
+
+    def __call__(self, name: str, call: Callable[[], T], *, budget_seconds: float | None = None) -> T | None:
+        """`call()` until it succeeds, `stop` is set, or the waits would exceed `budget_seconds` (then None).
+
+        One attempt is made even after `stop` (a message must still be released); only the retries stop.
+        """
+        attempt, waited = 0, 0.0
+        while True:
+            attempt += 1
+            try:
+                return call()
+            except Exception as error:  # botocore raises many unrelated types; all mean "the queue is unreachable"
+                wait = self.backoff.wait(attempt)
+                if self.stop.is_set() or (budget_seconds is not None and waited + wait > budget_seconds):
+                    logger.error("queue %s failed (attempt %d), giving up: %s", name, attempt, _describe(error))
+                    return None
+                logger.warning(
+                    "queue %s failed (attempt %d): %s; retrying in %.1f s", name, attempt, _describe(error), wait
+                )
+                self.pause(wait)
+                waited += wait
+                if self.stop.is_set():
+                    return None
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {str(error)[:300]}"

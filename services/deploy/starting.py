@@ -20,6 +20,7 @@ from services.deploy.errors import ClaimBusyError, JenkinsError, JenkinsUnavaila
 from services.deploy.following import schedule_first_follow
 from services.deploy.models import ClaimRecord, DeployRequest, FoundBuild
 from services.deploy.service import DeployDeps, Reporter, build_link
+from shared.config.access import decide
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
 
@@ -35,6 +36,14 @@ def start_deploy(deps: DeployDeps, event: CommandRequested, *, receive_count: in
             _resume(deps, existing, reporter, receive_count)
         else:
             reporter.failed(messages.too_old(event.requested_at), retryable=True)
+        return
+    try:
+        allowed = _allowed_now(deps, event)
+    except ConfigurationError as error:
+        reporter.failed(f"The slashops configuration is unusable: {error.message}")
+        return
+    if not allowed:
+        _refuse(deps, event, reporter, receive_count)
         return
     record = _new_record(deps, event, reporter)
     if record is None:
@@ -54,6 +63,35 @@ def _too_old(deps: DeployDeps, event: CommandRequested) -> bool:
     The limit is far below the claim's TTL, so a replay of a deploy that did run always finds its claim.
     """
     return deps.now() - event.requested_at.timestamp() > deps.settings.max_request_age_seconds
+
+
+def _allowed_now(deps: DeployDeps, event: CommandRequested) -> bool:
+    """The caller against the access rules as they are now, not as they were when the ingress checked.
+
+    This refuses a request made before the rules changed, and a `CommandRequested` that did not come from the
+    ingress naming a user the rules do not admit. A forged event naming an admitted user passes: keeping
+    forgeries off the queue is the job of the bus rule (source `slashops.ingress` only) and IAM.
+    """
+    decision = decide(
+        deps.config.get().access,
+        command=event.command,
+        user_id=event.actor.user_id,
+        user_name=event.actor.user_name,
+        channel_id=event.place.channel_id,
+        channel_name=event.place.channel_name,
+    )
+    if not decision.allowed:
+        logger.warning("refusing %s by %s: %s", event.command_id, event.actor.user_id, decision.reason)
+    return decision.allowed
+
+
+def _refuse(deps: DeployDeps, event: CommandRequested, reporter: Reporter, receive_count: int) -> None:
+    """Nothing new starts; a redelivery of a deploy claimed while it was allowed only carries on with it."""
+    existing = deps.store.get(event.command_id)
+    if existing is not None:
+        _resume(deps, existing, reporter, receive_count)
+        return
+    reporter.rejected(*messages.not_allowed(event.actor.user_id, event.command))
 
 
 def _new_record(deps: DeployDeps, event: CommandRequested, reporter: Reporter) -> ClaimRecord | None:

@@ -8,6 +8,14 @@ from dataclasses import dataclass, field
 
 from services.backup.ports import QueueMessage
 from shared.events.models import Actor, CommandRequested, Place, ReplyTarget
+from tests.support.fakes import StaticConfig
+
+#: access rules admitting the test user (U0ABC in #ops) to every backup command
+ADMIT_ALL = '{"command": "*"}'
+
+
+def open_config() -> StaticConfig:
+    return StaticConfig.from_text(ADMIT_ALL)
 
 
 @dataclass
@@ -30,18 +38,26 @@ class FakeQueue:
         self.messages.append(message)
 
 
-def request_message(command: str, receipt: str = "r-1", **arguments: object) -> QueueMessage:
+def request_message(
+    command: str,
+    receipt: str = "r-1",
+    *,
+    user_id: str = "U0ABC",
+    channel_id: str = "C0123",
+    source: str = "slashops.ingress",
+    **arguments: object,
+) -> QueueMessage:
     """An SQS message as the EventBridge rule delivers it: the whole event, the command in `detail`."""
     event = CommandRequested(
         command_id=uuid.uuid4().hex[:12],
         command=command,
         arguments=arguments,  # type: ignore[arg-type]
-        actor=Actor(team_id="T1", user_id="U0ABC", user_name="example.user"),
-        place=Place(channel_id="C0123", channel_name="ops"),
-        reply_to=ReplyTarget(response_url="https://hooks.slack.com/x", channel_id="C0123", user_id="U0ABC"),
+        actor=Actor(team_id="T1", user_id=user_id, user_name="example.user" if user_id == "U0ABC" else ""),
+        place=Place(channel_id=channel_id, channel_name="ops" if channel_id == "C0123" else ""),
+        reply_to=ReplyTarget(response_url="https://hooks.slack.com/x", channel_id=channel_id, user_id=user_id),
     )
     envelope = {
-        "source": "slashops.ingress",
+        "source": source,
         "detail-type": "CommandRequested",
         "detail": event.model_dump(mode="json"),
     }

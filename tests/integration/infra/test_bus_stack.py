@@ -104,6 +104,29 @@ def test_each_command_lands_only_in_its_consumers_queue_and_every_event_in_the_n
     )
 
 
+def test_a_command_requested_from_any_source_but_the_ingress_reaches_no_consumer(bus: Bus) -> None:
+    """What a consumer role (or anyone who can publish as another source) could try: it is dropped by the rules."""
+    bus_name = bus.outputs["BusName"]
+    forged = {
+        source: [_requested(command) for command in ("deploy", "restore")]
+        for source in ("slashops.deploy", "slashops.backup", "slashops.notifier", "slashops.ingress.x")
+    }
+    genuine = [_requested("deploy"), _requested("restore")]
+    entries = [to_put_events_entry(e, source=source, bus_name=bus_name) for source, es in forged.items() for e in es]
+    entries += [to_put_events_entry(event, source=INGRESS_SOURCE, bus_name=bus_name) for event in genuine]
+    assert bus.events.put_events(Entries=entries)["FailedEntryCount"] == 0
+
+    deploys = _drain(bus, bus.outputs["DeployQueueUrl"], 1)
+    backups = _drain(bus, bus.outputs["BackupQueueUrl"], 1)
+    notified = _drain(bus, bus.outputs["NotifierQueueUrl"], len(entries))
+
+    assert [body["detail"]["command_id"] for body in deploys] == [genuine[0].command_id]
+    assert [body["detail"]["command_id"] for body in backups] == [genuine[1].command_id]
+    assert {body["source"] for body in deploys + backups} == {INGRESS_SOURCE}
+    # the notifier still takes every slashops.* event (it records what was tried)
+    assert len(notified) == len(entries)
+
+
 def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(bus: Bus) -> None:
     queue_url, dlq_url = bus.outputs["DeployQueueUrl"], bus.outputs["DeployDeadLetterQueueUrl"]
     entry = to_put_events_entry(_requested("deploy"), source=INGRESS_SOURCE, bus_name=bus.outputs["BusName"])

@@ -17,7 +17,7 @@ from services.backup.connections import Database, parse_url
 from services.backup.jobs import JobSettings
 from services.backup.s3_store import S3BackupStore
 from services.backup.worker import WorkerDeps
-from tests.support.backup import FakeQueue, request_message  # noqa: F401 (re-exported for the tests)
+from tests.support.backup import FakeQueue, open_config, request_message  # noqa: F401 (re-exported for the tests)
 from tests.support.fakes import RecordingPublisher
 from tools.local_aws import Service
 
@@ -90,6 +90,7 @@ def make_worker(store: S3BackupStore, *databases: Database, heartbeat: float = 3
         publisher=publisher,
         databases={db.name: db for db in databases},
         settings=JobSettings(part_size=5 * 1024 * 1024, progress_every_seconds=0.0, tool_env=TOOL_ENV),
+        config=open_config(),
         heartbeat_seconds=heartbeat,
     )
     return Worker(deps=deps, publisher=publisher, stop=threading.Event())

@@ -9,7 +9,8 @@ import pytest
 
 from services.backup.connections import Database
 from services.backup.engines import PostgresEngine, ToolCommand
-from services.backup.models import Manifest
+from services.backup.errors import ObjectExists
+from services.backup.models import Manifest, manifest_key
 from services.backup.s3_store import S3BackupStore
 from services.backup.worker import Disposition, handle_message
 from shared.events.models import CommandAccepted, CommandFailed, CommandProgress, CommandRejected, CommandSucceeded
@@ -167,3 +168,50 @@ def test_mariadb_backup_change_restore_compare(maria_database: Database, store: 
 
     rows = mariadb("SELECT GROUP_CONCAT(CONCAT(id, ':', item) ORDER BY id) FROM orders", maria_database.dbname)
     assert rows == "1:tea,2:cake"
+
+
+def test_restoring_a_backup_whose_data_was_deleted_fails_clearly_and_leaves_the_data(
+    pg_database: Database, store: S3BackupStore, s3: Any
+) -> None:
+    worker = make_worker(store, pg_database)
+    handle_message(request_message("backup", db="orders"), worker.deps, worker.stop)
+    manifest = _only_manifest(store, pg_database)
+    s3.delete_object(Bucket=store.bucket, Key=manifest.object_key)
+    psql("UPDATE orders SET item = 'changed'", pg_database.dbname)
+    accepted_before = len(events_of(worker, CommandAccepted))
+
+    restore = request_message("restore", db="orders", confirm="orders", **{"from": manifest.backup_id})
+    assert handle_message(restore, worker.deps, worker.stop) is Disposition.DONE
+    handle_message(request_message("backups", db="orders"), worker.deps, worker.stop)
+
+    [failed] = events_of(worker, CommandFailed)
+    assert failed.reason.startswith(
+        f"Backup `{manifest.backup_id}` is listed but its data is missing from the bucket (deleted?); nothing was "
+        "restored — the database is unchanged."
+    )
+    assert not failed.retryable and "NoSuchKey" not in failed.reason
+    assert len(events_of(worker, CommandAccepted)) == accepted_before + 1  # the listing only: no "Restoring…"
+    assert _rows(pg_database) == "1:changed,2:changed"
+    assert "data missing" in events_of(worker, CommandSucceeded)[-1].summary
+
+
+def test_a_finished_backup_and_its_manifest_are_never_replaced(
+    pg_database: Database, store: S3BackupStore, s3: Any
+) -> None:
+    worker = make_worker(store, pg_database)
+    handle_message(request_message("backup", db="orders"), worker.deps, worker.stop)
+    manifest = _only_manifest(store, pg_database)
+    original = s3.get_object(Bucket=store.bucket, Key=manifest.object_key)["Body"].read()
+
+    upload = store.start_upload(manifest.object_key)  # a second multipart upload onto the finished backup's key
+    upload.upload_part(1, b"not the backup")
+    with pytest.raises(ObjectExists):
+        upload.complete()
+    upload.abort()
+    with pytest.raises(ObjectExists):
+        store.put_manifest(manifest.model_copy(update={"sha256": "0" * 64}))
+
+    assert s3.get_object(Bucket=store.bucket, Key=manifest.object_key)["Body"].read() == original
+    assert _only_manifest(store, pg_database) == manifest
+    assert s3.list_multipart_uploads(Bucket=store.bucket).get("Uploads", []) == []
+    assert s3.head_object(Bucket=store.bucket, Key=manifest_key("orders", manifest.backup_id))

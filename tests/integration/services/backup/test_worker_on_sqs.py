@@ -13,14 +13,16 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 
 from services.backup.connections import Database
 from services.backup.engines import PostgresEngine, ToolCommand
 from services.backup.s3_store import S3BackupStore
 from services.backup.sqs_queue import SqsJobQueue
-from services.backup.worker import serve
+from services.backup.worker import Backoff, serve
 from shared.events.models import CommandProgress, CommandSucceeded, Event
 from tests.integration.services.backup.conftest import events_of, make_worker, request_message
+from tests.support.tcp_proxy import TcpProxy
 from tools.local_aws import FAKE_CREDENTIALS, Service
 
 pytestmark = pytest.mark.integration
@@ -139,3 +141,76 @@ def test_sigterm_stops_the_worker_process_cleanly(localstack: Service, queue: tu
     assert worker.returncode == 0, output
     assert time.monotonic() - started < 5
     assert "received SIGTERM" in output and "backup worker stopped" in output
+
+
+def test_the_worker_survives_its_queue_endpoint_vanishing_and_serves_the_next_message(
+    localstack: Service, pg_database: Database, store: S3BackupStore, queue: tuple[Any, str], caplog: Any
+) -> None:
+    sqs, url = queue
+    host, port = localstack.endpoint.removeprefix("http://").split(":")
+    with TcpProxy(host, int(port)) as proxy:
+        # the worker reaches SQS only through the proxy; one attempt per call, so our loop sees every failure
+        client = boto3.client(
+            "sqs", endpoint_url=proxy.endpoint, config=Config(retries={"max_attempts": 1}, connect_timeout=1)
+        )
+        worker = make_worker(store, pg_database)
+        worker.deps.queue = SqsJobQueue(url, client=client)
+        loop = threading.Thread(
+            target=serve, args=(worker.deps, worker.stop), kwargs={"wait_seconds": 1, "backoff": Backoff(0.1, 0.4)}
+        )
+        loop.start()
+        try:
+            time.sleep(1.5)  # a long poll or two through the proxy
+            proxy.down()  # the endpoint vanishes (mid long-poll, too)
+            _send(sqs, url, "backups", db="orders")
+            time.sleep(2.0)
+            assert loop.is_alive() and not events_of(worker, CommandSucceeded)
+            proxy.up()  # ...and comes back
+            _wait_for(worker, CommandSucceeded, timeout=15)
+        finally:
+            worker.stop.set()
+            loop.join(timeout=10)
+
+    assert not loop.is_alive()
+    assert "queue receive failed (attempt 3)" in caplog.text and "EndpointConnectionError" in caplog.text
+    assert len(events_of(worker, CommandSucceeded)) == 1
+    assert _visible(sqs, url) == 0  # it was deleted once the endpoint was back
+
+
+def _wait_for(worker: Any, kind: type[Event], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not events_of(worker, kind):
+        time.sleep(0.05)
+    assert events_of(worker, kind), worker.publisher.events
+
+
+def test_a_broken_configuration_and_a_bad_database_url_do_not_stop_the_worker(
+    localstack: Service, queue: tuple[Any, str], tmp_path: Any
+) -> None:
+    sqs, url = queue
+    broken = tmp_path / "slashops.yaml"
+    broken.write_text("access: [ {command: backup\n")
+    env = {
+        **os.environ,
+        **FAKE_CREDENTIALS,
+        "AWS_ENDPOINT_URL": localstack.endpoint,
+        "SLASHOPS_BACKUP_QUEUE_URL": url,
+        "SLASHOPS_BACKUP_BUCKET": "unused",
+        "SLASHOPS_CONFIG": str(broken),
+        "SLASHOPS_DB_ORDERS": "postgresql://postgres@127.0.0.1:5432/postgres",
+        "SLASHOPS_DB_BILLING": "postgresql://app:hunter2@db.internal:notaport/billing",
+        "SLASHOPS_BACKUP_POLL_SECONDS": "1",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "services.backup"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    time.sleep(4)
+    still_running = worker.poll() is None
+    worker.send_signal(signal.SIGTERM)
+    output, _ = worker.communicate(timeout=30)
+
+    assert still_running, output
+    assert worker.returncode == 0, output
+    assert "cannot start" not in output
+    assert "SLASHOPS_DB_BILLING is invalid (invalid port)" in output and "hunter2" not in output
+    assert "CONFIGURATION ERROR" in output

@@ -1,0 +1,81 @@
+"""What the consumers' roles may do on the bus and in the backup bucket, read from the templates themselves.
+
+LocalStack does not enforce IAM, so these statements are checked as written: each consumer publishes only as
+itself (never as the ingress, so it cannot forge a `CommandRequested`), and the backup role creates objects
+only with `If-None-Match: *` (a finished backup or manifest is never replaced).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from services.backup.jobs import SOURCE as BACKUP_SOURCE
+from services.deploy.service import SOURCE as DEPLOY_SOURCE
+
+INFRA = Path(__file__).resolve().parents[3] / "infra"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads `!Sub`, `!GetAtt`, ... as plain `{"Fn::...": value}` mappings."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def _statements(template: str) -> list[dict[str, Any]]:
+    document = yaml.load((INFRA / template).read_text(), Loader=_CfnLoader)  # noqa: S506 (SafeLoader subclass)
+    found = []
+    for resource in document["Resources"].values():
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in resource["Properties"].get("Policies", []):
+                found += policy["PolicyDocument"]["Statement"]
+    return found
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+@pytest.mark.parametrize(
+    ("template", "source"), [("deploy-service.yaml", DEPLOY_SOURCE), ("backup-service.yaml", BACKUP_SOURCE)]
+)
+def test_each_consumer_may_publish_only_as_itself(template: str, source: str) -> None:
+    publishing = [s for s in _statements(template) if "events:PutEvents" in _actions(s)]
+    assert publishing
+    for statement in publishing:
+        assert statement["Condition"] == {"StringEquals": {"events:source": source}}
+
+
+def test_the_notifier_may_not_publish_at_all() -> None:
+    assert not [s for s in _statements("notifier.yaml") if any(a.startswith("events:") for a in _actions(s))]
+
+
+def test_the_backup_role_creates_objects_only_where_none_exists() -> None:
+    writes = [s for s in _statements("backup-service.yaml") if "s3:PutObject" in _actions(s)]
+    assert writes
+    for statement in writes:
+        condition = statement.get("Condition")
+        if condition == {"Bool": {"s3:ObjectCreationOperation": "false"}}:
+            continue  # CreateMultipartUpload/UploadPart: they take no conditional header and replace nothing
+        assert condition == {"StringEquals": {"s3:if-none-match": "*"}}, statement["Sid"]
+
+
+def test_the_backup_role_deletes_only_its_locks() -> None:
+    deletes = [s for s in _statements("backup-service.yaml") if "s3:DeleteObject" in _actions(s)]
+    assert [s["Resource"] for s in deletes] == [{"Fn::Sub": "${Bucket.Arn}/locks/*"}]

@@ -28,6 +28,7 @@ from shared.events.models import (
     ResultEvent,
 )
 from shared.events.publisher import EventPublisher
+from shared.slack.mrkdwn import code, text
 
 logger = logging.getLogger(__name__)
 LOCKED_COMMANDS = frozenset({"backup", "restore"})
@@ -86,7 +87,7 @@ def _run(
         publish(CommandFailed(**_base(request), reason=error.message, retryable=error.retryable, output=error.output))
     except Exception as error:  # S3 or anything unforeseen: still the user hears how it ended
         logger.exception("job crashed", extra={"command_id": request.command_id})
-        reason = f"Unexpected error ({type(error).__name__}: {str(error)[:200]})."
+        reason = f"Unexpected error ({type(error).__name__}: {text(str(error)[:200])})."
         publish(CommandFailed(**_base(request), reason=reason, retryable=True))
     else:
         publish(_succeeded(request, outcome))
@@ -97,8 +98,8 @@ def _database(request: CommandRequested, deps: WorkerDeps) -> Database:
     name = job_database(request)
     database = deps.databases.get(name)
     if database is None:
-        known = ", ".join(f"`{known}`" for known in sorted(deps.databases)) or "none yet"
-        raise JobRejected(f"`{name}` is not a database slashops backs up.", hint=f"Configured databases: {known}.")
+        known = ", ".join(code(known) for known in sorted(deps.databases)) or "none yet"
+        raise JobRejected(f"{code(name)} is not a database slashops backs up.", hint=f"Configured databases: {known}.")
     return database
 
 
@@ -110,7 +111,8 @@ def _database_lock(request: CommandRequested, database: Database, deps: WorkerDe
         return
     holder = deps.store.acquire_lock(database.name, f"{request.command} {request.command_id} on {deps.worker_id}")
     if holder is not None:
-        raise BackupError(f"`{database.name}` is busy: {holder} is running. Try again when it ends.", retryable=True)
+        busy = f"{code(database.name)} is busy: {text(holder)} is running. Try again when it ends."
+        raise BackupError(busy, retryable=True)
     try:
         yield
     finally:
@@ -183,7 +185,7 @@ def _base(request: CommandRequested) -> _Base:
 
 def _started(request: CommandRequested, database: Database) -> str:
     verbs = {"backup": "Backing up", "backups": "Listing the backups of", "restore": "Restoring"}
-    return f"{verbs[request.command]} `{database.name}` ({database.engine})…"
+    return f"{verbs[request.command]} {code(database.name)} ({text(database.engine)})…"
 
 
 def _succeeded(request: CommandRequested, outcome: Outcome) -> CommandSucceeded:

@@ -48,7 +48,7 @@ def jenkins_failure(error: JenkinsError, record: ClaimRecord) -> str:
 
 
 def unknown_client(client: str, known: tuple[str, ...]) -> tuple[str, str]:
-    listed = ", ".join(map(code, known))
+    listed = ", ".join(map(text, known))
     hint = f"Configured clients: {listed}." if known else "No client is configured for deploys yet."
     return f"Unknown client {code(client)}.", hint
 

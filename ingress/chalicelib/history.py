@@ -19,7 +19,8 @@ from shared.ledger.errors import LedgerUnavailableError
 from shared.ledger.models import CommandState, LedgerEntry
 from shared.ledger.port import LedgerReader
 from shared.slack.blocks import MAX_BLOCKS, SlackMessage, context, section
-from shared.slack.messages import escape, format_arguments
+from shared.slack.messages import format_arguments
+from shared.slack.mrkdwn import channel, code, link, mention
 
 HISTORY_MAX = 50
 LINES_PER_SECTION = 10
@@ -65,7 +66,7 @@ def status_message(command_id: str, ledger: LedgerReader, viewer: Viewer, now: d
     entry = ledger.get(command_id)
     if entry is None or not viewer.may_see(entry):
         raise CommandNotFoundError(
-            f"There is no command `{command_id}` that you can see.",
+            f"There is no command {code(command_id)} that you can see.",
             hint="`/ops history --mine` lists your latest commands. A command just accepted may take a second.",
         )
     return SlackMessage(
@@ -74,14 +75,15 @@ def status_message(command_id: str, ledger: LedgerReader, viewer: Viewer, now: d
 
 
 def _status_blocks(entry: LedgerEntry, now: datetime) -> list[dict[str, object]]:
-    head = f"{STATE_ICONS[entry.state]} `{entry.command}` `{entry.command_id}` — *{entry.state}*"
+    head = f"{STATE_ICONS[entry.state]} {code(entry.command)} {code(entry.command_id)} — *{entry.state}*"
     shown = format_arguments(entry.arguments)
     lines = [head + (f"\n{shown}" if shown else "")]
-    if entry.last_message:
-        lines.append(f"*Last message:* {escape(entry.last_message)}")
+    if entry.last_message:  # mrkdwn from a result event, escaped where it was written: shown as it is
+        lines.append(f"*Last message:* {entry.last_message}")
     if entry.links:
-        lines.append(" · ".join(f"<{link.url}|{escape(link.label)}>" for link in entry.links))
-    facts = [f"Run by <@{entry.user_id}>", f"in <#{entry.channel_id}>", f"{age(entry.started_at(), now)} ago"]
+        lines.append(" · ".join(link(item.url, item.label) for item in entry.links))
+    facts = [f"Run by {mention(entry.user_id)}", f"in {channel(entry.channel_id)}"]
+    facts.append(f"{age(entry.started_at(), now)} ago")
     if entry.duration_seconds is not None:
         facts.append(f"took {round(entry.duration_seconds)}s")
     facts.append(f"updated {age(entry.updated_at, now)} ago")
@@ -107,7 +109,8 @@ def history_filters(parsed: ParsedCommand, viewer: Viewer) -> tuple[str | None, 
 def history_message(parsed: ParsedCommand, ledger: LedgerReader, viewer: Viewer, now: datetime) -> SlackMessage:
     command, user, limit = history_filters(parsed, viewer)
     entries = list(itertools.islice(_visible(ledger.iter_recent(command=command, user=user), viewer), limit))
-    described = " ".join(part for part in (f"`{command}`" if command else "", f"by `{user}`" if user else "") if part)
+    parts = (code(command) if command else "", f"by {code(user)}" if user else "")
+    described = " ".join(part for part in parts if part)
     if not entries:
         return SlackMessage(
             text="No commands found.",
@@ -120,7 +123,7 @@ def history_message(parsed: ParsedCommand, ledger: LedgerReader, viewer: Viewer,
     blocks = [section("\n".join(chunk)) for chunk in itertools.batched(lines, LINES_PER_SECTION, strict=False)][
         : MAX_BLOCKS - 1
     ]
-    footer = f"Latest {len(entries)} {described}".rstrip() + ". `/ops status <id>` shows one in detail."
+    footer = f"Latest {len(entries)} {described}".rstrip() + ". `/ops status &lt;id&gt;` shows one in detail."
     blocks.append(context(footer))
     return SlackMessage(text=f"Latest {len(entries)} commands", blocks=tuple(blocks))
 
@@ -134,8 +137,8 @@ def history_line(entry: LedgerEntry, now: datetime) -> str:
     if len(shown) > ARGUMENTS_SHOWN:  # keeps ten lines within a section's 3,000 characters
         shown = shown[: ARGUMENTS_SHOWN - 1] + "…"
     return (
-        f"{STATE_ICONS[entry.state]} `{entry.command_id}` `{entry.command}`{(' ' + shown) if shown else ''}"
-        f" · {entry.state} · <@{entry.user_id}> · {age(entry.started_at(), now)} ago"
+        f"{STATE_ICONS[entry.state]} {code(entry.command_id)} {code(entry.command)}{(' ' + shown) if shown else ''}"
+        f" · {entry.state} · {mention(entry.user_id)} · {age(entry.started_at(), now)} ago"
     )
 
 

@@ -15,6 +15,7 @@ from shared.errors import UnknownCommandError
 from shared.ledger.port import LedgerReader
 from shared.slack.blocks import SlackMessage
 from shared.slack.messages import help_for, help_overview
+from shared.slack.mrkdwn import code
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def show_help(invocation: Invocation) -> SlackMessage:
         closest = invocation.catalog.closest(name)
         suggestion = f"Did you mean `{closest}`? " if closest else ""
         raise UnknownCommandError(
-            f"`{name}` is not a command.", hint=f"{suggestion}Type `/ops help` to see every command."
+            f"{code(name)} is not a command.", hint=f"{suggestion}Type `/ops help` to see every command."
         )
     return help_for(spec)
 

@@ -15,6 +15,7 @@ from shared.commands.parser import ParsedCommand, parse_arguments, resolve_comma
 from shared.commands.spec import CommandSpec
 from shared.commands.tokenizer import normalize, tokenize
 from shared.config.access import decide
+from shared.config.deploy import branch_characters_from
 from shared.config.model import SlashopsConfig
 from shared.deadline import Deadline
 from shared.errors import (
@@ -84,7 +85,7 @@ def _dispatch(request: SlashCommandRequest, deps: IngressDeps, arrival: Arrival)
         return help_for(spec)
     if not spec.open_to_all:
         _authorize(spec, request, deps.config.get())
-    parsed = parse_arguments(spec, rest)
+    parsed = parse_arguments(spec, rest, extra_characters=branch_characters_from(deps.config.get))
     if spec.handled_by == "ingress":
         return deps.local_handlers[spec.name](_invocation(parsed, request, deps))
     return _publish(parsed, request, deps, arrival)

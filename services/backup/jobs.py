@@ -1,4 +1,7 @@
-"""The three jobs — backup, list, restore — as plain functions over the ports. No boto3 here."""
+"""The three jobs — backup, list, restore — as plain functions over the ports. No boto3 here.
+
+Summaries and refusals are mrkdwn: names, ids and users are escaped where they are put in (`shared.slack.mrkdwn`).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from services.backup.models import Manifest, backup_id_for, manifest_key, object
 from services.backup.ports import BackupStore
 from services.backup.processes import running
 from services.backup.streaming import feed_verified, upload_stream, verify_stream
+from shared.slack.mrkdwn import code, text
 
 SOURCE = "slashops.backup"
 LISTED_BACKUPS = 20
@@ -91,11 +95,11 @@ def run_backup(job: Job) -> Outcome:
 def list_backups(job: Job) -> Outcome:
     manifests = job.store.manifests(job.database.name)
     if not manifests:
-        return Outcome(summary=f"`{job.database.name}` has no completed backups yet.")
+        return Outcome(summary=f"{code(job.database.name)} has no completed backups yet.")
     lines = [_describe(manifest, job.store.exists(manifest.object_key)) for manifest in manifests[:LISTED_BACKUPS]]
     more = f"\n…and {len(manifests) - LISTED_BACKUPS} older." if len(manifests) > LISTED_BACKUPS else ""
     return Outcome(
-        summary=f"{len(manifests)} backup(s) of `{job.database.name}`, newest first:\n" + "\n".join(lines) + more
+        summary=f"{len(manifests)} backup(s) of {code(job.database.name)}, newest first:\n" + "\n".join(lines) + more
     )
 
 
@@ -105,8 +109,8 @@ def check_restore(job: Job) -> Manifest:
     manifest = job.store.manifest(job.database.name, backup_id)
     if manifest is None:
         raise JobRejected(
-            f"There is no backup `{backup_id}` of `{job.database.name}`.",
-            hint=f"`/ops backups --db {job.database.name}` lists them.",
+            f"There is no backup {code(backup_id)} of {code(job.database.name)}.",
+            hint=f"{code(f'/ops backups --db {job.database.name}')} lists them.",
         )
     if not job.store.exists(manifest.object_key):
         raise _data_missing(job, manifest)
@@ -123,7 +127,7 @@ def run_restore(job: Job) -> Outcome:
         raise _data_missing(job, manifest) from error
     elapsed = (job.now() - started).total_seconds()
     return Outcome(
-        summary=f"Restored `{job.database.name}` from `{manifest.backup_id}` ({_size(manifest.size_bytes)}).",
+        summary=f"Restored {code(job.database.name)} from {code(manifest.backup_id)} ({_size(manifest.size_bytes)}).",
         duration_seconds=elapsed,
     )
 
@@ -147,9 +151,9 @@ def _data_missing(job: Job, manifest: Manifest) -> BackupError:
     """Not retryable: the data will not come back. The manifest stays (the worker may not delete manifests)."""
     name = job.database.name
     return BackupError(
-        f"Backup `{manifest.backup_id}` is listed but its data is missing from the bucket (deleted?); nothing was "
-        f"restored — the database is unchanged. `/ops backups --db {name}` lists the backups: choose another. "
-        f"The stale entry stays listed until an admin deletes `{manifest_key(name, manifest.backup_id)}`.",
+        f"Backup {code(manifest.backup_id)} is listed but its data is missing from the bucket (deleted?); nothing "
+        f"was restored — the database is unchanged. {code(f'/ops backups --db {name}')} lists the backups: choose "
+        f"another. The stale entry stays listed until an admin deletes {code(manifest_key(name, manifest.backup_id))}.",
         retryable=False,
     )
 
@@ -159,16 +163,16 @@ def _require_confirmation(job: Job, manifest: Manifest) -> None:
         return
     command = f"/ops restore --db {job.database.name} --from {manifest.backup_id} --confirm {job.database.name}"
     raise JobRejected(
-        f"Restoring replaces everything in `{job.database.name}` with backup `{manifest.backup_id}` "
-        f"({_size(manifest.size_bytes)}, taken {manifest.finished_at:%Y-%m-%d %H:%M} UTC by {manifest.created_by}). "
-        "Nothing was changed.",
-        hint=f"To go ahead, type exactly: `{command}`",
+        f"Restoring replaces everything in {code(job.database.name)} with backup {code(manifest.backup_id)} "
+        f"({_size(manifest.size_bytes)}, taken {manifest.finished_at:%Y-%m-%d %H:%M} UTC by "
+        f"{text(manifest.created_by)}). Nothing was changed.",
+        hint=f"To go ahead, type exactly: {code(command)}",
     )
 
 
 def _backup_outcome(manifest: Manifest) -> Outcome:
     return Outcome(
-        summary=f"Backed up `{manifest.database}` as `{manifest.backup_id}` ({_size(manifest.size_bytes)}).",
+        summary=f"Backed up {code(manifest.database)} as {code(manifest.backup_id)} ({_size(manifest.size_bytes)}).",
         output=f"sha256 {manifest.sha256}\nengine {manifest.engine} {manifest.server_version}",
         duration_seconds=manifest.duration_seconds,
     )
@@ -177,8 +181,8 @@ def _backup_outcome(manifest: Manifest) -> Outcome:
 def _describe(manifest: Manifest, present: bool = True) -> str:
     missing = "" if present else " — *data missing from the bucket, cannot be restored*"
     return (
-        f"• `{manifest.backup_id}` — {_size(manifest.size_bytes)}, {manifest.finished_at:%Y-%m-%d %H:%M} UTC, "
-        f"by {manifest.created_by}{missing}"
+        f"• {code(manifest.backup_id)} — {_size(manifest.size_bytes)}, {manifest.finished_at:%Y-%m-%d %H:%M} UTC, "
+        f"by {text(manifest.created_by)}{missing}"
     )
 
 

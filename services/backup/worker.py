@@ -31,6 +31,7 @@ from shared.events.models import (
     ResultEvent,
 )
 from shared.events.publisher import EventPublisher
+from shared.slack.mrkdwn import code, mention, text
 
 logger = logging.getLogger(__name__)
 LOCKED_COMMANDS = frozenset({"backup", "restore"})
@@ -94,7 +95,7 @@ def _run(
         publish(CommandFailed(**_base(request), reason=error.message, retryable=error.retryable, output=error.output))
     except Exception as error:  # S3 or anything unforeseen: still the user hears how it ended
         logger.exception("job crashed", extra={"command_id": request.command_id})
-        reason = f"Unexpected error ({type(error).__name__}: {str(error)[:200]})."
+        reason = f"Unexpected error ({type(error).__name__}: {text(str(error)[:200])})."
         publish(CommandFailed(**_base(request), reason=reason, retryable=True))
     else:
         publish(_succeeded(request, outcome))
@@ -108,8 +109,8 @@ def _config(request: CommandRequested, deps: WorkerDeps) -> SlashopsConfig:
     except ConfigurationError as error:
         logger.error("configuration error, refusing %s: %s", request.command_id, error.message)
         raise BackupError(
-            f"slashops is misconfigured, so `{request.command}` was not run ({error.message}). The admins see the "
-            "details in the backup worker's logs; commands work again once the configuration is fixed.",
+            f"slashops is misconfigured, so {code(request.command)} was not run. The admins see the details in the "
+            "backup worker's logs; commands work again once the configuration is fixed.",
             retryable=True,
         ) from error
 
@@ -137,9 +138,9 @@ def _check_access(request: CommandRequested, config: SlashopsConfig) -> None:
             decision.reason,
         )
         raise JobRejected(
-            f"<@{request.actor.user_id}> is not allowed to run `{request.command}` in this channel (the access "
-            "rules changed, or the request did not come from the ingress). Nothing was run.",
-            hint=f"Ask an admin to add you to the `{request.command}` rule of the slashops configuration.",
+            f"{mention(request.actor.user_id)} is not allowed to run {code(request.command)} in this channel (the "
+            "access rules changed, or the request did not come from the ingress). Nothing was run.",
+            hint=f"Ask an admin to add you to the {code(request.command)} rule of the slashops configuration.",
         )
 
 
@@ -150,15 +151,15 @@ def _database(request: CommandRequested, deps: WorkerDeps, config: SlashopsConfi
     database = usable.get(name)
     if isinstance(database, MisconfiguredDatabase):
         raise BackupError(
-            f"Database `{name}` is misconfigured ({database.variable}: {database.problem}); the admins have the "
-            "details. Nothing was run.",
+            f"Database {code(name)} is misconfigured ({database.variable}: {text(database.problem)}); the admins "
+            "have the details. Nothing was run.",
         )
     if database is None:
         if name in wanted:
             variable = f"{DB_ENV_PREFIX}{name.upper()}"
-            raise BackupError(f"Database `{name}` is configured but the backup worker has no {variable}.")
-        known = ", ".join(f"`{known}`" for known in sorted(usable)) or "none yet"
-        raise JobRejected(f"`{name}` is not a database slashops backs up.", hint=f"Configured databases: {known}.")
+            raise BackupError(f"Database {code(name)} is configured but the backup worker has no {variable}.")
+        known = ", ".join(code(known) for known in sorted(usable)) or "none yet"
+        raise JobRejected(f"{code(name)} is not a database slashops backs up.", hint=f"Configured databases: {known}.")
     return database
 
 
@@ -170,7 +171,8 @@ def _database_lock(request: CommandRequested, database: Database, deps: WorkerDe
         return
     holder = deps.store.acquire_lock(database.name, f"{request.command} {request.command_id} on {deps.worker_id}")
     if holder is not None:
-        raise BackupError(f"`{database.name}` is busy: {holder} is running. Try again when it ends.", retryable=True)
+        busy = f"{code(database.name)} is busy: {text(holder)} is running. Try again when it ends."
+        raise BackupError(busy, retryable=True)
     try:
         yield
     finally:
@@ -243,7 +245,7 @@ def _base(request: CommandRequested) -> _Base:
 
 def _started(request: CommandRequested, database: Database) -> str:
     verbs = {"backup": "Backing up", "backups": "Listing the backups of", "restore": "Restoring"}
-    return f"{verbs[request.command]} `{database.name}` ({database.engine})…"
+    return f"{verbs[request.command]} {code(database.name)} ({text(database.engine)})…"
 
 
 def _succeeded(request: CommandRequested, outcome: Outcome) -> CommandSucceeded:

@@ -16,6 +16,7 @@ from services.deploy.service import DeployDeps, Reporter
 from shared.config.access import decide
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
+from shared.slack.mrkdwn import code, mention, text
 
 
 def cancel_deploy(deps: DeployDeps, event: CommandRequested) -> None:
@@ -38,24 +39,24 @@ def cancel_deploy(deps: DeployDeps, event: CommandRequested) -> None:
         return
     deps.store.update(record.command_id, {"cancelled_by": event.actor.user_id}, expect={})
     build = f"build #{number}" if number else "its queued build"
-    reporter.succeeded(f"Asked Jenkins to stop {build} of deploy `{record.command_id}` ({messages.what(record)}).")
+    reporter.succeeded(f"Asked Jenkins to stop {build} of deploy {code(record.command_id)} ({messages.what(record)}).")
 
 
 def _refusal(
     deps: DeployDeps, event: CommandRequested, record: ClaimRecord | None, command_id: str
 ) -> tuple[str, str] | None:
     if record is None:
-        return f"No deploy has id `{command_id}`.", "`/ops history --command deploy` lists recent deploys."
+        return f"No deploy has id {code(command_id)}.", "`/ops history --command deploy` lists recent deploys."
     if not _may_cancel(deps, event, record):
         return (
-            f"Only <@{record.requested_by}>, who started deploy `{command_id}`, or users allowed to run "
+            f"Only {mention(record.requested_by)}, who started deploy {code(command_id)}, or users allowed to run "
             "`cancel` can stop it.",
             "",
         )
     if record.state == "finished":
-        return f"Deploy `{command_id}` has already finished ({record.result}).", ""
+        return f"Deploy {code(command_id)} has already finished ({text(record.result or 'no result')}).", ""
     if record.state == "claimed":
-        return f"Deploy `{command_id}` is not in Jenkins yet.", "Try again in a few seconds."
+        return f"Deploy {code(command_id)} is not in Jenkins yet.", "Try again in a few seconds."
     return None
 
 

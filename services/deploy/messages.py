@@ -1,4 +1,8 @@
-"""The one place that decides what the user reads about a deploy: errors and build results as text."""
+"""The one place that decides what the user reads about a deploy: errors and build results as text.
+
+Every function takes plain values (records, Jenkins' error texts, reasons) and returns mrkdwn: each value
+is escaped here, once, where it is put into the sentence (`shared.slack.mrkdwn`).
+"""
 
 from __future__ import annotations
 
@@ -12,35 +16,50 @@ from services.deploy.errors import (
     JenkinsUnavailableError,
 )
 from services.deploy.models import ClaimRecord
+from shared.commands.validators import REF_CHARACTERS_SHOWN
+from shared.slack.mrkdwn import code, mention, text
 
 
 def what(record: ClaimRecord) -> str:
-    return f"`{record.branch}` of *{record.client}* to *{record.env}*"
+    return f"{code(record.branch)} of *{text(record.client)}* to *{text(record.env)}*"
 
 
 def jenkins_failure(error: JenkinsError, record: ClaimRecord) -> str:
     """A failure reason that says what to fix."""
     if isinstance(error, JenkinsAuthError):
         return (
-            f"Jenkins refused slashops' credentials ({error.message}). To fix: check the Jenkins user and API "
+            f"Jenkins refused slashops' credentials ({text(error.message)}). To fix: check the Jenkins user and API "
             f"token (JENKINS_USER/JENKINS_API_TOKEN, or the JENKINS_SECRET_ID secret) and that this user has "
-            f"the Build and Cancel permissions on job `{record.job}`."
+            f"the Build and Cancel permissions on job {code(record.job)}."
         )
     if isinstance(error, JenkinsNotFoundError):
         return (
-            f"Jenkins has no job `{record.job}`. To fix: create the job, or name the right one in the slashops "
-            f"configuration (`deploy.job`, or `deploy.clients.{record.client}.job`)."
+            f"Jenkins has no job {code(record.job)}. To fix: create the job, or name the right one in the slashops "
+            f"configuration (`deploy.job`, or {code(f'deploy.clients.{record.client}.job')})."
         )
     if isinstance(error, JenkinsSetupError):
-        return f"slashops cannot log in to Jenkins: {error.message}. To fix: set the deploy service's Jenkins settings."
+        return (
+            f"slashops cannot log in to Jenkins: {text(error.message)}. "
+            "To fix: set the deploy service's Jenkins settings."
+        )
     if isinstance(error, JenkinsUnavailableError):
-        return f"Jenkins is unavailable ({error.message}); gave up after retrying. Try again later."
-    return f"Jenkins gave an unexpected answer ({error.message})."
+        return f"Jenkins is unavailable ({text(error.message)}); gave up after retrying. Try again later."
+    return f"Jenkins gave an unexpected answer ({text(error.message)})."
 
 
 def unknown_client(client: str, known: tuple[str, ...]) -> tuple[str, str]:
-    hint = f"Configured clients: {', '.join(known)}." if known else "No client is configured for deploys yet."
-    return f"Unknown client `{client}`.", hint
+    listed = ", ".join(map(text, known))
+    hint = f"Configured clients: {listed}." if known else "No client is configured for deploys yet."
+    return f"Unknown client {code(client)}.", hint
+
+
+def branch_refused(client: str, branch: str, problem: str) -> tuple[str, str]:
+    """A branch outside its client's alphabet (the ingress checks it too; the configuration may have changed)."""
+    return (
+        f"Branch {code(branch)} cannot be deployed for {code(client)}: it {text(problem)}.",
+        f"Branches may use {text(REF_CHARACTERS_SHOWN)}; an admin can allow more for this client with "
+        f"{code(f'deploy.clients.{client}.branch_characters')}.",
+    )
 
 
 def not_allowed(user_id: str, command: str) -> tuple[str, str]:
@@ -59,11 +78,11 @@ def too_old(requested_at: datetime) -> str:
 
 
 def queued(record: ClaimRecord) -> str:
-    return f"Deploy of {what(record)} queued in Jenkins (job `{record.job}`)."
+    return f"Deploy of {what(record)} queued in Jenkins (job {code(record.job)})."
 
 
 def started(record: ClaimRecord, number: int) -> str:
-    return f"Build #{number} of `{record.job}` started for {what(record)}."
+    return f"Build #{number} of {code(record.job)} started for {what(record)}."
 
 
 def succeeded(record: ClaimRecord, number: int) -> str:
@@ -71,16 +90,16 @@ def succeeded(record: ClaimRecord, number: int) -> str:
 
 
 def aborted(record: ClaimRecord, number: int | None) -> str:
-    by = f" by <@{record.cancelled_by}>" if record.cancelled_by else ""
+    by = f" by {mention(record.cancelled_by)}" if record.cancelled_by else ""
     if number is None:
         return f"Deploy of {what(record)} was cancelled{by} before its build started (aborted)."
     return f"Build #{number} of {what(record)} was aborted{by}."
 
 
 def failed(record: ClaimRecord, number: int, result: str) -> str:
-    return f"Build #{number} of {what(record)} finished with {result}."
+    return f"Build #{number} of {what(record)} finished with {text(result)}."
 
 
 def gave_up_following(record: ClaimRecord, number: int | None, why: str) -> str:
     build = f"build #{number}" if number else "the build"
-    return f"Stopped following {build} of {what(record)}: {why}. Check Jenkins for its result."
+    return f"Stopped following {build} of {what(record)}: {text(why)}. Check Jenkins for its result."

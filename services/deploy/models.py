@@ -7,7 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.commands.catalog import DEPLOY_ENVIRONMENTS
-from shared.commands.validators import VALIDATORS
+from shared.commands.characters import describe, unsafe_character
+from shared.commands.validators import VALIDATORS, git_rules_problem
 from shared.events.models import ReplyTarget
 
 ClaimState = Literal["claimed", "queued", "running", "finished"]
@@ -22,7 +23,11 @@ def _check(validator: str, value: str) -> str:
 
 
 class DeployRequest(BaseModel):
-    """`deploy` arguments, checked again here with the ingress' own validators (defence in depth)."""
+    """`deploy` arguments, checked again here with the ingress' own validators (defence in depth).
+
+    The branch's alphabet depends on the client's configuration, so it is checked again by
+    `DeployConfig.branch_problem` (and `plan`) before any job name or parameter is built from it.
+    """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -38,7 +43,13 @@ class DeployRequest(BaseModel):
     @field_validator("branch")
     @classmethod
     def _branch(cls, value: str) -> str:
-        return _check("git_ref", value)
+        character = unsafe_character(value)
+        if character is not None:
+            raise ValueError(f"contains an invisible or control character ({describe(character)})")
+        problem = git_rules_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("env")
     @classmethod

@@ -23,6 +23,7 @@ from services.deploy.service import DeployDeps, Reporter, build_link
 from shared.config.access import decide
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
+from shared.slack.mrkdwn import code, text
 
 logger = logging.getLogger(__name__)
 DAY = 86400
@@ -100,7 +101,8 @@ def _new_record(deps: DeployDeps, event: CommandRequested, reporter: Reporter) -
         request = DeployRequest.model_validate(event.arguments)
     except ValidationError as error:
         detail = error.errors()[0]
-        reporter.rejected(f"Invalid `{'.'.join(map(str, detail['loc']))}`: {detail['msg']}.", "See `/ops help deploy`.")
+        field = code(".".join(map(str, detail["loc"])))
+        reporter.rejected(f"Invalid {field}: {text(detail['msg'])}.", "See `/ops help deploy`.")
         return None
     try:
         config = deps.config.get().deploy
@@ -109,6 +111,10 @@ def _new_record(deps: DeployDeps, event: CommandRequested, reporter: Reporter) -
         return None
     if not config.knows(request.client):
         reporter.rejected(*messages.unknown_client(request.client, config.client_names()))
+        return None
+    problem = config.branch_problem(request.client, request.branch)
+    if problem:
+        reporter.rejected(*messages.branch_refused(request.client, request.branch, problem))
         return None
     plan = config.plan(client=request.client, branch=request.branch, env=request.env)
     now = deps.now()

@@ -4,6 +4,8 @@ Accepted and progress messages are ephemeral and replace the previous one (one m
 place). The final result is posted to the channel when the command is declared `in_channel` (as a new
 message, so the channel sees it), otherwise it replaces the ephemeral progress message.
 Long output keeps its end (the useful part of a log) and says it was cut, with a link to the full log.
+An event's text fields are mrkdwn, escaped by the service that wrote them, so they are shown as they are;
+only `output` (plain text) and link labels are escaped here (`shared.slack.mrkdwn`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from shared.events.models import (
     Link,
     ResultEvent,
 )
-from shared.slack.blocks import Block, SlackMessage, code_block, context, escape, section
+from shared.slack.blocks import Block, SlackMessage, code_block, context, section
+from shared.slack.mrkdwn import code, link, mention
 
 OUTPUT_LIMIT = 2500
 """Characters of output shown: a section holds 3,000, minus the code fence and room for the note."""
@@ -28,28 +31,28 @@ OUTPUT_LIMIT = 2500
 def format_event(event: ResultEvent) -> SlackMessage:
     match event:
         case CommandAccepted():
-            return _interim(event, f":hourglass_flowing_sand: {_name(event)} started: {escape(event.message)}")
+            return _interim(event, f":hourglass_flowing_sand: {_name(event)} started: {event.message}")
         case CommandProgress():
             return _progress(event)
         case CommandSucceeded():
-            line = f":white_check_mark: {_name(event)} *succeeded*: {escape(event.summary)}"
+            line = f":white_check_mark: {_name(event)} *succeeded*: {event.summary}"
             return _final(event, line, event.links, event.output, event.duration_seconds, "")
         case CommandFailed():
             advice = "Retrying may help." if event.retryable else "Retrying will not help until the cause is fixed."
-            line = f":x: {_name(event)} *failed*: {escape(event.reason)}"
+            line = f":x: {_name(event)} *failed*: {event.reason}"
             return _final(event, line, event.links, event.output, event.duration_seconds, advice)
         case CommandRejected():
-            line = f":no_entry: {_name(event)} *was refused*: {escape(event.reason)}"
-            return _final(event, line, (), "", None, escape(event.hint))
+            line = f":no_entry: {_name(event)} *was refused*: {event.reason}"
+            return _final(event, line, (), "", None, event.hint)
     raise TypeError(f"not a result event: {type(event).__name__}")
 
 
 def _name(event: ResultEvent) -> str:
-    return f"`{event.command}` `{event.command_id}`"
+    return f"{code(event.command)} {code(event.command_id)}"
 
 
 def _progress(event: CommandProgress) -> SlackMessage:
-    line = f":arrows_counterclockwise: {_name(event)}: {escape(event.message)}"
+    line = f":arrows_counterclockwise: {_name(event)}: {event.message}"
     if event.percent is not None:
         line += f" ({event.percent}%)"
     if event.link:
@@ -74,7 +77,7 @@ def _final(
     blocks: list[Block] = [section(line)]
     if output.strip():
         blocks.extend(_output_blocks(output, links, event.command_id))
-    facts = [f"Run by <@{event.reply_to.user_id}>"] if public else []
+    facts = [f"Run by {mention(event.reply_to.user_id)}"] if public else []
     if duration is not None:
         facts.append(f"took {_duration(duration)}")
     if links:
@@ -99,8 +102,8 @@ def _output_blocks(output: str, links: Sequence[Link], command_id: str) -> list[
     return blocks
 
 
-def _link(link: Link) -> str:
-    return f"<{link.url}|{escape(link.label)}>"
+def _link(item: Link) -> str:
+    return link(item.url, item.label)
 
 
 def _duration(seconds: float) -> str:

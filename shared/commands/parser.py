@@ -1,19 +1,32 @@
-"""Parse tokens against a `CommandSpec` with argparse, which must never exit or print."""
+"""Parse tokens against a `CommandSpec` with argparse, which must never exit or print.
+
+Every string value is checked for invisible and control characters here, for every command, before the
+argument's own validator runs; messages show what the user typed escaped once (`shared.slack.mrkdwn`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from shared.commands.catalog import Catalog
+from shared.commands.characters import describe, unsafe_character
 from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
-from shared.commands.validators import VALIDATORS
+from shared.commands.validators import problem_with
 from shared.errors import UnknownCommandError, UsageError
+from shared.slack.mrkdwn import code, text
 
 HELP_FLAGS = frozenset({"--help", "-h"})
+
+ExtraCharacters = Callable[[CommandSpec, ArgumentSpec, Mapping[str, ArgumentValue]], str]
+"""Characters the configuration adds to an argument's alphabet, given the other arguments (e.g. the client)."""
+
+
+def no_extra_characters(spec: CommandSpec, argument: ArgumentSpec, arguments: Mapping[str, ArgumentValue]) -> str:
+    return ""
 
 
 @dataclass(frozen=True)
@@ -33,18 +46,22 @@ def resolve_command(catalog: Catalog, tokens: Sequence[str]) -> tuple[CommandSpe
     name, rest = tokens[0], list(tokens[1:])
     spec = catalog.get(name.lower())
     if spec is None:
-        raise UnknownCommandError(f"`{_shorten(name)}` is not a command.", hint=_unknown_hint(catalog, name))
+        raise UnknownCommandError(f"{code(_shorten(name))} is not a command.", hint=_unknown_hint(catalog, name))
     return spec, rest
 
 
-def parse_arguments(spec: CommandSpec, tokens: Sequence[str]) -> ParsedCommand:
+def parse_arguments(
+    spec: CommandSpec, tokens: Sequence[str], *, extra_characters: ExtraCharacters = no_extra_characters
+) -> ParsedCommand:
     """Validate `tokens` as `spec`'s arguments; raise `UsageError` saying what is wrong."""
     if any(token in HELP_FLAGS for token in tokens):
         return ParsedCommand(spec=spec, help_requested=True)
     namespace = build_parser(spec).parse_args(list(tokens))
     arguments: dict[str, ArgumentValue] = {a.dest: getattr(namespace, a.dest) for a in spec.arguments}
     for argument in spec.arguments:
-        _validate(spec, argument, arguments[argument.dest])
+        _refuse_invisible(spec, argument, arguments[argument.dest])
+    for argument in spec.arguments:
+        _validate(spec, argument, arguments, extra_characters)
     return ParsedCommand(spec=spec, arguments=arguments)
 
 
@@ -65,10 +82,10 @@ class _RaisingParser(argparse.ArgumentParser):
         self.spec = spec
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(_sentence(message), hint=_usage_hint(self.spec))
+        raise UsageError(text(_sentence(message)), hint=_usage_hint(self.spec))
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        raise UsageError(_sentence(message or "invalid arguments"), hint=_usage_hint(self.spec))
+        raise UsageError(text(_sentence(message or "invalid arguments")), hint=_usage_hint(self.spec))
 
     def print_help(self, file: Any = None) -> None:  # never write to stdout
         return None
@@ -117,16 +134,38 @@ def _options(argument: ArgumentSpec) -> dict[str, Any]:
     return options
 
 
-def _validate(spec: CommandSpec, argument: ArgumentSpec, value: ArgumentValue) -> None:
+def _refuse_invisible(spec: CommandSpec, argument: ArgumentSpec, value: ArgumentValue) -> None:
+    """Generic, whatever the validator: such characters hide or reorder what Slack shows, or break a shell.
+
+    Leading or trailing spaces (only possible inside quotes) are refused too: no value means anything with them.
+    """
+    if not isinstance(value, str):
+        return
+    character = unsafe_character(value)
+    if character is not None:
+        raise UsageError(
+            f"{code(argument.option)} contains an invisible or control character ({describe(character)}).",
+            hint=f"Type the value again rather than pasting it. {_usage_hint(spec)}",
+        )
+    if value != value.strip():
+        raise UsageError(f"{code(argument.option)} starts or ends with a space.", hint=_usage_hint(spec))
+
+
+def _validate(
+    spec: CommandSpec, argument: ArgumentSpec, arguments: Mapping[str, ArgumentValue], extra: ExtraCharacters
+) -> None:
+    value = arguments[argument.dest]
     if argument.validator is None or not isinstance(value, str):
         return
-    problem = VALIDATORS[argument.validator](value)
+    extra_characters = extra(spec, argument, arguments) if argument.validator == "git_ref" else ""
+    problem = problem_with(argument.validator, value, extra_characters=extra_characters)
     if problem:
-        raise UsageError(f"`{argument.option}` {_shorten(value)!r} {problem}.", hint=_usage_hint(spec))
+        shown = text(repr(_shorten(value)))
+        raise UsageError(f"{code(argument.option)} {shown} {text(problem)}.", hint=_usage_hint(spec))
 
 
 def _usage_hint(spec: CommandSpec) -> str:
-    return f"Usage: `{spec.usage()}`\nSee `/ops help {spec.name}`."
+    return f"Usage: {code(spec.usage())}\nSee `/ops help {spec.name}`."
 
 
 def _unknown_hint(catalog: Catalog, name: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from shared.slack.mrkdwn import code
+
 WILDCARD = "*"
 
 
@@ -12,6 +14,8 @@ class AccessRule(BaseModel):
 
     A missing `users` admits any user and a missing `channels` any channel. Users match by ID or
     user name, channels by ID or name (with or without `#`). `command` may be `*` for every command.
+    A key that is present must list someone: `users:` with no value (entries commented out) or `[]` is a
+    configuration error, never "anyone" — the rule fails closed.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -22,8 +26,11 @@ class AccessRule(BaseModel):
 
     @field_validator("users", "channels")
     @classmethod
-    def _not_blank(cls, values: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        if values is not None and any(not value.strip() for value in values):
+    def _listed(cls, values: tuple[str, ...] | None) -> tuple[str, ...]:
+        """Runs only for keys present in the file (defaults are not validated): there, None is a mistake."""
+        if not values:
+            raise ValueError("empty or null — remove the key to admit anyone, or list who")
+        if any(not value.strip() for value in values):
             raise ValueError("entries must not be blank")
         return values
 
@@ -45,6 +52,8 @@ def _matches(allowed: tuple[str, ...], identifier: str, name: str) -> bool:
 
 
 class AccessDecision(BaseModel):
+    """`reason` is mrkdwn, shown to the user as it is."""
+
     allowed: bool
     reason: str = ""
 
@@ -55,9 +64,9 @@ def decide(
     """Denied unless some rule for the command admits both the user and the channel."""
     relevant = [rule for rule in rules if rule.covers(command)]
     if not relevant:
-        return AccessDecision(allowed=False, reason=f"No one is allowed to run `{command}` yet.")
+        return AccessDecision(allowed=False, reason=f"No one is allowed to run {code(command)} yet.")
     if any(r.admits_user(user_id, user_name) and r.admits_channel(channel_id, channel_name) for r in relevant):
         return AccessDecision(allowed=True)
     if any(rule.admits_user(user_id, user_name) for rule in relevant):
-        return AccessDecision(allowed=False, reason=f"`{command}` cannot be run in this channel.")
-    return AccessDecision(allowed=False, reason=f"You are not allowed to run `{command}`.")
+        return AccessDecision(allowed=False, reason=f"{code(command)} cannot be run in this channel.")
+    return AccessDecision(allowed=False, reason=f"You are not allowed to run {code(command)}.")

@@ -10,20 +10,35 @@ deploy:
   parameters: {BRANCH: "{branch}", ENV: "{env}"}
   clients:
     acme: {}                        # the defaults
+    initech: {branch_characters: "+@"}  # branches may also use + and @
     globex:
       job: globex-pipeline
       environments:
         production: {job: globex-prod, parameters: {TARGET: prod, BRANCH: "{branch}"}}
 ```
 `clients` may also be a plain list of names. Templates may use `{client}`, `{branch}` and `{env}`.
+
+Branches must follow git's ref rules and, by default, use only ASCII letters, digits and `/ . _ -` (no leading
+`-`): a Jenkins job that puts `${BRANCH}` in a shell step is then never handed `$(id)`, `;` or a backtick.
+`branch_characters` widens that per client; control, format and whitespace characters are never allowed.
+A `clients:` key with no value is an error, not "any client" (`clients: []` allows none).
 """
 
 from __future__ import annotations
 
 import string
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.commands.characters import describe, is_unsafe
+from shared.commands.parser import ExtraCharacters
+from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
+from shared.commands.validators import GIT_FORBIDDEN, git_ref_problem
+
+if TYPE_CHECKING:
+    from shared.config.model import SlashopsConfig
 
 TEMPLATE_FIELDS = frozenset({"client", "branch", "env"})
 DEFAULT_JOB = "deploy-{client}"
@@ -77,6 +92,30 @@ class ClientDeploy(DeployTarget):
     """One client's overrides, optionally per environment (`staging`, `production`)."""
 
     environments: dict[str, DeployTarget] = Field(default_factory=dict)
+    branch_characters: str = ""
+    """Characters this client's branches may use beyond ASCII letters, digits and `/ . _ -`."""
+
+    @field_validator("branch_characters")
+    @classmethod
+    def _printable_characters(cls, value: str) -> str:
+        problem = branch_characters_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+def branch_characters_problem(characters: str) -> str | None:
+    """Why `characters` cannot widen the branch alphabet: invisible, whitespace, or never valid in a git ref."""
+    for character in characters:
+        if is_unsafe(character) or character.isspace():
+            return f"contains {describe(character)}: control, format and whitespace characters are never allowed"
+        if character in GIT_FORBIDDEN:
+            return f"contains {character!r}, which git never allows in a branch name"
+    return None
+
+
+class UnsafeBranchError(ValueError):
+    """A branch outside its client's alphabet reached `plan()`: nothing may be built from it."""
 
 
 class DeployPlan(BaseModel):
@@ -105,6 +144,14 @@ class DeployConfig(BaseModel):
             data = {**data, "clients": {name: {} for name in data["clients"]}}
         return data
 
+    @field_validator("clients")
+    @classmethod
+    def _clients_listed(cls, value: dict[str, ClientDeploy] | None) -> dict[str, ClientDeploy]:
+        """Runs only for a `clients` key present in the file: with no value it would quietly mean "any client"."""
+        if value is None:
+            raise ValueError("null — remove the key to accept any client, or list the clients")
+        return value
+
     @field_validator("job")
     @classmethod
     def _job_template(cls, value: str) -> str:
@@ -130,8 +177,22 @@ class DeployConfig(BaseModel):
     def knows(self, client: str) -> bool:
         return not self.restricted or client in (self.clients or {})
 
+    def branch_characters(self, client: str) -> str:
+        """What `client`'s branches may use beyond the conservative alphabet (nothing unless configured)."""
+        client_config = (self.clients or {}).get(client)
+        return client_config.branch_characters if client_config else ""
+
+    def branch_problem(self, client: str, branch: str) -> str | None:
+        return git_ref_problem(branch, self.branch_characters(client))
+
     def plan(self, *, client: str, branch: str, env: str) -> DeployPlan:
-        """The job and parameters for this deploy; the caller checks `knows(client)` first."""
+        """The job and parameters for this deploy; the caller checks `knows(client)` and `branch_problem` first.
+
+        Checked again here, where the branch enters a job name and parameters: `UnsafeBranchError` if refused.
+        """
+        problem = self.branch_problem(client, branch)
+        if problem:
+            raise UnsafeBranchError(f"branch {branch!r} of client {client!r} {problem}")
         client_config = (self.clients or {}).get(client) or ClientDeploy()
         target = client_config.environments.get(env) or DeployTarget()
         job = target.job or client_config.job or self.job
@@ -141,3 +202,17 @@ class DeployConfig(BaseModel):
             job=job.format(**values),
             parameters={name: value.format(**values) for name, value in parameters.items()},
         )
+
+
+def branch_characters_from(config: Callable[[], SlashopsConfig]) -> ExtraCharacters:
+    """The parser's `extra_characters` for the ingress: a deploy's `--branch` widened by its client's setting.
+
+    The configuration is read only when a branch is checked (the ingress has read it for access already).
+    """
+
+    def extra(spec: CommandSpec, argument: ArgumentSpec, arguments: Mapping[str, ArgumentValue]) -> str:
+        if spec.name != "deploy" or argument.dest != "branch":
+            return ""
+        return config().deploy.branch_characters(str(arguments.get("client") or ""))
+
+    return extra

@@ -1,7 +1,7 @@
 """Read the configuration text (JSON or YAML) into a validated `SlashopsConfig`.
 
 Every problem raises `ConfigurationError` with a message that names the entry, so the operator can
-fix the file; callers fail closed on it.
+fix the file; callers fail closed on it. The message quotes the file, so it is escaped for Slack here.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from shared.config.access import WILDCARD
 from shared.config.model import SlashopsConfig
 from shared.errors import ConfigurationError
+from shared.slack.mrkdwn import text
 
 
 def parse_config(text: str, *, origin: str, known_commands: Iterable[str]) -> SlashopsConfig:
@@ -24,7 +25,7 @@ def parse_config(text: str, *, origin: str, known_commands: Iterable[str]) -> Sl
     try:
         config = SlashopsConfig.model_validate(document)
     except ValidationError as error:
-        raise ConfigurationError(f"{origin}: {_describe(error, document)}") from error
+        raise _error(f"{origin}: {_describe(error, document)}") from error
     _check_commands(config, origin, set(known_commands))
     return config
 
@@ -36,7 +37,7 @@ def _parse_document(text: str, origin: str) -> Any:
             return json.loads(text)
         return yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise ConfigurationError(f"{origin}: not valid JSON or YAML ({_first_line(error)})") from error
+        raise _error(f"{origin}: not valid JSON or YAML ({_first_line(error)})") from error
 
 
 def _as_sections(data: Any, origin: str) -> dict[str, Any]:
@@ -47,7 +48,7 @@ def _as_sections(data: Any, origin: str) -> dict[str, Any]:
         return {"access": [data]}
     if isinstance(data, dict):
         return data
-    raise ConfigurationError(f"{origin}: expected a rule, a list of rules or a mapping of sections")
+    raise _error(f"{origin}: expected a rule, a list of rules or a mapping of sections")
 
 
 def _describe(error: ValidationError, document: dict[str, Any]) -> str:
@@ -73,6 +74,8 @@ def _problem(detail: Any) -> str:
         return "unknown key"
     if detail["type"] == "missing":
         return "missing"
+    if detail["type"] == "value_error" and "error" in detail.get("ctx", {}):
+        return str(detail["ctx"]["error"])  # our own validators' words, without pydantic's "Value error, "
     return str(detail["msg"])
 
 
@@ -83,10 +86,14 @@ def _safe_index(items: Any, index: int) -> Any:
 def _check_commands(config: SlashopsConfig, origin: str, known: set[str]) -> None:
     for number, rule in enumerate(config.access, start=1):
         if rule.command != WILDCARD and rule.command not in known:
-            raise ConfigurationError(
+            raise _error(
                 f"{origin}: access rule #{number} names unknown command {rule.command!r}"
                 f" (known: {', '.join(sorted(known))})"
             )
+
+
+def _error(message: str) -> ConfigurationError:
+    return ConfigurationError(text(message))
 
 
 def _first_line(error: Exception) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from shared.config.loader import parse_config
 from shared.config.model import SlashopsConfig
 from shared.errors import ConfigurationError
+from shared.slack.mrkdwn import text
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
@@ -35,7 +36,7 @@ class FileConfigText:
         try:
             return self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise ConfigurationError(f"{self.origin}: cannot read ({error})") from error
+            raise ConfigurationError(text(f"{self.origin}: cannot read ({error})")) from error
 
 
 class SsmConfigText:
@@ -54,7 +55,7 @@ class SsmConfigText:
         try:
             response = self._client.get_parameter(Name=self.name, WithDecryption=True)
         except Exception as error:  # any botocore failure means the same thing here: unreadable
-            raise ConfigurationError(f"{self.origin}: cannot read ({type(error).__name__})") from error
+            raise ConfigurationError(text(f"{self.origin}: cannot read ({type(error).__name__})")) from error
         return response["Parameter"].get("Value", "")
 
 

@@ -6,10 +6,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.slack.mrkdwn import escape
+
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
 TEXT_LIMIT = 3000
 MAX_BLOCKS = 50
+ENTITY_LONGEST = len("&amp;")
 
 Block = dict[str, Any]
 
@@ -35,13 +38,18 @@ class SlackMessage(BaseModel):
         return body
 
 
-def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as markup, for values users typed."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def truncate(text: str, limit: int, marker: str = "…") -> str:
-    return text if len(text) <= limit else text[: limit - len(marker)] + marker
+    """At most `limit` characters; never cuts an entity (`&amp;`) or a reference (`<@U123>`) in two."""
+    if len(text) <= limit:
+        return text
+    kept = text[: limit - len(marker)]
+    opened, closed = kept.rfind("<"), kept.rfind(">")
+    if opened > closed:
+        kept = kept[:opened]
+    ampersand = kept.rfind("&")
+    if ampersand >= 0 and ";" not in kept[ampersand:] and len(kept) - ampersand < ENTITY_LONGEST:
+        kept = kept[:ampersand]
+    return kept + marker
 
 
 def header(text: str) -> Block:
@@ -57,7 +65,17 @@ def context(markdown: str) -> Block:
 
 
 def code_block(text: str, limit: int = SECTION_LIMIT - 8) -> Block:
-    """A preformatted section; long text keeps its *end* (the useful part of a log), marked as cut."""
-    if len(text) > limit:
-        text = "…" + text[-(limit - 1) :]
-    return section(f"```{text}```")
+    """Plain text (a log, not mrkdwn) preformatted and escaped; long text keeps its *end*, marked as cut."""
+    escaped = escape(text)
+    if len(escaped) > limit:
+        escaped = "…" + _escaped_tail(text, limit - 1)
+    return section(f"```{escaped}```")
+
+
+def _escaped_tail(text: str, limit: int) -> str:
+    """The longest end of `text` whose escaped form fits in `limit` characters (escaping lengthens `<>&`)."""
+    size, start = 0, len(text)
+    while start > 0 and size + len(escape(text[start - 1])) <= limit:
+        start -= 1
+        size += len(escape(text[start]))
+    return escape(text[start:])

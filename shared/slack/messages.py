@@ -1,4 +1,8 @@
-"""The messages the ingress answers with. Every error of every command goes through `error_message`."""
+"""The messages the ingress answers with. Every error of every command goes through `error_message`.
+
+Everything here is mrkdwn (see `shared.slack.mrkdwn`): error messages arrive already escaped where their
+values were put in, so they are shown as they are; a literal `<` in a usage line is written `&lt;`.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ from collections.abc import Mapping
 from shared.commands.catalog import Catalog
 from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
 from shared.errors import SlashopsError
-from shared.slack.blocks import SlackMessage, context, escape, header, section
+from shared.slack.blocks import SlackMessage, context, header, section
+from shared.slack.mrkdwn import code, escape
 
 
 def error_message(error: SlashopsError) -> SlackMessage:
     """One look for every refusal: a warning line, what was wrong, and what to do."""
-    lines = [f":warning: *{error.title}*", escape(error.message)]
+    lines = [f":warning: *{error.title}*", error.message]
     blocks = [section("\n".join(lines))]
     if error.hint:
         blocks.append(context(error.hint))
@@ -36,18 +41,21 @@ def format_arguments(arguments: Mapping[str, ArgumentValue]) -> str:
         option = "--" + name.replace("_", "-")
         if value is None or value is False:
             continue
-        parts.append(f"`{option}`" if value is True else f"`{option} {escape(str(value))}`")
+        parts.append(f"`{option}`" if value is True else code(f"{option} {value}"))
     return " ".join(parts)
 
 
 def help_overview(catalog: Catalog, prog: str = "/ops") -> SlackMessage:
-    lines = [f"`{spec.name}` — {spec.summary}" for spec in catalog]
+    lines = [f"`{spec.name}` — {escape(spec.summary)}" for spec in catalog]
     return SlackMessage(
         text=f"{prog} commands: " + ", ".join(catalog.names()),
         blocks=(
             header(f"{prog} commands"),
             section("\n".join(lines)),
-            context(f"`{prog} help <command>` or `{prog} <command> --help` shows a command's options and examples."),
+            context(
+                f"`{prog} help &lt;command&gt;` or `{prog} &lt;command&gt; --help` "
+                "shows a command's options and examples."
+            ),
         ),
     )
 
@@ -55,24 +63,24 @@ def help_overview(catalog: Catalog, prog: str = "/ops") -> SlackMessage:
 def help_for(spec: CommandSpec, prog: str = "/ops") -> SlackMessage:
     blocks = [
         header(f"{prog} {spec.name}"),
-        section(spec.summary + (f"\n{spec.description}" if spec.description else "")),
+        section(escape(spec.summary) + (f"\n{escape(spec.description)}" if spec.description else "")),
     ]
-    blocks.append(section(f"*Usage*\n`{spec.usage(prog)}`"))
+    blocks.append(section(f"*Usage*\n`{escape(spec.usage(prog))}`"))
     if spec.arguments:
         blocks.append(section("*Options*\n" + "\n".join(_describe_argument(a) for a in spec.arguments)))
     if spec.examples:
-        blocks.append(section("*Examples*\n" + "\n".join(f"`{example}`" for example in spec.examples)))
-    return SlackMessage(text=f"Usage: {spec.usage(prog)}", blocks=tuple(blocks))
+        blocks.append(section("*Examples*\n" + "\n".join(f"`{escape(example)}`" for example in spec.examples)))
+    return SlackMessage(text=f"Usage: {escape(spec.usage(prog))}", blocks=tuple(blocks))
 
 
 def _describe_argument(argument: ArgumentSpec) -> str:
-    name = f"<{argument.display_metavar}>" if argument.positional else argument.option
+    name = f"&lt;{escape(argument.display_metavar)}&gt;" if argument.positional else argument.option
     if argument.type != "flag" and not argument.positional:
-        name += f" {argument.display_metavar}"
+        name += f" {escape(argument.display_metavar)}"
     notes = []
     if argument.required:
         notes.append("required")
     if argument.default is not None and argument.type != "flag":
         notes.append(f"default: {argument.default}")
     suffix = f" _({', '.join(notes)})_" if notes else ""
-    return f"• `{name}` — {argument.help}{suffix}"
+    return f"• `{name}` — {escape(argument.help)}{suffix}"

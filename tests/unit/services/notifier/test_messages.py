@@ -2,9 +2,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from services.notifier.messages import OUTPUT_LIMIT, format_event
-from shared.events.models import CommandProgress, Link
+from shared.events.models import CommandProgress, Link, ResultEvent
 from shared.slack.blocks import SECTION_LIMIT
+from shared.slack.mrkdwn import code, mention, text
+from tests.support.mrkdwn import HOSTILE, check_message, shows_once
 from tests.unit.shared.ledger.builders import accepted, failed, progress, rejected, reply_to, succeeded
 
 
@@ -49,10 +53,35 @@ def test_an_ephemeral_final_result_replaces_the_progress_message() -> None:
     assert "<@U0ABC>" not in body
 
 
-def test_rejections_carry_the_hint_and_user_text_is_escaped() -> None:
-    event = rejected().model_copy(update={"reason": "Unknown client `<acmee>`."})
-    body = "\n".join(_texts(format_event(event).payload()))
-    assert "&lt;acmee&gt;" in body and "Known: acme." in body
+def test_rejections_carry_the_hint_and_mentions_render_as_mentions() -> None:
+    reason = f"Only {mention('UALICE')}, who started deploy {code('abc123def456')}, can stop it."
+    event = rejected().model_copy(update={"reason": reason})
+    body = check_message(format_event(event))
+    assert "Only <@UALICE>, who started deploy `abc123def456`, can stop it." in body and "Known: acme." in body
+    assert "&lt;@UALICE&gt;" not in body
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        accepted().model_copy(update={"message": f"Backing up {code(HOSTILE)}…"}),
+        progress(f"Build of {code(HOSTILE)} by {mention('UALICE')}"),
+        CommandProgress.model_validate(
+            progress("building").model_dump() | {"link": Link(label=HOSTILE, url="https://jenkins.example/42/")}
+        ),
+        succeeded(output=HOSTILE).model_copy(update={"summary": f"Deployed {code(HOSTILE)}."}),
+        succeeded().model_copy(update={"links": (Link(label=HOSTILE, url="https://jenkins.example/1/"),)}),
+        failed().model_copy(update={"reason": f"Jenkins said {text(HOSTILE)} to {mention('UALICE')}."}),
+        failed().model_copy(update={"output": HOSTILE}),
+        rejected().model_copy(update={"reason": f"Unknown client {code(HOSTILE)}.", "hint": f"Not {text(HOSTILE)}."}),
+    ],
+    ids=["accepted", "progress", "progress-link", "succeeded", "succeeded-link", "failed", "failed-output", "rejected"],
+)
+def test_every_event_shows_user_text_escaped_exactly_once(event: ResultEvent) -> None:
+    body = check_message(format_event(event))
+    assert shows_once(body)
+    if "UALICE" in body:
+        assert "<@UALICE>" in body
 
 
 def test_oversized_output_is_cut_to_its_end_with_a_note_and_the_log_link() -> None:

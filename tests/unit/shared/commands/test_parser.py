@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from shared.commands.catalog import CATALOG, Catalog
 from shared.commands.parser import parse_arguments, resolve_command
-from shared.commands.spec import ArgumentSpec, CommandSpec
+from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
 from shared.errors import UnknownCommandError, UsageError
 
 DEPLOY = CATALOG.get("deploy")
@@ -119,3 +121,81 @@ def test_declarations_reject_inconsistent_arguments() -> None:
         ArgumentSpec(name="x", help="x", required=True, default="y")
     with pytest.raises(ValueError):
         ArgumentSpec(name="x", help="x", choices=("a",), default="b")
+
+
+RESTORE = CATALOG.get("restore")
+assert RESTORE is not None
+
+
+@pytest.mark.parametrize(
+    ("spec_name", "tokens", "option"),
+    [
+        ("deploy", ["--client", "fuzznl\n", "--branch", "main"], "--client"),
+        ("deploy", ["--client", "acme", "--branch", "main\u202e"], "--branch"),
+        ("backups", ["--db", "orders\n"], "--db"),
+        ("cancel", ["abcdef\n"], "id"),
+        ("history", ["--user", "U123\n"], "--user"),
+        ("restore", ["--db", "orders", "--from", "orders-1\u2066x"], "--from"),  # no validator of its own
+        ("restore", ["--db", "orders", "--from", "x", "--confirm", "orders\u200e"], "--confirm"),
+    ],
+)
+def test_invisible_and_control_characters_are_refused_in_every_argument(
+    spec_name: str, tokens: list[str], option: str
+) -> None:
+    spec = CATALOG.get(spec_name)
+    assert spec is not None
+    with pytest.raises(UsageError) as caught:
+        parse_arguments(spec, tokens)
+    assert caught.value.message.startswith(f"`{option}` contains an invisible or control character (U+")
+
+
+def test_the_refusal_names_the_character() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_arguments(DEPLOY, ["--client", "acme", "--branch", "main\u202e"])
+    assert caught.value.message == (
+        "`--branch` contains an invisible or control character (U+202E RIGHT-TO-LEFT OVERRIDE)."
+    )
+
+
+@pytest.mark.parametrize("branch", ["$(id)", "`id`", "a;b", "a|b", "$HOME", "feature/🚀", "a&b"])
+def test_branches_a_shell_would_read_as_syntax_are_refused(branch: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_arguments(DEPLOY, ["--client", "acme", "--branch", branch])
+    assert caught.value.message.startswith("`--branch`") and "may contain only" in caught.value.message
+
+
+def test_the_configuration_can_widen_a_branch_alphabet_given_the_other_arguments() -> None:
+    seen: list[str] = []
+
+    def extra(spec: CommandSpec, argument: ArgumentSpec, arguments: Mapping[str, ArgumentValue]) -> str:
+        seen.append(argument.dest)
+        return "+" if arguments["client"] == "acme" else ""
+
+    tokens = ["--branch", "feature+x", "--client"]
+    assert parse_arguments(DEPLOY, [*tokens, "acme"], extra_characters=extra).arguments["branch"] == "feature+x"
+    with pytest.raises(UsageError, match="may contain only"):
+        parse_arguments(DEPLOY, [*tokens, "globex"], extra_characters=extra)
+    assert seen == ["branch", "branch"]  # asked only for the branch, with the client known
+
+
+def test_widening_never_lets_a_control_character_through() -> None:
+    with pytest.raises(UsageError, match="invisible or control character"):
+        parse_arguments(DEPLOY, ["--client", "acme", "--branch", "a\tb"], extra_characters=lambda *_: "\t")
+
+
+def test_echoed_values_are_escaped_once_and_show_invisible_characters() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_arguments(DEPLOY, ["--client", "<!channel>&", "--branch", "main"])
+    assert "'&lt;!channel&gt;&amp;'" in caught.value.message and "<!channel>" not in caught.value.message
+    with pytest.raises(UnknownCommandError) as unknown:
+        resolve_command(CATALOG, ["de\u202eploy<@U1>"])
+    assert unknown.value.message == "`de\\u202eploy&lt;@U1&gt;` is not a command."
+    with pytest.raises(UsageError) as unrecognized:
+        parse_arguments(DEPLOY, ["--client", "acme", "--branch", "main", "<@U1>\u202e"])
+    assert "&lt;@U1&gt;\\u202e" in unrecognized.value.message
+
+
+@pytest.mark.parametrize("value", [" ", " orders-1", "orders-1 "])
+def test_values_padded_with_spaces_are_refused(value: str) -> None:
+    with pytest.raises(UsageError, match="`--from` starts or ends with a space"):
+        parse_arguments(RESTORE, ["--db", "orders", "--from", value])

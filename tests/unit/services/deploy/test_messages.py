@@ -1,0 +1,116 @@
+"""Every deploy message escapes what it quotes once, and mentions stay mentions all the way to Slack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from services.deploy import messages
+from services.deploy.cancelling import cancel_deploy
+from services.deploy.errors import (
+    JenkinsAuthError,
+    JenkinsError,
+    JenkinsNotFoundError,
+    JenkinsProtocolError,
+    JenkinsSetupError,
+    JenkinsUnavailableError,
+)
+from services.deploy.models import ClaimRecord
+from services.deploy.service import DeployDeps
+from services.notifier.messages import format_event
+from shared.events.models import CommandRejected
+from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.mrkdwn import HOSTILE, check_message, check_mrkdwn, shows_once
+from tests.unit.services.deploy.test_consumer import Unused
+from tests.unit.shared.ledger.builders import failed, reply_to, requested
+
+
+def _record(**changes: object) -> ClaimRecord:
+    fields: dict[str, object] = {
+        "command_id": "abc123def456",
+        "state": "running",
+        "claim_token": "t",
+        "claimed_at": 0,
+        "job": HOSTILE,
+        "parameters": {},
+        "id_parameter": "SLASHOPS_COMMAND_ID",
+        "client": HOSTILE,
+        "env": "staging",
+        "branch": HOSTILE,
+        "requested_by": "UALICE",
+        "reply_to": reply_to(),
+        "cancelled_by": "UBOB",
+    }
+    return ClaimRecord.model_validate(fields | changes)
+
+
+MESSAGES: list[Callable[[ClaimRecord], str]] = [
+    messages.what,
+    messages.queued,
+    lambda record: messages.started(record, 7),
+    lambda record: messages.succeeded(record, 7),
+    lambda record: messages.aborted(record, 7),
+    lambda record: messages.aborted(record, None),
+    lambda record: messages.failed(record, 7, HOSTILE),
+    lambda record: messages.gave_up_following(record, 7, HOSTILE),
+    *(
+        (lambda record, kind=kind: messages.jenkins_failure(kind(HOSTILE), record))  # type: ignore[misc]
+        for kind in (
+            JenkinsAuthError,
+            JenkinsNotFoundError,
+            JenkinsSetupError,
+            JenkinsUnavailableError,
+            JenkinsProtocolError,
+            JenkinsError,
+        )
+    ),
+    lambda record: " ".join(messages.unknown_client(HOSTILE, (HOSTILE,))),
+    lambda record: " ".join(messages.branch_refused(HOSTILE, HOSTILE, HOSTILE)),
+]
+
+
+@pytest.mark.parametrize("message", MESSAGES)
+def test_every_deploy_message_shows_quoted_values_escaped_once(message: Callable[[ClaimRecord], str]) -> None:
+    shown = message(_record())
+    check_mrkdwn(shown)
+    assert shows_once(shown)
+
+
+def test_aborted_names_who_cancelled_with_a_real_mention() -> None:
+    assert "aborted by <@UBOB>" in messages.aborted(_record(), 7)
+
+
+class OneRecord:
+    def __init__(self, record: ClaimRecord) -> None:
+        self.record = record
+
+    def get(self, command_id: str) -> ClaimRecord | None:
+        return self.record if command_id == self.record.command_id else None
+
+
+def test_a_refused_cancel_reaches_slack_with_a_mention_not_its_escaped_text() -> None:
+    """Issue #14: Slack showed "Only &lt;@UALICE&gt;, who started…" (escaped by the service and the notifier)."""
+    publisher = RecordingPublisher()
+    deps = DeployDeps(
+        jenkins=Unused(),  # type: ignore[arg-type]
+        store=OneRecord(_record(job="deploy-acme", client="acme", branch="main")),  # type: ignore[arg-type]
+        scheduler=Unused(),  # type: ignore[arg-type]
+        publisher=publisher,
+        config=StaticConfig.from_text('{"command": "cancel", "users": ["UADMIN"]}'),
+    )
+    event = requested("feed00000001", command="cancel", user="UMALLORY", arguments={"id": "abc123def456"})
+    cancel_deploy(deps, event.model_copy(update={"requested_at": datetime.now(UTC)}))
+
+    [refusal] = publisher.events
+    assert isinstance(refusal, CommandRejected)
+    body = check_message(format_event(refusal))
+    assert "Only <@UALICE>, who started deploy `abc123def456`" in body
+    assert "&lt;" not in body and "&amp;" not in body
+
+
+def test_a_deploy_result_shown_by_the_notifier_keeps_its_escaping_single() -> None:
+    event = failed().model_copy(update={"reason": messages.aborted(_record(), 7)})
+    body = check_message(format_event(event))
+    assert shows_once(body) and "aborted by <@UBOB>" in body

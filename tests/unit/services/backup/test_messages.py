@@ -11,7 +11,7 @@ from services.backup.models import Manifest
 from services.backup.worker import WorkerDeps, handle_message
 from services.notifier.messages import format_event
 from shared.events.models import ResultEvent
-from tests.support.backup import FakeQueue, request_message
+from tests.support.backup import FakeQueue, open_config, request_message
 from tests.support.fakes import RecordingPublisher
 from tests.support.mrkdwn import HOSTILE, check_message, shows_once
 
@@ -46,6 +46,9 @@ class Store:
     def manifest(self, database: str, backup_id: str) -> Manifest | None:
         return self.saved if backup_id == self.saved.backup_id else None
 
+    def exists(self, key: str) -> bool:
+        return True
+
     def acquire_lock(self, database: str, owner: str) -> str | None:
         return self.lock_holder
 
@@ -61,6 +64,7 @@ def _shown(command: str, store: Store, **arguments: object) -> list[str]:
         publisher=publisher,
         databases={"orders": parse_url("orders", "postgresql://postgres@127.0.0.1/orders")},
         settings=JobSettings(),
+        config=open_config(),
     )
     handle_message(request_message(command, **arguments), deps, threading.Event())
     events = [event for event in publisher.events if isinstance(event, ResultEvent)]

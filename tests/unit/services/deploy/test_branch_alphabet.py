@@ -20,7 +20,7 @@ from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.unit.services.deploy.test_consumer import Unused
 from tests.unit.shared.ledger.builders import requested
 
-WIDENED = "deploy:\n  clients:\n    acme: {}\n    initech: {branch_characters: '+@'}\n"
+WIDENED = "access:\n  - {command: deploy}\ndeploy:\n  clients:\n    acme: {}\n    initech: {branch_characters: '+@'}\n"
 
 
 def _deploy_config(text: str) -> DeployConfig:

@@ -170,3 +170,15 @@ def test_the_last_attempt_is_logged_as_lost_with_the_command_id(
         handle_body(eventbridge_body(succeeded()), deps, last_attempt=True)
     [record] = [r for r in caplog.records if "NOTIFICATION LOST" in r.message]
     assert record.levelno == logging.ERROR and record.command_id == "abc123def456"
+
+
+def test_the_lost_line_names_the_command_in_its_text_for_plain_local_logs(
+    deps: NotifierDeps, slack: RecordingSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    handle_event(requested(), deps)
+    slack.respond_errors.append(SlackUnavailableError("response_url answered 503"))
+    with pytest.raises(SlackUnavailableError):
+        handle_body(eventbridge_body(succeeded()), deps, last_attempt=True)
+    [record] = [r for r in caplog.records if "NOTIFICATION LOST" in r.getMessage()]
+    local_line = logging.Formatter("[slashops-notifier] %(levelname)s %(name)s: %(message)s").format(record)
+    assert "abc123def456" in local_line and "503" in local_line  # what `make run` prints (tools/sqs_runner.py)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -31,6 +32,8 @@ from tools.local_aws import FAKE_CREDENTIALS, LocalAwsError, Service, free_port,
 from tools.local_system import LocalResources, provision
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+STATE_FILE = REPO_ROOT / ".local" / "make-run.json"
+"""Where `make run` says which local AWS it started (`slashops dlq --local` reads it); removed when it stops."""
 READY_LINE = "slashops is running"
 FAKE_JENKINS_USER, FAKE_JENKINS_TOKEN = "slashops", "local-api-token"
 REAL_AWS_PREFIXES = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE")
@@ -319,6 +322,27 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+def write_state(path: Path, aws_endpoint: str, dynamodb_endpoint: str) -> None:
+    """The local endpoints and their fake credentials, for the operator commands run from another terminal."""
+    state = {
+        "pid": os.getpid(),
+        "aws_endpoint": aws_endpoint,
+        "dynamodb_endpoint": dynamodb_endpoint,
+        "region": FAKE_CREDENTIALS["AWS_DEFAULT_REGION"],
+        "access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(state, indent=2) + "\n")
+
+
+def remove_state(path: Path) -> None:
+    """Only our own: a second `make run` on another port may have written it since."""
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(path.read_text()).get("pid") == os.getpid():
+            path.unlink()
+
+
 def supervise(supervisor: Supervisor, sleep: Callable[[float], None] = time.sleep) -> None:
     """Keep every child running until Ctrl-C / SIGTERM (raised out of `sleep` as KeyboardInterrupt/Shutdown)."""
     while True:
@@ -368,12 +392,16 @@ def run(choice: str) -> int:
             supervisor.env |= {"AWS_ENDPOINT_URL": aws_endpoint, "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint}
             resources = provision(aws_endpoint, dynamodb_endpoint)
             supervisor.say(f"bus stack from infra/bus.yaml: bus {resources.bus_name}, queues, DLQs, archive")
+            write_state(STATE_FILE, aws_endpoint, dynamodb_endpoint)
             supervisor.env |= resources.env() | start_fakes(supervisor, settings)
             ensure_default_database(supervisor, settings)
             start_services(supervisor, settings, resources)
             wait_for_port(settings.ingress_port)
             supervisor.say(f"{READY_LINE}: POST http://127.0.0.1:{settings.ingress_port}/slack/commands")
             supervisor.say('try: bin/slashops send "deploy --client acme --branch main"   (Ctrl-C stops everything)')
+            supervisor.say(
+                "results Slack never got: bin/slashops dlq list notifier --local, then dlq redrive notifier --local"
+            )
             supervise(supervisor)
             return 0
         except (KeyboardInterrupt, Shutdown):
@@ -384,6 +412,7 @@ def run(choice: str) -> int:
         finally:
             with ignoring_signals():
                 supervisor.stop_all()
+                remove_state(STATE_FILE)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -32,6 +32,11 @@ STATE_ICONS: dict[CommandState, str] = {
     "failed": ":x:",
     "rejected": ":no_entry:",
 }
+NOT_REPORTED = (
+    ":warning: Finished, not yet reported to Slack: the notifier could not post the result (Slack unreachable). "
+    "It retries for a few minutes; after that the result waits in the notifier's dead-letter queue until an "
+    "operator redrives it (`slashops dlq redrive notifier`). This status is the result."
+)
 
 
 class CommandNotFoundError(SlashopsError):
@@ -77,6 +82,8 @@ def _status_blocks(entry: LedgerEntry, now: datetime) -> list[dict[str, object]]
     head = f"{STATE_ICONS[entry.state]} `{entry.command}` `{entry.command_id}` — *{entry.state}*"
     shown = format_arguments(entry.arguments)
     lines = [head + (f"\n{shown}" if shown else "")]
+    if entry.finished and not entry.reported:
+        lines.append(NOT_REPORTED)
     if entry.last_message:
         lines.append(f"*Last message:* {escape(entry.last_message)}")
     if entry.links:

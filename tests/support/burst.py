@@ -2,13 +2,50 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
+import subprocess
+import sys
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlencode
 
-from tests.support.slack import signed_headers, slash_form
+from tests.support.slack import SIGNING_SECRET, signed_headers, slash_form
+from tools.local_aws import free_port
+from tools.run_local import wait_for_port
 
 PATH = "/slack/commands"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def local_ingress() -> Iterator[int]:
+    """`python -m tools.local_ingress` (the real Chalice app) on a free port, signed with `SIGNING_SECRET`."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLASHOPS_CONFIG": str(REPO_ROOT / "config" / "local.yaml"),
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "ingress")]),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools.local_ingress", "--port", str(port)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        yield port
+    finally:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+        if process.poll() is None:
+            process.kill()
 
 
 def signed_help_requests(count: int, *, secret: str | None = None, path: str = PATH) -> list[bytes]:

@@ -70,8 +70,8 @@ def handle_body(body: str, deps: NotifierDeps, *, last_attempt: bool = False) ->
         details = {"command_id": event.command_id, "command": event.command, "problem": str(error)}
         if last_attempt:
             logger.error(
-                "NOTIFICATION LOST for %s `%s`: the last attempt failed (%s); the message goes to the notifier DLQ "
-                "- redrive it once Slack is back",
+                "NOTIFICATION LOST for %s %s: the last attempt failed (%s); the message goes to the notifier DLQ "
+                "- redrive it once the cause is fixed (slashops dlq redrive notifier)",
                 event.command,
                 event.command_id,
                 error,
@@ -79,7 +79,7 @@ def handle_body(body: str, deps: NotifierDeps, *, last_attempt: bool = False) ->
             )
         else:
             logger.warning(
-                "%s `%s` not notified yet, will retry: %s", event.command, event.command_id, error, extra=details
+                "%s %s not notified yet, will retry: %s", event.command, event.command_id, error, extra=details
             )
         raise
 

@@ -41,6 +41,14 @@ class MakeRun:
             time.sleep(0.2)
         raise AssertionError(f"{pattern!r} not seen within {timeout:.0f}s:\n{self.text()[-4000:]}")
 
+    def saw(self, pattern: str, timeout: float) -> bool:
+        """Whether the log shows `pattern` within `timeout` (False, not an error, if make run has ended)."""
+        try:
+            self.wait_for(pattern, timeout)
+        except AssertionError:
+            return False
+        return True
+
     def pid_of(self, child: str) -> int:
         """The current pid of a child (`deploy`, `notifier`, `backup`...), after any restarts."""
         pids = re.findall(rf"(?:started|restarted) {child} \(pid (\d+)", self.text())

@@ -7,6 +7,7 @@ over a minute (a killed consumer's in-flight message comes back after the 30 s v
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import time
@@ -24,6 +25,7 @@ from tests.support.make_run import MakeRun, make_run
 from tests.support.notifier_stack import NotifierStack, notifier_stack
 from tests.unit.shared.ledger.builders import accepted, requested, succeeded
 from tools.defaults import LOCAL_SIGNING_SECRET
+from tools.dlq import main as dlq_main
 from tools.dlq import redrive, waiting
 from tools.local_aws import Service
 from tools.send import ResponseUrlServer, SlashCommand, accepted_command_id, is_final, post, signed_headers, slack_form
@@ -167,3 +169,12 @@ def test_a_burst_at_make_runs_ingress_is_all_answered(system: MakeRun, tally: Ta
     tally.fault(f"{BURST} simultaneous requests at make run's ingress", survived=answered == BURST)
     tally.inputs(BURST, mishandled=BURST - answered)
     assert answers == Counter({"HTTP/1.1 200 OK": BURST})
+
+
+@pytest.mark.slow
+def test_the_operator_finds_make_runs_dead_letter_queues(system: MakeRun) -> None:
+    """`bin/slashops dlq ... --local` from another terminal: the endpoints come from make run's state file."""
+    out = io.StringIO()
+    assert dlq_main(["redrive", "notifier", "--local"], out) == 0, out.getvalue()
+    assert dlq_main(["list", "notifier", "--local"], out) == 0, out.getvalue()
+    assert "slashops-notifier-dlq: about 0 message(s) waiting" in out.getvalue()

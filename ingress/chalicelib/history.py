@@ -33,9 +33,9 @@ STATE_ICONS: dict[CommandState, str] = {
     "rejected": ":no_entry:",
 }
 NOT_REPORTED = (
-    ":warning: Finished, not yet reported to Slack: the notifier could not post the result (Slack unreachable). "
-    "It retries for a few minutes; after that the result waits in the notifier's dead-letter queue until an "
-    "operator redrives it (`slashops dlq redrive notifier`). This status is the result."
+    ":warning: Finished, not yet reported to Slack: the notifier could not post the result. When Slack was "
+    "unreachable, it retries for a few minutes; after that the result waits in the notifier's dead-letter queue "
+    "until an operator redrives it (`slashops dlq redrive notifier`). The state above is the result."
 )
 
 

@@ -6,6 +6,7 @@
   `chat.postMessage`, `chat.update`; bearer-token auth (`invalid_auth` / `token_revoked`), per-channel
   errors (`not_in_channel`, `channel_not_found`).
 - **Scripted failures** (`fail()`): 429 with `Retry-After`, 5xx, or an `ok: false` error, `times` times.
+- **Outage** (`down()` … `up()`): every request fails (503 by default) until Slack is back.
 
 Every accepted message is recorded (`messages`), and `visible()` shows what a user currently sees through
 a response_url. The real slack-sdk clients are pointed at it:
@@ -94,6 +95,7 @@ class FakeSlack(LocalHttpServer):
         self.messages: list[Posted] = []
         self.requests: list[tuple[str, int]] = []
         self.failures: list[Failure] = []
+        self.outage: Failure | None = None
         self.channel_errors: dict[str, str] = {}
         self.revoked: set[str] = set()
         self._hooks: dict[str, _Hook] = {}
@@ -133,6 +135,15 @@ class FakeSlack(LocalHttpServer):
         with self._lock:
             self.failures.append(Failure(target, status, error, retry_after, times))
 
+    def down(self, status: int = 503) -> None:
+        """Slack unreachable: every request (response_urls and Web API) fails with `status` until `up()`."""
+        with self._lock:
+            self.outage = Failure("*", status, times=0)
+
+    def up(self) -> None:
+        with self._lock:
+            self.outage = None
+
     def set_channel_error(self, channel: str, error: str = "not_in_channel") -> None:
         self.channel_errors[channel] = error
 
@@ -162,6 +173,8 @@ class FakeSlack(LocalHttpServer):
 
     def _take_failure(self, target: str) -> Failure | None:
         with self._lock:
+            if self.outage is not None:
+                return self.outage
             for failure in self.failures:
                 if failure.matches(target):
                     failure.times -= 1

@@ -3,13 +3,15 @@
 LocalStack (moto's server when LocalStack cannot start) gets the bus stack from `infra/bus.yaml`;
 moto's server holds DynamoDB. Then, each in its own process group: the fake Slack and fake Jenkins
 (when `SLACK_API_URL` / `JENKINS_URL` are unset), the ingress on 127.0.0.1:$INGRESS_PORT, one SQS runner
-per Lambda consumer (deploy, notifier) and the backup worker. Ctrl-C (or SIGTERM) stops them all.
+per Lambda consumer (deploy, notifier) and the backup worker. A child that exits on its own is restarted
+after a backoff (1 s doubling to 30 s), as Lambda and ECS would; only Ctrl-C (or SIGTERM) stops them all.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -18,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
@@ -30,6 +32,8 @@ from tools.local_aws import FAKE_CREDENTIALS, LocalAwsError, Service, free_port,
 from tools.local_system import LocalResources, provision
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+STATE_FILE = REPO_ROOT / ".local" / "make-run.json"
+"""Where `make run` says which local AWS it started (`slashops dlq --local` reads it); removed when it stops."""
 READY_LINE = "slashops is running"
 FAKE_JENKINS_USER, FAKE_JENKINS_TOKEN = "slashops", "local-api-token"
 REAL_AWS_PREFIXES = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE")
@@ -83,50 +87,112 @@ def resolve_settings(env: Mapping[str, str]) -> Settings:
     return Settings(values, notes, fake_slack, fake_jenkins)
 
 
+@dataclass(frozen=True)
+class RestartPolicy:
+    """How long to wait before restarting a child that exited: what Lambda and ECS do for a crashed unit.
+
+    The first restart comes after `first_delay`, each quick failure doubles it up to `max_delay`, and a
+    child that stayed up `stable_after` seconds starts again from `first_delay`.
+    """
+
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    stable_after: float = 60.0
+
+    def next_delay(self, previous: float | None, uptime: float) -> float:
+        if previous is None or uptime >= self.stable_after:
+            return self.first_delay
+        return min(previous * 2, self.max_delay)
+
+
 @dataclass
 class Child:
+    """One supervised process and how to start it again; `restart_at` is set while it waits to restart."""
+
     name: str
+    argv: list[str]
+    env: dict[str, str]
     process: subprocess.Popen[bytes]
+    started_at: float
     pump: threading.Thread | None = None
+    restarts: int = 0
+    delay: float | None = None
+    restart_at: float | None = None
 
 
 @dataclass
 class Supervisor:
-    """Starts each child in its own process group, prefixes its output, and stops them all."""
+    """Starts each child in its own process group, prefixes its output, restarts what exits, and stops them all.
+
+    A child that exits on its own (crash, `kill -9`, a clean exit after someone else's SIGTERM) is started
+    again after the `policy`'s backoff; only `stop_all` (Ctrl-C / SIGTERM to `make run`) ends them for good.
+    """
 
     env: dict[str, str]
     out: IO[str] = field(default_factory=lambda: sys.stdout)
     children: list[Child] = field(default_factory=list)
     services: list[Service] = field(default_factory=list)
+    policy: RestartPolicy = field(default_factory=RestartPolicy)
+    clock: Callable[[], float] = time.monotonic
+    cwd: Path = REPO_ROOT
+    stopping: bool = False
 
     def say(self, line: str) -> None:
         print(f"{'make run':>9} | {line}", file=self.out, flush=True)
 
     def start(self, name: str, argv: list[str], extra_env: Mapping[str, str] | None = None) -> Child:
-        process = subprocess.Popen(
-            argv,
-            env={**self.env, **(extra_env or {})},
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        child = Child(name, process, threading.Thread(target=self._pump, args=(name, process), daemon=True))
-        assert child.pump is not None
-        child.pump.start()
+        env = {**self.env, **(extra_env or {})}
+        child = Child(name, list(argv), env, self._spawn(name, argv, env), self.clock())
+        child.pump = self._pump_thread(child)
         self.children.append(child)
-        self.say(f"started {name} (pid {process.pid})")
+        self.say(f"started {name} (pid {child.process.pid})")
         return child
+
+    def _spawn(self, name: str, argv: list[str], env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            argv, env=dict(env), cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def _pump_thread(self, child: Child) -> threading.Thread:
+        pump = threading.Thread(target=self._pump, args=(child.name, child.process), daemon=True)
+        pump.start()
+        return pump
 
     def _pump(self, name: str, process: subprocess.Popen[bytes]) -> None:
         assert process.stdout is not None
         for raw in iter(process.stdout.readline, b""):
             print(f"{name:>9} | {raw.decode(errors='replace').rstrip()}", file=self.out, flush=True)
 
-    def exited(self) -> Child | None:
-        return next((child for child in self.children if child.process.poll() is not None), None)
+    def check(self) -> None:
+        """One pass: schedule a restart for each child that exited, restart those whose wait is over."""
+        if self.stopping:
+            return
+        now = self.clock()
+        for child in self.children:
+            if child.restart_at is None and child.process.poll() is not None:
+                self._schedule_restart(child, now)
+            elif child.restart_at is not None and now >= child.restart_at:
+                self._restart(child, now)
+
+    def _schedule_restart(self, child: Child, now: float) -> None:
+        uptime = now - child.started_at
+        _signal_group(child.process, signal.SIGKILL)  # what it left behind (e.g. a pg_dump) goes with it
+        child.delay = self.policy.next_delay(child.delay, uptime)
+        child.restart_at = now + child.delay
+        self.say(
+            f"{child.name} (pid {child.process.pid}) exited with {describe_exit(child.process.returncode)} "
+            f"after {uptime:.1f}s: restarting it in {child.delay:g}s"
+        )
+
+    def _restart(self, child: Child, now: float) -> None:
+        child.process = self._spawn(child.name, child.argv, child.env)
+        child.started_at, child.restart_at = now, None
+        child.restarts += 1
+        child.pump = self._pump_thread(child)
+        self.say(f"restarted {child.name} (pid {child.process.pid}, restart {child.restarts})")
 
     def stop_all(self, timeout: float = 8.0) -> None:
+        self.stopping = True
         for child in reversed(self.children):
             _signal_group(child.process, signal.SIGTERM)
         deadline = time.monotonic() + timeout
@@ -139,6 +205,16 @@ class Supervisor:
         for service in reversed(self.services):
             service.stop()
         self.say("stopped everything")
+
+
+def describe_exit(returncode: int | None) -> str:
+    """`-9 (SIGKILL)` for a signal, the plain code otherwise."""
+    if returncode is None or returncode >= 0:
+        return str(returncode)
+    try:
+        return f"{returncode} ({signal.Signals(-returncode).name})"
+    except ValueError:
+        return str(returncode)
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
@@ -246,14 +322,32 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def supervise(supervisor: Supervisor) -> int:
-    """Until Ctrl-C / SIGTERM (0) or until a child dies on its own (1)."""
+def write_state(path: Path, aws_endpoint: str, dynamodb_endpoint: str) -> None:
+    """The local endpoints and their fake credentials, for the operator commands run from another terminal."""
+    state = {
+        "pid": os.getpid(),
+        "aws_endpoint": aws_endpoint,
+        "dynamodb_endpoint": dynamodb_endpoint,
+        "region": FAKE_CREDENTIALS["AWS_DEFAULT_REGION"],
+        "access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(state, indent=2) + "\n")
+
+
+def remove_state(path: Path) -> None:
+    """Only our own: a second `make run` on another port may have written it since."""
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(path.read_text()).get("pid") == os.getpid():
+            path.unlink()
+
+
+def supervise(supervisor: Supervisor, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Keep every child running until Ctrl-C / SIGTERM (raised out of `sleep` as KeyboardInterrupt/Shutdown)."""
     while True:
-        dead = supervisor.exited()
-        if dead is not None:
-            supervisor.say(f"{dead.name} exited with {dead.process.returncode}: stopping everything")
-            return 1
-        time.sleep(0.3)
+        supervisor.check()
+        sleep(0.3)
 
 
 def base_env(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -298,13 +392,18 @@ def run(choice: str) -> int:
             supervisor.env |= {"AWS_ENDPOINT_URL": aws_endpoint, "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint}
             resources = provision(aws_endpoint, dynamodb_endpoint)
             supervisor.say(f"bus stack from infra/bus.yaml: bus {resources.bus_name}, queues, DLQs, archive")
+            write_state(STATE_FILE, aws_endpoint, dynamodb_endpoint)
             supervisor.env |= resources.env() | start_fakes(supervisor, settings)
             ensure_default_database(supervisor, settings)
             start_services(supervisor, settings, resources)
             wait_for_port(settings.ingress_port)
             supervisor.say(f"{READY_LINE}: POST http://127.0.0.1:{settings.ingress_port}/slack/commands")
             supervisor.say('try: bin/slashops send "deploy --client acme --branch main"   (Ctrl-C stops everything)')
-            return supervise(supervisor)
+            supervisor.say(
+                "results Slack never got: bin/slashops dlq list notifier --local, then dlq redrive notifier --local"
+            )
+            supervise(supervisor)
+            return 0
         except (KeyboardInterrupt, Shutdown):
             return 0
         except LocalAwsError as error:
@@ -313,6 +412,7 @@ def run(choice: str) -> int:
         finally:
             with ignoring_signals():
                 supervisor.stop_all()
+                remove_state(STATE_FILE)
 
 
 def main(argv: list[str] | None = None) -> None:

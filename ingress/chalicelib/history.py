@@ -33,6 +33,11 @@ STATE_ICONS: dict[CommandState, str] = {
     "failed": ":x:",
     "rejected": ":no_entry:",
 }
+NOT_REPORTED = (
+    ":warning: Finished, not yet reported to Slack: the notifier could not post the result. When Slack was "
+    "unreachable, it retries for a few minutes; after that the result waits in the notifier's dead-letter queue "
+    "until an operator redrives it (`slashops dlq redrive notifier`). The state above is the result."
+)
 
 
 class CommandNotFoundError(SlashopsError):
@@ -78,6 +83,8 @@ def _status_blocks(entry: LedgerEntry, now: datetime) -> list[dict[str, object]]
     head = f"{STATE_ICONS[entry.state]} {code(entry.command)} {code(entry.command_id)} — *{entry.state}*"
     shown = format_arguments(entry.arguments)
     lines = [head + (f"\n{shown}" if shown else "")]
+    if entry.finished and not entry.reported:
+        lines.append(NOT_REPORTED)
     if entry.last_message:  # mrkdwn from a result event, escaped where it was written: shown as it is
         lines.append(f"*Last message:* {entry.last_message}")
     if entry.links:

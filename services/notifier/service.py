@@ -66,11 +66,21 @@ def handle_body(body: str, deps: NotifierDeps, *, last_attempt: bool = False) ->
         logger.error("Slack refused the message", extra={"command_id": event.command_id, "problem": str(error)})
         return "dropped: slack rejected"
     except (SlackUnavailableError, LedgerUnavailableError) as error:
+        # The id is in the text as well as in `extra`: local runs log plain text, which drops the extra fields.
         details = {"command_id": event.command_id, "command": event.command, "problem": str(error)}
         if last_attempt:
-            logger.error("NOTIFICATION LOST: last attempt failed, the message goes to the DLQ", extra=details)
+            logger.error(
+                "NOTIFICATION LOST for %s %s: the last attempt failed (%s); the message goes to the notifier DLQ "
+                "- redrive it once the cause is fixed (slashops dlq redrive notifier)",
+                event.command,
+                event.command_id,
+                error,
+                extra=details,
+            )
         else:
-            logger.warning("not notified yet, will retry", extra=details)
+            logger.warning(
+                "%s %s not notified yet, will retry: %s", event.command, event.command_id, error, extra=details
+            )
         raise
 
 

@@ -4,6 +4,7 @@ Error mapping (one place): 429 is waited out here while `Retry-After` is short (
 network errors become `SlackUnavailableError`, retried through SQS); token errors become `SlackAuthError`;
 `not_in_channel`/`channel_not_found` become `ChannelUnavailableError`; a 404 from a response_url
 (expired, used up) becomes `ResponseUrlUnusableError`; any other refusal is `SlackRejectedError`.
+Both clients log through `redaction.slack_sdk_logger()`, so slack-sdk's own lines never carry a response_url.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from services.notifier.errors import (
     SlackRejectedError,
     SlackUnavailableError,
 )
+from services.notifier.redaction import slack_sdk_logger
 from shared.slack.blocks import SlackMessage
 
 if TYPE_CHECKING:
@@ -59,7 +61,9 @@ class SlackSdkAdapter:
         from slack_sdk.errors import SlackRequestError
         from slack_sdk.webhook import WebhookClient
 
-        webhook = WebhookClient(response_url, timeout=TIMEOUT_SECONDS, retry_handlers=self._retry_handlers())
+        webhook = WebhookClient(
+            response_url, timeout=TIMEOUT_SECONDS, retry_handlers=self._retry_handlers(), logger=slack_sdk_logger()
+        )
         try:
             response = webhook.send_dict(message.payload())
         except SlackRequestError as error:  # not an http(s) URL: no retry will make it one
@@ -89,7 +93,11 @@ class SlackSdkAdapter:
             if not token:
                 raise SlackAuthError("no bot token configured (SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_SECRET_ID)")
             self._client = WebClient(
-                token=token, base_url=self._api_url, timeout=TIMEOUT_SECONDS, retry_handlers=self._retry_handlers()
+                token=token,
+                base_url=self._api_url,
+                timeout=TIMEOUT_SECONDS,
+                retry_handlers=self._retry_handlers(),
+                logger=slack_sdk_logger(),
             )
         return self._client
 

@@ -77,6 +77,13 @@ class LedgerEntry(BaseModel):
     def finished(self) -> bool:
         return self.state in TERMINAL_STATES
 
+    @property
+    def reported(self) -> bool:
+        """Whether Slack was told the latest transition. The notifier records an event before posting it, so
+        after a failed post (Slack down past the retries: the event waits in the notifier's DLQ) the ledger
+        holds the new state while `notified_key` still names an earlier event."""
+        return not self.last_event_key or self.notified_key == self.last_event_key
+
     def started_at(self) -> datetime:
         """When the command was typed: its response_url's 30 minutes start then."""
         candidates = [t for t in (self.requested_at, self.response_url_first_used_at, self.created_at) if t]

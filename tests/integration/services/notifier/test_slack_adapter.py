@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from services.notifier.errors import (
@@ -12,9 +14,11 @@ from services.notifier.errors import (
     SlackRejectedError,
     SlackUnavailableError,
 )
+from services.notifier.redaction import redact_urls
 from services.notifier.slack_adapter import SlackSdkAdapter
 from shared.slack.blocks import SlackMessage
 from tools.fake_slack import FakeSlack
+from tools.local_aws import free_port
 
 MESSAGE = SlackMessage(text="plain text only")
 
@@ -88,3 +92,40 @@ def test_a_used_up_response_url_is_unusable(adapter: SlackSdkAdapter, fake_slack
         adapter.respond(url, MESSAGE)
     with pytest.raises(ResponseUrlUnusableError, match="used_url"):
         adapter.respond(url, MESSAGE)
+
+
+def _secret_path(url: str) -> str:
+    return url.split("://", 1)[1].split("/", 1)[1]
+
+
+def test_a_rate_limited_response_url_never_appears_in_the_logs(
+    adapter: SlackSdkAdapter, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    url = fake_slack.response_url()
+    fake_slack.fail(429, target="response_url", retry_after=0)
+    adapter.respond(url, MESSAGE)  # 429, waited out, then 200
+    assert [m.text for m in fake_slack.visible(url)] == [MESSAGE.text]
+    assert any("retry handler found" in r.getMessage() for r in caplog.records)  # slack-sdk did log the retry
+    leaked = [r.getMessage() for r in caplog.records if _secret_path(url) in r.getMessage()]
+    assert leaked == []
+
+
+def test_an_unreachable_response_url_never_appears_in_the_logs(
+    adapter: SlackSdkAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    url = f"http://127.0.0.1:{free_port()}/commands/T1/99/0123456789abcdef"  # nothing listens there
+    with pytest.raises(SlackUnavailableError):
+        adapter.respond(url, MESSAGE)
+    assert any("Going to retry" in r.getMessage() for r in caplog.records)
+    assert [r.getMessage() for r in caplog.records if _secret_path(url) in r.getMessage()] == []
+
+
+def test_web_api_method_paths_stay_readable_and_other_urls_are_cut() -> None:
+    assert redact_urls("POST https://slack.com/api/chat.postMessage - 429") == (
+        "POST https://slack.com/api/chat.postMessage - 429"
+    )
+    assert redact_urls("url: https://hooks.slack.com/commands/T1/2/abc, body") == (
+        "url: https://hooks.slack.com/…(redacted), body"
+    )

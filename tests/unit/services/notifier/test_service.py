@@ -170,3 +170,33 @@ def test_the_last_attempt_is_logged_as_lost_with_the_command_id(
         handle_body(eventbridge_body(succeeded()), deps, last_attempt=True)
     [record] = [r for r in caplog.records if "NOTIFICATION LOST" in r.message]
     assert record.levelno == logging.ERROR and record.command_id == "abc123def456"
+
+
+def test_the_lost_line_names_the_command_in_its_text_for_plain_local_logs(
+    deps: NotifierDeps, slack: RecordingSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    handle_event(requested(), deps)
+    slack.respond_errors.append(SlackUnavailableError("response_url answered 503"))
+    with pytest.raises(SlackUnavailableError):
+        handle_body(eventbridge_body(succeeded()), deps, last_attempt=True)
+    [record] = [r for r in caplog.records if "NOTIFICATION LOST" in r.getMessage()]
+    local_line = logging.Formatter("[slashops-notifier] %(levelname)s %(name)s: %(message)s").format(record)
+    assert "abc123def456" in local_line and "503" in local_line  # what `make run` prints (tools/sqs_runner.py)
+
+
+def test_a_result_slack_never_got_is_recorded_as_finished_but_unreported_until_redelivered(
+    deps: NotifierDeps, slack: RecordingSlack, ledger: DynamoDbLedger
+) -> None:
+    handle_event(requested(), deps)
+    handle_event(accepted(), deps)
+    slack.respond_errors.append(SlackUnavailableError("503"))
+    with pytest.raises(SlackUnavailableError):
+        handle_body(eventbridge_body(succeeded()), deps, last_attempt=True)  # → the DLQ
+    entry = ledger.get("abc123def456")
+    assert entry is not None and entry.state == "succeeded" and not entry.reported
+
+    assert handle_body(eventbridge_body(succeeded()), deps) == "response_url"  # redriven after Slack is back
+    assert handle_body(eventbridge_body(succeeded()), deps) == "already notified"  # redriven twice: posted once
+    entry = ledger.get("abc123def456")
+    assert entry is not None and entry.reported
+    assert [message.text for _, message in slack.responses].count(slack.responses[-1][1].text) == 1

@@ -5,6 +5,7 @@ Summaries and refusals are mrkdwn: names, ids and users are escaped where they a
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -13,13 +14,14 @@ from datetime import UTC, datetime
 
 from services.backup.connections import Database
 from services.backup.engines import DumpEngine, server_version
-from services.backup.errors import BackupDataMissing, BackupError, Interrupted, JobRejected
-from services.backup.models import Manifest, backup_id_for, manifest_key, object_key
+from services.backup.errors import BackupDataMissing, BackupError, Interrupted, JobRejected, ObjectExists
+from services.backup.models import Manifest, RestoreRecord, backup_id_for, manifest_key, object_key
 from services.backup.ports import BackupStore
 from services.backup.processes import running
 from services.backup.streaming import feed_verified, upload_stream, verify_stream
 from shared.slack.mrkdwn import code, text
 
+logger = logging.getLogger(__name__)
 SOURCE = "slashops.backup"
 LISTED_BACKUPS = 20
 
@@ -119,17 +121,55 @@ def check_restore(job: Job) -> Manifest:
 
 
 def run_restore(job: Job) -> Outcome:
+    """At most once per command id: restoring again would wipe whatever was written since the first restore.
+
+    Runs under the database's lock, so the record is looked up and written with no other job in between.
+    """
     manifest = check_restore(job)
+    done = job.store.restore_record(job.database.name, job.command_id)
+    if done is not None:  # a redelivered message whose restore had finished: report it, don't restore again
+        return Outcome(
+            summary=f"{code(done.database)} was already restored from {code(done.backup_id)} by this command at "
+            f"{done.finished_at:%Y-%m-%d %H:%M} UTC; not restored again."
+        )
     started = job.now()
     try:
         _restore_from(job, manifest)
     except BackupDataMissing as error:  # deleted since the precheck: the restore tool never saw an archive
         raise _data_missing(job, manifest) from error
-    elapsed = (job.now() - started).total_seconds()
+    finished = job.now()
+    note = _record_restore(job, manifest, started, finished)
     return Outcome(
-        summary=f"Restored {code(job.database.name)} from {code(manifest.backup_id)} ({_size(manifest.size_bytes)}).",
-        duration_seconds=elapsed,
+        summary=f"Restored {code(job.database.name)} from {code(manifest.backup_id)} ({_size(manifest.size_bytes)})."
+        + note,
+        duration_seconds=(finished - started).total_seconds(),
     )
+
+
+def _record_restore(job: Job, manifest: Manifest, started: datetime, finished: datetime) -> str:
+    """Record the finished restore; returns "" or a note for the user if it could not be recorded.
+
+    The restore has committed by now: failing to record it must not turn a done restore into a reported failure.
+    """
+    record = RestoreRecord(
+        command_id=job.command_id,
+        database=job.database.name,
+        backup_id=manifest.backup_id,
+        restored_by=job.requested_by,
+        started_at=started,
+        finished_at=finished,
+    )
+    try:
+        job.store.put_restore_record(record)
+    except ObjectExists:
+        pass  # this command's restore is recorded already: that record stays
+    except Exception:  # S3 unreachable, access denied, ...: the restore itself is done
+        logger.exception("could not record restore %s of %s", job.command_id, job.database.name)
+        return (
+            " The restore could not be recorded (details in the backup worker's logs): if this command is delivered "
+            "again, it will restore again."
+        )
+    return ""
 
 
 def _restore_from(job: Job, manifest: Manifest) -> None:

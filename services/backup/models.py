@@ -35,6 +35,20 @@ class Manifest(BaseModel):
         return (self.finished_at - self.started_at).total_seconds()
 
 
+class RestoreRecord(BaseModel):
+    """Written after a restore finished: a redelivery of the same command finds it and does not restore again."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: Literal[1] = 1
+    command_id: str
+    database: str
+    backup_id: str
+    restored_by: str
+    started_at: datetime
+    finished_at: datetime
+
+
 def backup_id_for(database: str, started_at: datetime, command_id: str) -> str:
     """Sortable and readable: `orders-20261128T101500Z-3f9c2a`."""
     return f"{database}-{started_at.strftime('%Y%m%dT%H%M%SZ')}-{command_id[:6]}"
@@ -46,6 +60,10 @@ def object_key(database: str, backup_id: str) -> str:
 
 def manifest_key(database: str, backup_id: str) -> str:
     return f"manifests/{database}/{backup_id}.json"
+
+
+def restore_record_key(database: str, command_id: str) -> str:
+    return f"restores/{database}/{command_id}.json"
 
 
 def job_database(request: CommandRequested) -> str:

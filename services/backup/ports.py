@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from services.backup.models import Manifest
+from services.backup.models import Manifest, RestoreRecord
 from shared.config.model import SlashopsConfig
 
 
@@ -40,6 +40,14 @@ class BackupStore(Protocol):
         ...
 
     def exists(self, key: str) -> bool: ...
+
+    def restore_record(self, database: str, command_id: str) -> RestoreRecord | None:
+        """The record of a restore this command finished, if any: a redelivered restore must not run again."""
+        ...
+
+    def put_restore_record(self, record: RestoreRecord) -> None:
+        """Write it only if none exists for the command; raises `ObjectExists` if one does (the first stays)."""
+        ...
 
     def acquire_lock(self, database: str, owner: str) -> str | None:
         """Take the database's lock; returns None on success, or who holds it."""

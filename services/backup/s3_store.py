@@ -1,4 +1,4 @@
-"""S3 adapter for `BackupStore`: multipart uploads, JSON manifests, and a lock object per database."""
+"""S3 adapter for `BackupStore`: multipart uploads, JSON manifests and restore records, a lock object per database."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from services.backup.errors import BackupDataMissing, ObjectExists
-from services.backup.models import Manifest, manifest_key
+from services.backup.models import Manifest, RestoreRecord, manifest_key, restore_record_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -77,14 +77,24 @@ class S3BackupStore:
 
     def put_manifest(self, manifest: Manifest) -> None:
         """Only if no manifest has that key (`If-None-Match: *`): a listed backup's description never changes."""
-        key = manifest_key(manifest.database, manifest.backup_id)
+        self._put_new(manifest_key(manifest.database, manifest.backup_id), manifest.model_dump_json().encode())
+
+    def restore_record(self, database: str, command_id: str) -> RestoreRecord | None:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=restore_record_key(database, command_id))
+        except self.client.exceptions.NoSuchKey:
+            return None
+        return RestoreRecord.model_validate_json(body["Body"].read())
+
+    def put_restore_record(self, record: RestoreRecord) -> None:
+        """Only if the command has none (`If-None-Match: *`, which the task role requires): the first one stays."""
+        self._put_new(restore_record_key(record.database, record.command_id), record.model_dump_json().encode())
+
+    def _put_new(self, key: str, body: bytes) -> None:
+        """A JSON object written only as a new key; `ObjectExists` if the key is taken."""
         try:
             self.client.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=manifest.model_dump_json().encode(),
-                ContentType="application/json",
-                IfNoneMatch="*",
+                Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", IfNoneMatch="*"
             )
         except self.client.exceptions.ClientError as error:
             if _condition_failed(error):

@@ -10,7 +10,7 @@ import pytest
 from services.backup.connections import Database
 from services.backup.engines import PostgresEngine, ToolCommand
 from services.backup.errors import ObjectExists
-from services.backup.models import Manifest, manifest_key
+from services.backup.models import Manifest, manifest_key, restore_record_key
 from services.backup.s3_store import S3BackupStore
 from services.backup.worker import Disposition, handle_message
 from shared.events.models import CommandAccepted, CommandFailed, CommandProgress, CommandRejected, CommandSucceeded
@@ -54,6 +54,40 @@ def test_postgres_backup_change_restore_compare(pg_database: Database, store: S3
     # THEN the data is as it was
     assert _rows(pg_database) == "1:tea,2:cake"
     assert "Restored `orders`" in events_of(worker, CommandSucceeded)[-1].summary
+
+
+def test_the_same_restore_delivered_again_keeps_what_was_written_since(
+    pg_database: Database, store: S3BackupStore, s3: Any
+) -> None:
+    worker = make_worker(store, pg_database)
+    handle_message(request_message("backup", db="orders"), worker.deps, worker.stop)
+    manifest = _only_manifest(store, pg_database)
+    psql("DELETE FROM orders WHERE id = 2", pg_database.dbname)
+
+    # GIVEN a confirmed restore that finished
+    restore = request_message("restore", db="orders", confirm="orders", **{"from": manifest.backup_id})
+    assert handle_message(restore, worker.deps, worker.stop) is Disposition.DONE
+    assert _rows(pg_database) == "1:tea,2:cake"
+    # AND a row written after it
+    psql("INSERT INTO orders VALUES (3, 'scone')", pg_database.dbname)
+
+    # WHEN SQS delivers the same restore again (same command id)
+    assert handle_message(restore, worker.deps, worker.stop) is Disposition.DONE
+
+    # THEN nothing is restored, the row is still there, and the user is told why
+    assert _rows(pg_database) == "1:tea,2:cake,3:scone"
+    first, again = [e.summary for e in events_of(worker, CommandSucceeded)][-2:]
+    assert first.startswith(f"Restored `orders` from `{manifest.backup_id}`")
+    assert again.startswith(f"`orders` was already restored from `{manifest.backup_id}` by this command at ")
+    assert again.endswith(" UTC; not restored again.")
+    [command_id] = {e.command_id for e in events_of(worker, CommandSucceeded)[-2:]}
+    record = store.restore_record("orders", command_id)
+    assert record is not None and record.backup_id == manifest.backup_id and record.restored_by == "example.user"
+    assert s3.head_object(Bucket=store.bucket, Key=restore_record_key("orders", command_id))
+    with pytest.raises(ObjectExists):  # the record of a restore is written once, like a manifest
+        store.put_restore_record(record.model_copy(update={"backup_id": "other"}))
+    assert store.restore_record("orders", command_id) == record
+    assert store.restore_record("orders", "another-command") is None
 
 
 def test_restore_without_confirmation_is_refused_and_says_what_to_type(

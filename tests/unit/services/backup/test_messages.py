@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from services.backup.connections import parse_url
 from services.backup.jobs import JobSettings
-from services.backup.models import Manifest
+from services.backup.models import Manifest, RestoreRecord
 from services.backup.worker import WorkerDeps, handle_message
 from services.notifier.messages import format_event
 from shared.events.models import ResultEvent
@@ -19,9 +19,14 @@ T0 = datetime(2026, 11, 28, 10, 15, tzinfo=UTC)
 
 
 class Store:
-    """One backup with hostile text in it; listing and locking work, anything else raises `failure`."""
+    """One backup with hostile text in it; listing and locking work, anything else raises `failure`.
 
-    def __init__(self, *, lock_holder: str | None = None, failure: Exception | None = None) -> None:
+    `restored` is the restore record every command finds (None: nothing was restored yet).
+    """
+
+    def __init__(
+        self, *, lock_holder: str | None = None, failure: Exception | None = None, restored: bool = False
+    ) -> None:
         self.lock_holder = lock_holder
         self.failure = failure
         self.saved = Manifest(
@@ -37,6 +42,7 @@ class Store:
             started_at=T0,
             finished_at=T0,
         )
+        self.restored = restored
 
     def manifests(self, database: str) -> list[Manifest]:
         if self.failure:
@@ -48,6 +54,21 @@ class Store:
 
     def exists(self, key: str) -> bool:
         return True
+
+    def restore_record(self, database: str, command_id: str) -> RestoreRecord | None:
+        if not self.restored:
+            return None
+        return RestoreRecord(
+            command_id=command_id,
+            database=database,
+            backup_id=self.saved.backup_id,
+            restored_by=HOSTILE,
+            started_at=T0,
+            finished_at=T0,
+        )
+
+    def put_restore_record(self, record: RestoreRecord) -> None:
+        raise AssertionError("nothing is restored in these tests")
 
     def acquire_lock(self, database: str, owner: str) -> str | None:
         return self.lock_holder
@@ -84,6 +105,11 @@ def test_an_unknown_backup_typed_by_the_user_is_quoted_escaped_once() -> None:
 def test_the_restore_confirmation_quotes_the_backup_and_its_author_escaped_once() -> None:
     [refusal] = _shown("restore", Store(), db="orders", **{"from": HOSTILE})
     assert shows_once(refusal) and "Nothing was changed." in refusal
+
+
+def test_a_restore_already_done_by_the_command_quotes_the_backup_escaped_once() -> None:
+    *_, already = _shown("restore", Store(restored=True), db="orders", confirm="orders", **{"from": HOSTILE})
+    assert shows_once(already) and "already restored from `" in already and "not restored again" in already
 
 
 def test_a_busy_database_and_an_unexpected_error_are_escaped_once() -> None:

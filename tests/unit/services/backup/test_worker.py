@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import sys
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from services.backup.connections import Database, MisconfiguredDatabase, databases_from_env, parse_url
+from services.backup.engines import PostgresEngine, ToolCommand
+from services.backup.errors import ObjectExists
 from services.backup.jobs import JobSettings
-from services.backup.models import Manifest
+from services.backup.models import Manifest, RestoreRecord
 from services.backup.ports import ConfigPort, QueueMessage
 from services.backup.worker import Disposition, WorkerDeps, handle_message
 from shared.commands.catalog import CATALOG
@@ -21,12 +27,15 @@ ORDERS = parse_url("orders", "postgresql://postgres@127.0.0.1/orders")
 
 
 class EmptyStore:
-    """A store with no backups and a free lock; anything else would be a bug in these tests."""
+    """A store with the given backups (their data is `data`), restore records in memory, and a free lock."""
 
-    def __init__(self, manifests: list[Manifest] | None = None, present: bool = True) -> None:
+    def __init__(self, manifests: list[Manifest] | None = None, present: bool = True, data: bytes = b"") -> None:
         self._manifests = manifests or []
         self._present = present
+        self._data = data
         self.locks: list[str] = []
+        self.restores: dict[tuple[str, str], RestoreRecord] = {}
+        self.record_failure: Exception | None = None
 
     def manifests(self, database: str) -> list[Manifest]:
         return [m for m in self._manifests if m.database == database]
@@ -36,6 +45,20 @@ class EmptyStore:
 
     def exists(self, key: str) -> bool:
         return self._present
+
+    def read(self, key: str, chunk_size: int) -> Iterator[bytes]:
+        yield self._data
+
+    def restore_record(self, database: str, command_id: str) -> RestoreRecord | None:
+        return self.restores.get((database, command_id))
+
+    def put_restore_record(self, record: RestoreRecord) -> None:
+        """Like S3 with `If-None-Match: *`: the first record of a command stays."""
+        if self.record_failure is not None:
+            raise self.record_failure
+        if (record.database, record.command_id) in self.restores:
+            raise ObjectExists(f"restores/{record.database}/{record.command_id}.json")
+        self.restores[(record.database, record.command_id)] = record
 
     def acquire_lock(self, database: str, owner: str) -> None:
         self.locks.append(database)
@@ -62,7 +85,7 @@ def _deps(
     )
 
 
-def _manifest(backup_id: str = "orders-20261128T101500Z-abc123") -> Manifest:
+def _manifest(backup_id: str = "orders-20261128T101500Z-abc123", sha256: str = "0" * 64) -> Manifest:
     at = datetime(2026, 11, 28, 10, 15, tzinfo=UTC)
     return Manifest(
         backup_id=backup_id,
@@ -71,7 +94,7 @@ def _manifest(backup_id: str = "orders-20261128T101500Z-abc123") -> Manifest:
         server_version="15.4",
         object_key=f"backups/orders/{backup_id}.dump",
         size_bytes=2048,
-        sha256="0" * 64,
+        sha256=sha256,
         created_by="example.user",
         command_id="abc123abc123",
         started_at=at,
@@ -247,3 +270,74 @@ def test_the_listing_marks_a_backup_whose_data_is_gone() -> None:
         threading.Event(),
     )
     assert "data missing" in publisher.events[-1].summary  # type: ignore[attr-defined]
+
+
+# --- a restore runs at most once per command id ---------------------------------------------------------------
+
+
+class CountingRestore(PostgresEngine):
+    """`pg_restore` stand-in: reads the whole archive from stdin, then appends one line to `log` per restore."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+
+    def restore(self, db: Database) -> ToolCommand:
+        script = "import sys; sys.stdin.buffer.read(); open(sys.argv[1], 'a').write('restored\\n')"
+        return ToolCommand([sys.executable, "-c", script, str(self.log)])
+
+
+def _restoring(tmp_path: Path) -> tuple[WorkerDeps, RecordingPublisher, EmptyStore, Path]:
+    data = b"an archive"
+    manifest = _manifest(sha256=hashlib.sha256(data).hexdigest())
+    publisher, store, log = RecordingPublisher(), EmptyStore([manifest], data=data), tmp_path / "restores.log"
+    deps = _deps(publisher, store=store)
+    deps.engines = {"postgresql": CountingRestore(log)}
+    return deps, publisher, store, log
+
+
+def _restores(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def test_the_same_restore_delivered_twice_restores_once_and_says_so(tmp_path: Path) -> None:
+    deps, publisher, store, log = _restoring(tmp_path)
+    restore = request_message("restore", db="orders", confirm="orders", **{"from": _manifest().backup_id})
+
+    assert handle_message(restore, deps, threading.Event()) is Disposition.DONE
+    assert handle_message(restore, deps, threading.Event()) is Disposition.DONE  # SQS delivered it again
+
+    assert _restores(log) == 1
+    first, second = [e for e in publisher.events if isinstance(e, CommandSucceeded)]
+    assert first.summary.startswith("Restored `orders` from `orders-20261128T101500Z-abc123`")
+    [record] = store.restores.values()
+    assert second.summary == (
+        f"`orders` was already restored from `orders-20261128T101500Z-abc123` by this command at "
+        f"{record.finished_at:%Y-%m-%d %H:%M} UTC; not restored again."
+    )
+    assert second.duration_seconds is None
+    assert record.backup_id == _manifest().backup_id and record.restored_by == "example.user"
+
+
+def test_another_restore_command_of_the_same_backup_restores_again(tmp_path: Path) -> None:
+    deps, publisher, store, log = _restoring(tmp_path)
+    arguments = {"db": "orders", "confirm": "orders", "from": _manifest().backup_id}
+
+    handle_message(request_message("restore", **arguments), deps, threading.Event())
+    handle_message(request_message("restore", **arguments), deps, threading.Event())  # a new command id
+
+    assert _restores(log) == 2 and len(store.restores) == 2
+    assert all(e.summary.startswith("Restored `orders`") for e in publisher.events if isinstance(e, CommandSucceeded))
+
+
+def test_a_restore_whose_record_cannot_be_written_is_still_reported_as_done(tmp_path: Path) -> None:
+    deps, publisher, store, log = _restoring(tmp_path)
+    store.record_failure = RuntimeError("S3 unreachable")
+    restore = request_message("restore", db="orders", confirm="orders", **{"from": _manifest().backup_id})
+
+    handle_message(restore, deps, threading.Event())
+
+    assert _restores(log) == 1
+    [succeeded] = [e for e in publisher.events if isinstance(e, CommandSucceeded)]
+    assert succeeded.summary.startswith("Restored `orders` from `orders-20261128T101500Z-abc123`")
+    assert "could not be recorded" in succeeded.summary and "restore again" in succeeded.summary
+    assert not [e for e in publisher.events if isinstance(e, CommandFailed)]

@@ -7,6 +7,7 @@ only with `If-None-Match: *` (a finished backup or manifest is never replaced).
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from services.backup.jobs import SOURCE as BACKUP_SOURCE
+from services.backup.models import restore_record_key
 from services.deploy.service import SOURCE as DEPLOY_SOURCE
 
 INFRA = Path(__file__).resolve().parents[3] / "infra"
@@ -79,3 +81,19 @@ def test_the_backup_role_creates_objects_only_where_none_exists() -> None:
 def test_the_backup_role_deletes_only_its_locks() -> None:
     deletes = [s for s in _statements("backup-service.yaml") if "s3:DeleteObject" in _actions(s)]
     assert [s["Resource"] for s in deletes] == [{"Fn::Sub": "${Bucket.Arn}/locks/*"}]
+
+
+def _covers(statement: dict[str, Any], key: str) -> bool:
+    """Whether one of the statement's `${Bucket.Arn}/...` resources matches the object key."""
+    resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    patterns = [r["Fn::Sub"] for r in resources if isinstance(r, dict) and "Fn::Sub" in r]
+    return any(fnmatchcase(f"${{Bucket.Arn}}/{key}", pattern) for pattern in patterns)
+
+
+def test_the_backup_role_writes_a_restore_record_only_once_and_may_read_it() -> None:
+    key = restore_record_key("orders", "3f9c2a1b7d4e")
+    statements = [s for s in _statements("backup-service.yaml") if _covers(s, key)]
+    writes = [s for s in statements if "s3:PutObject" in _actions(s)]
+    assert writes and all(s["Condition"] == {"StringEquals": {"s3:if-none-match": "*"}} for s in writes)
+    assert any("s3:GetObject" in _actions(s) for s in statements)
+    assert not any("s3:DeleteObject" in _actions(s) for s in statements)

@@ -40,7 +40,17 @@ T = TypeVar("T")
 
 class Disposition(Enum):
     DONE = "done"  # delete the message: the user has been told how it ended
-    RETRY = "retry"  # leave it for the queue to deliver again
+    RETRY = "retry"  # make it visible again now, for the queue to deliver again
+    LATER = "later"  # neither: it comes back once its visibility timeout runs out
+
+
+class DuplicateDelivery(Exception):
+    """Another delivery of this very command holds the database's lock: it is running, or died running.
+
+    Reporting "busy" would record a failure as the final state of a command that is running (the ledger keeps the
+    first final state), so nothing is published: the message comes back after its visibility timeout, when the
+    running job has finished (a backup is then reported again, a restore answered "already restored").
+    """
 
 
 @dataclass
@@ -90,6 +100,9 @@ def _run(
     except Interrupted:
         publish(CommandProgress(**_base(request), message="Interrupted: the worker is stopping; it will run again."))
         return Disposition.RETRY
+    except DuplicateDelivery:
+        logger.warning("another delivery of %s holds the lock; trying again later", request.command_id)
+        return Disposition.LATER
     except BackupError as error:
         logger.warning("job failed", extra={"command_id": request.command_id, "problem": error.message})
         publish(CommandFailed(**_base(request), reason=error.message, retryable=error.retryable, output=error.output))
@@ -170,6 +183,8 @@ def _database_lock(request: CommandRequested, database: Database, deps: WorkerDe
         yield
         return
     holder = deps.store.acquire_lock(database.name, f"{request.command} {request.command_id} on {deps.worker_id}")
+    if holder is not None and request.command_id in holder.split():
+        raise DuplicateDelivery(request.command_id)
     if holder is not None:
         busy = f"{code(database.name)} is busy: {text(holder)} is running. Try again when it ends."
         raise BackupError(busy, retryable=True)
@@ -295,7 +310,7 @@ def _serve_one(message: QueueMessage, deps: WorkerDeps, stop: threading.Event, r
     # Giving up on a delete means the job runs again (a backup is then reported, not redone).
     if disposition is Disposition.DONE:
         retry("delete", lambda: deps.queue.delete(message), budget_seconds=deps.visibility_timeout)
-    else:
+    elif disposition is Disposition.RETRY:
         retry("release", lambda: deps.queue.release(message), budget_seconds=deps.visibility_timeout)
 
 

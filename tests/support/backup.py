@@ -45,11 +45,12 @@ def request_message(
     user_id: str = "U0ABC",
     channel_id: str = "C0123",
     source: str = "slashops.ingress",
+    command_id: str | None = None,
     **arguments: object,
 ) -> QueueMessage:
     """An SQS message as the EventBridge rule delivers it: the whole event, the command in `detail`."""
     event = CommandRequested(
-        command_id=uuid.uuid4().hex[:12],
+        command_id=command_id or uuid.uuid4().hex[:12],
         command=command,
         arguments=arguments,  # type: ignore[arg-type]
         actor=Actor(team_id="T1", user_id=user_id, user_name="example.user" if user_id == "U0ABC" else ""),

@@ -63,6 +63,12 @@ class ListingStore:
     def manifests(self, database: str) -> list[object]:
         return []
 
+    def acquire_lock(self, database: str, owner: str) -> str | None:
+        return f"backup {LOCK_HOLDER} on worker-2"
+
+
+LOCK_HOLDER = "0123456789ab"
+
 
 class BrokenBus:
     def __init__(self, failures: int) -> None:
@@ -74,6 +80,17 @@ class BrokenBus:
             self.failures -= 1
             raise RuntimeError("bus unreachable")
         self.events.extend(events)
+
+
+def test_a_duplicate_of_the_command_holding_the_lock_is_neither_deleted_nor_released() -> None:
+    """It comes back after its visibility timeout, once the running delivery has finished and reported."""
+    stop, publisher = threading.Event(), RecordingPublisher()
+    duplicate = request_message("backup", "r-1", db="orders", command_id=LOCK_HOLDER)
+    queue = FlakyQueue([duplicate], stop)
+
+    serve(_deps(queue, publisher), stop, wait_seconds=0, sleep=lambda seconds: None)
+
+    assert queue.deleted == [] and queue.released == [] and publisher.events == []
 
 
 def _deps(queue: FlakyQueue, publisher: object) -> WorkerDeps:

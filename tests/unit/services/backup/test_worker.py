@@ -341,3 +341,37 @@ def test_a_restore_whose_record_cannot_be_written_is_still_reported_as_done(tmp_
     assert succeeded.summary.startswith("Restored `orders` from `orders-20261128T101500Z-abc123`")
     assert "could not be recorded" in succeeded.summary and "restore again" in succeeded.summary
     assert not [e for e in publisher.events if isinstance(e, CommandFailed)]
+
+
+class HeldStore(EmptyStore):
+    """The database's lock is held by `holder` (as S3BackupStore reports it: "<command> <id> on <worker>")."""
+
+    def __init__(self, holder: str, manifests: list[Manifest]) -> None:
+        super().__init__(manifests)
+        self.holder = holder
+
+    def acquire_lock(self, database: str, owner: str) -> str | None:  # type: ignore[override]
+        return self.holder
+
+
+def test_a_second_delivery_of_a_running_command_reports_nothing_and_waits_for_it() -> None:
+    """GIVEN restore X running on another worker WHEN X is delivered again THEN no 'busy' failure is recorded for X."""
+    command_id = "fedcba987654"
+    message = request_message(
+        "restore", db="orders", confirm="orders", command_id=command_id, **{"from": _manifest().backup_id}
+    )
+    publisher = RecordingPublisher()
+    deps = _deps(publisher, store=HeldStore(f"restore {command_id} on worker-2", [_manifest()]))
+
+    assert handle_message(message, deps, threading.Event()) is Disposition.LATER
+    assert publisher.events == []
+
+
+def test_another_command_holding_the_lock_makes_the_database_busy() -> None:
+    message = request_message("restore", db="orders", confirm="orders", **{"from": _manifest().backup_id})
+    publisher = RecordingPublisher()
+    deps = _deps(publisher, store=HeldStore("backup 0123456789ab on worker-2", [_manifest()]))
+
+    assert handle_message(message, deps, threading.Event()) is Disposition.DONE
+    [failed] = publisher.events
+    assert isinstance(failed, CommandFailed) and "is busy" in failed.reason and "0123456789ab" in failed.reason

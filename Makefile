@@ -43,6 +43,10 @@ lint: $(VENV)/.installed ## ruff and mypy
 cfn-lint: $(VENV)/.installed ## Lint the CloudFormation templates
 	$(VENV)/bin/cfn-lint infra/*.yaml
 
+.PHONY: routes
+routes: $(VENV)/.installed ## Write the catalog's routing (CommandSpec.consumer) into infra/bus.yaml's consumer rules
+	$(PY) -m tools.routes --write
+
 .PHONY: unit
 unit: $(VENV)/.installed ## Unit tests only (no network)
 	$(PY) -m pytest tests/unit -q

@@ -14,9 +14,11 @@ import boto3
 
 from services.deploy.claims import create_table as create_deploy_table
 from shared.aws.replay_guard import create_table as create_replay_table
+from shared.commands.routing import routes
 from shared.ledger.dynamodb import create_table as create_ledger_table
 from tools.local_aws import FAKE_CREDENTIALS
-from tools.stacks import BUS_TEMPLATE, create_stack, ensure_archive
+from tools.routes import LISTENERS, logical_name
+from tools.stacks import BUS_TEMPLATE, StackError, create_stack, ensure_archive
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -36,14 +38,21 @@ LOCAL_BUS_PARAMETERS = {
 
 
 @dataclass(frozen=True)
+class Queue:
+    url: str
+    arn: str
+
+
+def local_consumers() -> list[str]:
+    """Every consumer with a queue on the bus: those the catalog routes commands to, then the listeners."""
+    return [*routes(), *LISTENERS]
+
+
+@dataclass(frozen=True)
 class LocalResources:
     bus_name: str
-    deploy_queue_url: str
-    deploy_queue_arn: str
-    backup_queue_url: str
-    backup_queue_arn: str
-    notifier_queue_url: str
-    notifier_queue_arn: str
+    queues: dict[str, Queue]
+    """By consumer (`local_consumers()`): the bus stack's `<Name>QueueUrl` / `<Name>QueueArn` outputs."""
     bucket: str
     ledger_table: str
     deploy_table: str
@@ -51,16 +60,20 @@ class LocalResources:
 
     def env(self) -> dict[str, str]:
         """The contract's environment names, as every local consumer reads them."""
+        queues = {f"SLASHOPS_{queue_env_name(name)}_QUEUE_URL": queue.url for name, queue in self.queues.items()}
         return {
             "SLASHOPS_EVENT_BUS": self.bus_name,
-            "SLASHOPS_DEPLOY_QUEUE_URL": self.deploy_queue_url,
-            "SLASHOPS_BACKUP_QUEUE_URL": self.backup_queue_url,
-            "SLASHOPS_NOTIFIER_QUEUE_URL": self.notifier_queue_url,
+            **queues,
             "SLASHOPS_BACKUP_BUCKET": self.bucket,
             "SLASHOPS_LEDGER_TABLE": self.ledger_table,
             "SLASHOPS_DEPLOY_TABLE": self.deploy_table,
             "SLASHOPS_REPLAY_TABLE": self.replay_table,
         }
+
+
+def queue_env_name(consumer: str) -> str:
+    """`deploy` -> `DEPLOY` (in `SLASHOPS_DEPLOY_QUEUE_URL`), `cdn-purge` -> `CDN_PURGE`."""
+    return consumer.upper().replace("-", "_")
 
 
 def provision(aws_endpoint: str, dynamodb_endpoint: str, *, region: str = "us-east-1") -> LocalResources:
@@ -77,16 +90,22 @@ def provision(aws_endpoint: str, dynamodb_endpoint: str, *, region: str = "us-ea
     create_tables(session.client("dynamodb", endpoint_url=dynamodb_endpoint))
     return LocalResources(
         bus_name=outputs["BusName"],
-        deploy_queue_url=outputs["DeployQueueUrl"],
-        deploy_queue_arn=outputs["DeployQueueArn"],
-        backup_queue_url=outputs["BackupQueueUrl"],
-        backup_queue_arn=outputs["BackupQueueArn"],
-        notifier_queue_url=outputs["NotifierQueueUrl"],
-        notifier_queue_arn=outputs["NotifierQueueArn"],
+        queues={consumer: _queue(outputs, consumer) for consumer in local_consumers()},
         bucket=LOCAL_BUCKET,
         ledger_table=LEDGER_TABLE,
         deploy_table=DEPLOY_TABLE,
     )
+
+
+def _queue(outputs: dict[str, str], consumer: str) -> Queue:
+    name = logical_name(consumer)
+    try:
+        return Queue(url=outputs[f"{name}QueueUrl"], arn=outputs[f"{name}QueueArn"])
+    except KeyError as missing:
+        raise StackError(
+            f"infra/bus.yaml has no output {missing} for the {consumer!r} consumer: "
+            "add its queue (`python -m tools.routes` says what is missing)"
+        ) from None
 
 
 def create_tables(client: DynamoDBClient) -> None:

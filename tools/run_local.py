@@ -287,21 +287,29 @@ def ensure_default_database(supervisor: Supervisor, settings: Settings) -> None:
         supervisor.say(f"could not create the default orders database: {result.stderr.strip()[:200]}")
 
 
+LAMBDA_HANDLERS = {
+    "deploy": "services.deploy.handler:lambda_handler",
+    "notifier": "services.notifier.handler:lambda_handler",
+}
+"""Consumers that run as Lambda functions on their queue: `tools.sqs_runner` plays Lambda's SQS event source."""
+WORKERS = {"backup": ("services.backup", {"SLASHOPS_BACKUP_POLL_SECONDS": "2"})}
+"""Consumers that poll their own queue (ECS in AWS): module to run, extra environment. A short long-poll lets
+Ctrl-C stop the backup worker within the supervisor's grace period."""
+
+
 def start_services(supervisor: Supervisor, settings: Settings, resources: LocalResources) -> None:
+    """The ingress, then one runner per consumer queue of the bus (the catalog's routing, plus the notifier)."""
     python = sys.executable
     supervisor.start("ingress", [python, "-m", "tools.local_ingress", "--port", str(settings.ingress_port)])
-    for name, url, arn in (
-        ("deploy", resources.deploy_queue_url, resources.deploy_queue_arn),
-        ("notifier", resources.notifier_queue_url, resources.notifier_queue_arn),
-    ):
-        handler = f"services.{name}.handler:lambda_handler"
-        argv = ["--queue-url", url, "--queue-arn", arn, "--handler", handler, "--name", f"slashops-{name}"]
-        supervisor.start(name, [python, "-m", "tools.sqs_runner", *argv])
-    if find_spec("services.backup.__main__") is not None:
-        # a short long-poll so Ctrl-C stops the worker within the supervisor's grace period
-        supervisor.start("backup", [python, "-m", "services.backup"], {"SLASHOPS_BACKUP_POLL_SECONDS": "2"})
-    else:
-        supervisor.say("services/backup/__main__.py is not there yet: backup commands will wait in their queue")
+    for name, queue in resources.queues.items():
+        if name in LAMBDA_HANDLERS:
+            argv = ["--queue-url", queue.url, "--queue-arn", queue.arn, "--handler", LAMBDA_HANDLERS[name]]
+            supervisor.start(name, [python, "-m", "tools.sqs_runner", *argv, "--name", f"slashops-{name}"])
+        elif name in WORKERS and find_spec(f"{WORKERS[name][0]}.__main__") is not None:
+            module, extra_env = WORKERS[name]
+            supervisor.start(name, [python, "-m", module], extra_env)
+        else:
+            supervisor.say(f"no local runner for the {name} consumer: its commands will wait in its queue")
 
 
 def wait_for_port(port: int, timeout: float = 20.0) -> None:

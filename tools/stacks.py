@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import yaml
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -15,6 +17,32 @@ INFRA = Path(__file__).resolve().parent.parent / "infra"
 BUS_TEMPLATE = INFRA / "bus.yaml"
 DONE = {"CREATE_COMPLETE"}
 FAILED = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "ROLLBACK_IN_PROGRESS", "DELETE_COMPLETE"}
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads `!Sub`, `!GetAtt`, ... as plain `{"Fn::...": value}` mappings (what CloudFormation's JSON says)."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    if name == "Fn::GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)  # `!GetAtt Queue.Arn` is `{"Fn::GetAtt": ["Queue", "Arn"]}`
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load_template(text: str) -> dict[str, Any]:
+    """A CloudFormation YAML template as a plain dict, its short-form intrinsic functions included."""
+    document: dict[str, Any] = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 (a SafeLoader subclass)
+    return document
 
 
 class StackError(RuntimeError):

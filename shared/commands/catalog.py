@@ -1,7 +1,8 @@
 """Every command slashops knows, declared once.
 
-Adding a command is adding a `CommandSpec` here (and, for `handled_by="event"`, a consumer with an
-EventBridge rule on `detail.command`): the ingress builds its parser, help and routing from this list.
+Adding a command is adding a `CommandSpec` here: the ingress builds its parser, help and routing from this list.
+For `handled_by="event"`, its `consumer` is the only statement of where it goes (`shared/commands/routing.py`):
+`make routes` writes it into the consumer's rule in `infra/bus.yaml`, and a test fails until that rule exists.
 """
 
 from __future__ import annotations

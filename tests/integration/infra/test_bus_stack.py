@@ -13,14 +13,15 @@ import boto3
 import pytest
 
 from shared.commands.catalog import CATALOG
+from shared.commands.routing import routes
 from shared.events.envelope import to_put_events_entry
 from shared.events.models import INGRESS_SOURCE, Actor, CommandRequested, CommandSucceeded, Place, ReplyTarget
 from tools.local_aws import Service
+from tools.routes import LISTENERS, logical_name
 from tools.stacks import BUS_TEMPLATE, create_stack, ensure_archive
 
 pytestmark = pytest.mark.integration
 
-ROUTES = {"deploy": {"deploy", "cancel"}, "backup": {"backup", "backups", "restore"}}
 MAX_RECEIVE_COUNT = 2
 
 
@@ -93,9 +94,9 @@ def test_each_command_lands_only_in_its_consumers_queue_and_every_event_in_the_n
     entries.append(to_put_events_entry(result, source="slashops.deploy", bus_name=bus_name))
     assert bus.events.put_events(Entries=entries)["FailedEntryCount"] == 0
 
-    for consumer, commands in ROUTES.items():
-        received = _drain(bus, bus.outputs[f"{consumer.capitalize()}QueueUrl"], len(commands))
-        assert {body["detail"]["command"] for body in received} == commands
+    for consumer, commands in routes(CATALOG).items():
+        received = _drain(bus, bus.outputs[f"{logical_name(consumer)}QueueUrl"], len(commands))
+        assert {body["detail"]["command"] for body in received} == set(commands)
         assert {body["detail-type"] for body in received} == {"CommandRequested"}
         assert len(received) == len(commands)
     everything = _drain(bus, bus.outputs["NotifierQueueUrl"], len(entries))
@@ -160,4 +161,4 @@ def test_every_dead_letter_queue_has_an_alarm_on_its_depth(bus: Bus) -> None:
         if alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
         for dimension in alarm["Dimensions"]
     }
-    assert watched == {f"{bus.prefix}-{consumer}-dlq" for consumer in ("deploy", "backup", "notifier")}
+    assert watched == {f"{bus.prefix}-{consumer}-dlq" for consumer in [*routes(CATALOG), *LISTENERS]}

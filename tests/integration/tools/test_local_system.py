@@ -45,7 +45,7 @@ def test_provision_on_moto_alone_routes_commands_and_creates_tables_and_bucket(m
     sqs = session.client("sqs", endpoint_url=moto_server.endpoint)
     deadline, got = time.monotonic() + 5, []
     while not got and time.monotonic() < deadline:
-        got = sqs.receive_message(QueueUrl=resources.backup_queue_url, WaitTimeSeconds=1).get("Messages", [])
+        got = sqs.receive_message(QueueUrl=resources.queues["backup"].url, WaitTimeSeconds=1).get("Messages", [])
     assert json.loads(got[0]["Body"])["detail"]["command_id"] == "c1"
-    assert sqs.receive_message(QueueUrl=resources.deploy_queue_url).get("Messages", []) == []
-    assert resources.env()["SLASHOPS_BACKUP_QUEUE_URL"] == resources.backup_queue_url
+    assert sqs.receive_message(QueueUrl=resources.queues["deploy"].url).get("Messages", []) == []
+    assert resources.env()["SLASHOPS_BACKUP_QUEUE_URL"] == resources.queues["backup"].url

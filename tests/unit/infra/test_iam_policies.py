@@ -8,39 +8,18 @@ only with `If-None-Match: *` (a finished backup or manifest is never replaced).
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from services.backup.jobs import SOURCE as BACKUP_SOURCE
 from services.backup.models import restore_record_key
 from services.deploy.service import SOURCE as DEPLOY_SOURCE
-
-INFRA = Path(__file__).resolve().parents[3] / "infra"
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """Reads `!Sub`, `!GetAtt`, ... as plain `{"Fn::...": value}` mappings."""
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _tag)
+from tools.stacks import INFRA, load_template
 
 
 def _statements(template: str) -> list[dict[str, Any]]:
-    document = yaml.load((INFRA / template).read_text(), Loader=_CfnLoader)  # noqa: S506 (SafeLoader subclass)
+    document = load_template((INFRA / template).read_text())
     found = []
     for resource in document["Resources"].values():
         if resource["Type"] == "AWS::IAM::Role":

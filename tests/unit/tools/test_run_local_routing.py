@@ -1,0 +1,49 @@
+"""`make run` serves each consumer queue the catalog routes commands to (plus the notifier's) with a runner."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+
+from shared.commands.routing import routes
+from tools.local_system import LocalResources, Queue, local_consumers
+from tools.run_local import LAMBDA_HANDLERS, WORKERS, Supervisor, resolve_settings, start_services
+
+
+class RecordingSupervisor(Supervisor):
+    """Records what it would start instead of spawning it."""
+
+    started: dict[str, list[str]]
+
+    def start(self, name: str, argv: list[str], extra_env: Mapping[str, str] | None = None) -> None:  # type: ignore[override]
+        self.started[name] = argv
+
+
+def _resources() -> LocalResources:
+    queues = {
+        name: Queue(url=f"http://sqs/{name}", arn=f"arn:aws:sqs:us-east-1:0:{name}") for name in local_consumers()
+    }
+    return LocalResources(bus_name="b", queues=queues, bucket="k", ledger_table="l", deploy_table="d")
+
+
+def test_every_consumer_with_a_queue_has_a_local_runner() -> None:
+    assert set(local_consumers()) == set(LAMBDA_HANDLERS) | set(WORKERS)
+    assert set(routes()) <= set(local_consumers())
+
+
+def test_each_runner_is_given_its_own_consumers_queue() -> None:
+    supervisor = RecordingSupervisor(env={}, out=io.StringIO())
+    supervisor.started = {}
+    start_services(supervisor, resolve_settings({}), _resources())
+    assert set(supervisor.started) == {"ingress", *local_consumers()}
+    for name in LAMBDA_HANDLERS:
+        argv = supervisor.started[name]
+        assert argv[argv.index("--queue-url") + 1] == f"http://sqs/{name}"
+        assert argv[argv.index("--handler") + 1] == LAMBDA_HANDLERS[name]
+
+
+def test_each_consumer_reads_its_queue_url_from_the_contracts_name() -> None:
+    env = _resources().env()
+    assert {name: env[f"SLASHOPS_{name.upper()}_QUEUE_URL"] for name in local_consumers()} == {
+        name: f"http://sqs/{name}" for name in local_consumers()
+    }

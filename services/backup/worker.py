@@ -86,7 +86,7 @@ def _run(
             publish(CommandAccepted(**_base(request), message=_started(request, database)))
             outcome = JOBS[request.command](job)
     except JobRejected as rejected:
-        publish(CommandRejected(**_base(request), reason=rejected.reason, hint=rejected.hint))
+        publish(CommandRejected(**_base(request), reason=rejected.reason, hint=rejected.hint or ""))
     except Interrupted:
         publish(CommandProgress(**_base(request), message="Interrupted: the worker is stopping; it will run again."))
         return Disposition.RETRY

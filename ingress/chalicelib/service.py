@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
 
 from chalicelib.local_commands import Invocation, LocalHandler, default_local_handlers
 from chalicelib.slack_request import SlashCommandRequest
@@ -17,6 +16,7 @@ from shared.commands.tokenizer import normalize, tokenize
 from shared.config.access import decide
 from shared.config.deploy import branch_characters_from
 from shared.config.model import SlashopsConfig
+from shared.config.port import ConfigPort
 from shared.deadline import Deadline
 from shared.errors import (
     AccessDeniedError,
@@ -39,15 +39,9 @@ MIN_SECONDS_TO_QUEUE = 0.5
 """Less than this left, and the guard plus one `PutEvents` cannot both answer in time: do not start."""
 
 
-class ConfigProvider(Protocol):
-    """The current configuration; raises `ConfigurationError` when it is missing or invalid."""
-
-    def get(self) -> SlashopsConfig: ...
-
-
 @dataclass
 class IngressDeps:
-    config: ConfigProvider
+    config: ConfigPort
     publisher: EventPublisher
     catalog: Catalog = CATALOG
     local_handlers: Mapping[str, LocalHandler] = field(default_factory=default_local_handlers)

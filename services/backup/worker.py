@@ -15,9 +15,10 @@ from services.backup.engines import ENGINES, DumpEngine
 from services.backup.errors import BackupError, Interrupted, JobRejected
 from services.backup.jobs import JOBS, PRECHECKS, SOURCE, Job, JobSettings, Outcome
 from services.backup.models import job_database
-from services.backup.ports import BackupStore, ConfigPort, JobQueue, QueueMessage
+from services.backup.ports import BackupStore, JobQueue, QueueMessage
 from shared.config.access import decide
 from shared.config.model import SlashopsConfig
+from shared.config.port import ConfigPort
 from shared.errors import ConfigurationError
 from shared.events.envelope import MalformedEventError, parse_eventbridge_json
 from shared.events.models import (

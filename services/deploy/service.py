@@ -7,11 +7,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from services.deploy.models import ClaimRecord
 from services.deploy.ports import ClaimStore, FollowScheduler, JenkinsPort
-from shared.config.model import SlashopsConfig
+from shared.config.port import ConfigPort
 from shared.events.models import (
     CommandFailed,
     CommandProgress,
@@ -25,10 +24,6 @@ from shared.events.publisher import EventPublisher
 
 SOURCE = "slashops.deploy"
 logger = logging.getLogger(__name__)
-
-
-class ConfigPort(Protocol):
-    def get(self) -> SlashopsConfig: ...
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from services.backup.connections import Database, MisconfiguredDatabase, databases_from_env, parse_url
 from services.backup.jobs import JobSettings
 from services.backup.models import Manifest
-from services.backup.ports import ConfigPort, QueueMessage
+from services.backup.ports import QueueMessage
 from services.backup.worker import Disposition, WorkerDeps, handle_message
 from shared.commands.catalog import CATALOG
+from shared.config.port import ConfigPort
 from shared.config.source import CachedConfig
 from shared.errors import ConfigurationError
 from shared.events.models import CommandAccepted, CommandFailed, CommandRejected, CommandSucceeded

@@ -28,6 +28,7 @@ from shared.errors import (
 from shared.events.models import Actor, CommandRequested, Place, ReplyTarget, new_command_id
 from shared.events.publisher import EventPublisher, PublishError, PublishOutcomeUnknownError
 from shared.ledger.port import LedgerReader
+from shared.logs import bind_command_id, log_context
 from shared.replay import MemoryReplayGuard, ReplayGuard, ReplayGuardUnavailableError, SignedRequest
 from shared.slack.blocks import SlackMessage
 from shared.slack.messages import acknowledgement, error_message, help_for
@@ -63,14 +64,15 @@ class Arrival:
 
 def handle_command(request: SlashCommandRequest, deps: IngressDeps, arrival: Arrival) -> SlackMessage:
     """Everything after the signature check; every refusal becomes the same kind of message."""
-    try:
-        return _dispatch(request, deps, arrival)
-    except SlashopsError as error:
-        logger.info(
-            "command refused",
-            extra={"refusal": type(error).__name__, "user_id": request.user_id, "channel_id": request.channel_id},
-        )
-        return error_message(error)
+    with log_context():
+        try:
+            return _dispatch(request, deps, arrival)
+        except SlashopsError as error:
+            logger.info(
+                "command refused",
+                extra={"refusal": type(error).__name__, "user_id": request.user_id, "channel_id": request.channel_id},
+            )
+            return error_message(error)
 
 
 def _dispatch(request: SlashCommandRequest, deps: IngressDeps, arrival: Arrival) -> SlackMessage:
@@ -115,6 +117,7 @@ def _publish(parsed: ParsedCommand, request: SlashCommandRequest, deps: IngressD
     """Publish once per signed request, and say only what is known: queued, not queued, or maybe queued."""
     event = build_event(parsed, request, command_id=deps.new_id(), now=deps.now())
     name, command_id = parsed.spec.name, event.command_id
+    bind_command_id(command_id)
     _claim_first_sighting(name, command_id, deps.replays, arrival)
     try:
         deps.publisher.publish([event], deadline=arrival.deadline)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -32,6 +33,7 @@ from shared.events.models import (
     ResultEvent,
 )
 from shared.events.publisher import EventPublisher
+from shared.logs import bind_command_id, log_context
 from shared.slack.mrkdwn import code, mention, text
 
 logger = logging.getLogger(__name__)
@@ -60,7 +62,15 @@ class WorkerDeps:
 
 
 def handle_message(message: QueueMessage, deps: WorkerDeps, stop: threading.Event) -> Disposition:
-    """Run the job a message asks for and publish how it ended; never raises for a job's own failure."""
+    """Run the job a message asks for and publish how it ended; never raises for a job's own failure.
+
+    One log context per message: every line about it, the heartbeat's too, carries its command id.
+    """
+    with log_context():
+        return _handle(message, deps, stop)
+
+
+def _handle(message: QueueMessage, deps: WorkerDeps, stop: threading.Event) -> Disposition:
     try:
         request = parse_eventbridge_json(message.body)
     except MalformedEventError as error:
@@ -69,6 +79,7 @@ def handle_message(message: QueueMessage, deps: WorkerDeps, stop: threading.Even
     if not isinstance(request, CommandRequested) or request.command not in JOBS:
         logger.error("dropping an event the backup worker does not handle: %s", type(request).__name__)
         return Disposition.DONE
+    bind_command_id(request.command_id)
     publish = _publisher_for(request, deps)
     with _heartbeat(message, deps):
         return _run(request, deps, stop, publish)
@@ -212,7 +223,8 @@ def _heartbeat(message: QueueMessage, deps: WorkerDeps) -> Iterator[None]:
             except Exception:  # a missed beat is not fatal; the next one may succeed
                 logger.warning("could not extend the message's visibility", exc_info=True)
 
-    thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+    # In a copy of this context: its warnings carry the message's command id too.
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(beat,), name="heartbeat", daemon=True)
     thread.start()
     try:
         yield

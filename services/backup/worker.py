@@ -9,12 +9,12 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TypedDict, TypeVar
+from typing import TypeVar
 
 from services.backup.connections import DB_ENV_PREFIX, Database, MisconfiguredDatabase
 from services.backup.engines import ENGINES, DumpEngine
 from services.backup.errors import BackupError, Interrupted, JobRejected
-from services.backup.jobs import JOBS, PRECHECKS, SOURCE, Job, JobSettings, Outcome
+from services.backup.jobs import JOBS, PRECHECKS, SOURCE, Job, JobSettings
 from services.backup.models import job_database
 from services.backup.ports import BackupStore, JobQueue, QueueMessage
 from shared.config.access import decide
@@ -22,17 +22,9 @@ from shared.config.model import SlashopsConfig
 from shared.config.port import ConfigPort
 from shared.errors import ConfigurationError
 from shared.events.envelope import MalformedEventError, parse_eventbridge_json
-from shared.events.models import (
-    CommandAccepted,
-    CommandFailed,
-    CommandProgress,
-    CommandRejected,
-    CommandRequested,
-    CommandSucceeded,
-    ReplyTarget,
-    ResultEvent,
-)
+from shared.events.models import CommandRequested
 from shared.events.publisher import EventPublisher
+from shared.events.reporter import CommandReporter, Reporter
 from shared.logs import bind_command_id, log_context
 from shared.slack.mrkdwn import code, mention, text
 
@@ -80,37 +72,35 @@ def _handle(message: QueueMessage, deps: WorkerDeps, stop: threading.Event) -> D
         logger.error("dropping an event the backup worker does not handle: %s", type(request).__name__)
         return Disposition.DONE
     bind_command_id(request.command_id)
-    publish = _publisher_for(request, deps)
+    report = Reporter(deps.publisher, SOURCE).about_request(request)
     with _heartbeat(message, deps):
-        return _run(request, deps, stop, publish)
+        return _run(request, deps, stop, report)
 
 
-def _run(
-    request: CommandRequested, deps: WorkerDeps, stop: threading.Event, publish: Callable[[ResultEvent], None]
-) -> Disposition:
+def _run(request: CommandRequested, deps: WorkerDeps, stop: threading.Event, report: CommandReporter) -> Disposition:
     try:
         config = _config(request, deps)
         _check_access(request, config)
         database = _database(request, deps, config)
-        job = _job(request, database, deps, stop, publish)
+        job = _job(request, database, deps, stop, report)
         PRECHECKS.get(request.command, lambda _: None)(job)
         with _database_lock(request, database, deps):
-            publish(CommandAccepted(**_base(request), message=_started(request, database)))
+            report.accepted(_started(request, database))
             outcome = JOBS[request.command](job)
     except JobRejected as rejected:
-        publish(CommandRejected(**_base(request), reason=rejected.reason, hint=rejected.hint or ""))
+        report.rejected(rejected.reason, rejected.hint or "")
     except Interrupted:
-        publish(CommandProgress(**_base(request), message="Interrupted: the worker is stopping; it will run again."))
+        report.progress("Interrupted: the worker is stopping; it will run again.")
         return Disposition.RETRY
     except BackupError as error:
         logger.warning("job failed", extra={"command_id": request.command_id, "problem": error.message})
-        publish(CommandFailed(**_base(request), reason=error.message, retryable=error.retryable, output=error.output))
+        report.failed(error.message, retryable=error.retryable, output=error.output)
     except Exception as error:  # S3 or anything unforeseen: still the user hears how it ended
         logger.exception("job crashed", extra={"command_id": request.command_id})
         reason = f"Unexpected error ({type(error).__name__}: {text(str(error)[:200])})."
-        publish(CommandFailed(**_base(request), reason=reason, retryable=True))
+        report.failed(reason, retryable=True)
     else:
-        publish(_succeeded(request, outcome))
+        report.succeeded(outcome.summary, output=outcome.output, duration=outcome.duration_seconds)
     return Disposition.DONE
 
 
@@ -196,7 +186,7 @@ def _job(
     database: Database,
     deps: WorkerDeps,
     stop: threading.Event,
-    publish: Callable[[ResultEvent], None],
+    report: CommandReporter,
 ) -> Job:
     return Job(
         command_id=request.command_id,
@@ -206,7 +196,7 @@ def _job(
         engine=deps.engines[database.engine],
         store=deps.store,
         stop=stop,
-        say=lambda text: publish(CommandProgress(**_base(request), message=text)),
+        say=report.progress,
         settings=deps.settings,
     )
 
@@ -233,38 +223,9 @@ def _heartbeat(message: QueueMessage, deps: WorkerDeps) -> Iterator[None]:
         thread.join(timeout=5)
 
 
-def _publisher_for(request: CommandRequested, deps: WorkerDeps) -> Callable[[ResultEvent], None]:
-    def publish(event: ResultEvent) -> None:
-        deps.publisher.publish([event])
-
-    return publish
-
-
-class _Base(TypedDict):
-    command_id: str
-    command: str
-    reply_to: ReplyTarget
-    source: str
-
-
-def _base(request: CommandRequested) -> _Base:
-    return {
-        "command_id": request.command_id,
-        "command": request.command,
-        "reply_to": request.reply_to,
-        "source": SOURCE,
-    }
-
-
 def _started(request: CommandRequested, database: Database) -> str:
     verbs = {"backup": "Backing up", "backups": "Listing the backups of", "restore": "Restoring"}
     return f"{verbs[request.command]} {code(database.name)} ({text(database.engine)})…"
-
-
-def _succeeded(request: CommandRequested, outcome: Outcome) -> CommandSucceeded:
-    return CommandSucceeded(
-        **_base(request), summary=outcome.summary, output=outcome.output, duration_seconds=outcome.duration_seconds
-    )
 
 
 @dataclass(frozen=True)

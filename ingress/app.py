@@ -8,9 +8,9 @@ from chalice import Chalice, Response
 
 from chalicelib import bootstrap
 from chalicelib.budget import answer_deadline
-from chalicelib.logs import configure_logging
 from chalicelib.service import IngressDeps
 from chalicelib.web import handle_slash_http
+from shared.logs import configure_logging
 
 
 def create_app(
@@ -37,5 +37,5 @@ def create_app(
     return chalice_app
 
 
-configure_logging()
+configure_logging("slashops-ingress")
 app = create_app()

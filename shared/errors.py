@@ -4,17 +4,25 @@ from __future__ import annotations
 
 
 class SlashopsError(Exception):
-    """An error with a message meant for the person who typed the command.
+    """The one error base: a message for the person who typed the command, and what to do about it.
 
-    `hint` says what to do about it; entrypoints render both the same way for every command.
+    `title` heads the message, `hint` says what to do next, `retryable` says whether the same request can succeed
+    later (SQS redelivery, or the user trying again). Subclasses set class defaults; one call may override any of
+    them, so every unit reads the same three attributes from any error, whatever raised it.
     """
 
-    title = "Something went wrong"
+    title: str = "Something went wrong"
+    hint: str | None = None
+    retryable: bool = False
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, title: str | None = None, hint: str | None = None, retryable: bool | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.title = type(self).title if title is None else title
+        self.hint = type(self).hint if hint is None else hint
+        self.retryable = type(self).retryable if retryable is None else retryable
 
 
 class UnknownCommandError(SlashopsError):

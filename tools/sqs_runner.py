@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Protocol, cast
 
+from shared.logs import configure_logging
+
 logger = logging.getLogger("slashops.sqs_runner")
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -187,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", default="local", help="function name shown in logs and the Lambda context")
     parser.add_argument("--batch-size", type=int, default=10)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format=f"[{args.name}] %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.name)
     logging.getLogger("botocore").setLevel(logging.WARNING)
 
     import boto3

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
 
-from chalicelib.service import ConfigProvider, IngressDeps
+from chalicelib.service import IngressDeps
 from chalicelib.settings import IngressSettings
+from shared.aws.clients import ClientLimits
 from shared.aws.eventbridge import EventBridgePublisher
 from shared.aws.replay_guard import DynamoDbReplayGuard
 from shared.aws.secrets import read_secret
-from shared.config.source import CachedConfig, SsmConfigText, cached_config
+from shared.config.port import ConfigPort
+from shared.config.source import cached_config
 from shared.errors import ConfigurationError
 from shared.events.models import INGRESS_SOURCE
 from shared.ledger.dynamodb import DynamoDbLedger
 
-if TYPE_CHECKING:
-    from mypy_boto3_ssm import SSMClient
+SSM_LIMITS = ClientLimits(connect_timeout=0.5, read_timeout=1.0, total_max_attempts=1)
+"""boto3's defaults for the SSM read (60 s, several tries) would spend the whole answer budget."""
 
 
 @cache
@@ -37,26 +38,13 @@ def ingress_deps() -> IngressDeps:
     )
 
 
-def config_provider(current: IngressSettings) -> ConfigProvider:
-    """The SSM read gets short timeouts: boto3's defaults (60 s, 5 tries) would spend the whole answer budget."""
-    if current.config_parameter and not current.config_file:
-        text = SsmConfigText(current.config_parameter, client=_ssm_client())
-        return CachedConfig(text, known_commands=_command_names(), ttl_seconds=current.config_ttl_seconds)
-    return cached_config(current.config_file, current.config_parameter, ttl_seconds=current.config_ttl_seconds)
-
-
-def _ssm_client() -> SSMClient:
-    import boto3
-    from botocore.config import Config
-
-    config = Config(connect_timeout=0.5, read_timeout=1.0, retries={"total_max_attempts": 1, "mode": "standard"})
-    return boto3.client("ssm", config=config)
-
-
-def _command_names() -> tuple[str, ...]:
-    from shared.commands.catalog import CATALOG
-
-    return tuple(CATALOG.names())
+def config_provider(current: IngressSettings) -> ConfigPort:
+    return cached_config(
+        current.config_file,
+        current.config_parameter,
+        ttl_seconds=current.config_ttl_seconds,
+        ssm_limits=SSM_LIMITS,
+    )
 
 
 def signing_secret() -> str:

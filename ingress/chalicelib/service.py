@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
 
 from chalicelib.local_commands import Invocation, LocalHandler, default_local_handlers
 from chalicelib.slack_request import SlashCommandRequest
@@ -17,6 +16,7 @@ from shared.commands.tokenizer import normalize, tokenize
 from shared.config.access import decide
 from shared.config.deploy import branch_characters_from
 from shared.config.model import SlashopsConfig
+from shared.config.port import ConfigPort
 from shared.deadline import Deadline
 from shared.errors import (
     AccessDeniedError,
@@ -28,6 +28,7 @@ from shared.errors import (
 from shared.events.models import Actor, CommandRequested, Place, ReplyTarget, new_command_id
 from shared.events.publisher import EventPublisher, PublishError, PublishOutcomeUnknownError
 from shared.ledger.port import LedgerReader
+from shared.logs import bind_command_id, log_context
 from shared.replay import MemoryReplayGuard, ReplayGuard, ReplayGuardUnavailableError, SignedRequest
 from shared.slack.blocks import SlackMessage
 from shared.slack.messages import acknowledgement, error_message, help_for
@@ -39,15 +40,9 @@ MIN_SECONDS_TO_QUEUE = 0.5
 """Less than this left, and the guard plus one `PutEvents` cannot both answer in time: do not start."""
 
 
-class ConfigProvider(Protocol):
-    """The current configuration; raises `ConfigurationError` when it is missing or invalid."""
-
-    def get(self) -> SlashopsConfig: ...
-
-
 @dataclass
 class IngressDeps:
-    config: ConfigProvider
+    config: ConfigPort
     publisher: EventPublisher
     catalog: Catalog = CATALOG
     local_handlers: Mapping[str, LocalHandler] = field(default_factory=default_local_handlers)
@@ -69,14 +64,15 @@ class Arrival:
 
 def handle_command(request: SlashCommandRequest, deps: IngressDeps, arrival: Arrival) -> SlackMessage:
     """Everything after the signature check; every refusal becomes the same kind of message."""
-    try:
-        return _dispatch(request, deps, arrival)
-    except SlashopsError as error:
-        logger.info(
-            "command refused",
-            extra={"refusal": type(error).__name__, "user_id": request.user_id, "channel_id": request.channel_id},
-        )
-        return error_message(error)
+    with log_context():
+        try:
+            return _dispatch(request, deps, arrival)
+        except SlashopsError as error:
+            logger.info(
+                "command refused",
+                extra={"refusal": type(error).__name__, "user_id": request.user_id, "channel_id": request.channel_id},
+            )
+            return error_message(error)
 
 
 def _dispatch(request: SlashCommandRequest, deps: IngressDeps, arrival: Arrival) -> SlackMessage:
@@ -121,6 +117,7 @@ def _publish(parsed: ParsedCommand, request: SlashCommandRequest, deps: IngressD
     """Publish once per signed request, and say only what is known: queued, not queued, or maybe queued."""
     event = build_event(parsed, request, command_id=deps.new_id(), now=deps.now())
     name, command_id = parsed.spec.name, event.command_id
+    bind_command_id(command_id)
     _claim_first_sighting(name, command_id, deps.replays, arrival)
     try:
         deps.publisher.publish([event], deadline=arrival.deadline)

@@ -12,12 +12,13 @@ from services.backup.bootstrap import log_startup_problems, worker_deps
 from services.backup.settings import BackupSettings
 from services.backup.worker import serve
 from shared.errors import ConfigurationError
+from shared.logs import configure_logging
 
 logger = logging.getLogger("services.backup")
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("slashops-backup")
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

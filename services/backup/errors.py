@@ -2,31 +2,36 @@
 
 from __future__ import annotations
 
+from shared.errors import SlashopsError
 
-class BackupError(Exception):
+
+class BackupError(SlashopsError):
     """A job failed; `message` is for the user, `output` is the tool's stderr tail (may be empty)."""
 
-    def __init__(self, message: str, *, output: str = "", retryable: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
+    title = "Backup failed"
+
+    def __init__(self, message: str, *, output: str = "", retryable: bool | None = None) -> None:
+        super().__init__(message, retryable=retryable)
         self.output = output
-        self.retryable = retryable
 
 
-class JobRejected(Exception):
+class JobRejected(SlashopsError):
     """The job was refused before anything happened (unknown database, missing confirmation, busy)."""
 
-    def __init__(self, reason: str, *, hint: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.hint = hint
+    title = "Backup refused"
+
+    @property
+    def reason(self) -> str:
+        return self.message
 
 
 class Interrupted(BackupError):
     """The worker was asked to stop (ECS sends SIGTERM): the job is abandoned cleanly and will run again."""
 
+    retryable = True
+
     def __init__(self) -> None:
-        super().__init__("The backup worker was stopped while this ran; it will run again.", retryable=True)
+        super().__init__("The backup worker was stopped while this ran; it will run again.")
 
 
 class ChecksumMismatch(BackupError):
@@ -36,14 +41,15 @@ class ChecksumMismatch(BackupError):
 class ObjectExists(BackupError):
     """S3 refused to replace an existing object (`If-None-Match: *`): a finished backup is never overwritten."""
 
+    retryable = True
+
     def __init__(self, key: str) -> None:
         super().__init__(
-            f"`{key}` already exists in the backup bucket and backups are never overwritten; nothing was replaced.",
-            retryable=True,
+            f"`{key}` already exists in the backup bucket and backups are never overwritten; nothing was replaced."
         )
 
 
-class BackupDataMissing(Exception):
+class BackupDataMissing(SlashopsError):
     """A backup's manifest is there but its data object is not (deleted by hand, or by the bucket's lifecycle)."""
 
     def __init__(self, key: str) -> None:

@@ -7,13 +7,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from services.backup.models import Manifest, RestoreRecord
-from shared.config.model import SlashopsConfig
-
-
-class ConfigPort(Protocol):
-    """The current configuration (re-read on its TTL); raises `ConfigurationError` while it is unusable."""
-
-    def get(self) -> SlashopsConfig: ...
 
 
 class Upload(Protocol):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.backup.errors import BackupDataMissing, ObjectExists
 from services.backup.models import Manifest, RestoreRecord, manifest_key, restore_record_key
+from shared.aws.clients import LazyClient, aws_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -57,20 +58,14 @@ class S3Upload:
 class S3BackupStore:
     """The client is built on first use."""
 
+    client: LazyClient[S3Client] = LazyClient(lambda store: aws_client("s3"))
+
     def __init__(
         self, bucket: str, *, client: S3Client | None = None, stale_after: timedelta = timedelta(hours=12)
     ) -> None:
         self.bucket = bucket
         self.stale_after = stale_after
-        self._client = client
-
-    @property
-    def client(self) -> S3Client:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("s3")
-        return self._client
+        self.client = client
 
     def start_upload(self, key: str) -> S3Upload:
         return S3Upload(self.client, self.bucket, key)

@@ -3,34 +3,29 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TypedDict, TypeVar
+from typing import TypeVar
 
 from services.backup.connections import DB_ENV_PREFIX, Database, MisconfiguredDatabase
 from services.backup.engines import ENGINES, DumpEngine
 from services.backup.errors import BackupError, Interrupted, JobRejected
-from services.backup.jobs import JOBS, PRECHECKS, SOURCE, Job, JobSettings, Outcome
+from services.backup.jobs import JOBS, PRECHECKS, SOURCE, Job, JobSettings
 from services.backup.models import job_database
-from services.backup.ports import BackupStore, ConfigPort, JobQueue, QueueMessage
+from services.backup.ports import BackupStore, JobQueue, QueueMessage
 from shared.config.access import decide
 from shared.config.model import SlashopsConfig
+from shared.config.port import ConfigPort
 from shared.errors import ConfigurationError
 from shared.events.envelope import MalformedEventError, parse_eventbridge_json
-from shared.events.models import (
-    CommandAccepted,
-    CommandFailed,
-    CommandProgress,
-    CommandRejected,
-    CommandRequested,
-    CommandSucceeded,
-    ReplyTarget,
-    ResultEvent,
-)
+from shared.events.models import CommandRequested
 from shared.events.publisher import EventPublisher
+from shared.events.reporter import CommandReporter, Reporter
+from shared.logs import bind_command_id, log_context
 from shared.slack.mrkdwn import code, mention, text
 
 logger = logging.getLogger(__name__)
@@ -69,7 +64,15 @@ class WorkerDeps:
 
 
 def handle_message(message: QueueMessage, deps: WorkerDeps, stop: threading.Event) -> Disposition:
-    """Run the job a message asks for and publish how it ended; never raises for a job's own failure."""
+    """Run the job a message asks for and publish how it ended; never raises for a job's own failure.
+
+    One log context per message: every line about it, the heartbeat's too, carries its command id.
+    """
+    with log_context():
+        return _handle(message, deps, stop)
+
+
+def _handle(message: QueueMessage, deps: WorkerDeps, stop: threading.Event) -> Disposition:
     try:
         request = parse_eventbridge_json(message.body)
     except MalformedEventError as error:
@@ -78,40 +81,39 @@ def handle_message(message: QueueMessage, deps: WorkerDeps, stop: threading.Even
     if not isinstance(request, CommandRequested) or request.command not in JOBS:
         logger.error("dropping an event the backup worker does not handle: %s", type(request).__name__)
         return Disposition.DONE
-    publish = _publisher_for(request, deps)
+    bind_command_id(request.command_id)
+    report = Reporter(deps.publisher, SOURCE).about_request(request)
     with _heartbeat(message, deps):
-        return _run(request, deps, stop, publish)
+        return _run(request, deps, stop, report)
 
 
-def _run(
-    request: CommandRequested, deps: WorkerDeps, stop: threading.Event, publish: Callable[[ResultEvent], None]
-) -> Disposition:
+def _run(request: CommandRequested, deps: WorkerDeps, stop: threading.Event, report: CommandReporter) -> Disposition:
     try:
         config = _config(request, deps)
         _check_access(request, config)
         database = _database(request, deps, config)
-        job = _job(request, database, deps, stop, publish)
+        job = _job(request, database, deps, stop, report)
         PRECHECKS.get(request.command, lambda _: None)(job)
         with _database_lock(request, database, deps):
-            publish(CommandAccepted(**_base(request), message=_started(request, database)))
+            report.accepted(_started(request, database))
             outcome = JOBS[request.command](job)
     except JobRejected as rejected:
-        publish(CommandRejected(**_base(request), reason=rejected.reason, hint=rejected.hint))
+        report.rejected(rejected.reason, rejected.hint or "")
     except Interrupted:
-        publish(CommandProgress(**_base(request), message="Interrupted: the worker is stopping; it will run again."))
+        report.progress("Interrupted: the worker is stopping; it will run again.")
         return Disposition.RETRY
     except DuplicateDelivery:
         logger.warning("another delivery of %s holds the lock; trying again later", request.command_id)
         return Disposition.LATER
     except BackupError as error:
         logger.warning("job failed", extra={"command_id": request.command_id, "problem": error.message})
-        publish(CommandFailed(**_base(request), reason=error.message, retryable=error.retryable, output=error.output))
+        report.failed(error.message, retryable=error.retryable, output=error.output)
     except Exception as error:  # S3 or anything unforeseen: still the user hears how it ended
         logger.exception("job crashed", extra={"command_id": request.command_id})
         reason = f"Unexpected error ({type(error).__name__}: {text(str(error)[:200])})."
-        publish(CommandFailed(**_base(request), reason=reason, retryable=True))
+        report.failed(reason, retryable=True)
     else:
-        publish(_succeeded(request, outcome))
+        report.succeeded(outcome.summary, output=outcome.output, duration=outcome.duration_seconds)
     return Disposition.DONE
 
 
@@ -199,7 +201,7 @@ def _job(
     database: Database,
     deps: WorkerDeps,
     stop: threading.Event,
-    publish: Callable[[ResultEvent], None],
+    report: CommandReporter,
 ) -> Job:
     return Job(
         command_id=request.command_id,
@@ -209,7 +211,7 @@ def _job(
         engine=deps.engines[database.engine],
         store=deps.store,
         stop=stop,
-        say=lambda text: publish(CommandProgress(**_base(request), message=text)),
+        say=report.progress,
         settings=deps.settings,
     )
 
@@ -226,7 +228,8 @@ def _heartbeat(message: QueueMessage, deps: WorkerDeps) -> Iterator[None]:
             except Exception:  # a missed beat is not fatal; the next one may succeed
                 logger.warning("could not extend the message's visibility", exc_info=True)
 
-    thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+    # In a copy of this context: its warnings carry the message's command id too.
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(beat,), name="heartbeat", daemon=True)
     thread.start()
     try:
         yield
@@ -235,38 +238,9 @@ def _heartbeat(message: QueueMessage, deps: WorkerDeps) -> Iterator[None]:
         thread.join(timeout=5)
 
 
-def _publisher_for(request: CommandRequested, deps: WorkerDeps) -> Callable[[ResultEvent], None]:
-    def publish(event: ResultEvent) -> None:
-        deps.publisher.publish([event])
-
-    return publish
-
-
-class _Base(TypedDict):
-    command_id: str
-    command: str
-    reply_to: ReplyTarget
-    source: str
-
-
-def _base(request: CommandRequested) -> _Base:
-    return {
-        "command_id": request.command_id,
-        "command": request.command,
-        "reply_to": request.reply_to,
-        "source": SOURCE,
-    }
-
-
 def _started(request: CommandRequested, database: Database) -> str:
     verbs = {"backup": "Backing up", "backups": "Listing the backups of", "restore": "Restoring"}
     return f"{verbs[request.command]} {code(database.name)} ({text(database.engine)})…"
-
-
-def _succeeded(request: CommandRequested, outcome: Outcome) -> CommandSucceeded:
-    return CommandSucceeded(
-        **_base(request), summary=outcome.summary, output=outcome.output, duration_seconds=outcome.duration_seconds
-    )
 
 
 @dataclass(frozen=True)

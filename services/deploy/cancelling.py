@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from services.deploy import messages
 from services.deploy.errors import JenkinsError
 from services.deploy.models import CancelRequest, ClaimRecord
-from services.deploy.service import DeployDeps, Reporter
+from services.deploy.service import DeployDeps
 from shared.config.access import decide
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
@@ -20,7 +20,7 @@ from shared.slack.mrkdwn import code, mention, text
 
 
 def cancel_deploy(deps: DeployDeps, event: CommandRequested) -> None:
-    reporter = Reporter(deps.publisher, event.command_id, event.command, event.reply_to)
+    reporter = deps.reporter.about_request(event)
     try:
         request = CancelRequest.model_validate(event.arguments)
     except ValidationError:

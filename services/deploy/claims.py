@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from services.deploy.models import ClaimRecord
+from shared.aws.clients import LazyClient, aws_client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -21,17 +22,11 @@ _DESERIALIZER = TypeDeserializer()
 class DynamoClaimStore:
     """Table with partition key `command_id` (S) and TTL on `expires_at`; the client is built on first use."""
 
+    client: LazyClient[DynamoDBClient] = LazyClient(lambda store: aws_client("dynamodb"))
+
     def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
         self.table_name = table_name
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("dynamodb")
-        return self._client
+        self.client = client
 
     def create(self, record: ClaimRecord) -> bool:
         item = {name: _SERIALIZER.serialize(value) for name, value in _plain(record).items()}

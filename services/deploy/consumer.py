@@ -14,6 +14,7 @@ from services.deploy.service import DeployDeps
 from services.deploy.starting import start_deploy
 from shared.events.envelope import MalformedEventError, parse_eventbridge_json
 from shared.events.models import CommandRequested
+from shared.logs import bind_command_id
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +23,11 @@ def handle_body(deps: DeployDeps, body: str, *, message_id: str, receive_count: 
     """Raises on anything worth retrying (SQS redelivers); malformed messages raise too, to reach the DLQ."""
     follow_message = _as_follow(body)
     if follow_message is not None:
+        bind_command_id(follow_message.command_id)
         follow(deps, follow_message, message_id=message_id)
         return
     event = parse_eventbridge_json(body)
+    bind_command_id(event.command_id)
     if not isinstance(event, CommandRequested):
         logger.info("ignoring %s for %s: not a request", type(event).__name__, event.command_id)
         return

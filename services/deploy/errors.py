@@ -18,9 +18,7 @@ class DeployRejected(DeployError):
 
 
 class JenkinsError(DeployError):
-    """Jenkins did not do what was asked. `retryable` says whether trying again later can help."""
-
-    retryable = False
+    """Jenkins did not do what was asked. `retryable` (default False) says whether trying again later can help."""
 
 
 class JenkinsAuthError(JenkinsError):

@@ -13,7 +13,8 @@ import logging
 from services.deploy import messages
 from services.deploy.errors import JenkinsError, JenkinsNotFoundError, JenkinsUnavailableError
 from services.deploy.models import ClaimRecord, FollowMessage
-from services.deploy.service import DeployDeps, Reporter, build_link
+from services.deploy.service import DeployDeps, build_link
+from shared.events.reporter import CommandReporter
 
 logger = logging.getLogger(__name__)
 MAX_DELAY_SECONDS = 900
@@ -31,7 +32,7 @@ def follow(deps: DeployDeps, message: FollowMessage, *, message_id: str) -> None
     if not _own_step(deps, record, message, message_id):
         logger.info("follow of %s: step %d already taken, dropping duplicate", message.command_id, message.seq)
         return
-    reporter = Reporter.for_record(deps.publisher, record)
+    reporter = deps.reporter.about(record.command_id, "deploy", record.reply_to)
     try:
         _step(deps, record, message, reporter)
     except JenkinsUnavailableError as error:
@@ -54,7 +55,7 @@ def _next(deps: DeployDeps, message: FollowMessage, *, failures: int = 0) -> Non
     deps.scheduler.schedule(follow_up, min(MAX_DELAY_SECONDS, delay))
 
 
-def _step(deps: DeployDeps, record: ClaimRecord, message: FollowMessage, reporter: Reporter) -> None:
+def _step(deps: DeployDeps, record: ClaimRecord, message: FollowMessage, reporter: CommandReporter) -> None:
     if record.state == "queued" and record.queue_id is not None:
         _step_queued(deps, record, message, reporter)
     elif record.state == "running" and record.build_number is not None:
@@ -63,7 +64,7 @@ def _step(deps: DeployDeps, record: ClaimRecord, message: FollowMessage, reporte
         _next(deps, message)
 
 
-def _step_queued(deps: DeployDeps, record: ClaimRecord, message: FollowMessage, reporter: Reporter) -> None:
+def _step_queued(deps: DeployDeps, record: ClaimRecord, message: FollowMessage, reporter: CommandReporter) -> None:
     assert record.queue_id is not None
     try:
         item = deps.jenkins.queue_item(record.queue_id)
@@ -91,7 +92,7 @@ def _step_queued(deps: DeployDeps, record: ClaimRecord, message: FollowMessage, 
 
 
 def _step_running(
-    deps: DeployDeps, record: ClaimRecord, message: FollowMessage, reporter: Reporter, number: int
+    deps: DeployDeps, record: ClaimRecord, message: FollowMessage, reporter: CommandReporter, number: int
 ) -> None:
     build = deps.jenkins.build(record.job, number)
     links = build_link(number, build.url)
@@ -124,7 +125,7 @@ def _console_tail(deps: DeployDeps, record: ClaimRecord, number: int) -> str:
 
 
 def _retry_later(
-    deps: DeployDeps, record: ClaimRecord, message: FollowMessage, reporter: Reporter, error: JenkinsError
+    deps: DeployDeps, record: ClaimRecord, message: FollowMessage, reporter: CommandReporter, error: JenkinsError
 ) -> None:
     failures = message.failures + 1
     if failures > deps.settings.max_follow_failures:
@@ -145,7 +146,7 @@ def _retry_later(
 def _finish(
     deps: DeployDeps,
     record: ClaimRecord,
-    reporter: Reporter,
+    reporter: CommandReporter,
     result: str,
     reason: str,
     *,

@@ -7,28 +7,15 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from services.deploy.models import ClaimRecord
 from services.deploy.ports import ClaimStore, FollowScheduler, JenkinsPort
-from shared.config.model import SlashopsConfig
-from shared.events.models import (
-    CommandFailed,
-    CommandProgress,
-    CommandRejected,
-    CommandSucceeded,
-    Link,
-    ReplyTarget,
-    ResultEvent,
-)
+from shared.config.port import ConfigPort
+from shared.events.models import Link
 from shared.events.publisher import EventPublisher
+from shared.events.reporter import Reporter
 
 SOURCE = "slashops.deploy"
 logger = logging.getLogger(__name__)
-
-
-class ConfigPort(Protocol):
-    def get(self) -> SlashopsConfig: ...
 
 
 @dataclass(frozen=True)
@@ -60,48 +47,10 @@ class DeployDeps:
     def now(self) -> int:
         return int(self.clock())
 
-
-@dataclass(frozen=True)
-class Reporter:
-    """Publishes result events about one command to whoever asked for it."""
-
-    publisher: EventPublisher
-    command_id: str
-    command: str
-    reply_to: ReplyTarget
-
-    @classmethod
-    def for_record(cls, publisher: EventPublisher, record: ClaimRecord) -> Reporter:
-        return cls(publisher, record.command_id, "deploy", record.reply_to)
-
-    def _publish(self, event: ResultEvent) -> None:
-        logger.info("publishing %s for %s", event.detail_type, self.command_id)
-        self.publisher.publish([event])
-
-    def _base(self) -> dict[str, object]:
-        return {"command_id": self.command_id, "command": self.command, "reply_to": self.reply_to, "source": SOURCE}
-
-    def progress(self, message: str, link: Link | None = None) -> None:
-        self._publish(CommandProgress.model_validate({**self._base(), "message": message, "link": link}))
-
-    def rejected(self, reason: str, hint: str = "") -> None:
-        self._publish(CommandRejected.model_validate({**self._base(), "reason": reason, "hint": hint}))
-
-    def succeeded(self, summary: str, *, links: tuple[Link, ...] = (), duration: float | None = None) -> None:
-        fields = {"summary": summary, "links": links, "duration_seconds": duration}
-        self._publish(CommandSucceeded.model_validate({**self._base(), **fields}))
-
-    def failed(
-        self,
-        reason: str,
-        *,
-        retryable: bool = False,
-        links: tuple[Link, ...] = (),
-        duration: float | None = None,
-        output: str = "",
-    ) -> None:
-        fields = {"reason": reason, "retryable": retryable, "links": links, "duration_seconds": duration}
-        self._publish(CommandFailed.model_validate({**self._base(), **fields, "output": output}))
+    @property
+    def reporter(self) -> Reporter:
+        """Result events about deploys, from `slashops.deploy`."""
+        return Reporter(self.publisher, SOURCE)
 
 
 def build_link(number: int | None, url: str | None) -> tuple[Link, ...]:

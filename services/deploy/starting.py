@@ -19,10 +19,11 @@ from services.deploy import messages
 from services.deploy.errors import ClaimBusyError, JenkinsError, JenkinsUnavailableError
 from services.deploy.following import schedule_first_follow
 from services.deploy.models import ClaimRecord, DeployRequest, FoundBuild
-from services.deploy.service import DeployDeps, Reporter, build_link
+from services.deploy.service import DeployDeps, build_link
 from shared.config.access import decide
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
+from shared.events.reporter import CommandReporter
 from shared.slack.mrkdwn import code, text
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ DAY = 86400
 
 
 def start_deploy(deps: DeployDeps, event: CommandRequested, *, receive_count: int = 1) -> None:
-    reporter = Reporter(deps.publisher, event.command_id, event.command, event.reply_to)
+    reporter = deps.reporter.about_request(event)
     if _too_old(deps, event):
         existing = deps.store.get(event.command_id)
         if existing is not None:
@@ -86,7 +87,7 @@ def _allowed_now(deps: DeployDeps, event: CommandRequested) -> bool:
     return decision.allowed
 
 
-def _refuse(deps: DeployDeps, event: CommandRequested, reporter: Reporter, receive_count: int) -> None:
+def _refuse(deps: DeployDeps, event: CommandRequested, reporter: CommandReporter, receive_count: int) -> None:
     """Nothing new starts; a redelivery of a deploy claimed while it was allowed only carries on with it."""
     existing = deps.store.get(event.command_id)
     if existing is not None:
@@ -95,7 +96,7 @@ def _refuse(deps: DeployDeps, event: CommandRequested, reporter: Reporter, recei
     reporter.rejected(*messages.not_allowed(event.actor.user_id, event.command))
 
 
-def _new_record(deps: DeployDeps, event: CommandRequested, reporter: Reporter) -> ClaimRecord | None:
+def _new_record(deps: DeployDeps, event: CommandRequested, reporter: CommandReporter) -> ClaimRecord | None:
     """The claim to write, or None after reporting why the request is refused (before any Jenkins call)."""
     try:
         request = DeployRequest.model_validate(event.arguments)
@@ -135,7 +136,7 @@ def _new_record(deps: DeployDeps, event: CommandRequested, reporter: Reporter) -
     )
 
 
-def _trigger(deps: DeployDeps, record: ClaimRecord, reporter: Reporter, receive_count: int) -> None:
+def _trigger(deps: DeployDeps, record: ClaimRecord, reporter: CommandReporter, receive_count: int) -> None:
     try:
         queue_id = deps.jenkins.trigger(record.job, record.parameters)
     except JenkinsError as error:
@@ -153,7 +154,7 @@ def _trigger(deps: DeployDeps, record: ClaimRecord, reporter: Reporter, receive_
 
 
 def _trigger_failed(
-    deps: DeployDeps, record: ClaimRecord, reporter: Reporter, error: JenkinsError, receive_count: int
+    deps: DeployDeps, record: ClaimRecord, reporter: CommandReporter, error: JenkinsError, receive_count: int
 ) -> None:
     """Transient errors go back to SQS (the visibility timeout is the backoff) until the attempts run out.
 
@@ -171,7 +172,7 @@ def _trigger_failed(
     )
 
 
-def _resume(deps: DeployDeps, existing: ClaimRecord, reporter: Reporter, receive_count: int) -> None:
+def _resume(deps: DeployDeps, existing: ClaimRecord, reporter: CommandReporter, receive_count: int) -> None:
     if existing.state in ("queued", "running"):
         logger.info("duplicate delivery of %s (%s): re-arming follow only", existing.command_id, existing.state)
         schedule_first_follow(deps, existing.command_id, seq=existing.follow_seq)
@@ -184,7 +185,7 @@ def _resume(deps: DeployDeps, existing: ClaimRecord, reporter: Reporter, receive
     _recover(deps, existing, reporter, receive_count)
 
 
-def _recover(deps: DeployDeps, stale: ClaimRecord, reporter: Reporter, receive_count: int) -> None:
+def _recover(deps: DeployDeps, stale: ClaimRecord, reporter: CommandReporter, receive_count: int) -> None:
     try:
         found = deps.jenkins.find(stale.job, stale.id_parameter, stale.command_id)
     except JenkinsError as error:
@@ -204,7 +205,7 @@ def _recover(deps: DeployDeps, stale: ClaimRecord, reporter: Reporter, receive_c
     _trigger(deps, stale.model_copy(update={"claim_token": token}), reporter, receive_count)
 
 
-def _adopt(deps: DeployDeps, stale: ClaimRecord, found: FoundBuild, reporter: Reporter) -> None:
+def _adopt(deps: DeployDeps, stale: ClaimRecord, found: FoundBuild, reporter: CommandReporter) -> None:
     """A crashed attempt did start the build: record it instead of starting another."""
     changes: dict[str, object] = {"state": "queued", "queue_id": found.queue_id}
     if found.build_number is not None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from shared.errors import SlashopsError
 
-class NotifierError(Exception):
+
+class NotifierError(SlashopsError):
     """Base of the notifier's errors. Messages never contain tokens or response_urls."""
+
+    title = "Slack notification failed"
 
 
 class SlackUnavailableError(NotifierError):
     """5xx, a network error, or still rate limited after waiting: retried through SQS, then the DLQ."""
+
+    retryable = True
 
 
 class SlackAuthError(NotifierError):

@@ -23,6 +23,7 @@ from shared.events.models import AnyEvent, CommandAccepted, CommandProgress, Com
 from shared.ledger.errors import LedgerUnavailableError
 from shared.ledger.models import event_key
 from shared.ledger.port import Ledger
+from shared.logs import bind_command_id
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def handle_body(body: str, deps: NotifierDeps, *, last_attempt: bool = False) ->
     except MalformedEventError as error:
         logger.error("dropping a malformed message", extra={"problem": str(error), "size": len(body)})
         return "dropped: malformed"
+    bind_command_id(event.command_id)
     try:
         return handle_event(event, deps)
     except SlackAuthError as error:

@@ -22,6 +22,7 @@ from services.notifier.errors import (
     SlackUnavailableError,
 )
 from services.notifier.redaction import slack_sdk_logger
+from shared.aws.clients import LazyClient
 from shared.slack.blocks import SlackMessage
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ MAX_RETRY_AFTER_SECONDS = 20
 class SlackSdkAdapter:
     """`token` is a callable so the bot token is read (env or Secrets Manager) only when the bot posts."""
 
+    client: LazyClient[WebClient] = LazyClient(lambda adapter: adapter._web_client())
+
     def __init__(
         self,
         token: Callable[[], str | None],
@@ -55,7 +58,7 @@ class SlackSdkAdapter:
         self._api_url = api_url or DEFAULT_API_URL
         self._sleep = sleep
         self._max_retry_after = max_retry_after
-        self._client = client
+        self.client = client
 
     def respond(self, response_url: str, message: SlackMessage) -> None:
         from slack_sdk.errors import SlackRequestError
@@ -84,22 +87,20 @@ class SlackSdkAdapter:
         channel = response.get("channel") or {}
         return str(channel.get("id", ""))
 
-    @property
-    def client(self) -> WebClient:
-        if self._client is None:
-            from slack_sdk.web import WebClient
+    def _web_client(self) -> WebClient:
+        """The bot's client, built when it first posts; without a token that is a `SlackAuthError` (retried then)."""
+        from slack_sdk.web import WebClient
 
-            token = self._token()
-            if not token:
-                raise SlackAuthError("no bot token configured (SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_SECRET_ID)")
-            self._client = WebClient(
-                token=token,
-                base_url=self._api_url,
-                timeout=TIMEOUT_SECONDS,
-                retry_handlers=self._retry_handlers(),
-                logger=slack_sdk_logger(),
-            )
-        return self._client
+        token = self._token()
+        if not token:
+            raise SlackAuthError("no bot token configured (SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_SECRET_ID)")
+        return WebClient(
+            token=token,
+            base_url=self._api_url,
+            timeout=TIMEOUT_SECONDS,
+            retry_handlers=self._retry_handlers(),
+            logger=slack_sdk_logger(),
+        )
 
     def _call(self, method: str, **arguments: Any) -> Any:
         from slack_sdk.errors import SlackApiError

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from shared.aws.clients import ClientLimits, LazyClient, aws_client
 from shared.deadline import Deadline, DeadlineExceededError, run_within
 from shared.events.envelope import to_put_events_entry
 from shared.events.models import Event
@@ -32,6 +33,8 @@ class EventBridgePublisher:
     short timeouts and no hidden botocore retries (they multiplied the attempts: 3 x 2 tries x 2 s = 12 s).
     """
 
+    client: LazyClient[EventBridgeClient] = LazyClient(lambda publisher: aws_client("events", publisher.limits))
+
     def __init__(
         self,
         bus_name: str,
@@ -46,17 +49,12 @@ class EventBridgePublisher:
     ) -> None:
         self.bus_name = bus_name
         self.source = source
-        self._client = client
+        # One try per call: this publisher decides about retries, within its deadline.
+        self.limits = ClientLimits(connect_timeout, read_timeout, total_max_attempts=1)
+        self.client = client
         self._attempts = attempts
         self._backoff = backoff_seconds
         self._sleep = sleep
-        self._timeouts = (connect_timeout, read_timeout)
-
-    @property
-    def client(self) -> EventBridgeClient:
-        if self._client is None:
-            self._client = build_events_client(*self._timeouts)
-        return self._client
 
     def publish(self, events: Sequence[Event], *, deadline: Deadline | None = None) -> None:
         for start in range(0, len(events), MAX_ENTRIES_PER_CALL):
@@ -134,16 +132,3 @@ def _failed_entries(sent: list[dict[str, str]], response: Any) -> tuple[list[dic
             failed.append(entry)
             problems.add(f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}")
     return failed or sent, "; ".join(sorted(problems)) or "FailedEntryCount without entry errors"
-
-
-def build_events_client(connect_timeout: float = 1.0, read_timeout: float = 2.0) -> EventBridgeClient:
-    """One try per call (`total_max_attempts=1`): the publisher decides about retries, within its deadline."""
-    import boto3
-    from botocore.config import Config
-
-    config = Config(
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        retries={"total_max_attempts": 1, "mode": "standard"},
-    )
-    return boto3.client("events", config=config)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from shared.aws.clients import ClientLimits, LazyClient, aws_client
 from shared.deadline import Deadline, DeadlineExceededError, run_within
 from shared.replay import ReplayGuardUnavailableError, SignedRequest
 
@@ -30,6 +31,8 @@ class DynamoDbReplayGuard:
     `expires_at`, by which time the signature check itself refuses the request.
     """
 
+    client: LazyClient[DynamoDBClient] = LazyClient(lambda guard: aws_client("dynamodb", guard.limits))
+
     def __init__(
         self,
         table_name: str = DEFAULT_TABLE,
@@ -39,14 +42,9 @@ class DynamoDbReplayGuard:
         read_timeout: float = 0.8,
     ) -> None:
         self.table_name = table_name
-        self._client = client
-        self._timeouts = (connect_timeout, read_timeout)
-
-    @property
-    def client(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = build_client(*self._timeouts)
-        return self._client
+        # A second try only if the deadline leaves time for it (`run_within` bounds both).
+        self.limits = ClientLimits(connect_timeout, read_timeout, total_max_attempts=2)
+        self.client = client
 
     def first_sighting(self, request: SignedRequest, command_id: str, *, deadline: Deadline) -> str | None:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -91,19 +89,6 @@ class DynamoDbReplayGuard:
                 logger.warning("replay: first command id unreadable (%s)", type(error).__name__)
                 item = {}
         return str(item.get("command_id", {}).get("S", "")) or "unknown"
-
-
-def build_client(connect_timeout: float, read_timeout: float) -> DynamoDBClient:
-    """Honours `AWS_ENDPOINT_URL_DYNAMODB` (moto locally); a second try only if the deadline leaves time for it."""
-    import boto3
-    from botocore.config import Config
-
-    config = Config(
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        retries={"total_max_attempts": 2, "mode": "standard"},
-    )
-    return boto3.client("dynamodb", config=config)
 
 
 def create_table(client: DynamoDBClient, name: str = DEFAULT_TABLE) -> None:

@@ -1,4 +1,9 @@
-"""Where the configuration comes from, cached for a short TTL so edits apply without a redeploy."""
+"""Where the configuration comes from, cached for a short TTL so edits apply without a redeploy.
+
+`CachedConfig` (the `ConfigPort` adapter) owns the one TTL, over the *outcome* of a read and parse: a good
+configuration, or the `ConfigurationError` that makes every command fail closed. Powertools' parameters cache
+cannot do that part (it caches values, never failures or parses, on the wall clock); it does the SSM read.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from shared.aws.clients import ClientLimits, LazyClient, aws_client
 from shared.config.loader import parse_config
 from shared.config.model import SlashopsConfig
 from shared.errors import ConfigurationError
 from shared.slack.mrkdwn import text
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
     from mypy_boto3_ssm import SSMClient
 
 logger = logging.getLogger(__name__)
@@ -40,23 +47,34 @@ class FileConfigText:
 
 
 class SsmConfigText:
-    """An SSM parameter (String or SecureString); the client is built on first use."""
+    """An SSM parameter (String or SecureString), read through Powertools' `SSMProvider`.
 
-    def __init__(self, name: str, *, client: SSMClient | None = None) -> None:
+    The provider (and its boto3 client, `client` if injected, else one built with `limits`) is created on the
+    first read, never at import. `max_age=0`: `CachedConfig` decides when to read again, so Powertools keeps no
+    second copy that could outlive that TTL.
+    """
+
+    provider: LazyClient[SSMProvider] = LazyClient(lambda source: source.build_provider())
+
+    def __init__(self, name: str, *, client: SSMClient | None = None, limits: ClientLimits | None = None) -> None:
         self.name = name
         self.origin = f"ssm:{name}"
+        self.provider = None
         self._client = client
+        self._limits = limits
+
+    def build_provider(self) -> SSMProvider:
+        from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+        return SSMProvider(boto3_client=self._client or aws_client("ssm", self._limits))
 
     def read(self) -> str:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("ssm")
         try:
-            response = self._client.get_parameter(Name=self.name, WithDecryption=True)
-        except Exception as error:  # any botocore failure means the same thing here: unreadable
-            raise ConfigurationError(text(f"{self.origin}: cannot read ({type(error).__name__})")) from error
-        return response["Parameter"].get("Value", "")
+            value = self.provider.get(self.name, decrypt=True, max_age=0)
+        except Exception as error:  # Powertools wraps every botocore failure; all mean the same here: unreadable
+            cause = error.__cause__ or error.__context__ or error
+            raise ConfigurationError(text(f"{self.origin}: cannot read ({type(cause).__name__})")) from error
+        return value if isinstance(value, str) else ""
 
 
 class MissingConfigText:
@@ -69,7 +87,11 @@ class MissingConfigText:
 
 
 class CachedConfig:
-    """Parses the text at most once per `ttl_seconds`; a bad read or parse is cached too, and fails closed."""
+    """The `ConfigPort` adapter: reads and parses the text at most once per `ttl_seconds` (on `clock`).
+
+    A bad read or parse is cached for the TTL too, logged at ERROR once per read, and raised on every `get()`
+    meanwhile: the unit fails closed without hammering SSM while it is down or the text is broken.
+    """
 
     def __init__(
         self,
@@ -104,19 +126,32 @@ class CachedConfig:
             return error
 
 
-def config_text(config_file: str | None, config_parameter: str | None) -> ConfigText:
+def config_text(
+    config_file: str | None, config_parameter: str | None, *, ssm_limits: ClientLimits | None = None
+) -> ConfigText:
     """The file (local) wins over the SSM parameter (AWS); neither means fail closed."""
     if config_file:
         return FileConfigText(config_file)
     if config_parameter:
-        return SsmConfigText(config_parameter)
+        return SsmConfigText(config_parameter, limits=ssm_limits)
     return MissingConfigText()
 
 
-def cached_config(config_file: str | None, config_parameter: str | None, *, ttl_seconds: float) -> CachedConfig:
-    """The configuration every service reads, validated against the commands slashops declares."""
+def cached_config(
+    config_file: str | None,
+    config_parameter: str | None,
+    *,
+    ttl_seconds: float,
+    ssm_limits: ClientLimits | None = None,
+) -> CachedConfig:
+    """The configuration every unit reads, validated against the commands slashops declares.
+
+    `ssm_limits` bounds the SSM read (the ingress must answer within 3 s; botocore's defaults would not).
+    """
     from shared.commands.catalog import CATALOG
 
     return CachedConfig(
-        config_text(config_file, config_parameter), known_commands=CATALOG.names(), ttl_seconds=ttl_seconds
+        config_text(config_file, config_parameter, ssm_limits=ssm_limits),
+        known_commands=CATALOG.names(),
+        ttl_seconds=ttl_seconds,
     )

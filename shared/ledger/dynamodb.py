@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from shared.aws.clients import ClientLimits, LazyClient, aws_client
 from shared.events.models import AnyEvent, CommandRequested, ResultEvent
 from shared.ledger.errors import LedgerUnavailableError
 from shared.ledger.models import RUNNING_RANK, LedgerEntry, RecordOutcome, event_key, transition_for
@@ -34,8 +35,11 @@ RETENTION = timedelta(days=180)
 class DynamoDbLedger:
     """The command ledger on DynamoDB; every write is one conditional `UpdateItem`.
 
-    The client is built on first use with short timeouts (the ingress reads it within Slack's 3 s).
+    The client is built on first use with short timeouts (the ingress reads it within Slack's 3 s); `attempts` is
+    the number of retries after the first try (botocore's legacy `retries.max_attempts`).
     """
+
+    client: LazyClient[DynamoDBClient] = LazyClient(lambda ledger: aws_client("dynamodb", ledger.limits))
 
     def __init__(
         self,
@@ -48,17 +52,10 @@ class DynamoDbLedger:
         attempts: int = 2,
     ) -> None:
         self.table_name = table_name
-        self._client = client
-        self._read_timeout = read_timeout
-        self._attempts = attempts
+        self.limits = ClientLimits(connect_timeout=1, read_timeout=read_timeout, total_max_attempts=attempts + 1)
+        self.client = client
         self._page_size = page_size
         self._max_read = max_read
-
-    @property
-    def client(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = build_dynamodb_client(read_timeout=self._read_timeout, attempts=self._attempts)
-        return self._client
 
     def get(self, command_id: str) -> LedgerEntry | None:
         with _storage_errors("read"):
@@ -342,17 +339,6 @@ def _entry(item: dict[str, Any]) -> LedgerEntry:
     deserializer = TypeDeserializer()
     plain = {key: _from_dynamo(deserializer.deserialize(value)) for key, value in item.items()}
     return LedgerEntry.model_validate(plain)
-
-
-def build_dynamodb_client(*, read_timeout: float = 2.0, attempts: int = 2) -> DynamoDBClient:
-    """Honours `AWS_ENDPOINT_URL_DYNAMODB` (moto server locally); short timeouts, few attempts."""
-    import boto3
-    from botocore.config import Config
-
-    config = Config(
-        connect_timeout=1, read_timeout=read_timeout, retries={"max_attempts": attempts, "mode": "standard"}
-    )
-    return boto3.client("dynamodb", config=config)
 
 
 def create_table(client: DynamoDBClient, name: str = DEFAULT_TABLE) -> None:

@@ -14,9 +14,10 @@ from services.backup.engines import PostgresEngine, ToolCommand
 from services.backup.errors import ObjectExists
 from services.backup.jobs import JobSettings
 from services.backup.models import Manifest, RestoreRecord
-from services.backup.ports import ConfigPort, QueueMessage
+from services.backup.ports import QueueMessage
 from services.backup.worker import Disposition, WorkerDeps, handle_message
 from shared.commands.catalog import CATALOG
+from shared.config.port import ConfigPort
 from shared.config.source import CachedConfig
 from shared.errors import ConfigurationError
 from shared.events.models import CommandAccepted, CommandFailed, CommandRejected, CommandSucceeded

@@ -1,0 +1,87 @@
+"""Injected AWS (and other SDK) clients with a lazily built default: the one way every adapter holds its client.
+
+Import time is a Lambda's cold start, and building a boto3 client costs tens of milliseconds and reads the
+environment: so an adapter never builds its client in `__init__`, only on first use. Tests (and `make run`) inject
+a client pointed at moto or LocalStack instead; an injected client always wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, overload
+
+
+@dataclass(frozen=True)
+class ClientLimits:
+    """How long one call may wait and how many times botocore tries it; None keeps botocore's default.
+
+    Callers with a deadline (the ingress answers Slack within 3 s) set all three: botocore's defaults (60 s reads,
+    several tries) would spend the whole budget on one call.
+    """
+
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+    total_max_attempts: int | None = None
+    """Including the first try (botocore's `retries.total_max_attempts`, standard retry mode)."""
+
+
+def aws_client(service: str, limits: ClientLimits | None = None) -> Any:
+    """A boto3 client for `service` with `limits`; honours `AWS_ENDPOINT_URL_<SERVICE>` (moto/LocalStack locally).
+
+    Typed `Any` so each adapter states its client type once, on its `LazyClient` attribute.
+    """
+    import boto3
+
+    if limits is None:
+        return boto3.client(service)  # type: ignore[call-overload]
+    from botocore.config import Config
+
+    options: dict[str, Any] = {}
+    if limits.connect_timeout is not None:
+        options["connect_timeout"] = limits.connect_timeout
+    if limits.read_timeout is not None:
+        options["read_timeout"] = limits.read_timeout
+    if limits.total_max_attempts is not None:
+        options["retries"] = {"total_max_attempts": limits.total_max_attempts, "mode": "standard"}
+    return boto3.client(service, config=Config(**options))  # type: ignore[call-overload]
+
+
+class LazyClient[C]:
+    """A descriptor for an adapter's client: the injected one, or one built by `build(adapter)` on first use.
+
+        class SqsQueue:
+            client: LazyClient[SQSClient] = LazyClient(lambda queue: aws_client("sqs"))
+
+            def __init__(self, queue_url: str, *, client: SQSClient | None = None) -> None:
+                self.client = client  # None: built on first use
+
+    `build` receives the adapter, so per-instance settings (timeouts) reach the default client. The client is
+    built at most once per adapter (two threads racing the first use may each build one; the last one stays).
+    """
+
+    def __init__(self, build: Callable[[Any], C]) -> None:
+        self._build = build
+        self._slot = "_lazy_client"
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_lazy_{name}"
+
+    @overload
+    def __get__(self, adapter: None, owner: type) -> LazyClient[C]: ...
+
+    @overload
+    def __get__(self, adapter: object, owner: type) -> C: ...
+
+    def __get__(self, adapter: object | None, owner: type) -> LazyClient[C] | C:
+        if adapter is None:
+            return self
+        client: C | None = adapter.__dict__.get(self._slot)
+        if client is None:
+            client = self._build(adapter)
+            adapter.__dict__[self._slot] = client
+        return client
+
+    def __set__(self, adapter: object, client: C | None) -> None:
+        """Inject a client; None leaves (or puts back) the lazily built default."""
+        adapter.__dict__[self._slot] = client

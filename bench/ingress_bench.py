@@ -23,9 +23,9 @@ sys.path[:0] = [str(REPO), str(REPO / "ingress")]
 
 from slack_sdk.signature import SignatureVerifier  # noqa: E402
 
-from chalicelib.service import IngressDeps  # noqa: E402
-from chalicelib.web import handle_slash_http  # noqa: E402
-from tests.support.fakes import RecordingPublisher, StaticConfig  # noqa: E402
+from chalicelib.handler import handle_slash_http  # noqa: E402
+from tests.support.fakes import StaticConfig  # noqa: E402
+from tests.support.fakes.ingress import ingress_deps  # noqa: E402
 from tests.support.slack import SIGNING_SECRET, signed_headers, slash_form  # noqa: E402
 
 COLD_START_TARGET_SECONDS = 1.5
@@ -37,12 +37,12 @@ import logging, sys
 logging.disable(logging.INFO)
 sys.path[:0] = [{str(REPO)!r}, {str(REPO / "ingress")!r}]
 from app import create_app
-from chalicelib.service import IngressDeps
-from chalicelib.web import handle_slash_http
-from tests.support.fakes import RecordingPublisher, StaticConfig
+from chalicelib.handler import handle_slash_http
+from tests.support.fakes import StaticConfig
+from tests.support.fakes.ingress import ingress_deps
 from tests.support.slack import SIGNING_SECRET, signed_request
 create_app()
-deps = IngressDeps(config=StaticConfig.from_text('{{"command": "deploy"}}'), publisher=RecordingPublisher())
+deps = ingress_deps(config=StaticConfig.from_text('{{"command": "deploy"}}'))
 body, headers = signed_request("deploy --client acme --branch main")
 answer = handle_slash_http(body, headers, signing_secret=lambda: SIGNING_SECRET, deps=lambda: deps)
 assert answer.status == 200 and "accepted" in answer.body, answer.body
@@ -64,7 +64,7 @@ def cold_start(rounds: int = 5) -> tuple[float, float]:
 def warm(requests: int = 2000) -> tuple[float, float]:
     body = urlencode(slash_form("deploy --client acme --branch main --env production")).encode()
     headers = signed_headers(body)
-    deps = IngressDeps(config=StaticConfig.from_text('{"command": "deploy"}'), publisher=RecordingPublisher())
+    deps = ingress_deps(config=StaticConfig.from_text('{"command": "deploy"}'))
     verifier = SignatureVerifier(SIGNING_SECRET)
     timestamp, signature = headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
 

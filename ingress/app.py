@@ -6,17 +6,17 @@ from collections.abc import Callable
 
 from chalice import Chalice, Response
 
-from chalicelib import bootstrap
+from chalicelib import deps as composition
 from chalicelib.budget import answer_deadline
-from chalicelib.service import IngressDeps
-from chalicelib.web import handle_slash_http
+from chalicelib.deps import IngressDeps
+from chalicelib.handler import handle_slash_http
 from shared.logs import configure_logging
 
 
 def create_app(
     *,
-    signing_secret: Callable[[], str] = bootstrap.signing_secret,
-    deps: Callable[[], IngressDeps] = bootstrap.ingress_deps,
+    signing_secret: Callable[[], str] = composition.signing_secret,
+    deps: Callable[[], IngressDeps] = composition.ingress_deps,
 ) -> Chalice:
     """The Chalice app; tests pass their own secret and dependencies, AWS gets the lazy defaults."""
     chalice_app = Chalice(app_name="slashops-ingress")

@@ -1,100 +1,29 @@
-"""`status <id>` and `history`, answered by the ingress from the command ledger.
-
-Who may see what: your own commands, always; someone else's command only if the access rules admit you
-(by user ID or name) for that command in *some* channel — whoever may run `deploy` may see every deploy.
-A command you may not see is reported exactly like one that does not exist, so ids cannot be probed.
-The ledger lists commands once the notifier has recorded them (a second or so after they are accepted).
-"""
+"""`/ops history`: the latest commands the caller may see (see `ledger_view`), filtered by command or user."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 
+from chalicelib.deps import IngressDeps
+from chalicelib.ledger_view import STATE_ICONS, Viewer, age, require_ledger
+from chalicelib.models import Command
 from shared.commands.parser import ParsedCommand
-from shared.config.access import AccessRule
-from shared.errors import SlashopsError, UsageError
-from shared.ledger.errors import LedgerUnavailableError
-from shared.ledger.models import CommandState, LedgerEntry
+from shared.errors import UsageError
+from shared.ledger.models import LedgerEntry
 from shared.ledger.port import LedgerReader
 from shared.slack.blocks import MAX_BLOCKS, SlackMessage, context, section
 from shared.slack.messages import format_arguments
-from shared.slack.mrkdwn import channel, code, link, mention
+from shared.slack.mrkdwn import code, mention
 
 HISTORY_MAX = 50
 LINES_PER_SECTION = 10
 ARGUMENTS_SHOWN = 160
-STATE_ICONS: dict[CommandState, str] = {
-    "requested": ":inbox_tray:",
-    "accepted": ":hourglass_flowing_sand:",
-    "running": ":arrows_counterclockwise:",
-    "succeeded": ":white_check_mark:",
-    "failed": ":x:",
-    "rejected": ":no_entry:",
-}
-NOT_REPORTED = (
-    ":warning: Finished, not yet reported to Slack: the notifier could not post the result. When Slack was "
-    "unreachable, it retries for a few minutes; after that the result waits in the notifier's dead-letter queue "
-    "until an operator redrives it (`slashops dlq redrive notifier`). The state above is the result."
-)
 
 
-class CommandNotFoundError(SlashopsError):
-    title = "No such command"
-
-
-class Viewer:
-    """The caller, and the rules that decide which other people's commands they may see."""
-
-    def __init__(self, user_id: str, user_name: str, rules: Callable[[], tuple[AccessRule, ...]]) -> None:
-        self.user_id = user_id
-        self.user_name = user_name
-        self._rules = rules
-        self._cached: tuple[AccessRule, ...] | None = None
-
-    def may_see(self, entry: LedgerEntry) -> bool:
-        if entry.user_id == self.user_id:
-            return True
-        if self._cached is None:
-            self._cached = self._rules()  # read the config only when someone else's command comes up
-        return any(r.covers(entry.command) and r.admits_user(self.user_id, self.user_name) for r in self._cached)
-
-
-def require_ledger(ledger: LedgerReader | None) -> LedgerReader:
-    if ledger is None:
-        raise LedgerUnavailableError("The command ledger is not configured.", hint="Set SLASHOPS_LEDGER_TABLE.")
-    return ledger
-
-
-def status_message(command_id: str, ledger: LedgerReader, viewer: Viewer, now: datetime) -> SlackMessage:
-    entry = ledger.get(command_id)
-    if entry is None or not viewer.may_see(entry):
-        raise CommandNotFoundError(
-            f"There is no command {code(command_id)} that you can see.",
-            hint="`/ops history --mine` lists your latest commands. A command just accepted may take a second.",
-        )
-    return SlackMessage(
-        text=f"{entry.command} {entry.command_id}: {entry.state}", blocks=tuple(_status_blocks(entry, now))
-    )
-
-
-def _status_blocks(entry: LedgerEntry, now: datetime) -> list[dict[str, object]]:
-    head = f"{STATE_ICONS[entry.state]} {code(entry.command)} {code(entry.command_id)} — *{entry.state}*"
-    shown = format_arguments(entry.arguments)
-    lines = [head + (f"\n{shown}" if shown else "")]
-    if entry.finished and not entry.reported:
-        lines.append(NOT_REPORTED)
-    if entry.last_message:  # mrkdwn from a result event, escaped where it was written: shown as it is
-        lines.append(f"*Last message:* {entry.last_message}")
-    if entry.links:
-        lines.append(" · ".join(link(item.url, item.label) for item in entry.links))
-    facts = [f"Run by {mention(entry.user_id)}", f"in {channel(entry.channel_id)}"]
-    facts.append(f"{age(entry.started_at(), now)} ago")
-    if entry.duration_seconds is not None:
-        facts.append(f"took {round(entry.duration_seconds)}s")
-    facts.append(f"updated {age(entry.updated_at, now)} ago")
-    return [section("\n".join(lines)), context(" · ".join(facts))]
+def show_history(command: Command, deps: IngressDeps) -> SlackMessage:
+    return history_message(command.parsed, require_ledger(deps.ledger), Viewer.of(command, deps), deps.now())
 
 
 def history_filters(parsed: ParsedCommand, viewer: Viewer) -> tuple[str | None, str | None, int]:
@@ -147,11 +76,3 @@ def history_line(entry: LedgerEntry, now: datetime) -> str:
         f"{STATE_ICONS[entry.state]} {code(entry.command_id)} {code(entry.command)}{(' ' + shown) if shown else ''}"
         f" · {entry.state} · {mention(entry.user_id)} · {age(entry.started_at(), now)} ago"
     )
-
-
-def age(then: datetime, now: datetime) -> str:
-    seconds = max(int((now - then).total_seconds()), 0)
-    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"

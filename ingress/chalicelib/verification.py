@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from slack_sdk.signature import Clock, SignatureVerifier
 
@@ -33,6 +33,3 @@ def signed_request_of(headers: Mapping[str, str]) -> SignedRequest:
     """The timestamp and signature of a request `is_signed_by_slack` accepted (the timestamp as it verified)."""
     lowered = {name.lower(): value for name, value in headers.items()}
     return SignedRequest(int(lowered["x-slack-request-timestamp"].strip()), lowered["x-slack-signature"])
-
-
-SecretProvider = Callable[[], str]

@@ -19,8 +19,6 @@ from shared.commands.validators import problem_with
 from shared.errors import UnknownCommandError, UsageError
 from shared.slack.mrkdwn import code, text
 
-HELP_FLAGS = frozenset({"--help", "-h"})
-
 ExtraCharacters = Callable[[CommandSpec, ArgumentSpec, Mapping[str, ArgumentValue]], str]
 """Characters the configuration adds to an argument's alphabet, given the other arguments (e.g. the client)."""
 
@@ -33,7 +31,6 @@ def no_extra_characters(spec: CommandSpec, argument: ArgumentSpec, arguments: Ma
 class ParsedCommand:
     spec: CommandSpec
     arguments: dict[str, ArgumentValue] = field(default_factory=dict)
-    help_requested: bool = False
 
 
 def resolve_command(catalog: Catalog, tokens: Sequence[str]) -> tuple[CommandSpec, list[str]]:
@@ -54,8 +51,6 @@ def parse_arguments(
     spec: CommandSpec, tokens: Sequence[str], *, extra_characters: ExtraCharacters = no_extra_characters
 ) -> ParsedCommand:
     """Validate `tokens` as `spec`'s arguments; raise `UsageError` saying what is wrong."""
-    if any(token in HELP_FLAGS for token in tokens):
-        return ParsedCommand(spec=spec, help_requested=True)
     namespace = build_parser(spec).parse_args(list(tokens))
     arguments: dict[str, ArgumentValue] = {a.dest: getattr(namespace, a.dest) for a in spec.arguments}
     for argument in spec.arguments:

@@ -36,9 +36,18 @@ def _unescape_reference(match: re.Match[str]) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """Split like a POSIX shell (quotes group words); raise `UsageError` on an unbalanced quote."""
+    """`normalize`, then `split_words`."""
+    return split_words(normalize(text))
+
+
+def split_words(normalized: str) -> list[str]:
+    """Split already normalized text like a POSIX shell (quotes group words); `UsageError` on an unbalanced quote.
+
+    Apart from `tokenize` so that a caller that keeps the normalized text (the ingress puts it in the event)
+    normalizes once.
+    """
     try:
-        return shlex.split(normalize(text), comments=False, posix=True)
+        return shlex.split(normalized, comments=False, posix=True)
     except ValueError as error:
         raise UsageError(
             f"Could not read the command: {error}.",

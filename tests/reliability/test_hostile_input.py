@@ -23,12 +23,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from app import create_app
-from chalicelib.service import IngressDeps
 from shared.commands.characters import BIDI_CONTROLS, unsafe_character
 from shared.events.models import CommandRequested
 from shared.slack.mrkdwn import escape
 from tests.reliability.tally import Tally
 from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.fakes.ingress import ingress_deps
 from tests.support.slack import SIGNING_SECRET, signed_headers, slash_form
 
 CONFIG = json.dumps(
@@ -153,12 +153,13 @@ def _event_problem(event: CommandRequested) -> str | None:
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
-    deps = IngressDeps(config=StaticConfig.from_text(CONFIG), publisher=RecordingPublisher())
+    publisher = RecordingPublisher()
+    deps = ingress_deps(config=StaticConfig.from_text(CONFIG), publisher=publisher)
     app = create_app(signing_secret=lambda: SIGNING_SECRET, deps=lambda: deps)
     logging.disable(logging.CRITICAL)  # 10,000 refusals logged at INFO would dominate the run
     try:
         with Client(app) as client:
-            yield Harness(client=client, publisher=deps.publisher)  # type: ignore[arg-type]
+            yield Harness(client=client, publisher=publisher)
     finally:
         logging.disable(logging.NOTSET)
 

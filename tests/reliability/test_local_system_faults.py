@@ -21,9 +21,9 @@ import pytest
 from tests.integration.conftest import _fake_aws_credentials, localstack, moto_server  # noqa: F401 - fixtures
 from tests.reliability.tally import Tally
 from tests.support.burst import burst, local_ingress, signed_help_requests
+from tests.support.events import accepted, command_requested, succeeded
 from tests.support.make_run import MakeRun, make_run
 from tests.support.notifier_stack import NotifierStack, notifier_stack
-from tests.unit.shared.ledger.builders import accepted, requested, succeeded
 from tools.defaults import LOCAL_SIGNING_SECRET
 from tools.dlq import main as dlq_main
 from tools.dlq import redrive, waiting
@@ -46,7 +46,7 @@ def stack(request: pytest.FixtureRequest) -> Iterator[NotifierStack]:
 
 def _deliver_one_command(stack: NotifierStack) -> None:
     target = stack.reply_to()
-    stack.publish(requested(reply=target), accepted(reply=target), succeeded(reply=target))
+    stack.publish(command_requested(reply=target), accepted(reply=target), succeeded(reply=target))
     stack.run_until(lambda: stack.shows(COMMAND_ID, "succeeded", reported=True) or waiting(stack.sqs, stack.pair.dlq))
     stack.run_for(1.5)  # a redelivery, if any, would post again within the 1 s visibility timeout
 

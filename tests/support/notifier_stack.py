@@ -19,9 +19,9 @@ from services.notifier.service import NotifierDeps
 from services.notifier.slack_adapter import SlackSdkAdapter
 from shared.events.models import Event, ReplyTarget
 from shared.ledger.dynamodb import DynamoDbLedger, create_table
+from tests.support.events import at, reply_to
 from tests.unit.services.notifier.fakes import Clock
 from tests.unit.services.notifier.sqs_events import eventbridge_body
-from tests.unit.shared.ledger.builders import at, reply_to
 from tools.dlq import Pair
 from tools.fake_slack import FakeSlack
 from tools.sqs_runner import SqsClient, SqsRunner

@@ -1,4 +1,4 @@
-"""The ingress as deployed (bootstrap's real wiring from the environment), one Lambda instance per call.
+"""The ingress as deployed (`chalicelib.deps`' real wiring from the environment), one Lambda instance per call.
 
 boto3 finds the endpoints through `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_DYNAMODB`, exactly as in `make run`.
 """
@@ -19,10 +19,10 @@ import pytest
 from chalice.test import Client
 
 from app import create_app
-from chalicelib import bootstrap
+from chalicelib import deps as composition
 from shared.aws.replay_guard import create_table
+from tests.support.ingress import SEED_RULES, message_text
 from tests.support.slack import SIGNING_SECRET
-from tests.unit.ingress.conftest import SEED_RULES, message_text
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,9 @@ def ingress_instances(
             "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
         }.items():
             monkeypatch.setenv(name, value)
-        bootstrap.settings.cache_clear()
-        bootstrap.ingress_deps.cache_clear()
-        deps = bootstrap.ingress_deps()  # this instance's wiring, built now from this environment
+        composition.settings.cache_clear()
+        composition.ingress_deps.cache_clear()
+        deps = composition.ingress_deps()  # this instance's wiring, built now from this environment
         app = create_app(deps=lambda: deps)
 
         def send(body: bytes, headers: dict[str, str]) -> Answer:
@@ -77,8 +77,8 @@ def ingress_instances(
     try:
         yield instance
     finally:
-        bootstrap.settings.cache_clear()
-        bootstrap.ingress_deps.cache_clear()
+        composition.settings.cache_clear()
+        composition.ingress_deps.cache_clear()
 
 
 @contextmanager

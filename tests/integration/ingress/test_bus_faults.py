@@ -1,4 +1,4 @@
-"""The real ingress wiring (bootstrap) against real endpoints that hang, refuse, or see the same request twice."""
+"""The real ingress wiring (`chalicelib.deps`) against endpoints that hang, refuse, or see the same request twice."""
 
 from __future__ import annotations
 

@@ -14,11 +14,11 @@ import pytest
 from chalice.test import Client
 
 from app import create_app
-from chalicelib.service import IngressDeps
 from shared.aws.eventbridge import EventBridgePublisher
 from shared.events.envelope import parse_eventbridge_json
 from shared.events.models import INGRESS_SOURCE, CommandRequested
 from tests.support.fakes import StaticConfig
+from tests.support.fakes.ingress import ingress_deps
 from tests.support.slack import SIGNING_SECRET, signed_request
 from tools.local_aws import Service, free_port
 
@@ -88,7 +88,7 @@ def _receive(sqs: Any, queue_url: str, timeout: float = 15.0) -> list[dict[str, 
 
 
 def test_signed_deploy_reaches_the_deploy_queue_as_a_typed_event(bus: Bus) -> None:
-    deps = IngressDeps(
+    deps = ingress_deps(
         config=StaticConfig.from_text('{"command": "deploy", "users": ["U0ABC"], "channels": ["C0123"]}'),
         publisher=EventBridgePublisher(bus.name, INGRESS_SOURCE, client=bus.events),
     )
@@ -116,7 +116,7 @@ def test_signed_deploy_reaches_the_deploy_queue_as_a_typed_event(bus: Bus) -> No
 
 
 def test_other_commands_do_not_reach_the_deploy_queue(bus: Bus) -> None:
-    deps = IngressDeps(
+    deps = ingress_deps(
         config=StaticConfig.from_text('{"command": "backup"}'),
         publisher=EventBridgePublisher(bus.name, INGRESS_SOURCE, client=bus.events),
     )
@@ -135,7 +135,7 @@ def test_unreachable_eventbridge_means_not_queued_message_within_the_deadline() 
         endpoint_url=f"http://127.0.0.1:{free_port()}",
         config=Config(connect_timeout=0.5, read_timeout=0.5, retries={"max_attempts": 1}),
     )
-    deps = IngressDeps(
+    deps = ingress_deps(
         config=StaticConfig.from_text('{"command": "backup"}'),
         publisher=EventBridgePublisher("slashops", INGRESS_SOURCE, client=events),
     )

@@ -7,8 +7,7 @@ import uuid
 import boto3
 import pytest
 
-from chalicelib.bootstrap import signing_secret_from
-from chalicelib.settings import IngressSettings
+from chalicelib.deps import IngressSettings, signing_secret_from
 from shared.errors import ConfigurationError
 from tools.local_aws import Service
 

@@ -35,7 +35,7 @@ def test_the_notifier_zip_has_its_pinned_dependencies_built_for_lambda(tmp_path:
 
 def test_the_ingress_zip_comes_from_chalice_package_with_shared_vendored(tmp_path: Path) -> None:
     names, size = _contents(build_ingress_zip(tmp_path))
-    assert {"app.py", "chalicelib/web.py", "shared/events/envelope.py", "chalice/app.py"} <= names
+    assert {"app.py", "chalicelib/handler.py", "shared/events/envelope.py", "chalice/app.py"} <= names
     assert any(name.startswith("slack_sdk/") for name in names)
     assert not any(name.startswith(("services/", "tests/", "vendor/")) for name in names)
     assert size < LAMBDA_UNZIPPED_LIMIT

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
 from tests.support.fakes import StaticConfig
+from tests.support.ingress import Ingress, message_text
 from tests.support.slack import SIGNING_SECRET, signed_headers, slash_form
-from tests.unit.ingress.conftest import Ingress, message_text
 
 
 def test_accepted_deploy_is_published_and_acknowledged(ingress: Ingress) -> None:

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.bootstrap import signing_secret_from
-from chalicelib.settings import IngressSettings
+from chalicelib.deps import IngressSettings, signing_secret_from
 from shared.errors import ConfigurationError
 
 

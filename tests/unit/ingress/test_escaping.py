@@ -14,10 +14,10 @@ from shared.commands.catalog import CATALOG
 from shared.ledger.dynamodb import DynamoDbLedger
 from shared.slack.blocks import SlackMessage
 from shared.slack.mrkdwn import code, escape, mention
+from tests.support.events import at, command_requested, rejected
+from tests.support.ingress import Ingress
+from tests.support.ledger import moto_ledger
 from tests.support.mrkdwn import HOSTILE, check_message, shows_once
-from tests.unit.ingress.conftest import Ingress
-from tests.unit.shared.ledger.builders import at, rejected, requested
-from tests.unit.shared.ledger.moto_ledger import moto_ledger
 
 TYPED = escape(HOSTILE)  # what Slack sends when HOSTILE is typed
 
@@ -77,7 +77,7 @@ def test_status_and_history_show_values_once_and_event_text_as_written(
     ingress: Ingress, ledger: DynamoDbLedger
 ) -> None:
     arguments = {"db": "orders", "from": HOSTILE}
-    ledger.record(requested("abc123def456", minute=-5, command="restore", arguments=arguments), now=at(-5))
+    ledger.record(command_requested("abc123def456", minute=-5, command="restore", arguments=arguments), now=at(-5))
     reason = f"Only {mention('UALICE')} may restore {code(HOSTILE)}."
     ledger.record(rejected(minute=-4).model_copy(update={"command": "restore", "reason": reason}), now=at(-4))
 

@@ -11,15 +11,15 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.budget import answer_deadline
-from chalicelib.service import IngressDeps
-from chalicelib.web import handle_slash_http
+from chalicelib.deps import IngressDeps
+from chalicelib.handler import handle_slash_http
 from shared.deadline import Deadline
 from shared.events.models import Event
 from shared.events.publisher import NotPublishedError, PublishError, PublishOutcomeUnknownError
-from shared.replay import ReplayGuardUnavailableError, SignedRequest
-from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.fakes import RecordingPublisher
+from tests.support.fakes.ingress import MemoryReplayGuard, ingress_deps
+from tests.support.ingress import Ingress, message_text
 from tests.support.slack import SIGNING_SECRET, signed_headers, signed_request, slash_form
-from tests.unit.ingress.conftest import SEED_RULES, Ingress, message_text
 
 DEPLOY = "deploy --client acme --branch main"
 
@@ -34,11 +34,6 @@ class FailingPublisher:
     def publish(self, events: Sequence[Event], *, deadline: Deadline | None = None) -> None:
         self.deadlines.append(deadline)
         raise self.error
-
-
-class UnavailableGuard:
-    def first_sighting(self, request: SignedRequest, command_id: str, *, deadline: Deadline) -> str | None:
-        raise ReplayGuardUnavailableError("the request log did not answer (ReadTimeoutError)")
 
 
 def test_a_bus_that_did_not_confirm_is_answered_may_have_been_queued_with_the_id(ingress: Ingress) -> None:
@@ -95,7 +90,7 @@ def test_answers_that_publish_nothing_may_be_given_again(ingress: Ingress) -> No
 
 
 def test_an_unreachable_replay_guard_fails_closed(ingress: Ingress) -> None:
-    ingress.deps.replays = UnavailableGuard()
+    ingress.deps.replays = MemoryReplayGuard(unavailable=True)
     _, payload = ingress.send(DEPLOY)
     text = message_text(payload)
     assert "Command not queued" in text and "nothing was started" in text
@@ -112,7 +107,7 @@ def _answer_with(deps: IngressDeps, deadline: Deadline | None = None) -> tuple[i
 
 
 def _deps(publisher: RecordingPublisher) -> IngressDeps:
-    return IngressDeps(config=StaticConfig.from_text(SEED_RULES), publisher=publisher)
+    return ingress_deps(publisher=publisher)
 
 
 def test_a_request_already_out_of_time_is_not_published() -> None:

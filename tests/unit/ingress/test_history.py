@@ -8,9 +8,9 @@ import boto3
 import pytest
 
 from shared.ledger.dynamodb import DynamoDbLedger
-from tests.unit.ingress.conftest import Ingress, message_text
-from tests.unit.shared.ledger.builders import at, progress, requested, succeeded
-from tests.unit.shared.ledger.moto_ledger import moto_ledger
+from tests.support.events import at, command_requested, progress, succeeded
+from tests.support.ingress import Ingress, message_text
+from tests.support.ledger import moto_ledger
 
 
 @pytest.fixture
@@ -29,7 +29,9 @@ def _record(
     minute: float = -30,
     user_name: str = "example.user",
 ) -> None:
-    ledger.record(requested(command_id, minute=minute, user=user, command=command, user_name=user_name), now=at(minute))
+    ledger.record(
+        command_requested(command_id, minute=minute, user=user, command=command, user_name=user_name), now=at(minute)
+    )
 
 
 def test_status_shows_state_age_last_message_and_links(ingress: Ingress, ledger: DynamoDbLedger) -> None:
@@ -120,7 +122,7 @@ def test_history_usage_errors(ingress: Ingress, ledger: DynamoDbLedger, text: st
 def test_a_long_history_stays_within_slack_limits(ingress: Ingress, ledger: DynamoDbLedger) -> None:
     for index in range(50):
         ledger.record(
-            requested(f"cmd{index:09d}", minute=-index, arguments={"client": "c" * 60, "branch": "b" * 200}),
+            command_requested(f"cmd{index:09d}", minute=-index, arguments={"client": "c" * 60, "branch": "b" * 200}),
             now=at(-index),
         )
     _, payload = ingress.send("history --limit 50")

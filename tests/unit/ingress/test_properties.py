@@ -8,13 +8,11 @@ from urllib.parse import urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.service import IngressDeps
-from chalicelib.web import handle_slash_http
-from tests.support.fakes import RecordingPublisher, StaticConfig
+from chalicelib.handler import handle_slash_http
+from tests.support.fakes.ingress import ingress_deps
 from tests.support.slack import SIGNING_SECRET, signed_headers, slash_form
-from tests.unit.ingress.conftest import SEED_RULES
 
-DEPS = IngressDeps(config=StaticConfig.from_text(SEED_RULES), publisher=RecordingPublisher())
+DEPS = ingress_deps()
 WORDS = st.sampled_from(
     [
         "deploy",

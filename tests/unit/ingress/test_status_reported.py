@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.history import NOT_REPORTED, Viewer, status_message
+from chalicelib.ledger_view import Viewer
+from chalicelib.status import NOT_REPORTED, status_message
 from shared.ledger.models import LedgerEntry
-from tests.unit.shared.ledger.builders import at
+from tests.support.events import at
 
 FINAL_KEY = "CommandSucceeded@2026-11-28T12:05:00+00:00"
 

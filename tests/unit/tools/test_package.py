@@ -61,7 +61,7 @@ def test_the_ingress_build_vendors_shared_in_a_copy_and_leaves_the_tree_alone(tm
     vendored_before = (REPO_ROOT / "ingress" / "vendor").exists()
     app_dir = stage_ingress(tmp_path)
     assert (app_dir / "vendor" / "shared" / "events" / "envelope.py").is_file()
-    assert (app_dir / "app.py").is_file() and (app_dir / "chalicelib" / "web.py").is_file()
+    assert (app_dir / "app.py").is_file() and (app_dir / "chalicelib" / "handler.py").is_file()
     assert (app_dir / ".chalice" / "config.json").is_file()
     assert _template_handler("ingress.yaml") == "app.app"
     assert (REPO_ROOT / "ingress" / "vendor").exists() == vendored_before

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.history import Viewer, status_message
+from chalicelib.ledger_view import Viewer
+from chalicelib.status import status_message
+from tests.support.events import accepted, at, command_requested, succeeded
 from tests.support.notifier_stack import NotifierStack, notifier_stack
-from tests.unit.shared.ledger.builders import accepted, at, requested, succeeded
 from tools.dlq import peek, redrive, waiting
 from tools.local_aws import Service
 
@@ -34,7 +35,7 @@ def test_a_result_that_slack_never_got_is_redriven_and_delivered_once(
     stack: NotifierStack, caplog: pytest.LogCaptureFixture
 ) -> None:
     target = stack.reply_to()
-    stack.publish(requested(reply=target), accepted(reply=target))
+    stack.publish(command_requested(reply=target), accepted(reply=target))
     stack.run_until(lambda: stack.shows(COMMAND_ID, "accepted", reported=True))
 
     stack.slack.down()
@@ -65,7 +66,7 @@ def test_log_level_info_is_enough_to_see_the_lost_line(stack: NotifierStack, cap
     caplog.set_level(logging.INFO)
     target = stack.reply_to()
     stack.slack.down()
-    stack.publish(requested(reply=target), succeeded(reply=target))
+    stack.publish(command_requested(reply=target), succeeded(reply=target))
     stack.run_until(lambda: waiting(stack.sqs, stack.pair.dlq) == 1)
     lost = [r.getMessage() for r in caplog.records if "NOTIFICATION LOST" in r.getMessage()]
     assert len(lost) == 1 and COMMAND_ID in lost[0]

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from shared.ledger.dynamodb import DynamoDbLedger, create_table
-from tests.unit.shared.ledger.builders import accepted, at, failed, progress, requested, succeeded
+from tests.support.events import accepted, at, command_requested, failed, progress, succeeded
 from tools.local_aws import Service
 
 _names = itertools.count(1)
@@ -26,8 +26,8 @@ def ledger(moto_server: Service) -> DynamoDbLedger:
 
 
 def test_events_in_any_order_and_repeated_end_in_the_same_state(ledger: DynamoDbLedger) -> None:
-    events = [succeeded(minute=5), progress("90%", minute=4), accepted(), requested(), succeeded(minute=5)]
-    events += [progress("10%", minute=1), failed(minute=6), requested()]
+    events = [succeeded(minute=5), progress("90%", minute=4), accepted(), command_requested(), succeeded(minute=5)]
+    events += [progress("10%", minute=1), failed(minute=6), command_requested()]
     applied = [ledger.record(event, now=at(10)).applied for event in events]
 
     assert applied == [True, False, False, True, False, False, False, True]
@@ -42,7 +42,7 @@ def test_events_in_any_order_and_repeated_end_in_the_same_state(ledger: DynamoDb
 
 
 def test_concurrent_claims_never_exceed_five_uses(ledger: DynamoDbLedger) -> None:
-    ledger.record(requested(), now=at(0))
+    ledger.record(command_requested(), now=at(0))
     with ThreadPoolExecutor(max_workers=8) as pool:
         claims = list(
             pool.map(lambda _: ledger.claim_response_url_use("abc123def456", now=at(1), max_uses=5), range(12))
@@ -54,7 +54,7 @@ def test_concurrent_claims_never_exceed_five_uses(ledger: DynamoDbLedger) -> Non
 
 def test_history_pages_through_the_index_newest_first(ledger: DynamoDbLedger) -> None:
     for index in range(5):
-        ledger.record(requested(f"cmd{index:09d}", minute=index), now=at(index))
+        ledger.record(command_requested(f"cmd{index:09d}", minute=index), now=at(index))
     ledger.record(succeeded("cmd000000001", minute=10), now=at(10))
     assert [e.command_id[-1] for e in ledger.iter_recent()] == ["4", "3", "2", "1", "0"]
     assert [e.state for e in ledger.iter_recent(user="U0ABC")][3] == "succeeded"

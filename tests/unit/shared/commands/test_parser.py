@@ -60,10 +60,6 @@ def test_valid_git_refs_pass(branch: str) -> None:
     assert parse_arguments(DEPLOY, ["--client", "acme", "--branch", branch]).arguments["branch"] == branch
 
 
-def test_help_flag_anywhere_requests_help() -> None:
-    assert parse_arguments(DEPLOY, ["--client", "--help"]).help_requested
-
-
 def test_integer_and_flag_arguments() -> None:
     history = CATALOG.get("history")
     assert history is not None

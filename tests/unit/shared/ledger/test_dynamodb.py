@@ -5,11 +5,11 @@ import pytest
 
 from shared.ledger.dynamodb import DynamoDbLedger
 from shared.ledger.errors import LedgerUnavailableError
-from tests.unit.shared.ledger.builders import accepted, at, failed, progress, rejected, requested, succeeded
+from tests.support.events import accepted, at, command_requested, failed, progress, rejected, succeeded
 
 
 def test_a_command_moves_through_its_life(ledger: DynamoDbLedger) -> None:
-    assert ledger.record(requested(), now=at(0)).entry.state == "requested"
+    assert ledger.record(command_requested(), now=at(0)).entry.state == "requested"
     assert ledger.record(accepted(), now=at(0.1)).entry.state == "accepted"
     running = ledger.record(progress("tests 40%", percent=40), now=at(1)).entry
     assert (running.state, running.last_message, running.percent) == ("running", "tests 40%", 40)
@@ -26,7 +26,7 @@ def test_a_command_moves_through_its_life(ledger: DynamoDbLedger) -> None:
 
 
 def test_a_late_progress_after_success_is_ignored(ledger: DynamoDbLedger) -> None:
-    ledger.record(requested(), now=at(0))
+    ledger.record(command_requested(), now=at(0))
     ledger.record(succeeded(minute=5), now=at(5))
 
     outcome = ledger.record(progress("tests 90%", minute=4), now=at(6))
@@ -37,14 +37,14 @@ def test_a_late_progress_after_success_is_ignored(ledger: DynamoDbLedger) -> Non
 
 
 def test_duplicates_are_no_ops(ledger: DynamoDbLedger) -> None:
-    ledger.record(requested(), now=at(0))
+    ledger.record(command_requested(), now=at(0))
     first = ledger.record(progress("tests 40%"), now=at(1))
     again = ledger.record(progress("tests 40%"), now=at(2))
     assert first.applied and not again.applied
     assert again.entry == first.entry
     ledger.record(failed(), now=at(5))
     assert not ledger.record(failed(), now=at(6)).applied
-    assert ledger.record(requested(), now=at(7)).entry.state == "failed"
+    assert ledger.record(command_requested(), now=at(7)).entry.state == "failed"
 
 
 def test_an_older_progress_does_not_replace_a_newer_one(ledger: DynamoDbLedger) -> None:
@@ -68,7 +68,7 @@ def test_a_result_before_its_request_creates_the_command_then_the_request_fills_
     assert (early.state, early.command, early.user_id, early.channel_id) == ("succeeded", "deploy", "U0ABC", "C0123")
     assert early.requested_at is None
 
-    late = ledger.record(requested(minute=0), now=at(6)).entry
+    late = ledger.record(command_requested(minute=0), now=at(6)).entry
 
     assert late.state == "succeeded"
     assert late.user_name == "example.user" and late.requested_at == at(0)
@@ -77,7 +77,7 @@ def test_a_result_before_its_request_creates_the_command_then_the_request_fills_
 
 
 def test_response_url_uses_are_claimed_atomically_up_to_the_limit(ledger: DynamoDbLedger) -> None:
-    ledger.record(requested(), now=at(0))
+    ledger.record(command_requested(), now=at(0))
     claims = [ledger.claim_response_url_use("abc123def456", now=at(i), max_uses=5) for i in range(1, 8)]
     assert claims == [True] * 5 + [False] * 2
     entry = ledger.get("abc123def456")
@@ -103,7 +103,7 @@ def test_recent_is_newest_first_across_pages_and_filters(ledger: DynamoDbLedger)
     for index in range(7):
         user = "U0ABC" if index % 2 == 0 else "U0XYZ"
         command = "deploy" if index < 5 else "backup"
-        ledger.record(requested(f"cmd{index:09d}", minute=index, user=user, command=command), now=at(index))
+        ledger.record(command_requested(f"cmd{index:09d}", minute=index, user=user, command=command), now=at(index))
 
     assert [e.command_id for e in ledger.iter_recent()] == [f"cmd{i:09d}" for i in range(6, -1, -1)]
     assert [e.command_id[-1] for e in ledger.iter_recent(user="U0XYZ")] == ["5", "3", "1"]
@@ -113,7 +113,7 @@ def test_recent_is_newest_first_across_pages_and_filters(ledger: DynamoDbLedger)
 
 def test_recent_reads_a_bounded_number_of_items(ledger: DynamoDbLedger) -> None:
     for index in range(9):
-        ledger.record(requested(f"cmd{index:09d}", minute=index), now=at(index))
+        ledger.record(command_requested(f"cmd{index:09d}", minute=index), now=at(index))
     bounded = DynamoDbLedger(ledger.table_name, client=ledger.client, page_size=2, max_read=4)
     assert len(list(bounded.iter_recent())) == 4
 

@@ -1,4 +1,8 @@
-"""The HTTP edge: raw body and headers in, status and JSON out. Never raises, never answers 500."""
+"""The HTTP edge: raw body and headers in, status and JSON out. Never raises, never answers 500.
+
+Translation only: verify the signature, read the form into a `SlashCommandRequest`, hand it to
+`consumer.handle_command`, and turn its Slack message into an HTTP answer.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from chalicelib.budget import answer_deadline
-from chalicelib.service import Arrival, IngressDeps, handle_command
+from chalicelib.consumer import handle_command
+from chalicelib.deps import IngressDeps
+from chalicelib.models import VerifiedRequest
 from chalicelib.slack_request import parse_form, to_slash_command
 from chalicelib.verification import is_signed_by_slack, signed_request_of
 from shared.deadline import Deadline, DeadlineExceededError, run_within
@@ -77,8 +83,8 @@ def _answer(
         request = to_slash_command(form)
     except SlashopsError as error:
         return _message(error_message(error))
-    arrival = Arrival(signed=signed_request_of(headers), deadline=deadline)
-    return _message(handle_command(request, deps(), arrival))
+    verified = VerifiedRequest(request=request, signed=signed_request_of(headers), deadline=deadline)
+    return _message(handle_command(verified, deps()))
 
 
 def _is_form(headers: Mapping[str, str]) -> bool:

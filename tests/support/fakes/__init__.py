@@ -1,4 +1,4 @@
-"""Fakes that implement the ports; no mocking library, no patched globals."""
+"""Fakes that implement the shared ports; no mocking library, no patched globals. A unit's own: `fakes/<unit>.py`."""
 
 from __future__ import annotations
 
@@ -10,17 +10,22 @@ from shared.config.model import SlashopsConfig
 from shared.deadline import Deadline
 from shared.errors import ConfigurationError
 from shared.events.models import Event
-from shared.events.publisher import PublishError
+from shared.events.publisher import NotPublishedError
 
 
 class RecordingPublisher:
+    """`EventPublisher` in memory: `events` is the bus; `fail=True` is a bus that refuses (never reached).
+
+    tests/contracts/test_event_publisher.py holds it to what `EventBridgePublisher` does on LocalStack.
+    """
+
     def __init__(self, *, fail: bool = False) -> None:
         self.events: list[Event] = []
         self.fail = fail
 
     def publish(self, events: Sequence[Event], *, deadline: Deadline | None = None) -> None:
         if self.fail:
-            raise PublishError("bus unavailable")
+            raise NotPublishedError("bus unavailable")
         self.events.extend(events)
 
 

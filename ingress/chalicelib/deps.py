@@ -1,0 +1,113 @@
+"""The ingress' composition root: its settings, its dependencies, and the real adapters built on first use.
+
+Nothing here runs at import (that is the Lambda cold start); `ingress_deps()` builds the adapters once per
+instance, when the first request arrives.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+
+from shared.aws.clients import ClientLimits
+from shared.aws.eventbridge import EventBridgePublisher
+from shared.aws.replay_guard import DynamoDbReplayGuard
+from shared.aws.secrets import read_secret
+from shared.commands.catalog import CATALOG, Catalog
+from shared.config.port import ConfigPort
+from shared.config.source import cached_config
+from shared.errors import ConfigurationError
+from shared.events.models import INGRESS_SOURCE, new_command_id
+from shared.events.publisher import EventPublisher
+from shared.ledger.dynamodb import DynamoDbLedger
+from shared.ledger.port import LedgerReader
+from shared.replay import ReplayGuard
+
+SSM_LIMITS = ClientLimits(connect_timeout=0.5, read_timeout=1.0, total_max_attempts=1)
+"""boto3's defaults for the SSM read (60 s, several tries) would spend the whole answer budget."""
+
+
+@dataclass(frozen=True)
+class IngressSettings:
+    """From the environment, read when the first request arrives (not at import)."""
+
+    event_bus: str
+    config_file: str | None
+    config_parameter: str | None
+    config_ttl_seconds: float
+    signing_secret: str | None
+    signing_secret_id: str | None
+    ledger_table: str = "slashops-ledger"
+    replay_table: str = "slashops-replays"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> IngressSettings:
+        env = os.environ if env is None else env
+        return cls(
+            event_bus=env.get("SLASHOPS_EVENT_BUS", "slashops"),
+            config_file=env.get("SLASHOPS_CONFIG") or None,
+            config_parameter=env.get("SLASHOPS_CONFIG_PARAMETER") or None,
+            config_ttl_seconds=float(env.get("SLASHOPS_CONFIG_TTL", "60")),
+            signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+            signing_secret_id=env.get("SLACK_SIGNING_SECRET_ID") or None,
+            ledger_table=env.get("SLASHOPS_LEDGER_TABLE") or "slashops-ledger",
+            replay_table=env.get("SLASHOPS_REPLAY_TABLE") or "slashops-replays",
+        )
+
+
+@dataclass
+class IngressDeps:
+    """Everything a use case may call; tests build it with fakes (tests/support/fakes/ingress.py)."""
+
+    config: ConfigPort
+    publisher: EventPublisher
+    replays: ReplayGuard
+    """Remembers published requests' signatures; the DynamoDB one, shared by every instance."""
+    ledger: LedgerReader | None = None
+    """Read by `status` and `history`; None answers them with a configuration error."""
+    catalog: Catalog = CATALOG
+    new_id: Callable[[], str] = new_command_id
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+@cache
+def settings() -> IngressSettings:
+    return IngressSettings.from_env()
+
+
+@cache
+def ingress_deps() -> IngressDeps:
+    current = settings()
+    return IngressDeps(
+        config=config_provider(current),
+        # Short timeouts: the request's deadline (chalicelib.budget) bounds every attempt and wait on top of them.
+        publisher=EventBridgePublisher(current.event_bus, INGRESS_SOURCE, connect_timeout=0.5, read_timeout=1.0),
+        replays=DynamoDbReplayGuard(current.replay_table),
+        # Tight timeouts and a bounded read: `status`/`history` must answer within Slack's 3 seconds.
+        ledger=DynamoDbLedger(current.ledger_table, read_timeout=1.0, attempts=1, max_read=300),
+    )
+
+
+def config_provider(current: IngressSettings) -> ConfigPort:
+    return cached_config(
+        current.config_file,
+        current.config_parameter,
+        ttl_seconds=current.config_ttl_seconds,
+        ssm_limits=SSM_LIMITS,
+    )
+
+
+def signing_secret() -> str:
+    return signing_secret_from(settings())
+
+
+def signing_secret_from(current: IngressSettings) -> str:
+    """From `SLACK_SIGNING_SECRET` locally; from Secrets Manager (cached by Powertools) in AWS."""
+    if current.signing_secret:
+        return current.signing_secret
+    if current.signing_secret_id:
+        return read_secret(current.signing_secret_id, what="signing secret")
+    raise ConfigurationError("no Slack signing secret (SLACK_SIGNING_SECRET or SLACK_SIGNING_SECRET_ID)")

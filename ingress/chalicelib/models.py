@@ -1,0 +1,37 @@
+"""What flows through the ingress after the HTTP edge: a verified request, then a command ready for its use case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.slack_request import SlashCommandRequest
+from shared.commands.parser import ParsedCommand
+from shared.deadline import Deadline
+from shared.replay import SignedRequest
+
+
+@dataclass(frozen=True)
+class VerifiedRequest:
+    """What the HTTP edge hands on: a correctly signed slash command, its signature, and when the answer is due."""
+
+    request: SlashCommandRequest
+    signed: SignedRequest
+    deadline: Deadline
+
+
+@dataclass(frozen=True)
+class Command:
+    """A verified request whose command exists, whose caller may run it and whose arguments are valid."""
+
+    parsed: ParsedCommand
+    text: str
+    """The request's text as normalized once (what was parsed, and what a published event carries)."""
+    verified: VerifiedRequest
+
+    @property
+    def request(self) -> SlashCommandRequest:
+        return self.verified.request
+
+    @property
+    def name(self) -> str:
+        return self.parsed.spec.name

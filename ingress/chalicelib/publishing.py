@@ -1,0 +1,104 @@
+"""Publishing a command for its consumer: once per signed request, saying only what is known.
+
+The answer is one of three: queued (with the command id), not queued (nothing was started), or maybe queued
+(the bus did not confirm in time: the command may run, so the user must not send it again yet).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from chalicelib.deps import IngressDeps
+from chalicelib.models import Command
+from shared.errors import AlreadyReceivedError, CommandMayBeQueuedError, NotQueuedError
+from shared.events.models import Actor, CommandRequested, Place, ReplyTarget
+from shared.events.publisher import PublishError, PublishOutcomeUnknownError
+from shared.logs import bind_command_id
+from shared.replay import ReplayGuardUnavailableError
+from shared.slack.blocks import SlackMessage
+from shared.slack.messages import acknowledgement
+
+logger = logging.getLogger(__name__)
+REPLAY_CHECK_SECONDS = 1.0
+"""At most this much of the budget for the replay guard, so publishing keeps at least as much."""
+MIN_SECONDS_TO_QUEUE = 0.5
+"""Less than this left, and the guard plus one `PutEvents` cannot both answer in time: do not start."""
+
+
+def publish(command: Command, deps: IngressDeps) -> SlackMessage:
+    """Publish once per signed request, and say only what is known: queued, not queued, or maybe queued."""
+    event = build_event(command, command_id=deps.new_id(), now=deps.now())
+    name, command_id = command.name, event.command_id
+    bind_command_id(command_id)
+    _claim_first_sighting(command, command_id, deps)
+    try:
+        deps.publisher.publish([event], deadline=command.verified.deadline)
+    except PublishOutcomeUnknownError as error:
+        logger.error("command may have been queued", extra={"command_id": command_id, "problem": str(error)})
+        raise CommandMayBeQueuedError(
+            f"`{name}` may have been queued as `{command_id}`: the event bus did not confirm it in time, "
+            "so slashops cannot tell whether it will run.",
+            hint=f"Do not send it again yet: that could run it twice. In a minute, `/ops status {command_id}` "
+            "shows it if it was queued; if it still does not after a few minutes, it was most likely not queued.",
+        ) from error
+    except PublishError as error:
+        logger.error("command not queued", extra={"command_id": command_id, "problem": str(error)})
+        raise _not_queued(name) from error
+    logger.info("command published", extra={"command_id": command_id, "command": name})
+    return acknowledgement(command.parsed.spec, event.arguments, command_id)
+
+
+def _claim_first_sighting(command: Command, command_id: str, deps: IngressDeps) -> None:
+    """A replayed request is answered with the first one's id; if the guard cannot tell, fail closed."""
+    name, deadline = command.name, command.verified.deadline
+    if deadline.remaining() < MIN_SECONDS_TO_QUEUE:
+        logger.error("command not queued: out of time", extra={"command_id": command_id})
+        raise _not_queued(name)
+    try:
+        earlier = deps.replays.first_sighting(
+            command.verified.signed, command_id, deadline=deadline.within(REPLAY_CHECK_SECONDS)
+        )
+    except ReplayGuardUnavailableError as error:
+        logger.error("command not queued: replay guard unavailable", extra={"command_id": command_id})
+        raise _not_queued(name) from error
+    if earlier is not None:
+        logger.warning("replayed request refused", extra={"command_id": earlier, "command": name})
+        raise AlreadyReceivedError(
+            f"This request was already received as `{earlier}`; it is not run again.",
+            hint=f"`/ops status {earlier}` shows how it went. To run `{name}` once more, type the command again.",
+        )
+
+
+def _not_queued(name: str) -> NotQueuedError:
+    return NotQueuedError(
+        f"`{name}` could not be handed to its service, so nothing was started.",
+        hint="This is on our side, not yours: please try again in a minute.",
+    )
+
+
+def build_event(command: Command, *, command_id: str, now: datetime) -> CommandRequested:
+    """The typed event; its `text` is the text as normalized once for parsing, not normalized again."""
+    request, spec = command.request, command.parsed.spec
+    return CommandRequested(
+        command_id=command_id,
+        command=spec.name,
+        arguments=dict(command.parsed.arguments),
+        actor=Actor(
+            team_id=request.team_id,
+            team_domain=request.team_domain,
+            user_id=request.user_id,
+            user_name=request.user_name,
+        ),
+        place=Place(channel_id=request.channel_id, channel_name=request.channel_name),
+        reply_to=ReplyTarget(
+            response_url=request.response_url,
+            channel_id=request.channel_id,
+            user_id=request.user_id,
+            visibility=spec.visibility,
+        ),
+        requested_at=now,
+        occurred_at=now,
+        long_running=spec.long_running,
+        text=command.text,
+    )

@@ -1,0 +1,60 @@
+"""`/ops status <id>`: one command from the ledger, if the caller may see it (see `ledger_view`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.deps import IngressDeps
+from chalicelib.ledger_view import STATE_ICONS, Viewer, age, require_ledger
+from chalicelib.models import Command
+from shared.errors import SlashopsError
+from shared.ledger.models import LedgerEntry
+from shared.ledger.port import LedgerReader
+from shared.slack.blocks import SlackMessage, context, section
+from shared.slack.messages import format_arguments
+from shared.slack.mrkdwn import channel, code, link, mention
+
+NOT_REPORTED = (
+    ":warning: Finished, not yet reported to Slack: the notifier could not post the result. When Slack was "
+    "unreachable, it retries for a few minutes; after that the result waits in the notifier's dead-letter queue "
+    "until an operator redrives it (`slashops dlq redrive notifier`). The state above is the result."
+)
+
+
+class CommandNotFoundError(SlashopsError):
+    title = "No such command"
+
+
+def show_status(command: Command, deps: IngressDeps) -> SlackMessage:
+    command_id = str(command.parsed.arguments["id"])
+    return status_message(command_id, require_ledger(deps.ledger), Viewer.of(command, deps), deps.now())
+
+
+def status_message(command_id: str, ledger: LedgerReader, viewer: Viewer, now: datetime) -> SlackMessage:
+    entry = ledger.get(command_id)
+    if entry is None or not viewer.may_see(entry):
+        raise CommandNotFoundError(
+            f"There is no command {code(command_id)} that you can see.",
+            hint="`/ops history --mine` lists your latest commands. A command just accepted may take a second.",
+        )
+    return SlackMessage(
+        text=f"{entry.command} {entry.command_id}: {entry.state}", blocks=tuple(_status_blocks(entry, now))
+    )
+
+
+def _status_blocks(entry: LedgerEntry, now: datetime) -> list[dict[str, object]]:
+    head = f"{STATE_ICONS[entry.state]} {code(entry.command)} {code(entry.command_id)} — *{entry.state}*"
+    shown = format_arguments(entry.arguments)
+    lines = [head + (f"\n{shown}" if shown else "")]
+    if entry.finished and not entry.reported:
+        lines.append(NOT_REPORTED)
+    if entry.last_message:  # mrkdwn from a result event, escaped where it was written: shown as it is
+        lines.append(f"*Last message:* {entry.last_message}")
+    if entry.links:
+        lines.append(" · ".join(link(item.url, item.label) for item in entry.links))
+    facts = [f"Run by {mention(entry.user_id)}", f"in {channel(entry.channel_id)}"]
+    facts.append(f"{age(entry.started_at(), now)} ago")
+    if entry.duration_seconds is not None:
+        facts.append(f"took {round(entry.duration_seconds)}s")
+    facts.append(f"updated {age(entry.updated_at, now)} ago")
+    return [section("\n".join(lines)), context(" · ".join(facts))]

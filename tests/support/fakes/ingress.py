@@ -1,0 +1,42 @@
+"""In-memory fakes of the ports only the ingress uses, and its dependencies built from fakes."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from chalicelib.deps import IngressDeps
+from shared.deadline import Deadline
+from shared.replay import ReplayGuardUnavailableError, SignedRequest
+from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.ingress import SEED_RULES
+
+
+class MemoryReplayGuard:
+    """`ReplayGuard` in one process; tests/contracts/test_replay_guard.py holds it to the DynamoDB adapter.
+
+    `unavailable=True` is a guard that cannot tell (the table did not answer): the ingress must fail closed.
+    """
+
+    def __init__(self, *, unavailable: bool = False) -> None:
+        self.seen: dict[str, str] = {}
+        self.unavailable = unavailable
+        self._lock = threading.Lock()
+
+    def first_sighting(self, request: SignedRequest, command_id: str, *, deadline: Deadline) -> str | None:
+        if self.unavailable:
+            raise ReplayGuardUnavailableError("the request log did not answer (unavailable)")
+        with self._lock:
+            earlier = self.seen.setdefault(request.key, command_id)
+        return None if earlier == command_id else earlier  # like a retried put that finds its own id
+
+
+def ingress_deps(**overrides: Any) -> IngressDeps:
+    """The ingress on fakes: the seed access rules, a recording bus, an in-memory replay guard, no ledger."""
+    fields: dict[str, Any] = {
+        "config": StaticConfig.from_text(SEED_RULES),
+        "publisher": RecordingPublisher(),
+        "replays": MemoryReplayGuard(),
+    }
+    fields.update(overrides)
+    return IngressDeps(**fields)

@@ -8,7 +8,6 @@ of the ingress, and answers a second sighting with the command id of the first.
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,23 +42,12 @@ class SignedRequest:
 
 
 class ReplayGuard(Protocol):
-    """Records a signed request once; raises `ReplayGuardUnavailableError` when it cannot tell."""
+    """Records a signed request once; raises `ReplayGuardUnavailableError` when it cannot tell.
+
+    Adapter: `shared.aws.replay_guard.DynamoDbReplayGuard`; fake: `tests/support/fakes/ingress.py`; both held to
+    one contract in tests/contracts/test_replay_guard.py.
+    """
 
     def first_sighting(self, request: SignedRequest, command_id: str, *, deadline: Deadline) -> str | None:
         """None if `request` is new (now recorded with `command_id`), else the command id it was first seen with."""
         ...
-
-
-class MemoryReplayGuard:
-    """In one process only: for unit tests and for a single local ingress, never for Lambda (use DynamoDB)."""
-
-    def __init__(self) -> None:
-        self.seen: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    def first_sighting(self, request: SignedRequest, command_id: str, *, deadline: Deadline) -> str | None:
-        with self._lock:
-            earlier = self.seen.get(request.key)
-            if earlier is None:
-                self.seen[request.key] = command_id
-            return earlier

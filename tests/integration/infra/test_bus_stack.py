@@ -15,7 +15,8 @@ import pytest
 from shared.commands.catalog import CATALOG
 from shared.commands.routing import routes
 from shared.events.envelope import to_put_events_entry
-from shared.events.models import INGRESS_SOURCE, Actor, CommandRequested, CommandSucceeded, Place, ReplyTarget
+from shared.events.models import INGRESS_SOURCE, CommandRequested, CommandSucceeded, ReplyTarget
+from tests.support.events import command_requested, reply_to
 from tools.local_aws import Service
 from tools.routes import LISTENERS, logical_name
 from tools.stacks import BUS_TEMPLATE, create_stack, ensure_archive
@@ -53,13 +54,8 @@ def bus(localstack: Service) -> Iterator[Bus]:
 
 
 def _requested(command: str) -> CommandRequested:
-    return CommandRequested(
-        command_id=f"{command}-{uuid.uuid4().hex[:6]}",
-        command=command,
-        arguments={},
-        actor=Actor(team_id="T1", user_id="U1"),
-        place=Place(channel_id="C1"),
-        reply_to=ReplyTarget(response_url="http://127.0.0.1:9/hook", channel_id="C1", user_id="U1"),
+    return command_requested(
+        f"{command}-{uuid.uuid4().hex[:6]}", command=command, arguments={}, reply=reply_to("http://127.0.0.1:9/hook")
     )
 
 

@@ -6,7 +6,6 @@ import threading
 import time
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import (
     ClientError,
@@ -15,12 +14,12 @@ from botocore.exceptions import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
-from moto import mock_aws
 
 from shared.aws.eventbridge import EventBridgePublisher, may_have_landed
 from shared.deadline import Deadline, DeadlineExceededError
-from shared.events.models import Actor, CommandRequested, Place, ReplyTarget
+from shared.events.models import CommandRequested
 from shared.events.publisher import NotPublishedError, PublishError, PublishOutcomeUnknownError
+from tests.support.events import command_requested
 
 URL = "https://events.us-east-1.amazonaws.com/"
 OK = {"FailedEntryCount": 0, "Entries": [{"EventId": "1"}]}
@@ -28,14 +27,7 @@ ENTRY_FAILED = {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailur
 
 
 def _event(command_id: str = "abc123def456") -> CommandRequested:
-    return CommandRequested(
-        command_id=command_id,
-        command="deploy",
-        arguments={"client": "acme"},
-        actor=Actor(team_id="T1", user_id="U1"),
-        place=Place(channel_id="C1"),
-        reply_to=ReplyTarget(response_url="https://hooks.slack.com/x", channel_id="C1", user_id="U1"),
-    )
+    return command_requested(command_id)
 
 
 def _client_error(status: int, code: str = "InternalException") -> ClientError:
@@ -187,10 +179,3 @@ def test_the_built_client_makes_one_try_per_call(monkeypatch: pytest.MonkeyPatch
     config = client.meta.config
     assert (config.connect_timeout, config.read_timeout) == (0.5, 1.0)
     assert config.retries["total_max_attempts"] == 1
-
-
-@mock_aws
-def test_puts_typed_event_on_a_real_api_shape() -> None:
-    client = boto3.client("events", region_name="us-east-1")
-    client.create_event_bus(Name="slashops")
-    EventBridgePublisher("slashops", "slashops.ingress", client=client).publish([_event()])

@@ -1,4 +1,7 @@
-"""The DynamoDB replay guard: the first sighting wins everywhere; a second one learns the first command id."""
+"""What only the DynamoDB replay guard does: one call per sighting, what the item holds, an unreachable table.
+
+What every `ReplayGuard` does (first sighting wins, replays name the first id) is tests/contracts/test_replay_guard.py.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from moto import mock_aws
 
 from shared.aws.replay_guard import DynamoDbReplayGuard, create_table
 from shared.deadline import Deadline
-from shared.replay import REMEMBER_SECONDS, MemoryReplayGuard, ReplayGuardUnavailableError, SignedRequest
+from shared.replay import REMEMBER_SECONDS, ReplayGuardUnavailableError, SignedRequest
 
 REQUEST = SignedRequest(timestamp=1_790_000_000, signature="v0=" + "a" * 64)
 
@@ -28,12 +31,6 @@ def dynamodb() -> Iterator[Any]:
 
 def _deadline() -> Deadline:
     return Deadline.after(2.0)
-
-
-def test_first_sighting_is_recorded_and_a_second_names_the_first_id(dynamodb: Any) -> None:
-    first, second = (DynamoDbReplayGuard("replays", client=dynamodb) for _ in range(2))  # two Lambda instances
-    assert first.first_sighting(REQUEST, "aaaaaa111111", deadline=_deadline()) is None
-    assert second.first_sighting(REQUEST, "bbbbbb222222", deadline=_deadline()) == "aaaaaa111111"
 
 
 class CountingClient:
@@ -62,15 +59,6 @@ def test_a_replay_costs_one_put_and_no_read(dynamodb: Any) -> None:
     assert client.calls == ["put_item", "put_item"]
 
 
-def test_another_signature_or_timestamp_is_a_new_request(dynamodb: Any) -> None:
-    guard = DynamoDbReplayGuard("replays", client=dynamodb)
-    guard.first_sighting(REQUEST, "aaaaaa111111", deadline=_deadline())
-    other_signature = SignedRequest(REQUEST.timestamp, "v0=" + "b" * 64)
-    other_time = SignedRequest(REQUEST.timestamp + 1, REQUEST.signature)
-    assert guard.first_sighting(other_signature, "cccccc333333", deadline=_deadline()) is None
-    assert guard.first_sighting(other_time, "dddddd444444", deadline=_deadline()) is None
-
-
 def test_the_item_holds_a_hash_the_command_id_and_its_ttl_only(dynamodb: Any) -> None:
     DynamoDbReplayGuard("replays", client=dynamodb).first_sighting(REQUEST, "aaaaaa111111", deadline=_deadline())
     [item] = dynamodb.scan(TableName="replays")["Items"]
@@ -79,12 +67,6 @@ def test_the_item_holds_a_hash_the_command_id_and_its_ttl_only(dynamodb: Any) ->
     assert int(item["expires_at"]["N"]) == REQUEST.timestamp + REMEMBER_SECONDS
     ttl = dynamodb.describe_time_to_live(TableName="replays")["TimeToLiveDescription"]
     assert ttl["TimeToLiveStatus"] == "ENABLED" and ttl["AttributeName"] == "expires_at"
-
-
-def test_a_retried_put_that_finds_its_own_id_is_still_the_first_sighting(dynamodb: Any) -> None:
-    guard = DynamoDbReplayGuard("replays", client=dynamodb)
-    guard.first_sighting(REQUEST, "aaaaaa111111", deadline=_deadline())
-    assert guard.first_sighting(REQUEST, "aaaaaa111111", deadline=_deadline()) is None
 
 
 class UnreachableDynamoDb:
@@ -98,9 +80,3 @@ def test_an_unreachable_table_raises_so_the_caller_fails_closed() -> None:
     guard = DynamoDbReplayGuard("replays", client=UnreachableDynamoDb())  # type: ignore[arg-type]
     with pytest.raises(ReplayGuardUnavailableError, match="EndpointConnectionError"):
         guard.first_sighting(REQUEST, "aaaaaa111111", deadline=_deadline())
-
-
-def test_the_memory_fake_behaves_like_the_table() -> None:
-    guard = MemoryReplayGuard()
-    assert guard.first_sighting(REQUEST, "aaaaaa111111", deadline=_deadline()) is None
-    assert guard.first_sighting(REQUEST, "bbbbbb222222", deadline=_deadline()) == "aaaaaa111111"

@@ -14,13 +14,13 @@ from typing import Any
 import boto3
 import pytest
 
-from services.deploy.bootstrap import deploy_deps, deps_from, jenkins_credentials
-from services.deploy.claims import create_table
+from services.deploy.adapters.dynamodb_claims import create_table
+from services.deploy.deps import DeployEnv, deploy_deps, deps_from, jenkins_credentials
 from services.deploy.handler import handle_batch, lambda_handler
-from services.deploy.settings import DeployEnv
 from shared.events.envelope import parse_eventbridge_json
 from shared.events.models import CommandProgress, CommandSucceeded
-from tests.integration.services.deploy.helpers import eventbridge_body, requested, sqs_event
+from tests.support.deploy import requested
+from tests.support.events import eventbridge_body, sqs_event
 from tools.fake_jenkins import FakeJenkins
 from tools.local_aws import Service
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from services.deploy.claims import create_table as create_deploy_table
+from services.deploy.adapters.dynamodb_claims import create_table as create_deploy_table
 from shared.aws.replay_guard import create_table as create_replay_table
 from shared.commands.routing import routes
 from shared.ledger.dynamodb import create_table as create_ledger_table

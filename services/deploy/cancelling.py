@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from services.deploy import messages
+from services.deploy import messages, transitions
+from services.deploy.deps import DeployDeps
 from services.deploy.errors import JenkinsError
-from services.deploy.models import CancelRequest, ClaimRecord
-from services.deploy.service import DeployDeps
+from services.deploy.models import FIRST_DELIVERY, CancelRequest, ClaimRecord, Delivery
 from shared.config.access import decide
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
 from shared.slack.mrkdwn import code, mention, text
 
 
-def cancel_deploy(deps: DeployDeps, event: CommandRequested) -> None:
+def cancel_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery = FIRST_DELIVERY) -> None:
     reporter = deps.reporter.about_request(event)
     try:
         request = CancelRequest.model_validate(event.arguments)
@@ -27,27 +27,27 @@ def cancel_deploy(deps: DeployDeps, event: CommandRequested) -> None:
         reporter.rejected("That is not a command id.", "See `/ops help cancel`.")
         return
     record = deps.store.get(request.id)
-    refusal = _refusal(deps, event, record, request.id)
+    refusal = _refusal(event, deps, record, request.id)
     if refusal is not None:
         reporter.rejected(*refusal)
         return
     assert record is not None
     try:
-        number = _stop(deps, record)
+        number = _stop(record, deps)
     except JenkinsError as error:
         reporter.failed(messages.jenkins_failure(error, record), retryable=error.retryable)
         return
-    deps.store.update(record.command_id, {"cancelled_by": event.actor.user_id}, expect={})
+    transitions.record_cancel(deps.store, record, event.actor.user_id)
     build = f"build #{number}" if number else "its queued build"
     reporter.succeeded(f"Asked Jenkins to stop {build} of deploy {code(record.command_id)} ({messages.what(record)}).")
 
 
 def _refusal(
-    deps: DeployDeps, event: CommandRequested, record: ClaimRecord | None, command_id: str
+    event: CommandRequested, deps: DeployDeps, record: ClaimRecord | None, command_id: str
 ) -> tuple[str, str] | None:
     if record is None:
         return f"No deploy has id {code(command_id)}.", "`/ops history --command deploy` lists recent deploys."
-    if not _may_cancel(deps, event, record):
+    if not _may_cancel(event, deps, record):
         return (
             f"Only {mention(record.requested_by)}, who started deploy {code(command_id)}, or users allowed to run "
             "`cancel` can stop it.",
@@ -60,7 +60,7 @@ def _refusal(
     return None
 
 
-def _may_cancel(deps: DeployDeps, event: CommandRequested, record: ClaimRecord) -> bool:
+def _may_cancel(event: CommandRequested, deps: DeployDeps, record: ClaimRecord) -> bool:
     if event.actor.user_id == record.requested_by:
         return True
     try:
@@ -78,7 +78,7 @@ def _may_cancel(deps: DeployDeps, event: CommandRequested, record: ClaimRecord) 
     return decision.allowed
 
 
-def _stop(deps: DeployDeps, record: ClaimRecord) -> int | None:
+def _stop(record: ClaimRecord, deps: DeployDeps) -> int | None:
     """Cancel the queue item, or stop the build (also if the item started meanwhile); the build number or None."""
     number = record.build_number
     if number is None and record.queue_id is not None:

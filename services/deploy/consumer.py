@@ -1,51 +1,58 @@
-"""One SQS message body → the right use case: a `CommandRequested` (deploy/cancel) or our own follow message."""
+"""One SQS message → its use case, through a registry: `deploy` and `cancel` requests, and our own follow messages.
+
+The body is decoded once: a follow message (`kind` = `slashops.deploy.follow`, sent by `following.py`) goes to
+`following.follow`; an EventBridge `CommandRequested` goes to the use case `COMMANDS` names for its command.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from pydantic import ValidationError
 
 from services.deploy.cancelling import cancel_deploy
+from services.deploy.deps import DeployDeps
 from services.deploy.following import follow
-from services.deploy.models import FOLLOW_KIND, FollowMessage
-from services.deploy.service import DeployDeps
+from services.deploy.models import FOLLOW_KIND, Delivery, FollowMessage
 from services.deploy.starting import start_deploy
-from shared.events.envelope import MalformedEventError, parse_eventbridge_json
-from shared.events.models import CommandRequested
+from shared.events.envelope import MalformedEventError, parse_eventbridge
+from shared.events.models import AnyEvent, CommandRequested
 from shared.logs import bind_command_id
+from shared.sqs_lambda import SqsMessage
 
 logger = logging.getLogger(__name__)
 
+CommandUseCase = Callable[[CommandRequested, DeployDeps, Delivery], None]
+COMMANDS: dict[str, CommandUseCase] = {"deploy": start_deploy, "cancel": cancel_deploy}
+"""The commands routed to this consumer (`shared.commands.routing`; a unit test checks they agree)."""
 
-def handle_body(deps: DeployDeps, body: str, *, message_id: str, receive_count: int = 1) -> None:
+
+def consume(message: SqsMessage, deps: DeployDeps) -> None:
     """Raises on anything worth retrying (SQS redelivers); malformed messages raise too, to reach the DLQ."""
-    follow_message = _as_follow(body)
-    if follow_message is not None:
-        bind_command_id(follow_message.command_id)
-        follow(deps, follow_message, message_id=message_id)
-        return
-    event = parse_eventbridge_json(body)
-    bind_command_id(event.command_id)
-    if not isinstance(event, CommandRequested):
-        logger.info("ignoring %s for %s: not a request", type(event).__name__, event.command_id)
-        return
-    if event.command == "deploy":
-        start_deploy(deps, event, receive_count=receive_count)
-    elif event.command == "cancel":
-        cancel_deploy(deps, event)
+    delivery = Delivery(message.message_id, message.receive_count, message.last_attempt)
+    parsed = parse_body(message.body)
+    bind_command_id(parsed.command_id)
+    if isinstance(parsed, FollowMessage):
+        follow(parsed, deps, delivery)
+    elif not isinstance(parsed, CommandRequested):
+        logger.info("ignoring %s for %s: not a request", type(parsed).__name__, parsed.command_id)
+    elif (use_case := COMMANDS.get(parsed.command)) is None:
+        logger.warning("ignoring command %r (%s): not the deploy service's", parsed.command, parsed.command_id)
     else:
-        logger.warning("ignoring command %r (%s): not the deploy service's", event.command, event.command_id)
+        use_case(parsed, deps, delivery)
 
 
-def _as_follow(body: str) -> FollowMessage | None:
+def parse_body(body: str) -> FollowMessage | AnyEvent:
+    """Our follow message or an EventBridge event, from one decoding of the body; `MalformedEventError` if neither."""
     try:
-        data = json.loads(body)
+        data: Any = json.loads(body)
     except json.JSONDecodeError as error:
         raise MalformedEventError("message body is not JSON") from error
     if not isinstance(data, dict) or data.get("kind") != FOLLOW_KIND:
-        return None
+        return parse_eventbridge(data)
     try:
         return FollowMessage.model_validate(data)
     except ValidationError as error:

@@ -11,12 +11,6 @@ class DeployError(SlashopsError):
     title = "Deploy failed"
 
 
-class DeployRejected(DeployError):
-    """The request is refused before any call to Jenkins (unknown client, invalid branch, not allowed)."""
-
-    title = "Deploy refused"
-
-
 class JenkinsError(DeployError):
     """Jenkins did not do what was asked. `retryable` (default False) says whether trying again later can help."""
 

@@ -10,26 +10,27 @@ from __future__ import annotations
 
 import logging
 
-from services.deploy import messages
+from services.deploy import messages, transitions
+from services.deploy.deps import DeployDeps
 from services.deploy.errors import JenkinsError, JenkinsNotFoundError, JenkinsUnavailableError
-from services.deploy.models import ClaimRecord, FollowMessage
-from services.deploy.service import DeployDeps, build_link
+from services.deploy.messages import build_link
+from services.deploy.models import ClaimRecord, Delivery, FollowMessage
+from services.deploy.ports import MAX_DELAY_SECONDS
 from shared.events.reporter import CommandReporter
 
 logger = logging.getLogger(__name__)
-MAX_DELAY_SECONDS = 900
 
 
-def schedule_first_follow(deps: DeployDeps, command_id: str, *, seq: int) -> None:
-    deps.scheduler.schedule(FollowMessage(command_id=command_id, seq=seq), deps.settings.first_follow_delay)
+def schedule_first_follow(command_id: str, deps: DeployDeps, *, seq: int) -> None:
+    _schedule(FollowMessage(command_id=command_id, seq=seq), deps, deps.settings.first_follow_delay)
 
 
-def follow(deps: DeployDeps, message: FollowMessage, *, message_id: str) -> None:
+def follow(message: FollowMessage, deps: DeployDeps, delivery: Delivery) -> None:
     record = deps.store.get(message.command_id)
     if record is None or record.state == "finished":
         logger.info("follow of %s: nothing to follow (%s)", message.command_id, record and record.state)
         return
-    if not _own_step(deps, record, message, message_id):
+    if not transitions.take_step(deps.store, record, message.seq, delivery.message_id):
         logger.info("follow of %s: step %d already taken, dropping duplicate", message.command_id, message.seq)
         return
     reporter = deps.reporter.about(record.command_id, "deploy", record.reply_to)
@@ -41,18 +42,14 @@ def follow(deps: DeployDeps, message: FollowMessage, *, message_id: str) -> None
         _finish(deps, record, reporter, "error", messages.jenkins_failure(error, record))
 
 
-def _own_step(deps: DeployDeps, record: ClaimRecord, message: FollowMessage, message_id: str) -> bool:
-    changes = {"follow_seq": message.seq + 1, "follow_owner": message_id}
-    if deps.store.update(record.command_id, changes, expect={"follow_seq": message.seq}):
-        return True
-    current = deps.store.get(record.command_id)
-    return current is not None and current.follow_seq == message.seq + 1 and current.follow_owner == message_id
-
-
 def _next(deps: DeployDeps, message: FollowMessage, *, failures: int = 0) -> None:
-    delay = deps.settings.follow_delay * (2**failures)
     follow_up = FollowMessage(command_id=message.command_id, seq=message.seq + 1, failures=failures)
-    deps.scheduler.schedule(follow_up, min(MAX_DELAY_SECONDS, delay))
+    _schedule(follow_up, deps, deps.settings.follow_delay * (2**failures))
+
+
+def _schedule(message: FollowMessage, deps: DeployDeps, delay: int) -> None:
+    """The one place a delay is kept within what the scheduler (SQS) accepts."""
+    deps.scheduler.schedule(message, max(0, min(MAX_DELAY_SECONDS, delay)))
 
 
 def _step(deps: DeployDeps, record: ClaimRecord, message: FollowMessage, reporter: CommandReporter) -> None:
@@ -83,11 +80,7 @@ def _step_queued(deps: DeployDeps, record: ClaimRecord, message: FollowMessage, 
         _next(deps, message)
     else:
         reporter.progress(messages.started(record, number), *build_link(number, url))
-        deps.store.update(
-            record.command_id,
-            {"state": "running", "build_number": number, "build_url": url},
-            expect={"state": "queued"},
-        )
+        transitions.mark_running(deps.store, record, number, url)
         _next(deps, message)
 
 
@@ -158,7 +151,7 @@ def _finish(
 
 
 def _mark_finished(deps: DeployDeps, record: ClaimRecord, result: str) -> None:
-    deps.store.update(record.command_id, {"state": "finished", "result": result}, expect={})
+    transitions.finish(deps.store, record, result)
 
 
 def _fresh(deps: DeployDeps, record: ClaimRecord) -> ClaimRecord:

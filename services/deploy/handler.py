@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.deploy.bootstrap import deploy_deps
-from services.deploy.consumer import handle_body
-from services.deploy.service import DeployDeps
+from services.deploy.consumer import consume
+from services.deploy.deps import DeployDeps, deploy_deps
 from shared.logs import configure_logging
-from shared.sqs_lambda import SqsMessage, handle_sqs_batch
+from shared.sqs_lambda import handle_sqs_batch
 
 SERVICE = "slashops-deploy"
 
@@ -20,9 +19,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def handle_batch(event: dict[str, Any], context: Any, deps: DeployDeps) -> dict[str, Any]:
-    """The same with explicit dependencies (tests)."""
-
-    def consume(message: SqsMessage) -> None:
-        handle_body(deps, message.body, message_id=message.message_id, receive_count=message.receive_count)
-
-    return handle_sqs_batch(event, context, consume)
+    """The same with explicit dependencies (tests); the queue's `maxReceiveCount` marks each record's last attempt."""
+    return handle_sqs_batch(
+        event, context, lambda message: consume(message, deps), max_receive_count=deps.settings.max_receive_count
+    )

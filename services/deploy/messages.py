@@ -17,6 +17,7 @@ from services.deploy.errors import (
 )
 from services.deploy.models import ClaimRecord
 from shared.commands.validators import REF_CHARACTERS_SHOWN
+from shared.events.models import Link
 from shared.slack.mrkdwn import code, mention, text
 
 
@@ -45,6 +46,11 @@ def jenkins_failure(error: JenkinsError, record: ClaimRecord) -> str:
     if isinstance(error, JenkinsUnavailableError):
         return f"Jenkins is unavailable ({text(error.message)}); gave up after retrying. Try again later."
     return f"Jenkins gave an unexpected answer ({text(error.message)})."
+
+
+def build_link(number: int | None, url: str | None) -> tuple[Link, ...]:
+    """The build's link, once Jenkins has given it a number and a URL."""
+    return (Link(label=f"Build #{number}", url=url),) if number and url else ()
 
 
 def unknown_client(client: str, known: tuple[str, ...]) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -83,6 +84,22 @@ class FollowMessage(BaseModel):
     command_id: str
     seq: int = Field(ge=0)
     failures: int = Field(default=0, ge=0)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a message reached the service: SQS' message id and receive count, and whether it is the last delivery.
+
+    `last_attempt`: if handling this delivery fails, SQS moves the message to the DLQ, so it must be reported now.
+    """
+
+    message_id: str = ""
+    receive_count: int = 1
+    last_attempt: bool = False
+
+
+FIRST_DELIVERY = Delivery()
+"""What a use case assumes when called directly (tests, tools): the first of several possible deliveries."""
 
 
 class ClaimRecord(BaseModel):

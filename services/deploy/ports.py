@@ -1,11 +1,22 @@
-"""The deploy service's ports: Jenkins, the claims store and the follow scheduler (one real adapter each)."""
+"""The deploy service's ports: Jenkins, the claims store and the follow scheduler (one real adapter each).
+
+In-memory fakes of all three live in `tests/support/fakes/deploy.py`; `tests/contracts/test_deploy_ports.py` runs
+the same cases against each fake and its real adapter, so the fakes cannot drift.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 from services.deploy.models import BuildState, ClaimRecord, FollowMessage, FoundBuild, QueueState
+
+ClaimValue = str | int | None
+"""A claim attribute's value in a conditional write; None: remove it (in `changes`) or it is absent (in `expect`)."""
+
+MAX_DELAY_SECONDS = 900
+"""The longest delay a follow message may be scheduled with (SQS' `DelaySeconds` limit)."""
 
 
 class JenkinsPort(Protocol):
@@ -30,21 +41,45 @@ class JenkinsPort(Protocol):
     def stop(self, job: str, number: int) -> None: ...
 
 
+@dataclass(frozen=True)
+class ClaimChange:
+    """One conditional write to an existing claim: apply `changes` if every `expect` attribute holds its value.
+
+    Built only by `services.deploy.transitions`, which names each of the claim's state transitions; use cases
+    call those, never this.
+    """
+
+    changes: Mapping[str, ClaimValue]
+    expect: Mapping[str, ClaimValue]
+
+
+@dataclass(frozen=True)
+class ClaimWrite:
+    """The outcome of a conditional write; when refused, `current` is the claim as the store had it (None: none).
+
+    The store returns the current claim with the refusal itself (DynamoDB `ReturnValuesOnConditionCheckFailure`),
+    so a caller that must know why it lost never reads again.
+    """
+
+    applied: bool
+    current: ClaimRecord | None = None
+
+
 class ClaimStore(Protocol):
     """Conditional writes keyed on the command id: the basis of exactly-once."""
 
-    def create(self, record: ClaimRecord) -> bool:
-        """Store `record` unless one exists for its command id; False if it does."""
+    def create(self, record: ClaimRecord) -> ClaimRecord | None:
+        """Store `record` unless a claim exists for its command id: None if stored, else the existing claim."""
         ...
 
     def get(self, command_id: str) -> ClaimRecord | None: ...
 
-    def update(self, command_id: str, changes: Mapping[str, Any], *, expect: Mapping[str, Any]) -> bool:
-        """Apply `changes` if every `expect` attribute equals its value (None: attribute absent); False if not."""
+    def apply(self, command_id: str, change: ClaimChange) -> ClaimWrite:
+        """Apply `change` if the claim exists and every `expect` attribute equals its value (None: absent)."""
         ...
 
 
 class FollowScheduler(Protocol):
-    """Delivers a `FollowMessage` back to the service after `delay_seconds` (SQS DelaySeconds, ≤ 900)."""
+    """Delivers a `FollowMessage` back to the service after `delay_seconds` (0 to `MAX_DELAY_SECONDS`)."""
 
     def schedule(self, message: FollowMessage, delay_seconds: int) -> None: ...

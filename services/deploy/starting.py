@@ -1,7 +1,8 @@
 """`deploy`: claim the command id, then trigger exactly one Jenkins build.
 
 Exactly once rests on the claim record (a conditional write keyed on the command id):
-- a first delivery creates it (`claimed`), triggers the build, then records the queue item (`queued`);
+- a first delivery creates it (`claimed`), triggers the build, then records the queue item (`queued`); a delivery
+  whose create is refused gets the existing claim with the refusal (no second read);
 - a later delivery that finds it `queued`/`running`/`finished` starts nothing (it only re-arms following);
 - one that finds it `claimed` with a fresh `claimed_at` defers (another delivery is mid-trigger) via SQS;
 - one that finds a stale `claimed` (a crash, or a timeout, between claim and record) first asks Jenkins
@@ -15,11 +16,11 @@ import logging
 
 from pydantic import ValidationError
 
-from services.deploy import messages
+from services.deploy import messages, transitions
+from services.deploy.deps import DeployDeps
 from services.deploy.errors import ClaimBusyError, JenkinsError, JenkinsUnavailableError
 from services.deploy.following import schedule_first_follow
-from services.deploy.models import ClaimRecord, DeployRequest, FoundBuild
-from services.deploy.service import DeployDeps, build_link
+from services.deploy.models import FIRST_DELIVERY, ClaimRecord, Delivery, DeployRequest, FoundBuild
 from shared.config.access import decide
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
@@ -30,36 +31,34 @@ logger = logging.getLogger(__name__)
 DAY = 86400
 
 
-def start_deploy(deps: DeployDeps, event: CommandRequested, *, receive_count: int = 1) -> None:
+def start_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery = FIRST_DELIVERY) -> None:
     reporter = deps.reporter.about_request(event)
-    if _too_old(deps, event):
+    if _too_old(event, deps):
         existing = deps.store.get(event.command_id)
         if existing is not None:
-            _resume(deps, existing, reporter, receive_count)
+            _resume(existing, deps, reporter, delivery)
         else:
             reporter.failed(messages.too_old(event.requested_at), retryable=True)
         return
     try:
-        allowed = _allowed_now(deps, event)
+        allowed = _allowed_now(event, deps)
     except ConfigurationError as error:
         reporter.failed(f"The slashops configuration is unusable: {error.message}")
         return
     if not allowed:
-        _refuse(deps, event, reporter, receive_count)
+        _refuse(event, deps, reporter, delivery)
         return
-    record = _new_record(deps, event, reporter)
+    record = _new_record(event, deps, reporter)
     if record is None:
         return
-    if deps.store.create(record):
-        _trigger(deps, record, reporter, receive_count)
-        return
-    existing = deps.store.get(record.command_id)
-    if existing is None:  # deleted between the two calls: treat as a new delivery
-        raise ClaimBusyError("claim vanished; retry")
-    _resume(deps, existing, reporter, receive_count)
+    existing = deps.store.create(record)
+    if existing is None:
+        _trigger(record, deps, reporter, delivery)
+    else:
+        _resume(existing, deps, reporter, delivery)
 
 
-def _too_old(deps: DeployDeps, event: CommandRequested) -> bool:
+def _too_old(event: CommandRequested, deps: DeployDeps) -> bool:
     """A request replayed (from the archive) or stuck long after it was typed is never run as new.
 
     The limit is far below the claim's TTL, so a replay of a deploy that did run always finds its claim.
@@ -67,7 +66,7 @@ def _too_old(deps: DeployDeps, event: CommandRequested) -> bool:
     return deps.now() - event.requested_at.timestamp() > deps.settings.max_request_age_seconds
 
 
-def _allowed_now(deps: DeployDeps, event: CommandRequested) -> bool:
+def _allowed_now(event: CommandRequested, deps: DeployDeps) -> bool:
     """The caller against the access rules as they are now, not as they were when the ingress checked.
 
     This refuses a request made before the rules changed, and a `CommandRequested` that did not come from the
@@ -87,16 +86,16 @@ def _allowed_now(deps: DeployDeps, event: CommandRequested) -> bool:
     return decision.allowed
 
 
-def _refuse(deps: DeployDeps, event: CommandRequested, reporter: CommandReporter, receive_count: int) -> None:
+def _refuse(event: CommandRequested, deps: DeployDeps, reporter: CommandReporter, delivery: Delivery) -> None:
     """Nothing new starts; a redelivery of a deploy claimed while it was allowed only carries on with it."""
     existing = deps.store.get(event.command_id)
     if existing is not None:
-        _resume(deps, existing, reporter, receive_count)
+        _resume(existing, deps, reporter, delivery)
         return
     reporter.rejected(*messages.not_allowed(event.actor.user_id, event.command))
 
 
-def _new_record(deps: DeployDeps, event: CommandRequested, reporter: CommandReporter) -> ClaimRecord | None:
+def _new_record(event: CommandRequested, deps: DeployDeps, reporter: CommandReporter) -> ClaimRecord | None:
     """The claim to write, or None after reporting why the request is refused (before any Jenkins call)."""
     try:
         request = DeployRequest.model_validate(event.arguments)
@@ -136,85 +135,74 @@ def _new_record(deps: DeployDeps, event: CommandRequested, reporter: CommandRepo
     )
 
 
-def _trigger(deps: DeployDeps, record: ClaimRecord, reporter: CommandReporter, receive_count: int) -> None:
+def _trigger(record: ClaimRecord, deps: DeployDeps, reporter: CommandReporter, delivery: Delivery) -> None:
     try:
         queue_id = deps.jenkins.trigger(record.job, record.parameters)
     except JenkinsError as error:
-        _trigger_failed(deps, record, reporter, error, receive_count)
+        _trigger_failed(record, deps, reporter, error, delivery)
         return
-    if not deps.store.update(
-        record.command_id,
-        {"state": "queued", "queue_id": queue_id},
-        expect={"claim_token": record.claim_token, "state": "claimed"},
-    ):
+    if not transitions.mark_queued(deps.store, record, queue_id):
         logger.error("claim of %s was taken over while triggering (queue item %s)", record.command_id, queue_id)
         return
     reporter.progress(messages.queued(record))
-    schedule_first_follow(deps, record.command_id, seq=0)
+    schedule_first_follow(record.command_id, deps, seq=0)
 
 
 def _trigger_failed(
-    deps: DeployDeps, record: ClaimRecord, reporter: CommandReporter, error: JenkinsError, receive_count: int
+    record: ClaimRecord, deps: DeployDeps, reporter: CommandReporter, error: JenkinsError, delivery: Delivery
 ) -> None:
     """Transient errors go back to SQS (the visibility timeout is the backoff) until the attempts run out.
 
     The claim is marked stale first, so the redelivery checks Jenkins straight away: a timed-out trigger
-    may still have queued the build.
+    may still have queued the build. The last delivery SQS makes (`maxReceiveCount`) reports instead of
+    retrying, even below `max_trigger_attempts`: raising then would move the request to the DLQ unannounced.
     """
-    retry = isinstance(error, JenkinsUnavailableError) and receive_count < deps.settings.max_trigger_attempts
-    if retry:
-        logger.warning("Jenkins unavailable for %s (attempt %d): %s", record.command_id, receive_count, error)
-        deps.store.update(record.command_id, {"claimed_at": 0}, expect={"claim_token": record.claim_token})
+    attempts_left = delivery.receive_count < deps.settings.max_trigger_attempts and not delivery.last_attempt
+    if isinstance(error, JenkinsUnavailableError) and attempts_left:
+        logger.warning("Jenkins unavailable for %s (attempt %d): %s", record.command_id, delivery.receive_count, error)
+        transitions.mark_stale(deps.store, record)
         raise error
     reporter.failed(messages.jenkins_failure(error, record), retryable=error.retryable)
-    deps.store.update(
-        record.command_id, {"state": "finished", "result": type(error).__name__}, expect={"state": "claimed"}
-    )
+    transitions.give_up(deps.store, record, type(error).__name__)
 
 
-def _resume(deps: DeployDeps, existing: ClaimRecord, reporter: CommandReporter, receive_count: int) -> None:
+def _resume(existing: ClaimRecord, deps: DeployDeps, reporter: CommandReporter, delivery: Delivery) -> None:
     if existing.state in ("queued", "running"):
         logger.info("duplicate delivery of %s (%s): re-arming follow only", existing.command_id, existing.state)
-        schedule_first_follow(deps, existing.command_id, seq=existing.follow_seq)
+        schedule_first_follow(existing.command_id, deps, seq=existing.follow_seq)
         return
     if existing.state == "finished":
         logger.info("duplicate delivery of finished %s: nothing to do", existing.command_id)
         return
     if deps.now() - existing.claimed_at < deps.settings.lease_seconds:
         raise ClaimBusyError(f"{existing.command_id} is being triggered by another delivery")
-    _recover(deps, existing, reporter, receive_count)
+    _recover(existing, deps, reporter, delivery)
 
 
-def _recover(deps: DeployDeps, stale: ClaimRecord, reporter: CommandReporter, receive_count: int) -> None:
+def _recover(stale: ClaimRecord, deps: DeployDeps, reporter: CommandReporter, delivery: Delivery) -> None:
     try:
         found = deps.jenkins.find(stale.job, stale.id_parameter, stale.command_id)
     except JenkinsError as error:
-        _trigger_failed(deps, stale, reporter, error, receive_count)
+        _trigger_failed(stale, deps, reporter, error, delivery)
         return
     if found is not None:
-        _adopt(deps, stale, found, reporter)
+        _adopt(stale, found, deps, reporter)
         return
-    token = deps.new_token()
-    if not deps.store.update(
-        stale.command_id,
-        {"claim_token": token, "claimed_at": deps.now()},
-        expect={"claim_token": stale.claim_token, "state": "claimed"},
-    ):
+    held = transitions.take_over(deps.store, stale, deps.new_token(), deps.now())
+    if held is None:
         raise ClaimBusyError(f"{stale.command_id} was recovered by another delivery")
     logger.warning("recovering %s: no build in Jenkins carries it, triggering", stale.command_id)
-    _trigger(deps, stale.model_copy(update={"claim_token": token}), reporter, receive_count)
+    _trigger(held, deps, reporter, delivery)
 
 
-def _adopt(deps: DeployDeps, stale: ClaimRecord, found: FoundBuild, reporter: CommandReporter) -> None:
+def _adopt(stale: ClaimRecord, found: FoundBuild, deps: DeployDeps, reporter: CommandReporter) -> None:
     """A crashed attempt did start the build: record it instead of starting another."""
-    changes: dict[str, object] = {"state": "queued", "queue_id": found.queue_id}
-    if found.build_number is not None:
-        changes = {"state": "running", "build_number": found.build_number, "build_url": found.build_url}
-    if not deps.store.update(stale.command_id, changes, expect={"claim_token": stale.claim_token, "state": "claimed"}):
+    if not transitions.adopt(deps.store, stale, found):
         raise ClaimBusyError(f"{stale.command_id} was recovered by another delivery")
     logger.warning("recovered %s: adopted %s", stale.command_id, found)
     if found.build_number is not None:
-        reporter.progress(messages.started(stale, found.build_number), *build_link(found.build_number, found.build_url))
+        link = messages.build_link(found.build_number, found.build_url)
+        reporter.progress(messages.started(stale, found.build_number), *link)
     else:
         reporter.progress(messages.queued(stale))
-    schedule_first_follow(deps, stale.command_id, seq=0)
+    schedule_first_follow(stale.command_id, deps, seq=0)

@@ -40,6 +40,11 @@ def parse_eventbridge_json(body: str) -> AnyEvent:
         envelope = json.loads(body)
     except json.JSONDecodeError as error:
         raise MalformedEventError("message body is not JSON") from error
+    return parse_eventbridge(envelope)
+
+
+def parse_eventbridge(envelope: object) -> AnyEvent:
+    """The same, for a body already decoded (a consumer that looked at it first parses it only once)."""
     if not isinstance(envelope, dict):
         raise MalformedEventError("message body is not an EventBridge event")
     detail = envelope.get("detail", envelope)

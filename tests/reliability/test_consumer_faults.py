@@ -22,10 +22,11 @@ from services.backup.ports import QueueMessage
 from services.backup.s3_store import S3BackupStore
 from services.backup.sqs_queue import SqsJobQueue
 from services.backup.worker import Backoff, WorkerDeps, handle_message, serve
-from services.deploy.claims import DynamoClaimStore, create_table
+from services.deploy.adapters.dynamodb_claims import DynamoClaimStore, create_table
+from services.deploy.adapters.python_jenkins import PythonJenkinsAdapter
+from services.deploy.deps import DeployDeps, DeploySettings
 from services.deploy.handler import handle_batch
-from services.deploy.jenkins_adapter import PythonJenkinsAdapter
-from services.deploy.service import DeployDeps, DeploySettings
+from services.deploy.ports import ClaimChange
 from services.notifier.service import NotifierDeps, handle_event
 from shared.events.models import (
     TERMINAL_EVENTS,
@@ -41,17 +42,12 @@ from shared.ledger.dynamodb import create_table as create_ledger_table
 from tests.integration.conftest import _fake_aws_credentials, localstack  # noqa: F401 (fixtures)
 from tests.integration.services.backup.conftest import make_worker, pg_database  # noqa: F401 (fixtures)
 from tests.integration.services.backup.test_worker_on_sqs import StalledDump
-from tests.integration.services.deploy.conftest import CONFIG, Clock
-from tests.integration.services.deploy.helpers import (
-    RecordingScheduler,
-    deliver_follows,
-    eventbridge_body,
-    requested,
-    sqs_event,
-)
 from tests.reliability.tally import Tally
 from tests.support.backup import FakeQueue, open_config, request_message
+from tests.support.deploy import CONFIG, Clock, deliver_follows, requested
+from tests.support.events import eventbridge_body, sqs_batch
 from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.fakes.deploy import MemoryScheduler
 from tests.support.tcp_proxy import TcpProxy
 from tests.unit.services.notifier.fakes import RecordingSlack
 from tools.fake_jenkins import FakeJenkins
@@ -212,7 +208,7 @@ def test_poison_messages_to_the_deploy_consumer_are_failed_to_the_dlq_never_rais
         publisher=RecordingPublisher(),
         config=StaticConfig.from_text(CONFIG),
     )
-    batch = sqs_event(*((f"m{i}", body) for i, body in enumerate(POISON)))
+    batch = sqs_batch(*((f"m{i}", body) for i, body in enumerate(POISON)))
     response = handle_batch(batch, None, deps)
     failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
     # malformed bodies fail (so SQS moves them to the DLQ); none may be half-run
@@ -270,7 +266,7 @@ def deploy(jenkins: FakeJenkins, claims: DynamoClaimStore) -> DeployDeps:
     return DeployDeps(
         jenkins=PythonJenkinsAdapter(jenkins.url, lambda: (jenkins.user, jenkins.token), timeout=0.5),
         store=claims,
-        scheduler=RecordingScheduler(),
+        scheduler=MemoryScheduler(),
         publisher=RecordingPublisher(),
         config=StaticConfig.from_text(CONFIG),
         settings=DeploySettings(max_trigger_attempts=3, max_follow_failures=2),
@@ -315,7 +311,7 @@ def _redeliver_until_done(deps: DeployDeps, body: str, *, attempts: int = 4) -> 
     for count in range(2, 2 + attempts):
         assert isinstance(deps.clock, Clock)
         deps.clock.now += deps.settings.lease_seconds + 1
-        if handle_batch(sqs_event(("m-1", body), receive_count=count), None, deps)["batchItemFailures"] == []:
+        if handle_batch(sqs_batch(("m-1", body), receive_count=count), None, deps)["batchItemFailures"] == []:
             return
 
 
@@ -324,7 +320,7 @@ def _redeliver_until_done(deps: DeployDeps, body: str, *, attempts: int = 4) -> 
     [
         ("jenkins", "trigger", False),  # killed just before Jenkins got the request
         ("jenkins", "trigger", True),  # killed after Jenkins queued the build, before it was recorded
-        ("store", "update", True),  # killed right after recording the queue item
+        ("store", "apply", True),  # killed right after recording the queue item
         ("publisher", "publish", False),  # killed before "queued" was reported
     ],
 )
@@ -336,11 +332,11 @@ def test_deploy_consumer_killed_mid_trigger_builds_once_and_reports_once(
     real = getattr(deploy, port)
     setattr(deploy, port, _Dying(real, method, after=after))
     with pytest.raises(Killed):
-        handle_batch(sqs_event(("m-1", body)), None, deploy)
+        handle_batch(sqs_batch(("m-1", body)), None, deploy)
     setattr(deploy, port, real)
 
     _redeliver_until_done(deploy, body)
-    assert isinstance(deploy.scheduler, RecordingScheduler)
+    assert isinstance(deploy.scheduler, MemoryScheduler)
     deliver_follows(deploy, deploy.scheduler)
 
     builds = len(jenkins.triggered_for("SLASHOPS_COMMAND_ID", event.command_id))
@@ -351,8 +347,8 @@ def test_deploy_consumer_killed_mid_trigger_builds_once_and_reports_once(
     assert survived, (builds, finals)
 
 
-def _finishing(command_id: str, changes: Mapping[str, Any], **_: Any) -> bool:
-    return changes.get("state") == "finished"
+def _finishing(command_id: str, change: ClaimChange) -> bool:
+    return change.changes.get("state") == "finished"
 
 
 def _final(events: list[Event]) -> bool:
@@ -364,16 +360,16 @@ def _final(events: list[Event]) -> bool:
     [
         ("jenkins", "build", None),  # killed while polling the running build
         ("publisher", "publish", _final),  # killed while reporting the final result
-        ("store", "update", _finishing),  # killed after reporting the result, before recording it as finished
+        ("store", "apply", _finishing),  # killed after reporting the result, before recording it as finished
     ],
 )
 def test_deploy_consumer_killed_mid_follow_reports_one_final_message(
     tally: Tally, deploy: DeployDeps, jenkins: FakeJenkins, port: str, method: str, only: Callable[..., bool] | None
 ) -> None:
     event = requested()
-    handle_batch(sqs_event(("m-1", eventbridge_body(event))), None, deploy)
+    handle_batch(sqs_batch(("m-1", eventbridge_body(event))), None, deploy)
     scheduler = deploy.scheduler
-    assert isinstance(scheduler, RecordingScheduler)
+    assert isinstance(scheduler, MemoryScheduler)
     real = getattr(deploy, port)
     setattr(deploy, port, _Dying(real, method, after=False, only=only))
     killed = False
@@ -382,7 +378,7 @@ def test_deploy_consumer_killed_mid_follow_reports_one_final_message(
             break
         message = scheduler.scheduled[0][0]
         try:
-            handle_batch(sqs_event((f"follow-{message.seq}", message.model_dump_json())), None, deploy)
+            handle_batch(sqs_batch((f"follow-{message.seq}", message.model_dump_json())), None, deploy)
         except Killed:
             killed = True
             setattr(deploy, port, real)
@@ -431,10 +427,10 @@ def test_jenkins_faults_end_in_one_honest_final_message(
     for count in range(1, deploy.settings.max_trigger_attempts + 1):
         assert isinstance(deploy.clock, Clock)
         deploy.clock.now += deploy.settings.lease_seconds + 1
-        if handle_batch(sqs_event(("m-1", body), receive_count=count), None, deploy)["batchItemFailures"] == []:
+        if handle_batch(sqs_batch(("m-1", body), receive_count=count), None, deploy)["batchItemFailures"] == []:
             break
         time.sleep(1.1)  # a timed-out trigger still completes server-side before SQS redelivers
-    assert isinstance(deploy.scheduler, RecordingScheduler)
+    assert isinstance(deploy.scheduler, MemoryScheduler)
     deliver_follows(deploy, deploy.scheduler)
 
     finals = _terminal(_published(deploy))

@@ -185,3 +185,8 @@ def api_gateway_request(body: bytes, headers: dict[str, str], *, received_at_ms:
     if received_at_ms is not None:
         event["requestContext"]["requestTimeEpoch"] = received_at_ms
     return dict(event)
+
+
+def sqs_batch(*messages: tuple[str, str], receive_count: int = 1) -> dict[str, Any]:
+    """A Lambda SQS event from `(message_id, body)` pairs, all on their `receive_count`-th delivery."""
+    return sqs_event(*(sqs_record(body, message_id=mid, receive_count=receive_count) for mid, body in messages))

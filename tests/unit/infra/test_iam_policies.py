@@ -14,7 +14,7 @@ import pytest
 
 from services.backup.jobs import SOURCE as BACKUP_SOURCE
 from services.backup.models import restore_record_key
-from services.deploy.service import SOURCE as DEPLOY_SOURCE
+from services.deploy.deps import SOURCE as DEPLOY_SOURCE
 from tools.stacks import INFRA, load_template
 
 

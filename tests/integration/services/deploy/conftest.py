@@ -1,4 +1,4 @@
-"""Deploy service fixtures: the fake Jenkins over real HTTP, the claims table in moto, recording ports."""
+"""Deploy service fixtures: the fake Jenkins over real HTTP, the claims table in moto, in-memory scheduler."""
 
 from __future__ import annotations
 
@@ -8,25 +8,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from services.deploy.claims import DynamoClaimStore, create_table
-from services.deploy.jenkins_adapter import PythonJenkinsAdapter
-from services.deploy.service import DeployDeps, DeploySettings
-from tests.integration.services.deploy.helpers import RecordingScheduler
+from services.deploy.adapters.dynamodb_claims import DynamoClaimStore, create_table
+from services.deploy.adapters.python_jenkins import PythonJenkinsAdapter
+from services.deploy.deps import DeployDeps, DeploySettings
+from tests.support.deploy import CONFIG, Clock
 from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.fakes.deploy import MemoryScheduler
 from tools.fake_jenkins import FakeJenkins
-
-CONFIG = """
-access:
-  - {command: deploy, users: [U0STARTER]}
-  - {command: cancel, users: [U0LEAD]}
-deploy:
-  clients:
-    acme: {}
-    globex:
-      environments:
-        production: {job: globex-prod, parameters: {TARGET: prod, GIT_REF: "{branch}"}}
-    initech: {}
-"""
 
 
 @pytest.fixture
@@ -43,22 +31,14 @@ def store() -> Iterator[DynamoClaimStore]:
         yield DynamoClaimStore("slashops-deploy-test", client=client)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_764_331_200.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture
-def scheduler() -> RecordingScheduler:
-    return RecordingScheduler()
+def scheduler() -> MemoryScheduler:
+    return MemoryScheduler()
 
 
 @pytest.fixture
@@ -70,7 +50,7 @@ def publisher() -> RecordingPublisher:
 def deps(
     jenkins: FakeJenkins,
     store: DynamoClaimStore,
-    scheduler: RecordingScheduler,
+    scheduler: MemoryScheduler,
     publisher: RecordingPublisher,
     clock: Clock,
 ) -> DeployDeps:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from services.deploy import transitions
 from services.deploy.cancelling import cancel_deploy
+from services.deploy.deps import DeployDeps
 from services.deploy.following import follow
-from services.deploy.service import DeployDeps
+from services.deploy.models import Delivery
 from services.deploy.starting import start_deploy
 from shared.events.models import CommandFailed, CommandRejected, CommandSucceeded
-from tests.integration.services.deploy.helpers import STARTER, RecordingScheduler, deliver_follows, requested
+from tests.support.deploy import STARTER, deliver_follows, requested
 from tests.support.fakes import RecordingPublisher
+from tests.support.fakes.deploy import MemoryScheduler
 from tools.fake_jenkins import FakeJenkins
 
 
 def _cancel(deps: DeployDeps, command_id: str, user_id: str = STARTER) -> str:
     event = requested("cancel", arguments={"id": command_id}, user_id=user_id, user_name="someone")
-    cancel_deploy(deps, event)
+    cancel_deploy(event, deps)
     return event.command_id
 
 
@@ -23,12 +26,12 @@ def _events_for(publisher: RecordingPublisher, command_id: str) -> list[object]:
 
 
 def test_starter_stops_a_running_build_and_the_deploy_ends_aborted(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     jenkins.polls_before_start, jenkins.polls_before_finish = 0, 100
     deploy = requested()
-    start_deploy(deps, deploy)
-    follow(deps, scheduler.pop(), message_id="f-1")  # sees build #1 start
+    start_deploy(deploy, deps)
+    follow(scheduler.pop(), deps, Delivery(message_id="f-1"))  # sees build #1 start
 
     cancel_id = _cancel(deps, deploy.command_id)
     deliver_follows(deps, scheduler)
@@ -41,11 +44,11 @@ def test_starter_stops_a_running_build_and_the_deploy_ends_aborted(
 
 
 def test_cancel_of_a_queued_deploy_cancels_the_queue_item(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     jenkins.polls_before_start = 100
     deploy = requested()
-    start_deploy(deps, deploy)
+    start_deploy(deploy, deps)
 
     _cancel(deps, deploy.command_id)
     deliver_follows(deps, scheduler)
@@ -60,7 +63,7 @@ def test_user_admitted_by_a_cancel_rule_may_cancel_someone_elses_deploy(
 ) -> None:
     jenkins.polls_before_start = 0
     deploy = requested()
-    start_deploy(deps, deploy)
+    start_deploy(deploy, deps)
 
     cancel_id = _cancel(deps, deploy.command_id, user_id="U0LEAD")
 
@@ -70,7 +73,7 @@ def test_user_admitted_by_a_cancel_rule_may_cancel_someone_elses_deploy(
 
 def test_other_users_may_not_cancel(deps: DeployDeps, jenkins: FakeJenkins, publisher: RecordingPublisher) -> None:
     deploy = requested()
-    start_deploy(deps, deploy)
+    start_deploy(deploy, deps)
 
     cancel_id = _cancel(deps, deploy.command_id, user_id="U0RANDOM")
 
@@ -80,11 +83,11 @@ def test_other_users_may_not_cancel(deps: DeployDeps, jenkins: FakeJenkins, publ
 
 
 def test_cancel_of_an_unknown_or_finished_deploy_is_rejected(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     unknown = _cancel(deps, "abcdef123456")
     deploy = requested()
-    start_deploy(deps, deploy)
+    start_deploy(deploy, deps)
     deliver_follows(deps, scheduler)
     finished = _cancel(deps, deploy.command_id)
 
@@ -100,9 +103,10 @@ def test_cancel_when_jenkins_refuses_reports_a_failure(
 ) -> None:
     jenkins.polls_before_start = 0
     deploy = requested()
-    start_deploy(deps, deploy)
+    start_deploy(deploy, deps)
     jenkins.fail(500, path="/stop")
-    deps.store.update(deploy.command_id, {"state": "running", "build_number": 1}, expect={})
+    claim = deps.store.get(deploy.command_id)
+    assert claim is not None and transitions.mark_running(deps.store, claim, 1, None)
 
     cancel_id = _cancel(deps, deploy.command_id)
 

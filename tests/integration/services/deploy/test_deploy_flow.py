@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from services.deploy.consumer import handle_body
-from services.deploy.service import DeployDeps
+from services.deploy.consumer import consume
+from services.deploy.deps import DeployDeps
 from shared.events.models import CommandFailed, CommandProgress, CommandRejected, CommandSucceeded
-from tests.integration.services.deploy.helpers import (
-    RecordingScheduler,
-    deliver_follows,
-    eventbridge_body,
-    requested,
-)
+from shared.sqs_lambda import SqsMessage
+from tests.support.deploy import deliver_follows, requested
+from tests.support.events import eventbridge_body
 from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.fakes.deploy import MemoryScheduler
 from tools.fake_jenkins import FakeJenkins
 
 
-def _deploy(deps: DeployDeps, scheduler: RecordingScheduler, **arguments: str) -> str:
+def _deploy(deps: DeployDeps, scheduler: MemoryScheduler, **arguments: str) -> str:
     event = requested(arguments=arguments or None)
-    handle_body(deps, eventbridge_body(event), message_id="m-1")
+    consume(SqsMessage(eventbridge_body(event), "m-1"), deps)
     deliver_follows(deps, scheduler)
     return event.command_id
 
 
 def test_deploy_starts_one_build_and_reports_queued_started_and_succeeded(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     command_id = _deploy(deps, scheduler)
 
@@ -45,10 +43,10 @@ def test_deploy_starts_one_build_and_reports_queued_started_and_succeeded(
 
 
 def test_follow_messages_are_delayed_and_the_chain_ends(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler
 ) -> None:
     jenkins.polls_before_finish = 3
-    handle_body(deps, eventbridge_body(requested()), message_id="m-1")
+    consume(SqsMessage(eventbridge_body(requested()), "m-1"), deps)
 
     assert [(m.seq, delay) for m, delay in scheduler.scheduled] == [(0, deps.settings.first_follow_delay)]
     steps = deliver_follows(deps, scheduler)
@@ -57,7 +55,7 @@ def test_follow_messages_are_delayed_and_the_chain_ends(
 
 
 def test_per_client_and_environment_overrides_choose_job_and_parameters(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler
 ) -> None:
     command_id = _deploy(deps, scheduler, client="globex", branch="release/2.4", env="production")
 
@@ -67,7 +65,7 @@ def test_per_client_and_environment_overrides_choose_job_and_parameters(
 
 
 def test_seed_access_only_config_deploys_any_client_with_the_default_job(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     deps.config = StaticConfig.from_text('{"command": "deploy", "users": ["U0STARTER"]}')
     jenkins.jobs.add("deploy-newco")
@@ -79,7 +77,7 @@ def test_seed_access_only_config_deploys_any_client_with_the_default_job(
 
 
 def test_unknown_client_is_rejected_before_any_jenkins_call(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     _deploy(deps, scheduler, client="umbrella", branch="main")
 
@@ -91,7 +89,7 @@ def test_unknown_client_is_rejected_before_any_jenkins_call(
 
 @pytest.mark.parametrize("branch", ["main..evil", "-rf", "a b", "x.lock", "refs/heads/@{1}"])
 def test_invalid_branch_is_rejected_again_in_the_service(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher, branch: str
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher, branch: str
 ) -> None:
     _deploy(deps, scheduler, client="acme", branch=branch)
 
@@ -101,7 +99,7 @@ def test_invalid_branch_is_rejected_again_in_the_service(
 
 
 def test_failed_build_reports_result_duration_and_console_tail(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     jenkins.result = "FAILURE"
     jenkins.console = "\n".join(f"line {n}" for n in range(1, 101)) + "\nERROR: migration failed\n"
@@ -118,7 +116,7 @@ def test_failed_build_reports_result_duration_and_console_tail(
 
 
 def test_build_aborted_in_jenkins_is_reported_as_aborted(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     jenkins.result = "ABORTED"
 
@@ -130,10 +128,10 @@ def test_build_aborted_in_jenkins_is_reported_as_aborted(
 
 
 def test_queue_item_forgotten_by_jenkins_is_found_by_its_command_id(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     jenkins.polls_before_start = 100
-    handle_body(deps, eventbridge_body(requested()), message_id="m-1")
+    consume(SqsMessage(eventbridge_body(requested()), "m-1"), deps)
     jenkins.start_now(1)
     del jenkins.queue[1]  # Jenkins drops queue items minutes after they leave the queue
 
@@ -143,10 +141,10 @@ def test_queue_item_forgotten_by_jenkins_is_found_by_its_command_id(
 
 
 def test_queue_item_gone_without_a_build_is_reported(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     jenkins.polls_before_start = 100
-    handle_body(deps, eventbridge_body(requested()), message_id="m-1")
+    consume(SqsMessage(eventbridge_body(requested()), "m-1"), deps)
     del jenkins.queue[1]
 
     deliver_follows(deps, scheduler)

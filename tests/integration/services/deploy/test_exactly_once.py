@@ -4,50 +4,24 @@ from __future__ import annotations
 
 import time
 
-from services.deploy.claims import DynamoClaimStore
+from services.deploy.adapters.dynamodb_claims import DynamoClaimStore
+from services.deploy.deps import DeployDeps
 from services.deploy.handler import handle_batch
-from services.deploy.models import ClaimRecord
-from services.deploy.service import DeployDeps
+from services.deploy.models import Delivery
 from services.deploy.starting import start_deploy
-from shared.events.models import CommandFailed, CommandProgress, CommandRequested, CommandSucceeded, ReplyTarget
-from tests.integration.services.deploy.conftest import Clock
-from tests.integration.services.deploy.helpers import (
-    RecordingScheduler,
-    deliver_follows,
-    eventbridge_body,
-    requested,
-    sqs_event,
-)
+from shared.events.models import CommandFailed, CommandProgress, CommandSucceeded
+from tests.support.deploy import Clock, deliver_follows, requested, stale_claim
+from tests.support.events import eventbridge_body, sqs_batch
 from tests.support.fakes import RecordingPublisher
+from tests.support.fakes.deploy import MemoryScheduler
 from tools.fake_jenkins import FakeJenkins
 
 
-def _stale_claim(event: CommandRequested, clock: Clock, **changes: object) -> ClaimRecord:
-    """What a Lambda that crashed right after claiming left behind."""
-    return ClaimRecord.model_validate(
-        {
-            "command_id": event.command_id,
-            "claim_token": "crashed-attempt",
-            "claimed_at": int(clock.now) - 600,
-            "created_at": int(clock.now) - 600,
-            "job": "deploy-acme",
-            "parameters": {"BRANCH": "main", "ENV": "staging", "SLASHOPS_COMMAND_ID": event.command_id},
-            "id_parameter": "SLASHOPS_COMMAND_ID",
-            "client": "acme",
-            "env": "staging",
-            "branch": "main",
-            "requested_by": event.actor.user_id,
-            "reply_to": ReplyTarget(response_url="https://hooks.slack.test/r/1", channel_id="C0123", user_id="U1"),
-            **changes,
-        }
-    )
-
-
 def test_same_sqs_message_twice_starts_one_build(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     event = requested()
-    batch = sqs_event(("m-1", eventbridge_body(event)))
+    batch = sqs_batch(("m-1", eventbridge_body(event)))
 
     assert handle_batch(batch, None, deps) == {"batchItemFailures": []}
     assert handle_batch(batch, None, deps) == {"batchItemFailures": []}
@@ -61,21 +35,21 @@ def test_same_sqs_message_twice_starts_one_build(
 def test_same_event_in_one_batch_twice_starts_one_build(deps: DeployDeps, jenkins: FakeJenkins) -> None:
     body = eventbridge_body(requested())
 
-    response = handle_batch(sqs_event(("m-1", body), ("m-2", body)), None, deps)
+    response = handle_batch(sqs_batch(("m-1", body), ("m-2", body)), None, deps)
 
     assert response == {"batchItemFailures": []}
     assert len(jenkins.triggered) == 1
 
 
 def test_replay_after_the_build_finished_starts_nothing(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     event = requested()
-    start_deploy(deps, event)
+    start_deploy(event, deps)
     deliver_follows(deps, scheduler)
     events_before = len(publisher.events)
 
-    start_deploy(deps, event)
+    start_deploy(event, deps)
 
     assert len(jenkins.triggered) == 1
     assert len(publisher.events) == events_before
@@ -86,14 +60,14 @@ def test_crash_after_claiming_is_recovered_with_exactly_one_build(
     deps: DeployDeps,
     store: DynamoClaimStore,
     jenkins: FakeJenkins,
-    scheduler: RecordingScheduler,
+    scheduler: MemoryScheduler,
     publisher: RecordingPublisher,
     clock: Clock,
 ) -> None:
     event = requested()
-    assert store.create(_stale_claim(event, clock))
+    assert store.create(stale_claim(event, clock)) is None
 
-    start_deploy(deps, event, receive_count=2)
+    start_deploy(event, deps, Delivery(receive_count=2))
     deliver_follows(deps, scheduler)
 
     assert len(jenkins.triggered_for("SLASHOPS_COMMAND_ID", event.command_id)) == 1
@@ -104,17 +78,17 @@ def test_crash_after_triggering_adopts_the_build_instead_of_starting_another(
     deps: DeployDeps,
     store: DynamoClaimStore,
     jenkins: FakeJenkins,
-    scheduler: RecordingScheduler,
+    scheduler: MemoryScheduler,
     publisher: RecordingPublisher,
     clock: Clock,
 ) -> None:
     event = requested()
-    claim = _stale_claim(event, clock)
-    assert store.create(claim)
+    claim = stale_claim(event, clock)
+    assert store.create(claim) is None
     jenkins.polls_before_start = 0  # the crashed attempt's build is already running
     deps.jenkins.trigger(claim.job, claim.parameters)
 
-    start_deploy(deps, event, receive_count=2)
+    start_deploy(event, deps, Delivery(receive_count=2))
     deliver_follows(deps, scheduler)
 
     assert len(jenkins.triggered) == 1
@@ -127,17 +101,17 @@ def test_crash_after_triggering_while_still_queued_adopts_the_queue_item(
     deps: DeployDeps,
     store: DynamoClaimStore,
     jenkins: FakeJenkins,
-    scheduler: RecordingScheduler,
+    scheduler: MemoryScheduler,
     publisher: RecordingPublisher,
     clock: Clock,
 ) -> None:
     event = requested()
-    claim = _stale_claim(event, clock)
-    assert store.create(claim)
+    claim = stale_claim(event, clock)
+    assert store.create(claim) is None
     jenkins.polls_before_start = 3
     deps.jenkins.trigger(claim.job, claim.parameters)
 
-    start_deploy(deps, event, receive_count=2)
+    start_deploy(event, deps, Delivery(receive_count=2))
     deliver_follows(deps, scheduler)
 
     assert len(jenkins.triggered) == 1
@@ -148,19 +122,19 @@ def test_a_fresh_claim_defers_the_duplicate_to_sqs_without_triggering(
     deps: DeployDeps, store: DynamoClaimStore, jenkins: FakeJenkins, clock: Clock
 ) -> None:
     event = requested()
-    assert store.create(_stale_claim(event, clock, claimed_at=int(clock.now) - 5))
+    assert store.create(stale_claim(event, clock, claimed_at=int(clock.now) - 5)) is None
 
-    response = handle_batch(sqs_event(("m-9", eventbridge_body(event)), receive_count=2), None, deps)
+    response = handle_batch(sqs_batch(("m-9", eventbridge_body(event)), receive_count=2), None, deps)
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-9"}]}
     assert jenkins.requests == []
 
 
 def test_trigger_timeout_that_still_queued_the_build_is_adopted_on_redelivery(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     event = requested()
-    batch = sqs_event(("m-1", eventbridge_body(event)))
+    batch = sqs_batch(("m-1", eventbridge_body(event)))
     jenkins.slow(1.0, path="buildWithParameters")  # longer than the adapter's 0.5 s timeout
 
     assert handle_batch(batch, None, deps) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
@@ -168,7 +142,7 @@ def test_trigger_timeout_that_still_queued_the_build_is_adopted_on_redelivery(
     while not jenkins.triggered and time.monotonic() < deadline:  # the slow request completes server-side
         time.sleep(0.05)
     assert (
-        handle_batch(sqs_event(("m-1", eventbridge_body(event)), receive_count=2), None, deps)["batchItemFailures"]
+        handle_batch(sqs_batch(("m-1", eventbridge_body(event)), receive_count=2), None, deps)["batchItemFailures"]
         == []
     )
     deliver_follows(deps, scheduler)
@@ -178,10 +152,10 @@ def test_trigger_timeout_that_still_queued_the_build_is_adopted_on_redelivery(
 
 
 def test_duplicate_follow_message_does_not_fork_the_chain(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     jenkins.polls_before_finish = 2
-    start_deploy(deps, requested())
+    start_deploy(requested(), deps)
     first = scheduler.scheduled[0][0]
     scheduler.scheduled.append((first, 5))  # SQS delivered the follow message twice
 
@@ -197,7 +171,7 @@ def test_an_old_request_that_never_ran_is_reported_not_run(
     event = requested()
     clock.now = event.requested_at.timestamp() + deps.settings.max_request_age_seconds + 60
 
-    start_deploy(deps, event)
+    start_deploy(event, deps)
 
     [failed] = publisher.events
     assert isinstance(failed, CommandFailed) and "too old" in failed.reason
@@ -205,15 +179,15 @@ def test_an_old_request_that_never_ran_is_reported_not_run(
 
 
 def test_an_old_replay_of_a_deploy_that_ran_starts_nothing(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher, clock: Clock
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher, clock: Clock
 ) -> None:
     event = requested()
     clock.now = event.requested_at.timestamp()
-    start_deploy(deps, event)
+    start_deploy(event, deps)
     deliver_follows(deps, scheduler)
     events_before = len(publisher.events)
     clock.now += deps.settings.max_request_age_seconds * 5
 
-    start_deploy(deps, event)
+    start_deploy(event, deps)
 
     assert len(jenkins.triggered) == 1 and len(publisher.events) == events_before

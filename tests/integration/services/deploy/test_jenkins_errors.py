@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from services.deploy.claims import DynamoClaimStore
+from services.deploy.adapters.dynamodb_claims import DynamoClaimStore
+from services.deploy.adapters.python_jenkins import PythonJenkinsAdapter
+from services.deploy.deps import DeployDeps
 from services.deploy.following import follow
 from services.deploy.handler import handle_batch
-from services.deploy.jenkins_adapter import PythonJenkinsAdapter
-from services.deploy.service import DeployDeps
+from services.deploy.models import Delivery
 from services.deploy.starting import start_deploy
 from shared.errors import ConfigurationError
 from shared.events.models import CommandFailed, CommandSucceeded
-from tests.integration.services.deploy.conftest import Clock
-from tests.integration.services.deploy.helpers import (
-    RecordingScheduler,
-    deliver_follows,
-    eventbridge_body,
-    requested,
-    sqs_event,
-)
+from tests.support.deploy import Clock, deliver_follows, requested
+from tests.support.events import eventbridge_body, sqs_batch
 from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.fakes.deploy import MemoryScheduler
 from tools.fake_jenkins import FakeJenkins
 from tools.local_aws import free_port
 
@@ -34,7 +30,7 @@ def test_wrong_api_token_fails_at_once_saying_what_to_fix(
 ) -> None:
     deps.jenkins = PythonJenkinsAdapter(jenkins.url, lambda: (jenkins.user, "wrong-token"), timeout=0.5)
 
-    response = handle_batch(sqs_event(("m-1", eventbridge_body(requested()))), None, deps)
+    response = handle_batch(sqs_batch(("m-1", eventbridge_body(requested()))), None, deps)
 
     assert response == {"batchItemFailures": []}
     failed = _only_failure(publisher)
@@ -47,7 +43,7 @@ def test_user_without_permission_fails_at_once(
 ) -> None:
     jenkins.forbidden_users.add(jenkins.user)
 
-    start_deploy(deps, requested())
+    start_deploy(requested(), deps)
 
     failed = _only_failure(publisher)
     assert "403" in failed.reason and "permission" in failed.reason
@@ -59,7 +55,7 @@ def test_unknown_job_fails_at_once_naming_the_job_and_the_setting(
 ) -> None:
     event = requested(arguments={"client": "initech", "branch": "main"})  # configured, but no such job
 
-    start_deploy(deps, event)
+    start_deploy(event, deps)
 
     failed = _only_failure(publisher)
     assert "deploy-initech" in failed.reason and "deploy.clients.initech.job" in failed.reason
@@ -68,13 +64,13 @@ def test_unknown_job_fails_at_once_naming_the_job_and_the_setting(
 
 
 def test_500_on_trigger_is_retried_through_sqs_then_builds_once(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     body = eventbridge_body(requested())
     jenkins.fail(500, path="buildWithParameters")
 
-    first = handle_batch(sqs_event(("m-1", body)), None, deps)
-    second = handle_batch(sqs_event(("m-1", body), receive_count=2), None, deps)
+    first = handle_batch(sqs_batch(("m-1", body)), None, deps)
+    second = handle_batch(sqs_batch(("m-1", body), receive_count=2), None, deps)
     deliver_follows(deps, scheduler)
 
     assert first == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
@@ -90,7 +86,7 @@ def test_jenkins_down_fails_and_reports_after_the_last_attempt(
     body = eventbridge_body(event)
     jenkins.fail(503, times=None)
 
-    outcomes = [handle_batch(sqs_event(("m-1", body), receive_count=n), None, deps) for n in (1, 2, 3)]
+    outcomes = [handle_batch(sqs_batch(("m-1", body), receive_count=n), None, deps) for n in (1, 2, 3)]
 
     assert [len(o["batchItemFailures"]) for o in outcomes] == [1, 1, 0]
     failed = _only_failure(publisher)
@@ -102,20 +98,20 @@ def test_jenkins_down_fails_and_reports_after_the_last_attempt(
 def test_connection_refused_is_transient(deps: DeployDeps, publisher: RecordingPublisher) -> None:
     deps.jenkins = PythonJenkinsAdapter(f"http://127.0.0.1:{free_port()}", lambda: ("u", "t"), timeout=0.5)
 
-    response = handle_batch(sqs_event(("m-1", eventbridge_body(requested()))), None, deps)
+    response = handle_batch(sqs_batch(("m-1", eventbridge_body(requested()))), None, deps)
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     assert publisher.events == []
 
 
 def test_follow_backs_off_on_5xx_and_then_completes(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
-    start_deploy(deps, requested())
+    start_deploy(requested(), deps)
     jenkins.fail(502, path="/queue/item/")
 
     deliver_one = scheduler.pop()
-    follow(deps, deliver_one, message_id="f-1")
+    follow(deliver_one, deps, Delivery(message_id="f-1"))
 
     [(retry, delay)] = scheduler.scheduled
     assert retry.failures == 1 and delay == deps.settings.follow_delay * 2
@@ -124,9 +120,9 @@ def test_follow_backs_off_on_5xx_and_then_completes(
 
 
 def test_follow_gives_up_when_jenkins_stays_down(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
-    start_deploy(deps, requested())
+    start_deploy(requested(), deps)
     jenkins.fail(500, path="/queue/item/", times=None)
 
     deliver_follows(deps, scheduler)
@@ -137,10 +133,10 @@ def test_follow_gives_up_when_jenkins_stays_down(
 
 
 def test_follow_timeout_on_build_json_is_retried(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     jenkins.polls_before_start = 0
-    start_deploy(deps, requested())
+    start_deploy(requested(), deps)
     jenkins.slow(1.0, path="/job/deploy-acme/1/api/json")
 
     deliver_follows(deps, scheduler)
@@ -149,9 +145,9 @@ def test_follow_timeout_on_build_json_is_retried(
 
 
 def test_credentials_revoked_mid_follow_fail_with_a_fix(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
-    start_deploy(deps, requested())
+    start_deploy(requested(), deps)
     jenkins.forbidden_users.add(jenkins.user)
 
     deliver_follows(deps, scheduler)
@@ -161,13 +157,13 @@ def test_credentials_revoked_mid_follow_fail_with_a_fix(
 
 
 def test_a_build_running_too_long_stops_being_followed(
-    deps: DeployDeps, jenkins: FakeJenkins, scheduler: RecordingScheduler, publisher: RecordingPublisher, clock: Clock
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher, clock: Clock
 ) -> None:
     jenkins.polls_before_start, jenkins.polls_before_finish = 0, 1000
-    start_deploy(deps, requested())
+    start_deploy(requested(), deps)
     deliver_follows_until = 3
     for n in range(deliver_follows_until):
-        follow(deps, scheduler.pop(), message_id=f"f-{n}")
+        follow(scheduler.pop(), deps, Delivery(message_id=f"f-{n}"))
     clock.now += deps.settings.max_follow_seconds + 1
     deliver_follows(deps, scheduler)
 
@@ -184,7 +180,7 @@ def test_missing_jenkins_credentials_fail_the_deploy_with_a_fix(
 
     deps.jenkins = PythonJenkinsAdapter(jenkins.url, no_credentials)
 
-    start_deploy(deps, requested())
+    start_deploy(requested(), deps)
 
     failed = _only_failure(publisher)
     assert "cannot log in to Jenkins" in failed.reason and "JENKINS_SECRET_ID" in failed.reason
@@ -196,7 +192,7 @@ def test_unreadable_configuration_fails_the_deploy(
 ) -> None:
     deps.config = StaticConfig(ConfigurationError("ssm:/slashops/config: cannot read (ClientError)"))
 
-    start_deploy(deps, requested())
+    start_deploy(requested(), deps)
 
     assert "configuration is unusable" in _only_failure(publisher).reason
     assert jenkins.requests == []

@@ -14,13 +14,13 @@ from typing import Any
 import boto3
 import pytest
 
-from services.deploy.bootstrap import deploy_deps, deps_from, jenkins_credentials
-from services.deploy.claims import create_table
+from services.deploy.adapters.dynamodb_claims import create_table
+from services.deploy.deps import DeployEnv, deploy_deps, deps_from, jenkins_credentials
 from services.deploy.handler import handle_batch, lambda_handler
-from services.deploy.settings import DeployEnv
 from shared.events.envelope import parse_eventbridge_json
 from shared.events.models import CommandProgress, CommandSucceeded
-from tests.integration.services.deploy.helpers import eventbridge_body, requested, sqs_event
+from tests.support.deploy import requested
+from tests.support.events import eventbridge_body, sqs_batch
 from tools.fake_jenkins import FakeJenkins
 from tools.local_aws import Service
 
@@ -67,7 +67,7 @@ def local_env(
 
 
 def _as_lambda_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    event = sqs_event(*((m["MessageId"], m["Body"]) for m in messages))
+    event = sqs_batch(*((m["MessageId"], m["Body"]) for m in messages))
     for record, message in zip(event["Records"], messages, strict=True):
         record["attributes"]["ApproximateReceiveCount"] = message["Attributes"]["ApproximateReceiveCount"]
     return event
@@ -78,7 +78,7 @@ def test_deploy_follows_its_build_through_delayed_sqs_messages_to_a_result_event
     deps = deps_from(DeployEnv.from_env())
     request = requested()
 
-    assert handle_batch(sqs_event(("m-1", eventbridge_body(request))), None, deps) == {"batchItemFailures": []}
+    assert handle_batch(sqs_batch(("m-1", eventbridge_body(request))), None, deps) == {"batchItemFailures": []}
     results: list[Any] = []
     deadline = time.monotonic() + 30
     while not any(isinstance(r, CommandSucceeded) for r in results):
@@ -105,7 +105,7 @@ def test_follow_message_is_sent_with_a_delay(local_env: dict[str, Any]) -> None:
     sqs = local_env["sqs"]
     deps = deps_from(DeployEnv.from_env({**os.environ, "SLASHOPS_DEPLOY_FIRST_FOLLOW_DELAY": "3"}))
 
-    handle_batch(sqs_event(("m-1", eventbridge_body(requested()))), None, deps)
+    handle_batch(sqs_batch(("m-1", eventbridge_body(requested()))), None, deps)
 
     assert sqs.receive_message(QueueUrl=local_env["deploy_queue"], WaitTimeSeconds=1).get("Messages", []) == []
     later = sqs.receive_message(QueueUrl=local_env["deploy_queue"], WaitTimeSeconds=5).get("Messages", [])
@@ -126,7 +126,7 @@ def test_jenkins_credentials_come_from_secrets_manager_when_not_in_the_environme
 def test_lambda_handler_wires_itself_from_the_environment(local_env: dict[str, Any]) -> None:
     deploy_deps.cache_clear()
     try:
-        response = lambda_handler(sqs_event(("m-1", eventbridge_body(requested()))), None)
+        response = lambda_handler(sqs_batch(("m-1", eventbridge_body(requested()))), None)
     finally:
         deploy_deps.cache_clear()
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
-from services.deploy.models import ClaimRecord, FollowMessage
-from services.deploy.service import DeployDeps
+from services.deploy.deps import DeployDeps
+from services.deploy.models import Delivery
 from services.deploy.starting import start_deploy
 from shared.errors import ConfigurationError
 from shared.events.models import (
@@ -20,7 +17,9 @@ from shared.events.models import (
     Place,
     ReplyTarget,
 )
+from tests.support.deploy import Clock, MemoryDeploy
 from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.fakes.deploy import MemoryClaimStore, MemoryJenkins
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 RULES = """
@@ -31,58 +30,10 @@ deploy:
 """
 
 
-@dataclass
-class MemoryClaims:
-    records: dict[str, ClaimRecord] = field(default_factory=dict)
-
-    def create(self, record: ClaimRecord) -> bool:
-        if record.command_id in self.records:
-            return False
-        self.records[record.command_id] = record
-        return True
-
-    def get(self, command_id: str) -> ClaimRecord | None:
-        return self.records.get(command_id)
-
-    def update(self, command_id: str, changes: Mapping[str, Any], *, expect: Mapping[str, Any]) -> bool:
-        record = self.records[command_id]
-        if any(getattr(record, name) != value for name, value in expect.items()):
-            return False
-        self.records[command_id] = record.model_copy(update=dict(changes))
-        return True
-
-
-@dataclass
-class CountingJenkins:
-    triggered: list[str] = field(default_factory=list)
-
-    def trigger(self, job: str, parameters: Mapping[str, str]) -> int:
-        self.triggered.append(job)
-        return len(self.triggered)
-
-    def __getattr__(self, name: str) -> Any:
-        raise AssertionError(f"unexpected Jenkins call: {name}")
-
-
-@dataclass
-class Follows:
-    scheduled: list[FollowMessage] = field(default_factory=list)
-
-    def schedule(self, message: FollowMessage, delay_seconds: int) -> None:
-        self.scheduled.append(message)
-
-
-def _deps(config: StaticConfig, claims: MemoryClaims | None = None) -> tuple[DeployDeps, CountingJenkins]:
-    jenkins = CountingJenkins()
-    deps = DeployDeps(
-        jenkins=jenkins,  # type: ignore[arg-type]
-        store=claims or MemoryClaims(),
-        scheduler=Follows(),
-        publisher=RecordingPublisher(),
-        config=config,
-        clock=lambda: NOW.timestamp(),
-    )
-    return deps, jenkins
+def _deps(config: StaticConfig) -> tuple[DeployDeps, MemoryJenkins, MemoryClaimStore]:
+    deploy = MemoryDeploy(clock=Clock(NOW.timestamp()))
+    deploy.deps.config = config
+    return deploy.deps, deploy.jenkins, deploy.store
 
 
 def _deploy(user_id: str = "U0LEAD", channel_id: str = "C0OPS", command_id: str = "abcdef123456") -> CommandRequested:
@@ -103,17 +54,16 @@ def _events(deps: DeployDeps) -> list[object]:
 
 
 def test_an_admitted_caller_deploys() -> None:
-    deps, jenkins = _deps(StaticConfig.from_text(RULES))
-    start_deploy(deps, _deploy())
-    assert jenkins.triggered == ["deploy-acme"]
+    deps, jenkins, claims = _deps(StaticConfig.from_text(RULES))
+    start_deploy(_deploy(), deps)
+    assert [job for job, _ in jenkins.triggered] == ["deploy-acme"]
     assert isinstance(_events(deps)[-1], CommandProgress)
 
 
 def test_a_caller_the_rules_no_longer_admit_is_rejected_before_any_claim_or_jenkins_call() -> None:
-    claims = MemoryClaims()
-    deps, jenkins = _deps(StaticConfig.from_text(RULES), claims)
+    deps, jenkins, claims = _deps(StaticConfig.from_text(RULES))
 
-    start_deploy(deps, _deploy(user_id="U0INTERN"))
+    start_deploy(_deploy(user_id="U0INTERN"), deps)
 
     [rejected] = _events(deps)
     assert isinstance(rejected, CommandRejected)
@@ -125,27 +75,26 @@ def test_a_caller_the_rules_no_longer_admit_is_rejected_before_any_claim_or_jenk
 
 
 def test_an_admitted_user_in_another_channel_is_rejected() -> None:
-    deps, jenkins = _deps(StaticConfig.from_text(RULES))
-    start_deploy(deps, _deploy(channel_id="C0RANDOM"))
+    deps, jenkins, claims = _deps(StaticConfig.from_text(RULES))
+    start_deploy(_deploy(channel_id="C0RANDOM"), deps)
     assert isinstance(_events(deps)[0], CommandRejected) and jenkins.triggered == []
 
 
 def test_a_broken_configuration_refuses_fail_closed() -> None:
-    deps, jenkins = _deps(StaticConfig(ConfigurationError("ssm:/slashops/config: cannot read (ClientError)")))
-    start_deploy(deps, _deploy())
+    deps, jenkins, claims = _deps(StaticConfig(ConfigurationError("ssm:/slashops/config: cannot read (ClientError)")))
+    start_deploy(_deploy(), deps)
     [failed] = _events(deps)
     assert isinstance(failed, CommandFailed) and "configuration is unusable" in failed.reason
     assert jenkins.triggered == []
 
 
 def test_a_redelivery_of_a_deploy_claimed_while_allowed_carries_on_without_a_second_build() -> None:
-    claims = MemoryClaims()
-    deps, jenkins = _deps(StaticConfig.from_text(RULES), claims)
-    start_deploy(deps, _deploy())
+    deps, jenkins, claims = _deps(StaticConfig.from_text(RULES))
+    start_deploy(_deploy(), deps)
     deps.config = StaticConfig.from_text(RULES.replace("U0LEAD", "U0SOMEONE_ELSE"))  # access revoked since
     published = len(_events(deps))
 
-    start_deploy(deps, _deploy(), receive_count=2)
+    start_deploy(_deploy(), deps, Delivery(receive_count=2))
 
-    assert jenkins.triggered == ["deploy-acme"]
+    assert [job for job, _ in jenkins.triggered] == ["deploy-acme"]
     assert len(_events(deps)) == published  # no "not allowed" for a build that is running

@@ -8,17 +8,17 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
+from services.deploy.deps import DeployDeps
 from services.deploy.models import DeployRequest
-from services.deploy.service import DeployDeps
 from services.deploy.starting import start_deploy
 from shared.commands.catalog import CATALOG
 from shared.config.deploy import DeployConfig, UnsafeBranchError
 from shared.config.loader import parse_config
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRejected
+from tests.support.deploy import requested
 from tests.support.fakes import RecordingPublisher, StaticConfig
-from tests.unit.services.deploy.test_consumer import Unused
-from tests.unit.shared.ledger.builders import requested
+from tests.support.fakes.deploy import Untouchable
 
 WIDENED = "access:\n  - {command: deploy}\ndeploy:\n  clients:\n    acme: {}\n    initech: {branch_characters: '+@'}\n"
 
@@ -72,14 +72,14 @@ def test_the_deploy_request_leaves_the_alphabet_to_the_clients_configuration() -
 def test_a_branch_outside_its_clients_alphabet_is_rejected_before_jenkins(client: str, branch: str) -> None:
     publisher = RecordingPublisher()
     deps = DeployDeps(
-        jenkins=Unused(),  # type: ignore[arg-type]
-        store=Unused(),  # type: ignore[arg-type]
-        scheduler=Unused(),  # type: ignore[arg-type]
+        jenkins=Untouchable(),  # type: ignore[arg-type]
+        store=Untouchable(),  # type: ignore[arg-type]
+        scheduler=Untouchable(),  # type: ignore[arg-type]
         publisher=publisher,
         config=StaticConfig.from_text(WIDENED),
     )
     event = requested(arguments={"client": client, "branch": branch, "env": "staging"})
-    start_deploy(deps, event.model_copy(update={"requested_at": datetime.now(UTC)}))
+    start_deploy(event.model_copy(update={"requested_at": datetime.now(UTC)}), deps)
     [rejected] = publisher.events
     assert isinstance(rejected, CommandRejected)
     assert rejected.reason.startswith(f"Branch `{branch}` cannot be deployed for `{client}`: it may contain only")

@@ -1,54 +1,57 @@
-"""Message bodies are routed by shape; malformed ones raise (to reach the DLQ), others' events are ignored."""
+"""Message bodies are decoded once and routed through the registry; malformed ones raise (to reach the DLQ)."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.deploy.consumer import handle_body
-from services.deploy.service import DeployDeps
+from services.deploy.consumer import COMMANDS, consume, parse_body
+from services.deploy.models import FollowMessage
+from shared.commands.routing import routes
 from shared.events.envelope import MalformedEventError
-from tests.support.fakes import RecordingPublisher, StaticConfig
-
-
-class Unused:
-    """A port that must not be touched."""
-
-    def __getattr__(self, name: str) -> object:
-        raise AssertionError(f"unexpected call to {name}")
-
-
-@pytest.fixture
-def deps() -> DeployDeps:
-    return DeployDeps(
-        jenkins=Unused(),  # type: ignore[arg-type]
-        store=Unused(),  # type: ignore[arg-type]
-        scheduler=Unused(),  # type: ignore[arg-type]
-        publisher=RecordingPublisher(),
-        config=StaticConfig.from_text('{"command": "deploy"}'),
-    )
+from shared.events.models import CommandProgress, CommandRequested
+from shared.sqs_lambda import SqsMessage
+from tests.support.deploy import MemoryDeploy, requested
+from tests.support.events import eventbridge_body
 
 
 @pytest.mark.parametrize(
     "body",
     ["not json", "[1, 2]", '{"detail": {"event": "Nope"}}', '{"kind": "slashops.deploy.follow", "seq": -1}'],
 )
-def test_malformed_bodies_raise(deps: DeployDeps, body: str) -> None:
+def test_malformed_bodies_raise(body: str) -> None:
     with pytest.raises(MalformedEventError):
-        handle_body(deps, body, message_id="m")
+        consume(SqsMessage(body, "m"), MemoryDeploy().deps)
 
 
-def test_result_events_and_other_services_commands_are_ignored(deps: DeployDeps) -> None:
-    progress = (
-        '{"detail": {"event": "CommandProgress", "command_id": "abc123", "command": "deploy", "message": "x",'
-        ' "source": "slashops.deploy", "reply_to": {"response_url": "u", "channel_id": "C", "user_id": "U"}}}'
+def test_the_registry_handles_exactly_the_commands_routed_to_deploy() -> None:
+    assert sorted(COMMANDS) == sorted(routes()["deploy"])
+
+
+def test_a_body_is_either_a_follow_message_or_an_event() -> None:
+    follow = FollowMessage(command_id="3f9c2a7d41b0", seq=2)
+    request = requested()
+    assert parse_body(follow.model_dump_json()) == follow
+    assert parse_body(eventbridge_body(request)) == request
+
+
+def test_a_deploy_request_starts_a_deploy_and_a_follow_message_follows_it() -> None:
+    deploy = MemoryDeploy()
+    request = requested()
+    consume(SqsMessage(eventbridge_body(request), "m-1"), deploy.deps)
+    consume(SqsMessage(deploy.scheduler.pop().model_dump_json(), "f-1"), deploy.deps)
+    assert len(deploy.jenkins.triggered) == 1 and deploy.jenkins.calls == ["trigger", "queue_item"]
+    claim = deploy.store.get(request.command_id)
+    assert claim is not None and (claim.follow_seq, claim.follow_owner) == (1, "f-1")
+
+
+def test_result_events_and_other_services_commands_are_ignored() -> None:
+    deploy = MemoryDeploy()
+    progress = CommandProgress(
+        command_id="abc123", command="deploy", message="x", source="slashops.deploy", reply_to=requested().reply_to
     )
-    backup = (
-        '{"detail": {"event": "CommandRequested", "command_id": "abc123", "command": "backup",'
-        ' "arguments": {"db": "orders"}, "actor": {"team_id": "T", "user_id": "U"}, "place": {"channel_id": "C"},'
-        ' "reply_to": {"response_url": "u", "channel_id": "C", "user_id": "U"}}}'
-    )
+    backup: CommandRequested = requested("backup", arguments={"db": "orders"})
 
-    handle_body(deps, progress, message_id="m1")
-    handle_body(deps, backup, message_id="m2")
+    consume(SqsMessage(eventbridge_body(progress), "m1"), deploy.deps)
+    consume(SqsMessage(eventbridge_body(backup), "m2"), deploy.deps)
 
-    assert isinstance(deps.publisher, RecordingPublisher) and deps.publisher.events == []
+    assert deploy.publisher.events == [] and deploy.jenkins.calls == [] and deploy.store.records == {}

@@ -9,6 +9,7 @@ import pytest
 
 from services.deploy import messages
 from services.deploy.cancelling import cancel_deploy
+from services.deploy.deps import DeployDeps
 from services.deploy.errors import (
     JenkinsAuthError,
     JenkinsError,
@@ -18,13 +19,12 @@ from services.deploy.errors import (
     JenkinsUnavailableError,
 )
 from services.deploy.models import ClaimRecord
-from services.deploy.service import DeployDeps
 from services.notifier.messages import format_event
-from shared.events.models import CommandRejected
+from shared.events.models import CommandFailed, CommandRejected
+from tests.support.deploy import requested
 from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.fakes.deploy import Untouchable
 from tests.support.mrkdwn import HOSTILE, check_message, check_mrkdwn, shows_once
-from tests.unit.services.deploy.test_consumer import Unused
-from tests.unit.shared.ledger.builders import failed, reply_to, requested
 
 
 def _record(**changes: object) -> ClaimRecord:
@@ -40,7 +40,7 @@ def _record(**changes: object) -> ClaimRecord:
         "env": "staging",
         "branch": HOSTILE,
         "requested_by": "UALICE",
-        "reply_to": reply_to(),
+        "reply_to": requested().reply_to,
         "cancelled_by": "UBOB",
     }
     return ClaimRecord.model_validate(fields | changes)
@@ -94,14 +94,14 @@ def test_a_refused_cancel_reaches_slack_with_a_mention_not_its_escaped_text() ->
     """Issue #14: Slack showed "Only &lt;@UALICE&gt;, who started…" (escaped by the service and the notifier)."""
     publisher = RecordingPublisher()
     deps = DeployDeps(
-        jenkins=Unused(),  # type: ignore[arg-type]
+        jenkins=Untouchable(),  # type: ignore[arg-type]
         store=OneRecord(_record(job="deploy-acme", client="acme", branch="main")),  # type: ignore[arg-type]
-        scheduler=Unused(),  # type: ignore[arg-type]
+        scheduler=Untouchable(),  # type: ignore[arg-type]
         publisher=publisher,
         config=StaticConfig.from_text('{"command": "cancel", "users": ["UADMIN"]}'),
     )
-    event = requested("feed00000001", command="cancel", user="UMALLORY", arguments={"id": "abc123def456"})
-    cancel_deploy(deps, event.model_copy(update={"requested_at": datetime.now(UTC)}))
+    event = requested("cancel", command_id="feed00000001", user_id="UMALLORY", arguments={"id": "abc123def456"})
+    cancel_deploy(event.model_copy(update={"requested_at": datetime.now(UTC)}), deps)
 
     [refusal] = publisher.events
     assert isinstance(refusal, CommandRejected)
@@ -111,6 +111,12 @@ def test_a_refused_cancel_reaches_slack_with_a_mention_not_its_escaped_text() ->
 
 
 def test_a_deploy_result_shown_by_the_notifier_keeps_its_escaping_single() -> None:
-    event = failed().model_copy(update={"reason": messages.aborted(_record(), 7)})
+    event = CommandFailed(
+        command_id="abc123def456",
+        command="deploy",
+        source="slashops.deploy",
+        reply_to=requested().reply_to,
+        reason=messages.aborted(_record(), 7),
+    )
     body = check_message(format_event(event))
     assert shows_once(body) and "aborted by <@UBOB>" in body

@@ -5,13 +5,11 @@ from __future__ import annotations
 from services.deploy.models import FollowMessage
 from shared.aws.sqs import SqsQueue
 
-MAX_DELAY_SECONDS = 900  # SQS' limit
-
 
 class SqsFollowScheduler(SqsQueue):
+    """The caller keeps the delay within SQS' limit (`ports.MAX_DELAY_SECONDS`); SQS refuses a longer one."""
+
     def schedule(self, message: FollowMessage, delay_seconds: int) -> None:
         self.client.send_message(
-            QueueUrl=self.queue_url,
-            MessageBody=message.model_dump_json(),
-            DelaySeconds=max(0, min(MAX_DELAY_SECONDS, delay_seconds)),
+            QueueUrl=self.queue_url, MessageBody=message.model_dump_json(), DelaySeconds=delay_seconds
         )

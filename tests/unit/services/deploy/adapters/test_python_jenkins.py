@@ -6,6 +6,7 @@ import jenkins
 import pytest
 import requests
 
+from services.deploy.adapters.python_jenkins import _classified
 from services.deploy.errors import (
     JenkinsAuthError,
     JenkinsError,
@@ -13,7 +14,6 @@ from services.deploy.errors import (
     JenkinsProtocolError,
     JenkinsUnavailableError,
 )
-from services.deploy.jenkins_adapter import _classified
 
 AUTH_FAILED = "Error in request. Possibly authentication failed"  # python-jenkins says this for 401, 403 and 500
 

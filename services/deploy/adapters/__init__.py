@@ -1,0 +1,1 @@
+"""The deploy service's real adapters: DynamoDB claims, python-jenkins, the SQS follow scheduler."""

@@ -1,0 +1,127 @@
+"""`ClaimStore` on DynamoDB: one item per deploy, keyed on `command_id`, written only conditionally."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from services.deploy.models import ClaimRecord
+from services.deploy.ports import ClaimChange, ClaimWrite
+from shared.aws.clients import LazyClient, aws_client
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+KEY = "command_id"
+TTL_ATTRIBUTE = "expires_at"
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+
+
+class DynamoClaimStore:
+    """Table with partition key `command_id` (S) and TTL on `expires_at`; the client is built on first use.
+
+    A refused conditional write returns the item as it stood (`ReturnValuesOnConditionCheckFailure=ALL_OLD`), so
+    the caller learns why it lost without a second read.
+    """
+
+    client: LazyClient[DynamoDBClient] = LazyClient(lambda store: aws_client("dynamodb"))
+
+    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self.client = client
+
+    def create(self, record: ClaimRecord) -> ClaimRecord | None:
+        item = {name: _SERIALIZER.serialize(value) for name, value in _plain(record).items()}
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=item,
+                ConditionExpression="attribute_not_exists(#key)",
+                ExpressionAttributeNames={"#key": KEY},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException as error:
+            existing = _record(_old_item(error))
+            if existing is None:  # the condition can only fail on an existing item, which comes with the error
+                raise
+            return existing
+        return None
+
+    def get(self, command_id: str) -> ClaimRecord | None:
+        response = self.client.get_item(TableName=self.table_name, Key={KEY: {"S": command_id}}, ConsistentRead=True)
+        return _record(response.get("Item"))
+
+    def apply(self, command_id: str, change: ClaimChange) -> ClaimWrite:
+        try:
+            self.client.update_item(**_update_arguments(self.table_name, command_id, change))
+        except self.client.exceptions.ConditionalCheckFailedException as error:
+            return ClaimWrite(applied=False, current=_record(_old_item(error)))
+        return ClaimWrite(applied=True)
+
+
+def _update_arguments(table_name: str, command_id: str, change: ClaimChange) -> dict[str, Any]:
+    """`UpdateItem` arguments: SET the values, REMOVE the Nones, on condition that the item and `expect` hold."""
+    names: dict[str, str] = {"#key": KEY}
+    values: dict[str, Any] = {}
+    sets, removes, conditions = [], [], ["attribute_exists(#key)"]
+    for index, (name, value) in enumerate(change.changes.items()):
+        names[f"#c{index}"] = name
+        if value is None:
+            removes.append(f"#c{index}")
+        else:
+            values[f":c{index}"] = _SERIALIZER.serialize(value)
+            sets.append(f"#c{index} = :c{index}")
+    for index, (name, value) in enumerate(change.expect.items()):
+        names[f"#e{index}"] = name
+        if value is None:
+            conditions.append(f"attribute_not_exists(#e{index})")
+        else:
+            values[f":e{index}"] = _SERIALIZER.serialize(value)
+            conditions.append(f"#e{index} = :e{index}")
+    clauses = [f"SET {', '.join(sets)}"] if sets else []
+    clauses += [f"REMOVE {', '.join(removes)}"] if removes else []
+    arguments: dict[str, Any] = {
+        "TableName": table_name,
+        "Key": {KEY: {"S": command_id}},
+        "UpdateExpression": " ".join(clauses),
+        "ConditionExpression": " AND ".join(conditions),
+        "ExpressionAttributeNames": names,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    if values:
+        arguments["ExpressionAttributeValues"] = values
+    return arguments
+
+
+def _old_item(error: Exception) -> Mapping[str, Any] | None:
+    """The item a refused write returns (`ALL_OLD`); None if there was none."""
+    item = getattr(error, "response", {}).get("Item")
+    return item if isinstance(item, dict) else None
+
+
+def _record(item: Mapping[str, Any] | None) -> ClaimRecord | None:
+    if not item:
+        return None
+    return ClaimRecord.model_validate({name: _DESERIALIZER.deserialize(value) for name, value in item.items()})
+
+
+def _plain(record: ClaimRecord) -> dict[str, Any]:
+    """JSON-safe attributes without nulls (DynamoDB `attribute_not_exists` then means "not set")."""
+    return {name: value for name, value in record.model_dump(mode="json").items() if value is not None}
+
+
+def create_table(client: DynamoDBClient, name: str) -> None:
+    """Create the claims table (on-demand, TTL on `expires_at`) and wait until it is active."""
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+    )

@@ -1,0 +1,115 @@
+"""`cancel <id>` on the in-memory ports: who may stop a deploy, and how a queued or running one is stopped."""
+
+from __future__ import annotations
+
+from services.deploy.cancelling import cancel_deploy
+from services.deploy.errors import JenkinsUnavailableError
+from services.deploy.following import follow
+from services.deploy.models import Delivery
+from services.deploy.starting import start_deploy
+from shared.errors import ConfigurationError
+from shared.events.models import CommandFailed, CommandRejected, CommandSucceeded, Event
+from tests.support.deploy import STARTER, MemoryDeploy, requested
+from tests.support.fakes import StaticConfig
+
+
+def _cancel(deploy: MemoryDeploy, command_id: str, user_id: str = STARTER) -> list[Event]:
+    event = requested("cancel", arguments={"id": command_id}, user_id=user_id)
+    cancel_deploy(event, deploy.deps)
+    return [e for e in deploy.publisher.events if e.command_id == event.command_id]
+
+
+def _running(deploy: MemoryDeploy) -> str:
+    deploy.jenkins.polls_before_start, deploy.jenkins.polls_before_finish = 0, 100
+    event = requested()
+    start_deploy(event, deploy.deps)
+    follow(deploy.scheduler.pop(), deploy.deps, Delivery(message_id="f-1"))  # sees build #1 start
+    return event.command_id
+
+
+def test_the_starter_stops_a_running_build_and_the_deploy_ends_aborted_by_them() -> None:
+    deploy = MemoryDeploy()
+    command_id = _running(deploy)
+
+    [asked] = _cancel(deploy, command_id)
+    deploy.follow_all()
+
+    assert isinstance(asked, CommandSucceeded) and "build #1" in asked.summary
+    assert deploy.jenkins.stopped == [("deploy-acme", 1)]
+    final = [e for e in deploy.publisher.events if e.command_id == command_id][-1]
+    assert isinstance(final, CommandFailed) and "aborted by <@U0STARTER>" in final.reason
+
+
+def test_a_queued_deploy_has_its_queue_item_cancelled() -> None:
+    deploy = MemoryDeploy()
+    deploy.jenkins.polls_before_start = 100
+    event = requested()
+    start_deploy(event, deploy.deps)
+
+    [asked] = _cancel(deploy, event.command_id)
+    deploy.follow_all()
+
+    assert isinstance(asked, CommandSucceeded) and "queued build" in asked.summary
+    assert deploy.jenkins.cancelled == [1] and deploy.jenkins.stopped == []
+    final = deploy.publisher.events[-1]
+    assert isinstance(final, CommandFailed) and "before its build started (aborted)" in final.reason
+
+
+def test_a_user_admitted_by_a_cancel_rule_may_cancel_and_others_may_not() -> None:
+    deploy = MemoryDeploy()
+    command_id = _running(deploy)
+
+    [refused] = _cancel(deploy, command_id, user_id="U0RANDOM")
+    [allowed] = _cancel(deploy, command_id, user_id="U0LEAD")
+
+    assert isinstance(refused, CommandRejected) and "<@U0STARTER>" in refused.reason
+    assert isinstance(allowed, CommandSucceeded) and deploy.jenkins.stopped == [("deploy-acme", 1)]
+
+
+def test_a_broken_configuration_leaves_only_the_starter_able_to_cancel() -> None:
+    deploy = MemoryDeploy()
+    command_id = _running(deploy)
+    deploy.deps.config = StaticConfig(ConfigurationError("ssm:/slashops/config: cannot read"))
+
+    [refused] = _cancel(deploy, command_id, user_id="U0LEAD")
+    [allowed] = _cancel(deploy, command_id)
+
+    assert isinstance(refused, CommandRejected) and isinstance(allowed, CommandSucceeded)
+
+
+def test_unknown_finished_and_not_yet_triggered_deploys_are_refused() -> None:
+    deploy = MemoryDeploy()
+    unknown = _cancel(deploy, "abcdef123456")
+    finished_id = _running(deploy)
+    deploy.jenkins.polls_before_finish = 0
+    deploy.jenkins.builds[("deploy-acme", 1)].polls_left = 0
+    deploy.follow_all()
+    finished = _cancel(deploy, finished_id)
+    claimed = requested()
+    deploy.store.create(
+        deploy.store.records[finished_id].model_copy(update={"command_id": claimed.command_id, "state": "claimed"})
+    )
+    not_yet = _cancel(deploy, claimed.command_id)
+
+    reasons = [events[0].reason for events in (unknown, finished, not_yet) if isinstance(events[0], CommandRejected)]
+    assert len(reasons) == 3
+    assert "No deploy has id" in reasons[0] and "already finished (SUCCESS)" in reasons[1]
+    assert "not in Jenkins yet" in reasons[2]
+
+
+def test_jenkins_failing_to_stop_is_reported_retryable() -> None:
+    deploy = MemoryDeploy()
+    command_id = _running(deploy)
+    deploy.jenkins.fail("stop", lambda: JenkinsUnavailableError("HTTP 500"))
+
+    [failed] = _cancel(deploy, command_id)
+
+    assert isinstance(failed, CommandFailed) and failed.retryable
+    claim = deploy.store.get(command_id)
+    assert claim is not None and claim.cancelled_by is None
+
+
+def test_a_malformed_id_is_rejected() -> None:
+    deploy = MemoryDeploy()
+    [rejected] = _cancel(deploy, "../etc")
+    assert isinstance(rejected, CommandRejected) and "not a command id" in rejected.reason

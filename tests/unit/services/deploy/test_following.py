@@ -1,0 +1,163 @@
+"""Following on the in-memory ports: one look per step, a chain that never forks, failures reported once."""
+
+from __future__ import annotations
+
+from services.deploy.deps import DeploySettings
+from services.deploy.errors import JenkinsAuthError, JenkinsUnavailableError
+from services.deploy.following import follow
+from services.deploy.models import Delivery, FollowMessage
+from services.deploy.ports import MAX_DELAY_SECONDS
+from services.deploy.starting import start_deploy
+from shared.events.models import CommandFailed, CommandProgress, CommandSucceeded
+from tests.support.deploy import MemoryDeploy, requested
+
+
+def _started(deploy: MemoryDeploy, **script: int) -> str:
+    for name, value in script.items():
+        setattr(deploy.jenkins, name, value)
+    event = requested()
+    start_deploy(event, deploy.deps)
+    return event.command_id
+
+
+def test_each_step_looks_once_and_schedules_the_next_with_the_follow_delay() -> None:
+    deploy = MemoryDeploy()
+    _started(deploy, polls_before_finish=2)
+
+    steps = deploy.follow_all()
+
+    assert steps == 5 and deploy.jenkins.calls.count("build") == 3
+    final = deploy.publisher.events[-1]
+    assert isinstance(final, CommandSucceeded) and final.duration_seconds == 4.321 and final.links
+
+
+def test_a_duplicated_follow_message_does_not_fork_the_chain() -> None:
+    deploy = MemoryDeploy()
+    _started(deploy)
+    deploy.scheduler.scheduled.append(deploy.scheduler.scheduled[0])  # SQS delivered it twice
+
+    deploy.follow_all()
+
+    events = deploy.publisher.events
+    assert sum(isinstance(e, CommandSucceeded) for e in events) == 1
+    assert sum(isinstance(e, CommandProgress) and "started" in e.message for e in events) == 1
+
+
+def test_a_redelivery_of_the_same_follow_message_redoes_its_step() -> None:
+    deploy = MemoryDeploy()
+    _started(deploy, polls_before_start=0)
+    message = deploy.scheduler.pop()
+    follow(message, deploy.deps, Delivery(message_id="f-1"))
+    deploy.scheduler.scheduled.clear()  # the crash: its follow-up was never sent
+
+    follow(message, deploy.deps, Delivery(message_id="f-1", receive_count=2))
+
+    assert len(deploy.scheduler.scheduled) == 1
+
+
+def test_jenkins_unavailable_backs_off_doubling_then_completes() -> None:
+    deploy = MemoryDeploy()
+    _started(deploy)
+    deploy.jenkins.fail("queue_item", lambda: JenkinsUnavailableError("HTTP 502"))
+
+    follow(deploy.scheduler.pop(), deploy.deps, Delivery(message_id="f-1"))
+
+    [(retry, delay)] = deploy.scheduler.scheduled
+    assert retry.failures == 1 and delay == deploy.settings.follow_delay * 2
+    deploy.follow_all()
+    assert isinstance(deploy.publisher.events[-1], CommandSucceeded)
+
+
+def test_the_backoff_never_exceeds_the_schedulers_limit() -> None:
+    deploy = MemoryDeploy()
+    deploy.deps.settings = DeploySettings(follow_delay=600, max_follow_failures=3)
+    _started(deploy)
+    deploy.jenkins.fail("queue_item", lambda: JenkinsUnavailableError("HTTP 502"))
+
+    follow(deploy.scheduler.pop(), deploy.deps, Delivery(message_id="f-1"))
+
+    assert deploy.scheduler.scheduled[0][1] == MAX_DELAY_SECONDS
+
+
+def test_jenkins_staying_down_ends_in_one_retryable_failure() -> None:
+    deploy = MemoryDeploy()
+    _started(deploy)
+    deploy.jenkins.fail("queue_item", lambda: JenkinsUnavailableError("HTTP 500"), times=None)
+
+    deploy.follow_all()
+
+    final = deploy.publisher.events[-1]
+    assert isinstance(final, CommandFailed) and final.retryable and "stayed unavailable" in final.reason
+
+
+def test_refused_credentials_mid_follow_fail_with_a_fix() -> None:
+    deploy = MemoryDeploy()
+    _started(deploy)
+    deploy.jenkins.fail("queue_item", lambda: JenkinsAuthError("HTTP 403"))
+
+    deploy.follow_all()
+
+    final = deploy.publisher.events[-1]
+    assert isinstance(final, CommandFailed) and "credentials" in final.reason and not final.retryable
+
+
+def test_a_failed_build_reports_its_console_tail() -> None:
+    deploy = MemoryDeploy()
+    deploy.jenkins.result = "FAILURE"
+    deploy.jenkins.console = "\n".join(f"line {n}" for n in range(100)) + "\nERROR: migration failed\n"
+    _started(deploy)
+
+    deploy.follow_all()
+
+    final = deploy.publisher.events[-1]
+    assert isinstance(final, CommandFailed) and "FAILURE" in final.reason
+    assert final.output.splitlines()[-1] == "ERROR: migration failed"
+    assert len(final.output.splitlines()) == deploy.settings.console_lines
+
+
+def test_a_queue_item_jenkins_forgot_is_found_by_the_command_id() -> None:
+    deploy = MemoryDeploy()
+    _started(deploy, polls_before_start=100)
+    deploy.jenkins.start_now(1)
+    del deploy.jenkins.queue[1]
+
+    deploy.follow_all()
+
+    assert isinstance(deploy.publisher.events[-1], CommandSucceeded)
+
+
+def test_a_queue_item_gone_without_a_build_is_reported_lost() -> None:
+    deploy = MemoryDeploy()
+    command_id = _started(deploy, polls_before_start=100)
+    del deploy.jenkins.queue[1]
+
+    deploy.follow_all()
+
+    final = deploy.publisher.events[-1]
+    assert isinstance(final, CommandFailed) and "lost its queue item" in final.reason
+    claim = deploy.store.get(command_id)
+    assert claim is not None and (claim.state, claim.result) == ("finished", "lost")
+
+
+def test_a_build_running_too_long_stops_being_followed() -> None:
+    deploy = MemoryDeploy()
+    _started(deploy, polls_before_start=0, polls_before_finish=1000)
+    follow(deploy.scheduler.pop(), deploy.deps, Delivery(message_id="f-1"))
+    deploy.clock.now += deploy.settings.max_follow_seconds + 1
+
+    deploy.follow_all()
+
+    final = deploy.publisher.events[-1]
+    assert isinstance(final, CommandFailed) and "Stopped following build #1" in final.reason and final.links
+
+
+def test_a_follow_message_for_a_finished_or_unknown_deploy_does_nothing() -> None:
+    deploy = MemoryDeploy()
+    command_id = _started(deploy)
+    deploy.follow_all()
+    calls = len(deploy.jenkins.calls)
+
+    follow(FollowMessage(command_id=command_id, seq=0), deploy.deps, Delivery("f-late"))
+    follow(FollowMessage(command_id="000000000000", seq=0), deploy.deps, Delivery("f-unknown"))
+
+    assert len(deploy.jenkins.calls) == calls and deploy.scheduler.scheduled == []

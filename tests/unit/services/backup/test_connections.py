@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from services.backup.adapters.engines import MySqlEngine, PostgresEngine
 from services.backup.connections import InvalidConnectionUrl, databases_from_env, parse_url
-from services.backup.engines import MySqlEngine, PostgresEngine
 
 
 def test_postgres_url_becomes_arguments_and_the_password_stays_in_the_environment() -> None:

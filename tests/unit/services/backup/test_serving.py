@@ -1,71 +1,17 @@
-"""The worker's loop with fakes: queue failures are retried with capped backoff, never end it; only `stop` does."""
+"""The serving loop on the fakes: queue failures are retried with capped backoff, never end it; only `stop` does."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
 
 import pytest
-from botocore.exceptions import EndpointConnectionError
 
-from services.backup.connections import parse_url
-from services.backup.jobs import JobSettings
-from services.backup.ports import QueueMessage
-from services.backup.worker import Backoff, WorkerDeps, serve
+from services.backup.serving import Backoff, serve
 from shared.events.models import CommandSucceeded, Event
-from tests.support.backup import open_config, request_message
+from tests.support.backup import backup_deps, published, request_message
 from tests.support.fakes import RecordingPublisher
-
-GONE = EndpointConnectionError(endpoint_url="http://127.0.0.1:4566/")
-
-
-@dataclass
-class FlakyQueue:
-    """An SQS queue whose endpoint is gone for the first `receive_failures` receives (and `delete_failures`...)."""
-
-    messages: list[QueueMessage]
-    stop: threading.Event
-    receive_failures: int = 0
-    delete_failures: int = 0
-    release_failures: int = 0
-    deleted: list[str] = field(default_factory=list)
-    released: list[str] = field(default_factory=list)
-    receives: int = 0
-
-    def receive(self, wait_seconds: int) -> list[QueueMessage]:
-        self.receives += 1
-        if self.receive_failures:
-            self.receive_failures -= 1
-            raise GONE
-        if not self.messages:
-            self.stop.set()  # drained: the test is over
-            return []
-        return [self.messages.pop(0)]
-
-    def delete(self, message: QueueMessage) -> None:
-        if self.delete_failures:
-            self.delete_failures -= 1
-            raise GONE
-        self.deleted.append(message.receipt_handle)
-
-    def extend(self, message: QueueMessage, seconds: int) -> None:
-        pass
-
-    def release(self, message: QueueMessage) -> None:
-        if self.release_failures:
-            self.release_failures -= 1
-            raise GONE
-        self.released.append(message.receipt_handle)
-
-
-class ListingStore:
-    def manifests(self, database: str) -> list[object]:
-        return []
-
-    def acquire_lock(self, database: str, owner: str) -> str | None:
-        return f"backup {LOCK_HOLDER} on worker-2"
-
+from tests.support.fakes.backup import FakeBackupStore, FakeJobQueue
 
 LOCK_HOLDER = "0123456789ab"
 
@@ -82,63 +28,66 @@ class BrokenBus:
         self.events.extend(events)
 
 
+def _queue(
+    stop: threading.Event,
+    *receipts: str,
+    receive_failures: int = 0,
+    delete_failures: int = 0,
+    release_failures: int = 0,
+) -> FakeJobQueue:
+    """Listings to serve; the loop ends once they are drained."""
+    return FakeJobQueue(
+        [request_message("backups", receipt, db="orders") for receipt in receipts],
+        stop_when_empty=stop,
+        receive_failures=receive_failures,
+        delete_failures=delete_failures,
+        release_failures=release_failures,
+    )
+
+
 def test_a_duplicate_of_the_command_holding_the_lock_is_neither_deleted_nor_released() -> None:
     """It comes back after its visibility timeout, once the running delivery has finished and reported."""
-    stop, publisher = threading.Event(), RecordingPublisher()
-    duplicate = request_message("backup", "r-1", db="orders", command_id=LOCK_HOLDER)
-    queue = FlakyQueue([duplicate], stop)
+    stop, store = threading.Event(), FakeBackupStore()
+    store.hold_lock("orders", f"backup {LOCK_HOLDER} on worker-2")
+    queue = FakeJobQueue([request_message("backup", "r-1", db="orders", command_id=LOCK_HOLDER)], stop_when_empty=stop)
+    deps = backup_deps(queue=queue, store=store)
 
-    serve(_deps(queue, publisher), stop, wait_seconds=0, sleep=lambda seconds: None)
+    serve(deps, stop, wait_seconds=0, sleep=lambda seconds: None)
 
-    assert queue.deleted == [] and queue.released == [] and publisher.events == []
-
-
-def _deps(queue: FlakyQueue, publisher: object) -> WorkerDeps:
-    return WorkerDeps(
-        queue=queue,
-        store=ListingStore(),  # type: ignore[arg-type]
-        publisher=publisher,  # type: ignore[arg-type]
-        databases={"orders": parse_url("orders", "postgresql://postgres@127.0.0.1/orders")},
-        settings=JobSettings(),
-        config=open_config(),
-        visibility_timeout=120,
-    )
+    assert queue.deleted == [] and queue.released == [] and published(deps) == []
 
 
 def test_receive_failures_are_retried_with_capped_backoff_and_the_next_message_is_processed(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    stop, waits, publisher = threading.Event(), [], RecordingPublisher()
-    queue = FlakyQueue([request_message("backups", "r-1", db="orders")], stop, receive_failures=5)
+    stop, waits = threading.Event(), []
+    queue = _queue(stop, "r-1", receive_failures=5)
+    deps = backup_deps(queue=queue)
 
-    with caplog.at_level(logging.WARNING, logger="services.backup.worker"):
-        serve(_deps(queue, publisher), stop, wait_seconds=0, backoff=Backoff(1, 4), sleep=waits.append)
+    with caplog.at_level(logging.WARNING, logger="services.backup.serving"):
+        serve(deps, stop, wait_seconds=0, backoff=Backoff(1, 4), sleep=waits.append)
 
     assert waits == [1, 2, 4, 4, 4]
     assert queue.deleted == ["r-1"]
-    assert any(isinstance(event, CommandSucceeded) for event in publisher.events)
+    assert any(isinstance(event, CommandSucceeded) for event in published(deps))
     assert "queue receive failed (attempt 5): EndpointConnectionError" in caplog.text
     assert "retrying in 4.0 s" in caplog.text
 
 
 def test_a_failed_delete_is_retried_until_it_succeeds() -> None:
     stop, waits = threading.Event(), []
-    queue = FlakyQueue([request_message("backups", "r-1", db="orders")], stop, delete_failures=2)
+    queue = _queue(stop, "r-1", delete_failures=2)
 
-    serve(_deps(queue, RecordingPublisher()), stop, wait_seconds=0, sleep=waits.append)
+    serve(backup_deps(queue=queue), stop, wait_seconds=0, sleep=waits.append)
 
     assert queue.deleted == ["r-1"] and waits == [1, 2]
 
 
 def test_a_delete_that_keeps_failing_is_given_up_within_the_visibility_timeout_and_the_loop_goes_on() -> None:
     stop, waits = threading.Event(), []
-    queue = FlakyQueue(
-        [request_message("backups", "r-1", db="orders"), request_message("backups", "r-2", db="orders")],
-        stop,
-        delete_failures=50,
-    )
+    queue = _queue(stop, "r-1", "r-2", delete_failures=50)
 
-    serve(_deps(queue, RecordingPublisher()), stop, wait_seconds=0, backoff=Backoff(1, 60), sleep=waits.append)
+    serve(backup_deps(queue=queue), stop, wait_seconds=0, backoff=Backoff(1, 60), sleep=waits.append)
 
     # 1+2+4+8+16+32 = 63 s; the next wait (60 s) would pass the 120 s visibility timeout: SQS redelivers it anyway
     assert waits == [1, 2, 4, 8, 16, 32] * 2
@@ -149,22 +98,18 @@ def test_a_delete_that_keeps_failing_is_given_up_within_the_visibility_timeout_a
 def test_a_message_whose_handling_crashes_is_released_and_the_worker_goes_on() -> None:
     stop, waits = threading.Event(), []
     bus = BrokenBus(failures=2)  # CommandAccepted, then the CommandFailed about it: both refused
-    queue = FlakyQueue(
-        [request_message("backups", "r-1", db="orders"), request_message("backups", "r-2", db="orders")],
-        stop,
-        release_failures=1,
-    )
+    queue = _queue(stop, "r-1", "r-2", release_failures=1)
 
-    serve(_deps(queue, bus), stop, wait_seconds=0, sleep=waits.append)
+    serve(backup_deps(queue=queue, publisher=bus), stop, wait_seconds=0, sleep=waits.append)
 
     assert queue.released == ["r-1"] and waits == [1]
-    assert queue.deleted == ["r-2"]
-    assert any(isinstance(event, CommandSucceeded) for event in bus.events)
+    assert queue.deleted == ["r-2", "r-1"]  # released, so delivered again after r-2, and served then
+    assert sum(isinstance(event, CommandSucceeded) for event in bus.events) == 2
 
 
 def test_stop_ends_a_backoff_at_once() -> None:
     stop = threading.Event()
-    queue = FlakyQueue([], stop, receive_failures=1000)
+    queue = FakeJobQueue(receive_failures=1000)
     waited: list[float] = []
 
     def sleep(seconds: float) -> None:
@@ -172,6 +117,6 @@ def test_stop_ends_a_backoff_at_once() -> None:
         if len(waited) == 3:
             stop.set()
 
-    serve(_deps(queue, RecordingPublisher()), stop, wait_seconds=0, sleep=sleep)
+    serve(backup_deps(queue=queue, publisher=RecordingPublisher()), stop, wait_seconds=0, sleep=sleep)
 
     assert queue.receives == 3

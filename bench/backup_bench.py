@@ -68,27 +68,22 @@ def worker_backup(name: str, endpoint: str, bucket: str) -> dict[str, float]:
 def child(name: str, endpoint: str, bucket: str) -> None:
     import boto3
 
+    from services.backup.adapters.s3_store import S3BackupStore
     from services.backup.connections import parse_url
-    from services.backup.jobs import JobSettings
-    from services.backup.s3_store import S3BackupStore
-    from services.backup.worker import WorkerDeps, handle_message
+    from services.backup.consumer import handle_message
+    from services.backup.job import JobSettings
     from shared.events.models import CommandSucceeded
-    from tests.support.backup import FakeQueue, open_config, request_message
-    from tests.support.fakes import RecordingPublisher
+    from tests.support.backup import backup_deps, events_of, request_message
 
-    publisher = RecordingPublisher()
-    deps = WorkerDeps(
-        queue=FakeQueue(),
+    deps = backup_deps(
         store=S3BackupStore(bucket, client=boto3.client("s3", endpoint_url=endpoint)),
-        publisher=publisher,
         databases={"bench": parse_url("bench", f"postgresql://postgres@127.0.0.1:5432/{name}")},
         settings=JobSettings(tool_env={"PATH": os.environ["PATH"]}),
-        config=open_config(),
     )
     started = time.perf_counter()
     handle_message(request_message("backup", db="bench"), deps, threading.Event())
     elapsed = time.perf_counter() - started
-    assert any(isinstance(event, CommandSucceeded) for event in publisher.events), publisher.events
+    assert events_of(deps, CommandSucceeded), deps.publisher
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": elapsed, "peak_mib": peak_kib / 1024}))
 

@@ -36,10 +36,6 @@ class Database:
     password: str
     dbname: str
 
-    def describe(self) -> str:
-        """Safe to show and log: no password."""
-        return f"{self.engine}://{self.user}@{self.host}:{self.port}/{self.dbname}"
-
 
 @dataclass(frozen=True)
 class MisconfiguredDatabase:

@@ -55,3 +55,17 @@ class BackupDataMissing(SlashopsError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
+
+
+class DuplicateDelivery(SlashopsError):
+    """Another delivery of this very command holds the database's lock: it is running, or died running.
+
+    Reporting "busy" would record a failure as the final state of a command that is running (the ledger keeps the
+    first final state), so nothing is published: the message comes back after its visibility timeout, when the
+    running job has finished (a backup is then reported again, a restore answered "already restored").
+    """
+
+    retryable = True
+
+    def __init__(self, command_id: str) -> None:
+        super().__init__(f"another delivery of {command_id} holds the lock")

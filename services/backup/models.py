@@ -1,4 +1,4 @@
-"""What the worker reads from the queue and writes beside each backup."""
+"""What the worker writes beside each backup and restore, where, and the database a command names."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.events.models import CommandRequested
-
-BackupCommand = Literal["backup", "backups", "restore"]
 
 
 class Manifest(BaseModel):

@@ -1,11 +1,16 @@
-"""The worker's ports: object storage, the job queue. One real adapter each (boto3); tests use fakes or LocalStack."""
+"""The worker's ports: object storage, the job queue, the database engines' tools.
+
+One real adapter each (`adapters/`); tests use the in-memory fakes (`tests/support/fakes/backup.py`), which the
+contract suites hold to the real adapters' behaviour on LocalStack.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from services.backup.connections import Database
 from services.backup.models import Manifest, RestoreRecord
 
 
@@ -14,17 +19,25 @@ class Upload(Protocol):
 
     def upload_part(self, number: int, data: bytes) -> None: ...
 
-    def complete(self) -> None: ...
+    def complete(self) -> None:
+        """Only if the key is new; raises `ObjectExists` if it is taken (a finished backup is never replaced)."""
+        ...
 
     def abort(self) -> None: ...
 
 
 class BackupStore(Protocol):
+    """Backups, their manifests and restore records, written only as new keys; one lock per database."""
+
     def start_upload(self, key: str) -> Upload: ...
 
-    def put_manifest(self, manifest: Manifest) -> None: ...
+    def put_manifest(self, manifest: Manifest) -> None:
+        """Only if no manifest has that key; raises `ObjectExists` if one does."""
+        ...
 
-    def manifests(self, database: str) -> list[Manifest]: ...
+    def manifests(self, database: str) -> list[Manifest]:
+        """The database's backups, newest (`finished_at`) first."""
+        ...
 
     def manifest(self, database: str, backup_id: str) -> Manifest | None: ...
 
@@ -57,6 +70,8 @@ class QueueMessage:
 
 
 class JobQueue(Protocol):
+    """The worker's queue: a received message stays hidden until deleted, released, or its timeout runs out."""
+
     def receive(self, wait_seconds: int) -> list[QueueMessage]: ...
 
     def delete(self, message: QueueMessage) -> None: ...
@@ -66,3 +81,25 @@ class JobQueue(Protocol):
     def release(self, message: QueueMessage) -> None:
         """Make the message visible again now, so another worker (or this one, restarted) picks it up."""
         ...
+
+
+@dataclass(frozen=True)
+class ToolCommand:
+    """A client tool to run: an argument list (never a shell string) and the environment it adds (passwords)."""
+
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+class DumpEngine(Protocol):
+    """Dump writes the whole database to stdout; restore reads that stream back from stdin."""
+
+    name: str
+    #: whether a restore cut short rolls back (so a checksum mismatch found at the end leaves the data as it was)
+    transactional_restore: bool
+
+    def dump(self, db: Database) -> ToolCommand: ...
+
+    def restore(self, db: Database) -> ToolCommand: ...
+
+    def version(self, db: Database) -> ToolCommand: ...

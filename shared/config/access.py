@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from shared.slack.mrkdwn import code
 
+if TYPE_CHECKING:
+    from shared.config.model import SlashopsConfig
+    from shared.events.models import CommandRequested
+
+logger = logging.getLogger(__name__)
 WILDCARD = "*"
 
 
@@ -70,3 +78,30 @@ def decide(
     if any(rule.admits_user(user_id, user_name) for rule in relevant):
         return AccessDecision(allowed=False, reason=f"{code(command)} cannot be run in this channel.")
     return AccessDecision(allowed=False, reason=f"You are not allowed to run {code(command)}.")
+
+
+def recheck(request: CommandRequested, config: SlashopsConfig) -> AccessDecision:
+    """A consumer's second look: the request's caller and channel against the access rules as they are now.
+
+    The ingress checked when the command was typed; this catches rules changed since, and a `CommandRequested`
+    that did not come from the ingress naming a user the rules do not admit. A forged event naming an admitted
+    user passes: keeping forgeries off the queue is the job of the bus rule (source `slashops.ingress`) and IAM.
+    A refusal is logged here (who, what, why); the consumer tells the user in its own words.
+    """
+    decision = decide(
+        config.access,
+        command=request.command,
+        user_id=request.actor.user_id,
+        user_name=request.actor.user_name,
+        channel_id=request.place.channel_id,
+        channel_name=request.place.channel_name,
+    )
+    if not decision.allowed:
+        logger.warning(
+            "refusing %s: %s may not run %s now (%s)",
+            request.command_id,
+            request.actor.user_id,
+            request.command,
+            decision.reason,
+        )
+    return decision

@@ -8,7 +8,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -16,12 +16,12 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
-from services.backup.connections import Database, parse_url
-from services.backup.jobs import JobSettings
+from services.backup.adapters.s3_store import S3BackupStore
+from services.backup.adapters.sqs_queue import SqsJobQueue
+from services.backup.connections import Database
+from services.backup.consumer import handle_message
 from services.backup.ports import QueueMessage
-from services.backup.s3_store import S3BackupStore
-from services.backup.sqs_queue import SqsJobQueue
-from services.backup.worker import Backoff, WorkerDeps, handle_message, serve
+from services.backup.serving import Backoff, serve
 from services.deploy.adapters.dynamodb_claims import DynamoClaimStore, create_table
 from services.deploy.adapters.python_jenkins import PythonJenkinsAdapter
 from services.deploy.deps import DeployDeps, DeploySettings
@@ -40,13 +40,12 @@ from shared.events.models import (
 from shared.ledger.dynamodb import DynamoDbLedger
 from shared.ledger.dynamodb import create_table as create_ledger_table
 from tests.integration.conftest import _fake_aws_credentials, localstack  # noqa: F401 (fixtures)
-from tests.integration.services.backup.conftest import make_worker, pg_database  # noqa: F401 (fixtures)
-from tests.integration.services.backup.test_worker_on_sqs import StalledDump
 from tests.reliability.tally import Tally
-from tests.support.backup import FakeQueue, open_config, request_message
+from tests.support.backup import StalledDump, backup_deps, make_worker, request_message, throwaway_pg_database
 from tests.support.deploy import CONFIG, Clock, deliver_follows, requested
 from tests.support.events import eventbridge_body, sqs_batch
 from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.fakes.backup import FakeBackupStore, FakeJobQueue
 from tests.support.fakes.deploy import MemoryScheduler
 from tests.support.tcp_proxy import TcpProxy
 from tests.unit.services.notifier.fakes import RecordingSlack
@@ -63,6 +62,12 @@ def _terminal(events: list[Event]) -> list[Event]:
 
 
 # --- backup worker -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_database() -> Iterator[Database]:
+    with throwaway_pg_database() as database:
+        yield database
 
 
 @pytest.fixture
@@ -93,7 +98,7 @@ def _wait_for(events: list[Event], kind: type[Event], timeout: float) -> bool:
 def test_worker_losing_its_queue_survives_and_processes_the_next_message(
     tally: Tally,
     localstack: Service,  # noqa: F811
-    pg_database: Database,  # noqa: F811
+    pg_database: Database,
     bucket: tuple[Any, S3BackupStore],
     queue: tuple[Any, str],
 ) -> None:
@@ -127,7 +132,7 @@ def test_worker_losing_its_queue_survives_and_processes_the_next_message(
 @pytest.mark.integration
 def test_sigterm_mid_backup_returns_the_message_tells_the_user_and_lists_nothing(
     tally: Tally,
-    pg_database: Database,  # noqa: F811
+    pg_database: Database,
     bucket: tuple[Any, S3BackupStore],
     queue: tuple[Any, str],
 ) -> None:
@@ -176,8 +181,8 @@ def test_poison_messages_are_dropped_and_never_stop_the_worker(tally: Tally) -> 
     stop, publisher = threading.Event(), RecordingPublisher()
     messages = [QueueMessage(body, f"poison-{i}") for i, body in enumerate(POISON)]
     messages.append(request_message("backups", "good", db="orders"))
-    queue = _DrainingQueue(messages, stop)
-    deps = _backup_deps(queue, publisher)
+    queue = FakeJobQueue(messages, stop_when_empty=stop, redeliver=False)
+    deps = backup_deps(queue=queue, publisher=publisher)
 
     serve(deps, stop, wait_seconds=0, sleep=lambda _: None)
 
@@ -190,8 +195,9 @@ def test_poison_messages_are_dropped_and_never_stop_the_worker(tally: Tally) -> 
 
 def test_a_message_whose_handling_crashes_goes_back_to_the_queue_and_the_worker_goes_on(tally: Tally) -> None:
     stop = threading.Event()
-    queue = _DrainingQueue([request_message("backups", "r-1", db="orders")], stop)
-    deps = _backup_deps(queue, RecordingPublisher(fail=True))  # the bus refuses every result
+    # not redelivered here: SQS would, up to maxReceiveCount, then move it to the DLQ
+    queue = FakeJobQueue([request_message("backups", "r-1", db="orders")], stop_when_empty=stop, redeliver=False)
+    deps = backup_deps(queue=queue, publisher=RecordingPublisher(fail=True))  # the bus refuses every result
 
     serve(deps, stop, wait_seconds=0, sleep=lambda _: None)
 
@@ -226,9 +232,8 @@ access:
 
 
 def test_forged_or_no_longer_allowed_backup_commands_are_rejected_and_nothing_runs(tally: Tally) -> None:
-    publisher = RecordingPublisher()
-    store = _UntouchableStore()
-    deps = _backup_deps(FakeQueue(), publisher, store=store, config=StaticConfig.from_text(RULES))
+    publisher, store = RecordingPublisher(), FakeBackupStore()
+    deps = backup_deps(publisher=publisher, store=store, config=StaticConfig.from_text(RULES))
     forged = [
         request_message("restore", source="slashops.deploy", db="orders", confirm="orders", **{"from": "x"}),
         request_message("backup", source="slashops.backup", user_id="U0MALLORY", db="orders"),
@@ -238,7 +243,7 @@ def test_forged_or_no_longer_allowed_backup_commands_are_rejected_and_nothing_ru
         handle_message(message, deps, threading.Event())
 
     rejected = [e for e in publisher.events if isinstance(e, CommandRejected)]
-    survived = len(rejected) == len(forged) == len(publisher.events) and not store.touched
+    survived = len(rejected) == len(forged) == len(publisher.events) and not store.calls
     tally.inputs(len(forged), len(forged) - len(rejected))
     tally.fault("backup worker: forged / revoked requests", survived=survived)
     assert survived
@@ -449,53 +454,3 @@ def _honest(final: Event, *, started: bool) -> bool:
         return False
     says_nothing_started = "nothing was started" in final.reason.lower()
     return bool(final.reason) and not (started and says_nothing_started)
-
-
-# --- small fakes ----------------------------------------------------------------------------------------------
-
-
-class _DrainingQueue(FakeQueue):
-    """A `FakeQueue` that records deletes and releases, and stops the worker once empty."""
-
-    def __init__(self, messages: list[QueueMessage], stop: threading.Event) -> None:
-        super().__init__(messages=list(messages))
-        self.stop = stop
-        self.deleted: list[str] = []
-        self.released: list[str] = []
-        self._released_once: set[str] = set()
-
-    def receive(self, wait_seconds: int) -> list[QueueMessage]:
-        if not self.messages:
-            self.stop.set()
-        return super().receive(wait_seconds)
-
-    def delete(self, message: QueueMessage) -> None:
-        self.deleted.append(message.receipt_handle)
-
-    def release(self, message: QueueMessage) -> None:
-        self.released.append(message.receipt_handle)  # not re-queued: SQS would, up to maxReceiveCount
-
-
-class _ListingStore:
-    def manifests(self, database: str) -> list[object]:
-        return []
-
-
-class _UntouchableStore:
-    touched = False
-
-    def __getattr__(self, name: str) -> Any:
-        type(self).touched = True
-        raise AssertionError(f"store.{name} called for a refused command")
-
-
-def _backup_deps(queue: Any, publisher: RecordingPublisher, *, store: Any = None, config: Any = None) -> WorkerDeps:
-    databases: Mapping[str, Any] = {"orders": parse_url("orders", "postgresql://postgres@127.0.0.1/orders")}
-    return WorkerDeps(
-        queue=queue,
-        store=store or _ListingStore(),
-        publisher=publisher,
-        databases=databases,
-        settings=JobSettings(),
-        config=config or open_config(),
-    )

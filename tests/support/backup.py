@@ -1,41 +1,40 @@
-"""Backup-worker test helpers: an in-memory queue and messages as the EventBridge rule delivers them."""
+"""Backup-worker test helpers: messages as the EventBridge rule delivers them, deps on the fakes, manifests,
+client-tool stand-ins, and throwaway PostgreSQL / MariaDB databases for the integration and reliability cases."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from services.backup.ports import QueueMessage
-from shared.events.models import Actor, CommandRequested, Place, ReplyTarget
-from tests.support.fakes import StaticConfig
+from services.backup.adapters.engines import PostgresEngine
+from services.backup.connections import Database, MisconfiguredDatabase, parse_url
+from services.backup.deps import BackupDeps
+from services.backup.job import JobSettings
+from services.backup.models import Manifest
+from services.backup.ports import BackupStore, JobQueue, QueueMessage, ToolCommand
+from shared.config.port import ConfigPort
+from shared.events.models import Actor, CommandRequested, Event, Place, ReplyTarget
+from shared.events.publisher import EventPublisher
+from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.fakes.backup import FakeBackupStore, FakeJobQueue
 
 #: access rules admitting the test user (U0ABC in #ops) to every backup command
 ADMIT_ALL = '{"command": "*"}'
+ORDERS = parse_url("orders", "postgresql://postgres@127.0.0.1/orders")
+T0 = datetime(2026, 11, 28, 10, 15, tzinfo=UTC)
 
 
 def open_config() -> StaticConfig:
     return StaticConfig.from_text(ADMIT_ALL)
-
-
-@dataclass
-class FakeQueue:
-    """In-memory `JobQueue` (SQS itself is exercised in test_worker_on_sqs.py)."""
-
-    messages: list[QueueMessage] = field(default_factory=list)
-    extended: list[int] = field(default_factory=list)
-
-    def receive(self, wait_seconds: int) -> list[QueueMessage]:
-        return [self.messages.pop(0)] if self.messages else []
-
-    def delete(self, message: QueueMessage) -> None:
-        pass
-
-    def extend(self, message: QueueMessage, seconds: int) -> None:
-        self.extended.append(seconds)
-
-    def release(self, message: QueueMessage) -> None:
-        self.messages.append(message)
 
 
 def request_message(
@@ -63,3 +62,181 @@ def request_message(
         "detail": event.model_dump(mode="json"),
     }
     return QueueMessage(body=json.dumps(envelope), receipt_handle=receipt)
+
+
+def backup_deps(
+    *,
+    store: BackupStore | None = None,
+    queue: JobQueue | None = None,
+    publisher: EventPublisher | None = None,
+    config: ConfigPort | None = None,
+    databases: Mapping[str, Database | MisconfiguredDatabase] | None = None,
+    settings: JobSettings | None = None,
+    **more: Any,
+) -> BackupDeps:
+    """The worker's deps on the in-memory fakes (orders on PostgreSQL, everyone admitted) unless told otherwise."""
+    return BackupDeps(
+        queue=queue if queue is not None else FakeJobQueue(),
+        store=store if store is not None else FakeBackupStore(),
+        publisher=publisher if publisher is not None else RecordingPublisher(),
+        databases=databases if databases is not None else {"orders": ORDERS},
+        settings=settings or JobSettings(),
+        config=config or open_config(),
+        **more,
+    )
+
+
+def published(deps: BackupDeps) -> list[Event]:
+    assert isinstance(deps.publisher, RecordingPublisher)
+    return deps.publisher.events
+
+
+def events_of[E](deps: BackupDeps, kind: type[E]) -> list[E]:
+    return [event for event in published(deps) if isinstance(event, kind)]
+
+
+def a_manifest(
+    backup_id: str = "orders-20261128T101500Z-abc123",
+    *,
+    database: str = "orders",
+    sha256: str = "0" * 64,
+    size_bytes: int = 2048,
+    created_by: str = "example.user",
+    finished_at: datetime = T0,
+) -> Manifest:
+    return Manifest(
+        backup_id=backup_id,
+        database=database,
+        engine="postgresql",
+        server_version="15.4",
+        object_key=f"backups/{database}/{backup_id}.dump",
+        size_bytes=size_bytes,
+        sha256=sha256,
+        created_by=created_by,
+        command_id="abc123abc123",
+        started_at=finished_at,
+        finished_at=finished_at,
+    )
+
+
+# --- client-tool stand-ins ---------------------------------------------------------------------------------------
+
+
+def _python(script: str, *args: str) -> ToolCommand:
+    return ToolCommand([sys.executable, "-c", script, *args])
+
+
+@dataclass
+class ScriptEngine:
+    """A database engine whose tools are tiny Python scripts: use cases run end to end with no database."""
+
+    name: str = "postgresql"
+    transactional_restore: bool = True
+    dump_script: str = "import sys; sys.stdout.buffer.write(b'a dump')"
+    restore_script: str = "import sys; sys.stdin.buffer.read()"
+
+    def dump(self, db: Database) -> ToolCommand:
+        return _python(self.dump_script)
+
+    def restore(self, db: Database) -> ToolCommand:
+        return _python(self.restore_script)
+
+    def version(self, db: Database) -> ToolCommand:
+        return _python("print('15.4')")
+
+
+def counting_restore(log: str, *, transactional: bool = True) -> ScriptEngine:
+    """Reads the whole archive from stdin, then appends one line to `log` per restore."""
+    return ScriptEngine(
+        transactional_restore=transactional,
+        restore_script=f"import sys; sys.stdin.buffer.read(); open({log!r}, 'a').write('restored\\n')",
+    )
+
+
+class DyingDump(PostgresEngine):
+    """pg_dump stand-in that writes 12 MiB (two parts uploaded) and is then killed."""
+
+    def dump(self, db: Database) -> ToolCommand:
+        return _python(
+            "import os,sys; sys.stdout.buffer.write(os.urandom(12*1024*1024)); sys.stdout.flush(); "
+            "os.kill(os.getpid(), 9)"
+        )
+
+
+class StalledDump(PostgresEngine):
+    """Writes 6 MiB (one part uploaded), then hangs as a dump waiting on a lock would."""
+
+    def dump(self, db: Database) -> ToolCommand:
+        return _python(
+            "import os,sys,time; sys.stdout.buffer.write(os.urandom(6*1024*1024)); sys.stdout.flush(); time.sleep(120)"
+        )
+
+
+# --- real databases on this machine ------------------------------------------------------------------------------
+
+PG_URL = os.environ.get("SLASHOPS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/{db}")
+MARIA_URL = os.environ.get("SLASHOPS_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/{db}")
+SEED_SQL = "CREATE TABLE orders (id int primary key, item text); INSERT INTO orders VALUES (1, 'tea'), (2, 'cake')"
+TOOL_ENV = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+
+
+def psql(sql: str, dbname: str = "postgres") -> str:
+    done = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", dbname, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def mariadb(sql: str, dbname: str = "") -> str:
+    argv = ["mysql", "-h", "127.0.0.1", "-P", "3306", "-u", "root", "--protocol=TCP", "-N", "-B", "-e", sql]
+    done = subprocess.run([*argv, *([dbname] if dbname else [])], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+@contextmanager
+def throwaway_pg_database() -> Iterator[Database]:
+    """A seeded PostgreSQL database named `orders` in commands, dropped afterwards."""
+    name = f"slashops_t_{uuid.uuid4().hex[:8]}"
+    psql(f"CREATE DATABASE {name}")
+    psql(SEED_SQL, name)
+    try:
+        yield parse_url("orders", PG_URL.format(db=name))
+    finally:
+        psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@contextmanager
+def throwaway_maria_database() -> Iterator[Database]:
+    """A seeded MariaDB database named `shop` in commands, dropped afterwards."""
+    name = f"slashops_t_{uuid.uuid4().hex[:8]}"
+    mariadb(f"CREATE DATABASE {name}")
+    mariadb(SEED_SQL, name)
+    try:
+        yield parse_url("shop", MARIA_URL.format(db=name))
+    finally:
+        mariadb(f"DROP DATABASE IF EXISTS {name}")
+
+
+@dataclass
+class Worker:
+    deps: BackupDeps
+    stop: threading.Event
+
+    @property
+    def publisher(self) -> RecordingPublisher:
+        assert isinstance(self.deps.publisher, RecordingPublisher)
+        return self.deps.publisher
+
+
+def make_worker(store: BackupStore, *databases: Database, heartbeat: float = 30.0) -> Worker:
+    """A worker on real databases and the given store, with fast progress reports."""
+    deps = backup_deps(
+        store=store,
+        databases={db.name: db for db in databases},
+        settings=JobSettings(part_size=5 * 1024 * 1024, progress_every_seconds=0.0, tool_env=TOOL_ENV),
+        heartbeat_seconds=heartbeat,
+    )
+    return Worker(deps=deps, stop=threading.Event())

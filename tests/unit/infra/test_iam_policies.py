@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from services.backup.jobs import SOURCE as BACKUP_SOURCE
+from services.backup.deps import SOURCE as BACKUP_SOURCE
 from services.backup.models import restore_record_key
 from services.deploy.deps import SOURCE as DEPLOY_SOURCE
 from tools.stacks import INFRA, load_template

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import pytest
 
-from services.backup.connections import Database
-from services.backup.engines import PostgresEngine, ToolCommand
+from services.backup.adapters.s3_store import S3BackupStore
+from services.backup.connections import Database, parse_url
+from services.backup.consumer import Disposition, handle_message
 from services.backup.errors import ObjectExists
 from services.backup.models import Manifest, manifest_key, restore_record_key
-from services.backup.s3_store import S3BackupStore
-from services.backup.worker import Disposition, handle_message
 from shared.events.models import CommandAccepted, CommandFailed, CommandProgress, CommandRejected, CommandSucceeded
-from tests.integration.services.backup.conftest import (
-    events_of,
-    make_worker,
-    mariadb,
-    psql,
-    request_message,
-)
+from tests.support.backup import DyingDump, events_of, make_worker, mariadb, psql, request_message
 
 pytestmark = pytest.mark.integration
 
@@ -42,9 +34,9 @@ def test_postgres_backup_change_restore_compare(pg_database: Database, store: S3
     manifest = _only_manifest(store, pg_database)
     assert manifest.engine == "postgresql" and manifest.server_version.startswith("15")
     assert manifest.size_bytes > 0 and len(manifest.sha256) == 64 and manifest.created_by == "example.user"
-    [succeeded] = events_of(worker, CommandSucceeded)
+    [succeeded] = events_of(worker.deps, CommandSucceeded)
     assert manifest.backup_id in succeeded.summary
-    assert events_of(worker, CommandAccepted)
+    assert events_of(worker.deps, CommandAccepted)
 
     # WHEN the data changes and the backup is restored with confirmation
     psql("UPDATE orders SET item = 'coffee' WHERE id = 1; DELETE FROM orders WHERE id = 2", pg_database.dbname)
@@ -53,7 +45,7 @@ def test_postgres_backup_change_restore_compare(pg_database: Database, store: S3
 
     # THEN the data is as it was
     assert _rows(pg_database) == "1:tea,2:cake"
-    assert "Restored `orders`" in events_of(worker, CommandSucceeded)[-1].summary
+    assert "Restored `orders`" in events_of(worker.deps, CommandSucceeded)[-1].summary
 
 
 def test_the_same_restore_delivered_again_keeps_what_was_written_since(
@@ -76,11 +68,11 @@ def test_the_same_restore_delivered_again_keeps_what_was_written_since(
 
     # THEN nothing is restored, the row is still there, and the user is told why
     assert _rows(pg_database) == "1:tea,2:cake,3:scone"
-    first, again = [e.summary for e in events_of(worker, CommandSucceeded)][-2:]
+    first, again = [e.summary for e in events_of(worker.deps, CommandSucceeded)][-2:]
     assert first.startswith(f"Restored `orders` from `{manifest.backup_id}`")
     assert again.startswith(f"`orders` was already restored from `{manifest.backup_id}` by this command at ")
     assert again.endswith(" UTC; not restored again.")
-    [command_id] = {e.command_id for e in events_of(worker, CommandSucceeded)[-2:]}
+    [command_id] = {e.command_id for e in events_of(worker.deps, CommandSucceeded)[-2:]}
     record = store.restore_record("orders", command_id)
     assert record is not None and record.backup_id == manifest.backup_id and record.restored_by == "example.user"
     assert s3.head_object(Bucket=store.bucket, Key=restore_record_key("orders", command_id))
@@ -101,7 +93,7 @@ def test_restore_without_confirmation_is_refused_and_says_what_to_type(
     for confirm in (None, "other"):
         arguments: dict[str, Any] = {"db": "orders", "from": backup_id, "confirm": confirm}
         handle_message(request_message("restore", **arguments), worker.deps, worker.stop)
-        rejected = events_of(worker, CommandRejected)[-1]
+        rejected = events_of(worker.deps, CommandRejected)[-1]
         assert "--confirm orders" in rejected.hint and backup_id in rejected.hint
     assert _rows(pg_database) is None or _rows(pg_database) == ""
 
@@ -111,7 +103,7 @@ def test_backups_lists_completed_backups_newest_first(pg_database: Database, sto
     handle_message(request_message("backup", db="orders"), worker.deps, worker.stop)
     handle_message(request_message("backup", db="orders"), worker.deps, worker.stop)
     handle_message(request_message("backups", db="orders"), worker.deps, worker.stop)
-    listing = events_of(worker, CommandSucceeded)[-1].summary
+    listing = events_of(worker.deps, CommandSucceeded)[-1].summary
     newest, oldest = store.manifests(pg_database.name)
     assert listing.index(newest.backup_id) < listing.index(oldest.backup_id)
     assert "2 backup(s)" in listing
@@ -131,20 +123,9 @@ def test_corrupted_backup_fails_the_checksum_and_leaves_the_data(
     restore = request_message("restore", db="orders", confirm="orders", **{"from": manifest.backup_id})
     handle_message(restore, worker.deps, worker.stop)
 
-    [failed] = events_of(worker, CommandFailed)
+    [failed] = events_of(worker.deps, CommandFailed)
     assert "checksum" in failed.reason
     assert _rows(pg_database) == "1:changed,2:changed"
-
-
-class DyingDump(PostgresEngine):
-    """pg_dump stand-in that writes 12 MiB (two parts uploaded) and is then killed."""
-
-    def dump(self, db: Database) -> ToolCommand:
-        script = (
-            "import os,sys; sys.stdout.buffer.write(os.urandom(12*1024*1024)); sys.stdout.flush(); "
-            "os.kill(os.getpid(), 9)"
-        )
-        return ToolCommand([sys.executable, "-c", script])
 
 
 def test_dump_killed_mid_stream_leaves_no_manifest_and_no_unfinished_upload(
@@ -154,20 +135,18 @@ def test_dump_killed_mid_stream_leaves_no_manifest_and_no_unfinished_upload(
     worker.deps.engines = {"postgresql": DyingDump(), "mysql": DyingDump()}
     handle_message(request_message("backup", db="orders"), worker.deps, worker.stop)
 
-    [failed] = events_of(worker, CommandFailed)
+    [failed] = events_of(worker.deps, CommandFailed)
     assert "exit code -9" in failed.reason
     assert store.manifests(pg_database.name) == []
     assert s3.list_multipart_uploads(Bucket=store.bucket).get("Uploads", []) == []
-    assert [p for p in events_of(worker, CommandProgress) if "so far" in p.message]
+    assert [p for p in events_of(worker.deps, CommandProgress) if "so far" in p.message]
 
 
 def test_failing_pg_dump_reports_its_stderr(store: S3BackupStore) -> None:
-    from services.backup.connections import parse_url
-
     missing = parse_url("orders", "postgresql://postgres@127.0.0.1:5432/slashops_no_such_db")
     worker = make_worker(store, missing)
     handle_message(request_message("backup", db="orders"), worker.deps, worker.stop)
-    [failed] = events_of(worker, CommandFailed)
+    [failed] = events_of(worker.deps, CommandFailed)
     assert "pg_dump" in failed.reason and "slashops_no_such_db" in failed.output
     assert store.manifests("orders") == []
 
@@ -175,7 +154,7 @@ def test_failing_pg_dump_reports_its_stderr(store: S3BackupStore) -> None:
 def test_unknown_database_is_rejected_naming_the_configured_ones(pg_database: Database, store: S3BackupStore) -> None:
     worker = make_worker(store, pg_database)
     handle_message(request_message("backup", db="billing"), worker.deps, worker.stop)
-    [rejected] = events_of(worker, CommandRejected)
+    [rejected] = events_of(worker.deps, CommandRejected)
     assert "`billing`" in rejected.reason and "`orders`" in rejected.hint
 
 
@@ -183,11 +162,11 @@ def test_a_second_job_on_a_busy_database_is_refused(pg_database: Database, store
     worker = make_worker(store, pg_database)
     assert store.acquire_lock("orders", "backup 123 on other-worker") is None
     handle_message(request_message("backup", db="orders"), worker.deps, worker.stop)
-    [failed] = events_of(worker, CommandFailed)
+    [failed] = events_of(worker.deps, CommandFailed)
     assert "busy" in failed.reason and "other-worker" in failed.reason and failed.retryable
     store.release_lock("orders")
     handle_message(request_message("backup", db="orders"), worker.deps, worker.stop)
-    assert events_of(worker, CommandSucceeded)
+    assert events_of(worker.deps, CommandSucceeded)
 
 
 def test_mariadb_backup_change_restore_compare(maria_database: Database, store: S3BackupStore) -> None:
@@ -212,21 +191,21 @@ def test_restoring_a_backup_whose_data_was_deleted_fails_clearly_and_leaves_the_
     manifest = _only_manifest(store, pg_database)
     s3.delete_object(Bucket=store.bucket, Key=manifest.object_key)
     psql("UPDATE orders SET item = 'changed'", pg_database.dbname)
-    accepted_before = len(events_of(worker, CommandAccepted))
+    accepted_before = len(events_of(worker.deps, CommandAccepted))
 
     restore = request_message("restore", db="orders", confirm="orders", **{"from": manifest.backup_id})
     assert handle_message(restore, worker.deps, worker.stop) is Disposition.DONE
     handle_message(request_message("backups", db="orders"), worker.deps, worker.stop)
 
-    [failed] = events_of(worker, CommandFailed)
+    [failed] = events_of(worker.deps, CommandFailed)
     assert failed.reason.startswith(
         f"Backup `{manifest.backup_id}` is listed but its data is missing from the bucket (deleted?); nothing was "
         "restored — the database is unchanged."
     )
     assert not failed.retryable and "NoSuchKey" not in failed.reason
-    assert len(events_of(worker, CommandAccepted)) == accepted_before + 1  # the listing only: no "Restoring…"
+    assert len(events_of(worker.deps, CommandAccepted)) == accepted_before + 1  # the listing only: no "Restoring…"
     assert _rows(pg_database) == "1:changed,2:changed"
-    assert "data missing" in events_of(worker, CommandSucceeded)[-1].summary
+    assert "data missing" in events_of(worker.deps, CommandSucceeded)[-1].summary
 
 
 def test_a_finished_backup_and_its_manifest_are_never_replaced(

@@ -15,27 +15,16 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from services.backup.adapters.s3_store import S3BackupStore
+from services.backup.adapters.sqs_queue import SqsJobQueue
 from services.backup.connections import Database
-from services.backup.engines import PostgresEngine, ToolCommand
-from services.backup.s3_store import S3BackupStore
-from services.backup.sqs_queue import SqsJobQueue
-from services.backup.worker import Backoff, serve
+from services.backup.serving import Backoff, serve
 from shared.events.models import CommandProgress, CommandSucceeded, Event
-from tests.integration.services.backup.conftest import events_of, make_worker, request_message
+from tests.support.backup import StalledDump, events_of, make_worker, request_message
 from tests.support.tcp_proxy import TcpProxy
 from tools.local_aws import FAKE_CREDENTIALS, Service
 
 pytestmark = pytest.mark.integration
-
-
-class StalledDump(PostgresEngine):
-    """Writes 6 MiB (one part uploaded), then hangs as a dump waiting on a lock would."""
-
-    def dump(self, db: Database) -> ToolCommand:
-        script = (
-            "import os,sys,time; sys.stdout.buffer.write(os.urandom(6*1024*1024)); sys.stdout.flush(); time.sleep(120)"
-        )
-        return ToolCommand([sys.executable, "-c", script])
 
 
 @pytest.fixture
@@ -72,7 +61,7 @@ def test_a_finished_job_is_deleted_and_a_long_one_stays_invisible(
     serve(worker.deps, worker.stop, wait_seconds=1)
     stopper.join()
 
-    assert events_of(worker, CommandSucceeded)
+    assert events_of(worker.deps, CommandSucceeded)
     assert _visible(sqs, url) == 0
 
 
@@ -106,7 +95,7 @@ def test_stopping_mid_backup_aborts_the_upload_and_returns_the_message(
     assert time.monotonic() - started < 20
     assert s3.list_multipart_uploads(Bucket=store.bucket).get("Uploads", []) == []
     assert store.manifests("orders") == []
-    assert any("Interrupted" in p.message for p in events_of(worker, CommandProgress))
+    assert any("Interrupted" in p.message for p in events_of(worker.deps, CommandProgress))
     assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2).get("Messages")
     assert store.acquire_lock("orders", "next") is None  # the lock was released
 
@@ -164,7 +153,7 @@ def test_the_worker_survives_its_queue_endpoint_vanishing_and_serves_the_next_me
             proxy.down()  # the endpoint vanishes (mid long-poll, too)
             _send(sqs, url, "backups", db="orders")
             time.sleep(2.0)
-            assert loop.is_alive() and not events_of(worker, CommandSucceeded)
+            assert loop.is_alive() and not events_of(worker.deps, CommandSucceeded)
             proxy.up()  # ...and comes back
             _wait_for(worker, CommandSucceeded, timeout=15)
         finally:
@@ -173,15 +162,15 @@ def test_the_worker_survives_its_queue_endpoint_vanishing_and_serves_the_next_me
 
     assert not loop.is_alive()
     assert "queue receive failed (attempt 3)" in caplog.text and "EndpointConnectionError" in caplog.text
-    assert len(events_of(worker, CommandSucceeded)) == 1
+    assert len(events_of(worker.deps, CommandSucceeded)) == 1
     assert _visible(sqs, url) == 0  # it was deleted once the endpoint was back
 
 
 def _wait_for(worker: Any, kind: type[Event], *, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not events_of(worker, kind):
+    while time.monotonic() < deadline and not events_of(worker.deps, kind):
         time.sleep(0.05)
-    assert events_of(worker, kind), worker.publisher.events
+    assert events_of(worker.deps, kind), worker.publisher.events
 
 
 def test_a_broken_configuration_and_a_bad_database_url_do_not_stop_the_worker(

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from services.backup.adapters.engines import MySqlEngine, PostgresEngine
 from services.backup.connections import InvalidConnectionUrl, databases_from_env, parse_url
-from services.backup.engines import MySqlEngine, PostgresEngine
 
 
 def test_postgres_url_becomes_arguments_and_the_password_stays_in_the_environment() -> None:
@@ -14,7 +14,6 @@ def test_postgres_url_becomes_arguments_and_the_password_stays_in_the_environmen
     assert "--username=app" in command.argv and "--dbname=orders_prod" in command.argv
     assert command.env == {"PGPASSWORD": "s:cret"}
     assert not any("s:cret" in part for part in command.argv)
-    assert db.describe() == "postgresql://app@db.internal:6543/orders_prod"
 
 
 def test_postgres_restore_is_one_transaction() -> None:

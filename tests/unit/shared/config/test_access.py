@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from shared.config.access import AccessRule, decide
+import logging
+
+import pytest
+
+from shared.config.access import AccessRule, decide, recheck
+from shared.config.model import SlashopsConfig
+from shared.events.models import Actor, CommandRequested, Place, ReplyTarget
 
 RULES = (
     AccessRule(command="deploy", users=("U0ABC", "example.user"), channels=("C0123",)),
@@ -35,3 +41,25 @@ def test_wildcard_rule_admits_every_command() -> None:
 def test_empty_name_never_matches() -> None:
     rules = (AccessRule(command="deploy", users=("U1",)),)
     assert not decide(rules, command="deploy", user_id="U2", user_name="", channel_id="C", channel_name="").allowed
+
+
+def _request(command: str, user_id: str, channel_id: str) -> CommandRequested:
+    return CommandRequested(
+        command_id="abc123abc123",
+        command=command,
+        arguments={},
+        actor=Actor(team_id="T1", user_id=user_id, user_name=""),
+        place=Place(channel_id=channel_id, channel_name=""),
+        reply_to=ReplyTarget(response_url="https://hooks.slack.com/x", channel_id=channel_id, user_id=user_id),
+    )
+
+
+def test_a_consumer_rechecks_a_request_against_the_rules_as_they_are_now(caplog: pytest.LogCaptureFixture) -> None:
+    config = SlashopsConfig(access=RULES)
+
+    assert recheck(_request("deploy", "U0ABC", "C0123"), config).allowed
+    with caplog.at_level(logging.WARNING, logger="shared.config.access"):
+        refused = recheck(_request("deploy", "U0ABC", "C9"), config)
+
+    assert not refused.allowed and refused.reason == "`deploy` cannot be run in this channel."
+    assert "refusing abc123abc123: U0ABC may not run deploy now" in caplog.text

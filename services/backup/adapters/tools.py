@@ -9,8 +9,9 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import IO
 
-from services.backup.engines import ToolCommand
+from services.backup.connections import Database
 from services.backup.errors import BackupError
+from services.backup.ports import DumpEngine, ToolCommand
 
 STDERR_TAIL_BYTES = 4000
 
@@ -94,3 +95,15 @@ def running(command: ToolCommand, *, base_env: Mapping[str, str], stdin: bool = 
     except BaseException:
         tool.kill()
         raise
+
+
+def server_version(engine: DumpEngine, db: Database, *, base_env: Mapping[str, str]) -> str:
+    """The server's version for the manifest; "unknown" rather than failing a backup over it."""
+    command = engine.version(db)
+    try:
+        done = subprocess.run(
+            command.argv, env={**base_env, **command.env}, capture_output=True, text=True, timeout=15, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout.strip() else "unknown"

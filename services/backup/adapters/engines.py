@@ -2,32 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Protocol
-
 from services.backup.connections import Database
-
-
-@dataclass(frozen=True)
-class ToolCommand:
-    argv: list[str]
-    env: dict[str, str] = field(default_factory=dict)
-
-
-class DumpEngine(Protocol):
-    """Dump writes the whole database to stdout; restore reads that stream back from stdin."""
-
-    name: str
-    #: whether a restore cut short rolls back (so a checksum mismatch found at the end leaves the data as it was)
-    transactional_restore: bool
-
-    def dump(self, db: Database) -> ToolCommand: ...
-
-    def restore(self, db: Database) -> ToolCommand: ...
-
-    def version(self, db: Database) -> ToolCommand: ...
+from services.backup.ports import DumpEngine, ToolCommand
 
 
 class PostgresEngine:
@@ -77,15 +53,3 @@ class MySqlEngine:
 
 
 ENGINES: dict[str, DumpEngine] = {"postgresql": PostgresEngine(), "mysql": MySqlEngine()}
-
-
-def server_version(engine: DumpEngine, db: Database, *, base_env: Mapping[str, str]) -> str:
-    """The server's version for the manifest; "unknown" rather than failing a backup over it."""
-    command = engine.version(db)
-    try:
-        done = subprocess.run(
-            command.argv, env={**base_env, **command.env}, capture_output=True, text=True, timeout=15, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout.strip() else "unknown"

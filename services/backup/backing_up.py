@@ -1,0 +1,51 @@
+"""`backup`: stream a dump into a new object, then write its manifest — a backup without one does not exist."""
+
+from __future__ import annotations
+
+from services.backup import messages
+from services.backup.adapters.tools import running, server_version
+from services.backup.job import Job, Outcome
+from services.backup.models import Manifest, backup_id_for, object_key
+from services.backup.streaming import upload_stream
+
+
+def back_up(job: Job) -> Outcome:
+    already = [m for m in job.store.manifests(job.database.name) if m.command_id == job.command_id]
+    if already:  # a redelivered message whose backup had completed: report it again, don't dump twice
+        return backed_up(already[0])
+    started = job.now()
+    backup_id = backup_id_for(job.database.name, started, job.command_id)
+    key = object_key(job.database.name, backup_id)
+    version = server_version(job.engine, job.database, base_env=job.settings.tool_env)
+    upload = job.store.start_upload(key)
+    try:
+        with running(job.engine.dump(job.database), base_env=job.settings.tool_env) as dump:
+            dump.kill_when(job.stop)
+            streamed = upload_stream(
+                dump.stdout, upload, part_size=job.settings.part_size, stop=job.stop, progress=job.bytes_reporter()
+            )
+            dump.finish()
+        upload.complete()
+    except BaseException:
+        upload.abort()
+        raise
+    manifest = Manifest(
+        backup_id=backup_id,
+        database=job.database.name,
+        engine=job.engine.name,
+        server_version=version,
+        object_key=key,
+        size_bytes=streamed.size,
+        sha256=streamed.sha256,
+        created_by=job.requested_by,
+        command_id=job.command_id,
+        started_at=started,
+        finished_at=job.now(),
+    )
+    job.store.put_manifest(manifest)
+    return backed_up(manifest)
+
+
+def backed_up(manifest: Manifest) -> Outcome:
+    summary, output = messages.backed_up(manifest)
+    return Outcome(summary=summary, output=output, duration_seconds=manifest.duration_seconds)

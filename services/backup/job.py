@@ -1,0 +1,56 @@
+"""What every use case is given (a `Job`: one command on one database, checked) and returns (an `Outcome`)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from services.backup import messages
+from services.backup.connections import Database
+from services.backup.ports import BackupStore, DumpEngine
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    part_size: int = 8 * 1024 * 1024
+    read_chunk: int = 1024 * 1024
+    progress_every_seconds: float = 10.0
+    #: the only environment the client tools see (plus their own password variable)
+    tool_env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    summary: str
+    output: str = ""
+    duration_seconds: float | None = None
+
+
+@dataclass
+class Job:
+    """One command on one database, past the consumer's checks, with what it needs to run and report."""
+
+    command_id: str
+    requested_by: str
+    arguments: Mapping[str, object]
+    database: Database
+    engine: DumpEngine
+    store: BackupStore
+    stop: threading.Event
+    say: Callable[[str], None]
+    settings: JobSettings = field(default_factory=JobSettings)
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def bytes_reporter(self) -> Callable[[int], None]:
+        """Progress at most every `progress_every_seconds`, so a long job doesn't flood Slack."""
+        last = [time.monotonic()]
+
+        def report(size: int) -> None:
+            if time.monotonic() - last[0] >= self.settings.progress_every_seconds:
+                last[0] = time.monotonic()
+                self.say(messages.so_far(size))
+
+        return report

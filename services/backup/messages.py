@@ -1,0 +1,142 @@
+"""Everything the backup worker tells a user, in one place: who, what, and what to do next.
+
+The texts are mrkdwn: names, ids and users are escaped where they are put in (`shared.slack.mrkdwn`), once.
+"""
+
+from __future__ import annotations
+
+from services.backup.connections import Database, MisconfiguredDatabase
+from services.backup.models import Manifest, RestoreRecord, manifest_key
+from shared.slack.mrkdwn import code, mention, text
+
+STARTED = {"backup": "Backing up", "backups": "Listing the backups of", "restore": "Restoring"}
+INTERRUPTED = "Interrupted: the worker is stopping; it will run again."
+
+
+def started(command: str, database: Database) -> str:
+    return f"{STARTED[command]} {code(database.name)} ({text(database.engine)})…"
+
+
+def unexpected(error: Exception) -> str:
+    return f"Unexpected error ({type(error).__name__}: {text(str(error)[:200])})."
+
+
+def misconfigured(command: str) -> str:
+    """File and parameter names are for the admins' logs only."""
+    return (
+        f"slashops is misconfigured, so {code(command)} was not run. The admins see the details in the backup "
+        "worker's logs; commands work again once the configuration is fixed."
+    )
+
+
+def not_allowed(user_id: str, command: str) -> tuple[str, str]:
+    return (
+        f"{mention(user_id)} is not allowed to run {code(command)} in this channel (the access rules changed, or the "
+        "request did not come from the ingress). Nothing was run.",
+        f"Ask an admin to add you to the {code(command)} rule of the slashops configuration.",
+    )
+
+
+def database_misconfigured(database: MisconfiguredDatabase) -> str:
+    return (
+        f"Database {code(database.name)} is misconfigured ({database.variable}: {text(database.problem)}); the "
+        "admins have the details. Nothing was run."
+    )
+
+
+def database_without_url(name: str, variable: str) -> str:
+    return f"Database {code(name)} is configured but the backup worker has no {variable}."
+
+
+def unknown_database(name: str, known: list[str]) -> tuple[str, str]:
+    listed = ", ".join(code(each) for each in sorted(known)) or "none yet"
+    return f"{code(name)} is not a database slashops backs up.", f"Configured databases: {listed}."
+
+
+def busy(database: str, holder: str) -> str:
+    return f"{code(database)} is busy: {text(holder)} is running. Try again when it ends."
+
+
+def backed_up(manifest: Manifest) -> tuple[str, str]:
+    """The summary, and the output shown under it."""
+    return (
+        f"Backed up {code(manifest.database)} as {code(manifest.backup_id)} ({size(manifest.size_bytes)}).",
+        f"sha256 {manifest.sha256}\nengine {manifest.engine} {manifest.server_version}",
+    )
+
+
+def no_backups(database: str) -> str:
+    return f"{code(database)} has no completed backups yet."
+
+
+def listing(database: str, lines: list[str], older: int) -> str:
+    more = f"\n…and {older} older." if older else ""
+    return f"{len(lines) + older} backup(s) of {code(database)}, newest first:\n" + "\n".join(lines) + more
+
+
+def listed(manifest: Manifest, present: bool = True) -> str:
+    missing = "" if present else " — *data missing from the bucket, cannot be restored*"
+    return (
+        f"• {code(manifest.backup_id)} — {size(manifest.size_bytes)}, {manifest.finished_at:%Y-%m-%d %H:%M} UTC, "
+        f"by {text(manifest.created_by)}{missing}"
+    )
+
+
+def no_such_backup(database: str, backup_id: str) -> tuple[str, str]:
+    return (
+        f"There is no backup {code(backup_id)} of {code(database)}.",
+        f"{code(f'/ops backups --db {database}')} lists them.",
+    )
+
+
+def data_missing(name: str, manifest: Manifest) -> str:
+    return (
+        f"Backup {code(manifest.backup_id)} is listed but its data is missing from the bucket (deleted?); nothing "
+        f"was restored — the database is unchanged. {code(f'/ops backups --db {name}')} lists the backups: choose "
+        f"another. The stale entry stays listed until an admin deletes {code(manifest_key(name, manifest.backup_id))}."
+    )
+
+
+def confirm_restore(database: str, manifest: Manifest) -> tuple[str, str]:
+    command = f"/ops restore --db {database} --from {manifest.backup_id} --confirm {database}"
+    return (
+        f"Restoring replaces everything in {code(database)} with backup {code(manifest.backup_id)} "
+        f"({size(manifest.size_bytes)}, taken {manifest.finished_at:%Y-%m-%d %H:%M} UTC by "
+        f"{text(manifest.created_by)}). Nothing was changed.",
+        f"To go ahead, type exactly: {code(command)}",
+    )
+
+
+VERIFYING = "Verifying the backup's checksum before touching the database…"
+
+
+def already_restored(record: RestoreRecord) -> str:
+    return (
+        f"{code(record.database)} was already restored from {code(record.backup_id)} by this command at "
+        f"{record.finished_at:%Y-%m-%d %H:%M} UTC; not restored again."
+    )
+
+
+def restored(database: str, manifest: Manifest, *, recorded: bool) -> str:
+    note = (
+        ""
+        if recorded
+        else " The restore could not be recorded (details in the backup worker's logs): if this command is "
+        "delivered again, it will restore again."
+    )
+    return f"Restored {code(database)} from {code(manifest.backup_id)} ({size(manifest.size_bytes)})." + note
+
+
+def so_far(size_bytes: int) -> str:
+    return f"{size(size_bytes)} so far…"
+
+
+def size(size_bytes: int) -> str:
+    if size_bytes < 1024:
+        return f"{size_bytes} B"
+    value = size_bytes / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"

@@ -1,0 +1,121 @@
+"""The `BackupStore` contract: the in-memory fake and `S3BackupStore` on LocalStack pass the same tests.
+
+So the unit tests, which run the use cases on the fake, test what S3 does: conditional writes (a second complete
+or put of a key fails with `ObjectExists` and the first stays), one lock per database, restore records, and a
+missing object read as `BackupDataMissing`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from services.backup.adapters.s3_store import S3BackupStore
+from services.backup.errors import BackupDataMissing, ObjectExists
+from services.backup.models import RestoreRecord
+from services.backup.ports import BackupStore
+from tests.support.backup import T0, a_manifest
+from tests.support.fakes.backup import FakeBackupStore
+from tools.local_aws import Service
+
+
+@pytest.fixture(params=["fake", pytest.param("s3", marks=pytest.mark.integration)])
+def store(request: pytest.FixtureRequest) -> Iterator[BackupStore]:
+    if request.param == "fake":
+        yield FakeBackupStore()
+        return
+    localstack: Service = request.getfixturevalue("localstack")
+    s3 = boto3.client("s3", endpoint_url=localstack.endpoint)
+    bucket = f"slashops-contract-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    yield S3BackupStore(bucket, client=s3)
+
+
+def _upload(store: BackupStore, key: str, *parts: bytes) -> None:
+    upload = store.start_upload(key)
+    for number, part in enumerate(parts, start=1):
+        upload.upload_part(number, part)
+    upload.complete()
+
+
+def test_a_completed_upload_reads_back_whole_and_in_chunks(store: BackupStore) -> None:
+    _upload(store, "backups/orders/a.dump", b"x" * (5 * 1024 * 1024), b"tail")
+
+    assert store.exists("backups/orders/a.dump")
+    chunks = list(store.read("backups/orders/a.dump", 1024 * 1024))
+    assert b"".join(chunks) == b"x" * (5 * 1024 * 1024) + b"tail"
+    assert max(len(chunk) for chunk in chunks) <= 1024 * 1024
+
+
+def test_a_second_upload_to_a_finished_key_fails_and_the_first_stays(store: BackupStore) -> None:
+    _upload(store, "backups/orders/a.dump", b"the backup")
+    second = store.start_upload("backups/orders/a.dump")
+    second.upload_part(1, b"not the backup")
+
+    with pytest.raises(ObjectExists):
+        second.complete()
+    second.abort()
+
+    assert b"".join(store.read("backups/orders/a.dump", 1024)) == b"the backup"
+
+
+def test_an_aborted_upload_leaves_nothing(store: BackupStore) -> None:
+    upload = store.start_upload("backups/orders/b.dump")
+    upload.upload_part(1, b"half a dump")
+    upload.abort()
+    assert not store.exists("backups/orders/b.dump")
+
+
+def test_missing_data_reads_as_backup_data_missing(store: BackupStore) -> None:
+    assert not store.exists("backups/orders/gone.dump")
+    with pytest.raises(BackupDataMissing):
+        list(store.read("backups/orders/gone.dump", 1024))
+
+
+def test_manifests_are_written_once_and_listed_newest_first(store: BackupStore) -> None:
+    older = a_manifest("orders-older", finished_at=T0)
+    newer = a_manifest("orders-newer", finished_at=T0 + timedelta(hours=1))
+    store.put_manifest(older)
+    store.put_manifest(newer)
+    store.put_manifest(a_manifest("billing-one", database="billing"))
+
+    with pytest.raises(ObjectExists):
+        store.put_manifest(older.model_copy(update={"sha256": "1" * 64}))
+
+    assert store.manifests("orders") == [newer, older]
+    assert store.manifest("orders", "orders-older") == older
+    assert store.manifest("orders", "orders-nope") is None
+    assert store.manifests("nothing") == []
+
+
+def test_a_restore_record_is_written_once_per_command(store: BackupStore) -> None:
+    record = RestoreRecord(
+        command_id="abc123def456",
+        database="orders",
+        backup_id="orders-older",
+        restored_by="example.user",
+        started_at=T0,
+        finished_at=T0,
+    )
+    assert store.restore_record("orders", "abc123def456") is None
+
+    store.put_restore_record(record)
+    with pytest.raises(ObjectExists):
+        store.put_restore_record(record.model_copy(update={"backup_id": "other"}))
+
+    assert store.restore_record("orders", "abc123def456") == record
+    assert store.restore_record("orders", "another") is None
+
+
+def test_one_lock_per_database_until_released(store: BackupStore) -> None:
+    assert store.acquire_lock("orders", "backup 111 on worker-1") is None
+    assert store.acquire_lock("orders", "restore 222 on worker-2") == "backup 111 on worker-1"
+    assert store.acquire_lock("billing", "backup 333 on worker-2") is None
+
+    store.release_lock("orders")
+
+    assert store.acquire_lock("orders", "restore 222 on worker-2") is None

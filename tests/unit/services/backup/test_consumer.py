@@ -1,0 +1,210 @@
+"""Message → use case with the fakes: the checks every command shares, and what reaches the user."""
+
+from __future__ import annotations
+
+import threading
+
+from services.backup.connections import databases_from_env
+from services.backup.consumer import USE_CASES, Disposition, handle_message
+from services.backup.deps import BackupDeps
+from services.backup.ports import QueueMessage
+from shared.commands.catalog import CATALOG
+from shared.commands.routing import routes
+from shared.config.source import CachedConfig
+from shared.errors import ConfigurationError
+from shared.events.models import CommandAccepted, CommandFailed, CommandRejected, CommandSucceeded
+from tests.support.backup import a_manifest, backup_deps, published, request_message
+from tests.support.fakes import StaticConfig
+from tests.support.fakes.backup import FakeBackupStore
+
+
+def _handle(deps: BackupDeps, *messages: QueueMessage) -> list[Disposition]:
+    return [handle_message(message, deps, threading.Event()) for message in messages]
+
+
+def test_every_command_routed_to_the_backup_worker_has_a_use_case() -> None:
+    assert set(USE_CASES) == set(routes()["backup"])
+    assert {name for name, use_case in USE_CASES.items() if use_case.locked} == {"backup", "restore"}
+
+
+def test_malformed_messages_are_dropped_without_a_result() -> None:
+    deps = backup_deps()
+    for body in ("not json", "[]", '{"detail": {"event": "Nope"}}'):
+        assert _handle(deps, QueueMessage(body, "r")) == [Disposition.DONE]
+    assert published(deps) == []
+
+
+def test_an_unknown_database_is_rejected() -> None:
+    deps = backup_deps()
+    _handle(deps, request_message("backups", db="nope"))
+    [rejected] = published(deps)
+    assert isinstance(rejected, CommandRejected) and "`orders`" in rejected.hint
+
+
+def test_a_listing_is_accepted_then_answered_without_taking_the_lock() -> None:
+    store = FakeBackupStore()
+    deps = backup_deps(store=store)
+    _handle(deps, request_message("backups", db="orders"))
+    accepted, listed = published(deps)
+    assert isinstance(accepted, CommandAccepted) and accepted.message == "Listing the backups of `orders` (postgresql)…"
+    assert isinstance(listed, CommandSucceeded) and listed.summary == "`orders` has no completed backups yet."
+    assert store.calls["acquire_lock"] == 0
+
+
+# --- access is re-checked against the rules as they are now ---------------------------------------------------
+
+RULES = """
+access:
+  - {command: backup, users: [U0ABC], channels: [ops]}
+  - {command: restore, users: [UADMIN]}
+"""
+
+
+def test_a_caller_the_current_rules_do_not_admit_is_rejected_and_nothing_runs() -> None:
+    store = FakeBackupStore().add(a_manifest())
+    deps = backup_deps(config=StaticConfig.from_text(RULES), store=store)
+    restore = request_message("restore", db="orders", confirm="orders", **{"from": a_manifest().backup_id})
+
+    assert _handle(deps, restore) == [Disposition.DONE]
+
+    [rejected] = published(deps)
+    assert isinstance(rejected, CommandRejected)
+    assert rejected.reason == (
+        "<@U0ABC> is not allowed to run `restore` in this channel (the access rules changed, or the request did "
+        "not come from the ingress). Nothing was run."
+    )
+    assert rejected.hint == "Ask an admin to add you to the `restore` rule of the slashops configuration."
+    assert not store.calls
+
+
+def test_an_allowed_user_in_another_channel_is_rejected() -> None:
+    store = FakeBackupStore()
+    deps = backup_deps(config=StaticConfig.from_text(RULES), store=store)
+
+    _handle(deps, request_message("backup", channel_id="CGENERAL", db="orders"))
+
+    [rejected] = published(deps)
+    assert isinstance(rejected, CommandRejected) and "not allowed to run `backup`" in rejected.reason
+    assert not store.calls
+
+
+def test_a_broken_configuration_refuses_every_command() -> None:
+    store = FakeBackupStore()
+    broken = StaticConfig(ConfigurationError("config.yaml: line 3: mapping values are not allowed here"))
+    deps = backup_deps(config=broken, store=store)
+
+    assert _handle(deps, request_message("backup", db="orders")) == [Disposition.DONE]
+
+    [failed] = published(deps)
+    assert isinstance(failed, CommandFailed) and failed.retryable
+    assert "slashops is misconfigured" in failed.reason and "logs" in failed.reason
+    assert "config.yaml" not in failed.reason  # file names and parameter names are for the admins' logs only
+    assert not store.calls
+
+
+class EditableText:
+    """A configuration file being edited: `text` is what the next read returns."""
+
+    origin = "config.yaml"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def read(self) -> str:
+        return self.text
+
+
+def test_fixing_the_configuration_heals_the_worker_on_the_next_read() -> None:
+    now = [0.0]
+    text = EditableText("access: [ {command: backup")  # unparsable
+    config = CachedConfig(text, known_commands=CATALOG.names(), ttl_seconds=60, clock=lambda: now[0])
+    deps = backup_deps(config=config)
+
+    _handle(deps, request_message("backups", db="orders"))
+    text.text = RULES.replace("command: backup,", "command: backups,")
+    now[0] = 61.0
+    _handle(deps, request_message("backups", db="orders"))
+
+    failed, *rest = published(deps)
+    assert isinstance(failed, CommandFailed) and "misconfigured" in failed.reason
+    assert [type(e) for e in rest] == [CommandAccepted, CommandSucceeded]
+
+
+# --- a bad SLASHOPS_DB_* URL takes only its own database down ----------------------------------------------------
+
+
+def test_a_bad_url_makes_only_its_database_unavailable_and_never_shows_the_password() -> None:
+    databases = databases_from_env(
+        {
+            "SLASHOPS_DB_ORDERS": "postgresql://postgres@127.0.0.1/orders",
+            "SLASHOPS_DB_BILLING": "postgresql://app:hunter2@db.internal:notaport/billing",
+            "SLASHOPS_DB_LEGACY": "oracle://app:hunter2@db.internal/legacy",
+        }
+    )
+    deps = backup_deps(databases=databases)
+
+    _handle(
+        deps,
+        request_message("backup", db="billing"),
+        request_message("backup", db="legacy"),
+        request_message("backups", db="orders"),
+    )
+
+    billing, legacy, accepted, listed = published(deps)
+    assert isinstance(billing, CommandFailed) and isinstance(legacy, CommandFailed)
+    assert billing.reason.startswith("Database `billing` is misconfigured (SLASHOPS_DB_BILLING: invalid port)")
+    assert "SLASHOPS_DB_LEGACY: unsupported scheme 'oracle'" in legacy.reason and "admins" in legacy.reason
+    assert isinstance(accepted, CommandAccepted) and isinstance(listed, CommandSucceeded)
+    assert all("hunter2" not in repr(event) for event in published(deps))
+    assert "hunter2" not in repr(databases["billing"]) + repr(databases["legacy"])
+
+
+def test_the_configuration_narrows_the_databases_on_each_command() -> None:
+    config = StaticConfig.from_text('{"access": [{"command": "*"}], "backup": {"databases": ["billing"]}}')
+    deps = backup_deps(config=config)
+
+    _handle(deps, request_message("backups", db="orders"), request_message("backups", db="billing"))
+
+    orders, billing = published(deps)
+    assert isinstance(orders, CommandRejected) and "`orders` is not a database" in orders.reason
+    assert isinstance(billing, CommandFailed) and "has no SLASHOPS_DB_BILLING" in billing.reason
+
+
+# --- the database's lock ----------------------------------------------------------------------------------------
+
+
+def test_a_second_delivery_of_a_running_command_reports_nothing_and_waits_for_it() -> None:
+    """GIVEN restore X running on another worker WHEN X is delivered again THEN no 'busy' failure is recorded for X."""
+    command_id = "fedcba987654"
+    message = request_message(
+        "restore", db="orders", confirm="orders", command_id=command_id, **{"from": a_manifest().backup_id}
+    )
+    store = FakeBackupStore().add(a_manifest())
+    store.hold_lock("orders", f"restore {command_id} on worker-2")
+    deps = backup_deps(store=store)
+
+    assert _handle(deps, message) == [Disposition.LATER]
+    assert published(deps) == []
+
+
+def test_another_command_holding_the_lock_makes_the_database_busy() -> None:
+    message = request_message("restore", db="orders", confirm="orders", **{"from": a_manifest().backup_id})
+    store = FakeBackupStore().add(a_manifest())
+    store.hold_lock("orders", "backup 0123456789ab on worker-2")
+    deps = backup_deps(store=store)
+
+    assert _handle(deps, message) == [Disposition.DONE]
+    [failed] = published(deps)
+    assert isinstance(failed, CommandFailed) and "is busy" in failed.reason and "0123456789ab" in failed.reason
+    assert failed.retryable and store.locks == {"orders": "backup 0123456789ab on worker-2"}
+
+
+def test_the_lock_is_released_when_the_job_fails() -> None:
+    store = FakeBackupStore()
+    store.fail("manifests", RuntimeError("S3 unreachable"))
+    deps = backup_deps(store=store)
+
+    _handle(deps, request_message("backup", db="orders"))
+
+    assert isinstance(published(deps)[-1], CommandFailed)
+    assert store.calls["acquire_lock"] == store.calls["release_lock"] == 1 and store.locks == {}

@@ -28,7 +28,6 @@ from services.deploy.jenkins_adapter import PythonJenkinsAdapter
 from services.deploy.service import DeployDeps, DeploySettings
 from services.notifier.service import NotifierDeps, handle_event
 from shared.events.models import (
-    TERMINAL_EVENTS,
     CommandFailed,
     CommandProgress,
     CommandRejected,
@@ -57,13 +56,15 @@ from tests.unit.services.notifier.fakes import RecordingSlack
 from tools.fake_jenkins import FakeJenkins
 from tools.local_aws import Service
 
+FINAL_EVENTS = (CommandSucceeded, CommandFailed, CommandRejected)
+
 
 class Killed(BaseException):
     """The process died here: no `except Exception` in the code under test catches it."""
 
 
 def _terminal(events: list[Event]) -> list[Event]:
-    return [event for event in events if isinstance(event, TERMINAL_EVENTS)]
+    return [event for event in events if isinstance(event, FINAL_EVENTS)]
 
 
 # --- backup worker -------------------------------------------------------------------------------------------
@@ -356,7 +357,7 @@ def _finishing(command_id: str, changes: Mapping[str, Any], **_: Any) -> bool:
 
 
 def _final(events: list[Event]) -> bool:
-    return any(isinstance(event, TERMINAL_EVENTS) for event in events)
+    return any(isinstance(event, FINAL_EVENTS) for event in events)
 
 
 @pytest.mark.parametrize(
@@ -407,7 +408,7 @@ def _finals_the_user_reads(events: list[Event]) -> list[Event]:
     deps = NotifierDeps(ledger=DynamoDbLedger(table, client=client), slack=RecordingSlack(), now=lambda: utcnow())
     outcomes = [(event, handle_event(event, deps)) for event in events]  # type: ignore[arg-type]
     not_posted = ("recorded", "superseded", "already notified")
-    return [event for event, outcome in outcomes if isinstance(event, TERMINAL_EVENTS) and outcome not in not_posted]
+    return [event for event, outcome in outcomes if isinstance(event, FINAL_EVENTS) and outcome not in not_posted]
 
 
 def _wrong_token(jenkins: FakeJenkins, deps: DeployDeps) -> None:

@@ -126,3 +126,16 @@ def test_storage_errors_become_ledger_unavailable(ledger: DynamoDbLedger) -> Non
         missing.record(accepted(), now=at(0))
     with pytest.raises(LedgerUnavailableError):
         list(missing.iter_recent())
+
+
+def test_a_refused_write_returns_the_stored_item_without_reading_it_again(ledger: DynamoDbLedger) -> None:
+    """`ReturnValuesOnConditionCheckFailure=ALL_OLD`: the failed UpdateItem itself brings back the item."""
+    ledger.record(requested(), now=at(0))
+    done = ledger.record(succeeded(), now=at(5)).entry
+    calls: list[str] = []
+    ledger.client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+
+    outcome = ledger.record(progress("late", minute=4), now=at(6))
+
+    assert not outcome.applied and outcome.entry == done
+    assert calls == ["UpdateItem"]

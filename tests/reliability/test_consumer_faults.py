@@ -51,8 +51,8 @@ from tests.integration.services.deploy.helpers import (
 from tests.reliability.tally import Tally
 from tests.support.backup import FakeQueue, open_config, request_message
 from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.fakes.slack import RecordingSlack
 from tests.support.tcp_proxy import TcpProxy
-from tests.unit.services.notifier.fakes import RecordingSlack
 from tools.fake_jenkins import FakeJenkins
 from tools.local_aws import Service
 

@@ -21,9 +21,9 @@ import pytest
 from tests.integration.conftest import _fake_aws_credentials, localstack, moto_server  # noqa: F401 - fixtures
 from tests.reliability.tally import Tally
 from tests.support.burst import burst, local_ingress, signed_help_requests
+from tests.support.ledger import accepted, requested, succeeded
 from tests.support.make_run import MakeRun, make_run
 from tests.support.notifier_stack import NotifierStack, notifier_stack
-from tests.unit.shared.ledger.builders import accepted, requested, succeeded
 from tools.defaults import LOCAL_SIGNING_SECRET
 from tools.dlq import main as dlq_main
 from tools.dlq import redrive, waiting

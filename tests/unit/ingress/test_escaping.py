@@ -14,10 +14,9 @@ from shared.commands.catalog import CATALOG
 from shared.ledger.dynamodb import DynamoDbLedger
 from shared.slack.blocks import SlackMessage
 from shared.slack.mrkdwn import code, escape, mention
+from tests.support.ledger import at, moto_ledger, rejected, requested
 from tests.support.mrkdwn import HOSTILE, check_message, shows_once
 from tests.unit.ingress.conftest import Ingress
-from tests.unit.shared.ledger.builders import at, rejected, requested
-from tests.unit.shared.ledger.moto_ledger import moto_ledger
 
 TYPED = escape(HOSTILE)  # what Slack sends when HOSTILE is typed
 

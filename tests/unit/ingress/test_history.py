@@ -8,9 +8,8 @@ import boto3
 import pytest
 
 from shared.ledger.dynamodb import DynamoDbLedger
+from tests.support.ledger import at, moto_ledger, progress, requested, succeeded
 from tests.unit.ingress.conftest import Ingress, message_text
-from tests.unit.shared.ledger.builders import at, progress, requested, succeeded
-from tests.unit.shared.ledger.moto_ledger import moto_ledger
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.history import NOT_REPORTED, Viewer, status_message
 from shared.ledger.models import LedgerEntry
-from tests.unit.shared.ledger.builders import at
+from tests.support.ledger import at
 
 FINAL_KEY = "CommandSucceeded@2026-11-28T12:05:00+00:00"
 

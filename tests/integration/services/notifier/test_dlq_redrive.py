@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from chalicelib.history import Viewer, status_message
+from tests.support.ledger import accepted, at, requested, succeeded
 from tests.support.notifier_stack import NotifierStack, notifier_stack
-from tests.unit.shared.ledger.builders import accepted, at, requested, succeeded
 from tools.dlq import peek, redrive, waiting
 from tools.local_aws import Service
 

@@ -9,8 +9,8 @@ import pytest
 from services.notifier import bootstrap
 from services.notifier.handler import lambda_handler
 from shared.ledger.dynamodb import DynamoDbLedger
-from tests.unit.services.notifier.sqs_events import sqs_batch
-from tests.unit.shared.ledger.builders import reply_to, requested, succeeded
+from tests.support.events import sqs_batch
+from tests.support.ledger import reply_to, requested, succeeded
 from tools.fake_slack import FakeSlack
 from tools.local_aws import Service
 

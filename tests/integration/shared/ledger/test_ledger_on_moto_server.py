@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from shared.ledger.dynamodb import DynamoDbLedger, create_table
-from tests.unit.shared.ledger.builders import accepted, at, failed, progress, requested, succeeded
+from tests.support.ledger import accepted, at, failed, progress, requested, succeeded
 from tools.local_aws import Service
 
 _names = itertools.count(1)

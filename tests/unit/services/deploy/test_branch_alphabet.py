@@ -17,8 +17,8 @@ from shared.config.loader import parse_config
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRejected
 from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.ledger import requested
 from tests.unit.services.deploy.test_consumer import Unused
-from tests.unit.shared.ledger.builders import requested
 
 WIDENED = "access:\n  - {command: deploy}\ndeploy:\n  clients:\n    acme: {}\n    initech: {branch_characters: '+@'}\n"
 

@@ -22,9 +22,9 @@ from services.deploy.service import DeployDeps
 from services.notifier.messages import format_event
 from shared.events.models import CommandRejected
 from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.ledger import failed, reply_to, requested
 from tests.support.mrkdwn import HOSTILE, check_message, check_mrkdwn, shows_once
 from tests.unit.services.deploy.test_consumer import Unused
-from tests.unit.shared.ledger.builders import failed, reply_to, requested
 
 
 def _record(**changes: object) -> ClaimRecord:

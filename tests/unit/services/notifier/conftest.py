@@ -6,9 +6,9 @@ import pytest
 
 from services.notifier.service import NotifierDeps
 from shared.ledger.dynamodb import DynamoDbLedger
-from tests.unit.services.notifier.fakes import Clock, RecordingSlack
-from tests.unit.shared.ledger.builders import at
-from tests.unit.shared.ledger.moto_ledger import moto_ledger
+from tests.support.clock import Clock
+from tests.support.fakes.slack import RecordingSlack
+from tests.support.ledger import at, moto_ledger
 
 
 @pytest.fixture

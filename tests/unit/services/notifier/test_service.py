@@ -13,9 +13,10 @@ from services.notifier.errors import (
 )
 from services.notifier.service import NotifierDeps, handle_body, handle_event
 from shared.ledger.dynamodb import DynamoDbLedger
-from tests.unit.services.notifier.fakes import Clock, RecordingSlack
-from tests.unit.services.notifier.sqs_events import eventbridge_body
-from tests.unit.shared.ledger.builders import accepted, at, progress, reply_to, requested, succeeded
+from tests.support.clock import Clock
+from tests.support.events import eventbridge_body
+from tests.support.fakes.slack import RecordingSlack
+from tests.support.ledger import accepted, at, progress, reply_to, requested, succeeded
 
 URL = "https://hooks.example/r/1"
 

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from shared.ledger.dynamodb import DynamoDbLedger
-from tests.unit.shared.ledger.moto_ledger import moto_ledger
+from tests.support.ledger import moto_ledger
 
 
 @pytest.fixture

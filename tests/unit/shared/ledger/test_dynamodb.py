@@ -5,7 +5,7 @@ import pytest
 
 from shared.ledger.dynamodb import DynamoDbLedger
 from shared.ledger.errors import LedgerUnavailableError
-from tests.unit.shared.ledger.builders import accepted, at, failed, progress, rejected, requested, succeeded
+from tests.support.ledger import accepted, at, failed, progress, rejected, requested, succeeded
 
 
 def test_a_command_moves_through_its_life(ledger: DynamoDbLedger) -> None:

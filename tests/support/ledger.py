@@ -1,9 +1,17 @@
-"""Event builders shared by the ledger, notifier and history tests."""
+"""One command's life as typed events (requested, accepted, progress, a final result) at fixed times, and the real
+ledger adapter on moto, for the ledger, notifier and history tests."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from moto import mock_aws
 
 from shared.events.models import (
     Actor,
@@ -17,6 +25,11 @@ from shared.events.models import (
     Place,
     ReplyTarget,
 )
+from shared.ledger.dynamodb import DynamoDbLedger, create_table
+from tools.local_aws import FAKE_CREDENTIALS
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -103,3 +116,24 @@ def rejected(
     command_id: str = "abc123def456", *, minute: float = 0.1, reply: ReplyTarget | None = None
 ) -> CommandRejected:
     return CommandRejected(**_common(command_id, minute, reply), reason="Unknown client `acmee`.", hint="Known: acme.")
+
+
+_tables = itertools.count(1)
+
+
+def fresh_ledger(client: DynamoDBClient, *, page_size: int = 100) -> DynamoDbLedger:
+    """A new, empty ledger table (unique name) on the DynamoDB `client` points at (moto server, in-process moto)."""
+    name = f"ledger-{next(_tables)}"
+    create_table(client, name)
+    return DynamoDbLedger(name, client=client, page_size=page_size)
+
+
+@contextlib.contextmanager
+def moto_ledger(monkeypatch: pytest.MonkeyPatch, *, page_size: int = 100) -> Iterator[DynamoDbLedger]:
+    """The real DynamoDB ledger adapter over moto's in-process DynamoDB (no network, no server)."""
+    for key, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield fresh_ledger(boto3.client("dynamodb", region_name="us-east-1"), page_size=page_size)

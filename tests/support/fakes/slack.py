@@ -1,9 +1,11 @@
-"""A `SlackPort` fake that records what would be posted and raises scripted errors."""
+"""An in-memory `SlackPort` (services/notifier/ports.py): records what would be posted, raises scripted errors.
+
+Its behaviour is pinned to the slack-sdk adapter's by tests/contracts/test_slack_port.py.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from services.notifier.errors import NotifierError
 from shared.slack.blocks import SlackMessage
@@ -37,13 +39,3 @@ class RecordingSlack:
         if "dm" in self.post_errors:
             raise self.post_errors["dm"]
         return "D" + user_id
-
-
-@dataclass
-class Clock:
-    """An injectable, settable clock."""
-
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now

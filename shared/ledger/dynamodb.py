@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from shared.aws.clients import ClientLimits, LazyClient, aws_client
-from shared.events.models import AnyEvent, CommandRequested, ResultEvent
+from shared.events.models import CommandRequested, ResultEvent
 from shared.ledger.errors import LedgerUnavailableError
 from shared.ledger.models import RUNNING_RANK, LedgerEntry, RecordOutcome, event_key, transition_for
 
@@ -87,7 +87,7 @@ class DynamoDbLedger:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def record(self, event: AnyEvent, *, now: datetime) -> RecordOutcome:
+    def record(self, event: CommandRequested | ResultEvent, *, now: datetime) -> RecordOutcome:
         if isinstance(event, CommandRequested):
             update = _request_update(event, now)
         else:

@@ -26,7 +26,8 @@ from services.deploy.claims import DynamoClaimStore, create_table
 from services.deploy.handler import handle_batch
 from services.deploy.jenkins_adapter import PythonJenkinsAdapter
 from services.deploy.service import DeployDeps, DeploySettings
-from services.notifier.service import NotifierDeps, handle_event
+from services.notifier.consumer import handle_event
+from services.notifier.deps import NotifierDeps
 from shared.events.models import (
     CommandFailed,
     CommandProgress,

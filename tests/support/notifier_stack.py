@@ -15,9 +15,9 @@ from typing import Any
 
 import boto3
 
+from services.notifier.adapters.slack import SlackSdkAdapter
+from services.notifier.deps import NotifierDeps
 from services.notifier.handler import handle_batch
-from services.notifier.service import NotifierDeps
-from services.notifier.slack_adapter import SlackSdkAdapter
 from shared.events.models import Event, ReplyTarget
 from shared.ledger.dynamodb import DynamoDbLedger, create_table
 from tests.support.clock import Clock

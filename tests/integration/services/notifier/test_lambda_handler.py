@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.notifier import bootstrap
+from services.notifier import deps
 from services.notifier.handler import lambda_handler
 from shared.ledger.dynamodb import DynamoDbLedger
 from tests.support.events import sqs_batch
@@ -16,15 +16,15 @@ from tools.local_aws import Service
 
 
 @pytest.fixture
-def fresh_bootstrap() -> Iterator[None]:
-    bootstrap.notifier_deps.cache_clear()
+def fresh_deps() -> Iterator[None]:
+    deps.notifier_deps.cache_clear()
     yield
-    bootstrap.notifier_deps.cache_clear()
+    deps.notifier_deps.cache_clear()
 
 
 def test_lambda_handler_uses_local_endpoints_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
-    fresh_bootstrap: None,
+    fresh_deps: None,
     moto_server: Service,
     ledger: DynamoDbLedger,
     fake_slack: FakeSlack,

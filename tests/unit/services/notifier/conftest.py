@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.notifier.service import NotifierDeps
+from services.notifier.deps import NotifierDeps
 from shared.ledger.dynamodb import DynamoDbLedger
 from tests.support.clock import Clock
 from tests.support.fakes.slack import RecordingSlack

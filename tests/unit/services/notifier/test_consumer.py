@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import logging
+from typing import get_args
 
 import pytest
 
+from services.notifier.consumer import USE_CASES, handle_body, handle_event
+from services.notifier.deps import NotifierDeps
 from services.notifier.errors import (
     ChannelUnavailableError,
     ResponseUrlUnusableError,
@@ -11,7 +14,8 @@ from services.notifier.errors import (
     SlackRejectedError,
     SlackUnavailableError,
 )
-from services.notifier.service import NotifierDeps, handle_body, handle_event
+from services.notifier.notifying import record
+from shared.events.models import AnyEvent
 from shared.ledger.dynamodb import DynamoDbLedger
 from tests.support.clock import Clock
 from tests.support.events import eventbridge_body
@@ -201,3 +205,9 @@ def test_a_result_slack_never_got_is_recorded_as_finished_but_unreported_until_r
     entry = ledger.get("abc123def456")
     assert entry is not None and entry.reported
     assert [message.text for _, message in slack.responses].count(slack.responses[-1][1].text) == 1
+
+
+def test_every_event_type_has_a_use_case_and_only_results_are_posted() -> None:
+    kinds = get_args(get_args(AnyEvent)[0])
+    assert sorted(USE_CASES) == sorted(kind.detail_type for kind in kinds)
+    assert {kind.detail_type for kind in kinds if USE_CASES[kind.detail_type] is record} == {"CommandRequested"}

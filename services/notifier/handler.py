@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.notifier import bootstrap
-from services.notifier.service import NotifierDeps, handle_body
+from services.notifier.consumer import handle_body
+from services.notifier.deps import NotifierDeps, notifier_deps
 from shared.logs import configure_logging
 from shared.sqs_lambda import SqsMessage, handle_sqs_batch
 
@@ -19,7 +19,7 @@ SERVICE = "slashops-notifier"
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The Lambda entry; the local runner calls it too (context may be None)."""
     configure_logging(SERVICE)
-    return handle_batch(event, context, bootstrap.notifier_deps())
+    return handle_batch(event, context, notifier_deps())
 
 
 def handle_batch(event: dict[str, Any], context: Any, deps: NotifierDeps) -> dict[str, Any]:

@@ -138,12 +138,7 @@ class CommandRejected(ResultEvent):
     hint: str = ""
 
 
-AnyResultEvent = Annotated[
-    CommandAccepted | CommandProgress | CommandSucceeded | CommandFailed | CommandRejected,
-    Field(discriminator="event"),
-]
 AnyEvent = Annotated[
     CommandRequested | CommandAccepted | CommandProgress | CommandSucceeded | CommandFailed | CommandRejected,
     Field(discriminator="event"),
 ]
-TERMINAL_EVENTS: tuple[type[ResultEvent], ...] = (CommandSucceeded, CommandFailed, CommandRejected)

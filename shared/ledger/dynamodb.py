@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from shared.aws.clients import ClientLimits, LazyClient, aws_client
-from shared.events.models import AnyEvent, CommandRequested, ResultEvent
+from shared.events.models import CommandRequested, ResultEvent
 from shared.ledger.errors import LedgerUnavailableError
 from shared.ledger.models import RUNNING_RANK, LedgerEntry, RecordOutcome, event_key, transition_for
 
@@ -87,18 +87,15 @@ class DynamoDbLedger:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def record(self, event: AnyEvent, *, now: datetime) -> RecordOutcome:
+    def record(self, event: CommandRequested | ResultEvent, *, now: datetime) -> RecordOutcome:
         if isinstance(event, CommandRequested):
             update = _request_update(event, now)
         else:
             update = _result_update(event, now)
         try:
             attributes = self._update(event.command_id, update)
-        except _ConditionFailed:
-            current = self.get(event.command_id)
-            if current is None:  # cannot happen: the condition only fails on an existing item
-                raise LedgerUnavailableError(f"command {event.command_id} vanished during an update") from None
-            return RecordOutcome(applied=False, entry=current)
+        except _ConditionFailed as refused:  # a duplicate or a late event: the item as it stands, no second read
+            return RecordOutcome(applied=False, entry=_entry(refused.item))
         return RecordOutcome(applied=True, entry=_entry(attributes))
 
     def claim_response_url_use(self, command_id: str, *, now: datetime, max_uses: int) -> bool:
@@ -139,6 +136,7 @@ class DynamoDbLedger:
             "ExpressionAttributeNames": update.names,
             "ExpressionAttributeValues": update.values,
             "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         if update.condition:
             request["ConditionExpression"] = update.condition
@@ -146,12 +144,17 @@ class DynamoDbLedger:
             try:
                 response = self.client.update_item(**request)
             except self.client.exceptions.ConditionalCheckFailedException as error:
-                raise _ConditionFailed from error
+                item: Any = error.response.get("Item")  # ReturnValuesOnConditionCheckFailure
+                raise _ConditionFailed(item or {}) from error
         return dict(response.get("Attributes", {}))
 
 
 class _ConditionFailed(Exception):
-    """The event is a duplicate or arrived too late: nothing was written."""
+    """Nothing was written (a duplicate, a late event, a spent claim); `item` is the item as it stands."""
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        super().__init__("conditional check failed")
+        self.item = item
 
 
 @contextlib.contextmanager

@@ -14,12 +14,10 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.commands.spec import ArgumentValue, Visibility
 from shared.events.models import (
-    AnyEvent,
     CommandAccepted,
     CommandFailed,
     CommandProgress,
     CommandRejected,
-    CommandRequested,
     CommandSucceeded,
     Event,
     Link,
@@ -144,7 +142,3 @@ def transition_for(event: ResultEvent) -> Transition:
             message = event.reason + (f" {event.hint}" if event.hint else "")
             return Transition(state="rejected", message=message)
     raise TypeError(f"not a result event: {type(event).__name__}")
-
-
-def is_request(event: AnyEvent) -> bool:
-    return isinstance(event, CommandRequested)

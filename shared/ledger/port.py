@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Protocol
 
-from shared.events.models import AnyEvent
+from shared.events.models import CommandRequested, ResultEvent
 from shared.ledger.models import LedgerEntry, RecordOutcome
 
 
@@ -23,7 +23,7 @@ class LedgerReader(Protocol):
 class Ledger(LedgerReader, Protocol):
     """Records events conditionally (never backwards) and keeps the per-command delivery bookkeeping."""
 
-    def record(self, event: AnyEvent, *, now: datetime) -> RecordOutcome: ...
+    def record(self, event: CommandRequested | ResultEvent, *, now: datetime) -> RecordOutcome: ...
 
     def claim_response_url_use(self, command_id: str, *, now: datetime, max_uses: int) -> bool:
         """Atomically take one of the response_url's uses; False when they are all spent."""

@@ -24,7 +24,7 @@ from shared.events.publisher import EventPublisher, NotPublishedError
 from tests.support.events import command_requested
 from tests.support.fakes import RecordingPublisher
 from tests.support.servers import refusing_endpoint
-from tools.local_aws import FAKE_CREDENTIALS, Service, running, start_localstack
+from tools.local_aws import FAKE_CREDENTIALS, Service
 
 REGION = FAKE_CREDENTIALS["AWS_DEFAULT_REGION"]
 
@@ -36,12 +36,6 @@ class Bus:
     publisher: EventPublisher
     delivered: Callable[[int], list[Event]]
     unreachable: Callable[[], EventPublisher]
-
-
-@pytest.fixture(scope="module")
-def localstack() -> Iterator[Service]:
-    with running(start_localstack()) as service:
-        yield service
 
 
 @pytest.fixture(params=["memory", pytest.param("eventbridge", marks=pytest.mark.integration)])

@@ -27,9 +27,9 @@ from services.deploy.adapters.python_jenkins import PythonJenkinsAdapter
 from services.deploy.deps import DeployDeps, DeploySettings
 from services.deploy.handler import handle_batch
 from services.deploy.ports import ClaimChange
-from services.notifier.service import NotifierDeps, handle_event
+from services.notifier.consumer import handle_event
+from services.notifier.deps import NotifierDeps
 from shared.events.models import (
-    TERMINAL_EVENTS,
     CommandFailed,
     CommandProgress,
     CommandRejected,
@@ -39,7 +39,6 @@ from shared.events.models import (
 )
 from shared.ledger.dynamodb import DynamoDbLedger
 from shared.ledger.dynamodb import create_table as create_ledger_table
-from tests.integration.conftest import _fake_aws_credentials, localstack  # noqa: F401 (fixtures)
 from tests.reliability.tally import Tally
 from tests.support.backup import StalledDump, backup_deps, make_worker, request_message, throwaway_pg_database
 from tests.support.deploy import CONFIG, Clock, deliver_follows, requested
@@ -47,10 +46,12 @@ from tests.support.events import eventbridge_body, sqs_batch
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.backup import FakeBackupStore, FakeJobQueue
 from tests.support.fakes.deploy import MemoryScheduler
+from tests.support.fakes.slack import RecordingSlack
 from tests.support.tcp_proxy import TcpProxy
-from tests.unit.services.notifier.fakes import RecordingSlack
 from tools.fake_jenkins import FakeJenkins
 from tools.local_aws import Service
+
+FINAL_EVENTS = (CommandSucceeded, CommandFailed, CommandRejected)
 
 
 class Killed(BaseException):
@@ -58,7 +59,7 @@ class Killed(BaseException):
 
 
 def _terminal(events: list[Event]) -> list[Event]:
-    return [event for event in events if isinstance(event, TERMINAL_EVENTS)]
+    return [event for event in events if isinstance(event, FINAL_EVENTS)]
 
 
 # --- backup worker -------------------------------------------------------------------------------------------
@@ -357,7 +358,7 @@ def _finishing(command_id: str, change: ClaimChange) -> bool:
 
 
 def _final(events: list[Event]) -> bool:
-    return any(isinstance(event, TERMINAL_EVENTS) for event in events)
+    return any(isinstance(event, FINAL_EVENTS) for event in events)
 
 
 @pytest.mark.parametrize(
@@ -408,7 +409,7 @@ def _finals_the_user_reads(events: list[Event]) -> list[Event]:
     deps = NotifierDeps(ledger=DynamoDbLedger(table, client=client), slack=RecordingSlack(), now=lambda: utcnow())
     outcomes = [(event, handle_event(event, deps)) for event in events]  # type: ignore[arg-type]
     not_posted = ("recorded", "superseded", "already notified")
-    return [event for event, outcome in outcomes if isinstance(event, TERMINAL_EVENTS) and outcome not in not_posted]
+    return [event for event, outcome in outcomes if isinstance(event, FINAL_EVENTS) and outcome not in not_posted]
 
 
 def _wrong_token(jenkins: FakeJenkins, deps: DeployDeps) -> None:

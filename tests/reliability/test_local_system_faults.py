@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.integration.conftest import _fake_aws_credentials, localstack, moto_server  # noqa: F401 - fixtures
 from tests.reliability.tally import Tally
 from tests.support.burst import burst, local_ingress, signed_help_requests
 from tests.support.events import accepted, command_requested, succeeded

@@ -164,7 +164,7 @@ def eventbridge_body(event: Event, *, source: str | None = None) -> str:
     return json.dumps(eventbridge_envelope(event, source=source))
 
 
-def sqs_record(body: str, *, message_id: str = "msg-0", receive_count: int = 1) -> dict[str, Any]:
+def sqs_record(body: str, message_id: str = "msg-0", *, receive_count: int = 1) -> dict[str, Any]:
     """One record of a Lambda SQS event carrying `body`, on its `receive_count`-th delivery."""
     [record] = load_event("sqs_lambda_event")["Records"]
     record.update({"messageId": message_id, "receiptHandle": f"handle-{message_id}", "body": body})
@@ -187,6 +187,17 @@ def api_gateway_request(body: bytes, headers: dict[str, str], *, received_at_ms:
     return dict(event)
 
 
-def sqs_batch(*messages: tuple[str, str], receive_count: int = 1) -> dict[str, Any]:
-    """A Lambda SQS event from `(message_id, body)` pairs, all on their `receive_count`-th delivery."""
-    return sqs_event(*(sqs_record(body, message_id=mid, receive_count=receive_count) for mid, body in messages))
+def sqs_batch(*items: tuple[str, str] | Event | str, receive_count: int = 1) -> dict[str, Any]:
+    """A Lambda SQS event, every record on its `receive_count`-th delivery.
+
+    An item is a `(message_id, body)` pair, an event (sent as the EventBridge body a rule delivers), or a plain
+    string sent as a raw body (a malformed message); the last two get ids `msg-<index>`.
+    """
+    records = []
+    for index, item in enumerate(items):
+        if isinstance(item, tuple):
+            message_id, body = item
+        else:
+            message_id, body = f"msg-{index}", item if isinstance(item, str) else eventbridge_body(item)
+        records.append(sqs_record(body, message_id, receive_count=receive_count))
+    return sqs_event(*records)

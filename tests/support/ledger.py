@@ -1,9 +1,11 @@
-"""The real DynamoDB ledger adapter over moto's in-process DynamoDB (unit tests: no network)."""
+"""The real DynamoDB ledger adapter on moto, for the ledger, notifier and history tests (no server, no network)."""
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -12,14 +14,25 @@ from moto import mock_aws
 from shared.ledger.dynamodb import DynamoDbLedger, create_table
 from tools.local_aws import FAKE_CREDENTIALS
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_tables = itertools.count(1)
+
+
+def fresh_ledger(client: DynamoDBClient, *, page_size: int = 100) -> DynamoDbLedger:
+    """A new, empty ledger table (unique name) on the DynamoDB `client` points at (moto server, in-process moto)."""
+    name = f"ledger-{next(_tables)}"
+    create_table(client, name)
+    return DynamoDbLedger(name, client=client, page_size=page_size)
+
 
 @contextlib.contextmanager
 def moto_ledger(monkeypatch: pytest.MonkeyPatch, *, page_size: int = 100) -> Iterator[DynamoDbLedger]:
+    """The real DynamoDB ledger adapter over moto's in-process DynamoDB (no network, no server)."""
     for key, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, "ledger-test")
-        yield DynamoDbLedger("ledger-test", client=client, page_size=page_size)
+        yield fresh_ledger(boto3.client("dynamodb", region_name="us-east-1"), page_size=page_size)

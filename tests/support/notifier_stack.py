@@ -1,6 +1,7 @@
-"""The notifier as `make run` runs it, for end-to-end fault tests: its SQS queue and DLQ on LocalStack (named
-as the bus stack names them), the local SQS runner calling the real handler, the ledger on moto's DynamoDB,
-and the real slack-sdk adapter posting to the in-process fake Slack."""
+"""The notifier on its real adapters: `wired_notifier` (its batch entry, the real slack-sdk adapter on the fake Slack,
+a given ledger) and `notifier_stack`, the notifier as `make run` runs it, for end-to-end fault tests: its SQS queue
+and DLQ on LocalStack (named as the bus stack names them), the local SQS runner calling the real handler, the
+ledger on moto's DynamoDB, and the real slack-sdk adapter posting to the in-process fake Slack."""
 
 from __future__ import annotations
 
@@ -14,19 +15,47 @@ from typing import Any
 
 import boto3
 
+from services.notifier.adapters.slack import SlackSdkAdapter
+from services.notifier.deps import NotifierDeps
 from services.notifier.handler import handle_batch
-from services.notifier.service import NotifierDeps
-from services.notifier.slack_adapter import SlackSdkAdapter
 from shared.events.models import Event, ReplyTarget
 from shared.ledger.dynamodb import DynamoDbLedger, create_table
-from tests.support.events import at, reply_to
-from tests.unit.services.notifier.fakes import Clock
-from tests.unit.services.notifier.sqs_events import eventbridge_body
+from tests.support.clock import Clock
+from tests.support.events import at, eventbridge_body, reply_to, sqs_batch
 from tools.dlq import Pair
 from tools.fake_slack import FakeSlack
 from tools.sqs_runner import SqsClient, SqsRunner
 
 REGION = "us-east-1"
+
+
+@dataclass
+class Notifier:
+    """The notifier's batch entry over real adapters; `sleeps` records the Retry-After waits."""
+
+    slack: FakeSlack
+    ledger: DynamoDbLedger
+    clock: Clock
+    deps: NotifierDeps
+    response_url: str
+    sleeps: list[float] = field(default_factory=list)
+
+    def reply_to(self, visibility: str = "in_channel") -> ReplyTarget:
+        return reply_to(self.response_url, visibility=visibility)
+
+    def send(self, *events: Event | str) -> list[str]:
+        """Deliver one SQS batch; returns the ids SQS would redeliver."""
+        response = handle_batch(sqs_batch(*events), None, self.deps)
+        return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+
+def wired_notifier(slack: FakeSlack, ledger: DynamoDbLedger) -> Notifier:
+    """The notifier's batch entry over the real slack-sdk adapter (pointed at `slack`) and `ledger`, at minute 0."""
+    clock = Clock(at(0))
+    sleeps: list[float] = []
+    adapter = SlackSdkAdapter(lambda: slack.bot_token, api_url=slack.api_url, sleep=sleeps.append)
+    deps = NotifierDeps(ledger=ledger, slack=adapter, now=clock)
+    return Notifier(slack, ledger, clock, deps, slack.response_url(), sleeps)
 
 
 @dataclass

@@ -6,25 +6,25 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.notifier import bootstrap
+from services.notifier import deps
 from services.notifier.handler import lambda_handler
 from shared.ledger.dynamodb import DynamoDbLedger
-from tests.unit.services.notifier.sqs_events import sqs_batch
-from tests.unit.shared.ledger.builders import reply_to, requested, succeeded
+from tests.support.events import command_requested as requested
+from tests.support.events import reply_to, sqs_batch, succeeded
 from tools.fake_slack import FakeSlack
 from tools.local_aws import Service
 
 
 @pytest.fixture
-def fresh_bootstrap() -> Iterator[None]:
-    bootstrap.notifier_deps.cache_clear()
+def fresh_deps() -> Iterator[None]:
+    deps.notifier_deps.cache_clear()
     yield
-    bootstrap.notifier_deps.cache_clear()
+    deps.notifier_deps.cache_clear()
 
 
 def test_lambda_handler_uses_local_endpoints_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
-    fresh_bootstrap: None,
+    fresh_deps: None,
     moto_server: Service,
     ledger: DynamoDbLedger,
     fake_slack: FakeSlack,

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from services.notifier.adapters.slack import SlackSdkAdapter, redact_urls
 from services.notifier.errors import (
     ChannelUnavailableError,
     NotifierError,
@@ -14,8 +15,6 @@ from services.notifier.errors import (
     SlackRejectedError,
     SlackUnavailableError,
 )
-from services.notifier.redaction import redact_urls
-from services.notifier.slack_adapter import SlackSdkAdapter
 from shared.slack.blocks import SlackMessage
 from tools.fake_slack import FakeSlack
 from tools.local_aws import free_port

@@ -5,9 +5,9 @@ import logging
 import pytest
 
 from services.notifier.handler import handle_batch
-from tests.integration.services.notifier.conftest import Notifier
-from tests.unit.services.notifier.sqs_events import eventbridge_body, sqs_record
-from tests.unit.shared.ledger.builders import accepted, at, progress, reply_to, requested, succeeded
+from tests.support.events import accepted, at, eventbridge_body, progress, reply_to, sqs_record, succeeded
+from tests.support.events import command_requested as requested
+from tests.support.notifier_stack import Notifier
 from tools.local_aws import free_port
 
 

@@ -1,20 +1,19 @@
-from __future__ import annotations
+"""The notifier's use cases on in-memory fakes of its ports (held to the real adapters by tests/contracts/)."""
 
-from collections.abc import Iterator
+from __future__ import annotations
 
 import pytest
 
-from services.notifier.service import NotifierDeps
-from shared.ledger.dynamodb import DynamoDbLedger
-from tests.unit.services.notifier.fakes import Clock, RecordingSlack
-from tests.unit.shared.ledger.builders import at
-from tests.unit.shared.ledger.moto_ledger import moto_ledger
+from services.notifier.deps import NotifierDeps
+from tests.support.clock import Clock
+from tests.support.events import at
+from tests.support.fakes.ledger import InMemoryLedger
+from tests.support.fakes.slack import RecordingSlack
 
 
 @pytest.fixture
-def ledger(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDbLedger]:
-    with moto_ledger(monkeypatch) as real:
-        yield real
+def ledger() -> InMemoryLedger:
+    return InMemoryLedger()
 
 
 @pytest.fixture
@@ -28,5 +27,5 @@ def slack() -> RecordingSlack:
 
 
 @pytest.fixture
-def deps(ledger: DynamoDbLedger, slack: RecordingSlack, clock: Clock) -> NotifierDeps:
+def deps(ledger: InMemoryLedger, slack: RecordingSlack, clock: Clock) -> NotifierDeps:
     return NotifierDeps(ledger=ledger, slack=slack, now=clock)

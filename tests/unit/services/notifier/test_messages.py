@@ -8,8 +8,8 @@ from services.notifier.messages import OUTPUT_LIMIT, format_event
 from shared.events.models import CommandProgress, Link, ResultEvent
 from shared.slack.blocks import SECTION_LIMIT
 from shared.slack.mrkdwn import code, mention, text
+from tests.support.events import accepted, failed, progress, rejected, reply_to, succeeded
 from tests.support.mrkdwn import HOSTILE, check_message, shows_once
-from tests.unit.shared.ledger.builders import accepted, failed, progress, rejected, reply_to, succeeded
 
 
 def _texts(payload: dict[str, object]) -> list[str]:

@@ -1,3 +1,5 @@
+"""What only the DynamoDB adapter does (its behaviour as a `Ledger` is tests/contracts/test_ledger.py)."""
+
 from __future__ import annotations
 
 import boto3
@@ -5,117 +7,8 @@ import pytest
 
 from shared.ledger.dynamodb import DynamoDbLedger
 from shared.ledger.errors import LedgerUnavailableError
-from tests.support.events import accepted, at, command_requested, failed, progress, rejected, succeeded
-
-
-def test_a_command_moves_through_its_life(ledger: DynamoDbLedger) -> None:
-    assert ledger.record(command_requested(), now=at(0)).entry.state == "requested"
-    assert ledger.record(accepted(), now=at(0.1)).entry.state == "accepted"
-    running = ledger.record(progress("tests 40%", percent=40), now=at(1)).entry
-    assert (running.state, running.last_message, running.percent) == ("running", "tests 40%", 40)
-    done = ledger.record(succeeded(), now=at(5)).entry
-
-    assert done.state == "succeeded" and done.finished
-    assert done.last_message == "Deployed acme main to staging."
-    assert [link.url for link in done.links] == ["https://jenkins.example/job/acme/42/"]
-    assert done.duration_seconds == 300.5
-    assert (done.user_id, done.user_name, done.channel_name) == ("U0ABC", "example.user", "ops")
-    assert done.arguments == {"client": "acme", "branch": "main", "env": "staging"}
-    assert done.requested_at == at(0) and done.updated_at == at(5)
-    assert ledger.get("abc123def456") == done
-
-
-def test_a_late_progress_after_success_is_ignored(ledger: DynamoDbLedger) -> None:
-    ledger.record(command_requested(), now=at(0))
-    ledger.record(succeeded(minute=5), now=at(5))
-
-    outcome = ledger.record(progress("tests 90%", minute=4), now=at(6))
-
-    assert not outcome.applied
-    assert outcome.entry.state == "succeeded"
-    assert outcome.entry.last_message == "Deployed acme main to staging."
-
-
-def test_duplicates_are_no_ops(ledger: DynamoDbLedger) -> None:
-    ledger.record(command_requested(), now=at(0))
-    first = ledger.record(progress("tests 40%"), now=at(1))
-    again = ledger.record(progress("tests 40%"), now=at(2))
-    assert first.applied and not again.applied
-    assert again.entry == first.entry
-    ledger.record(failed(), now=at(5))
-    assert not ledger.record(failed(), now=at(6)).applied
-    assert ledger.record(command_requested(), now=at(7)).entry.state == "failed"
-
-
-def test_an_older_progress_does_not_replace_a_newer_one(ledger: DynamoDbLedger) -> None:
-    ledger.record(progress("step 2", minute=2), now=at(2))
-    assert not ledger.record(progress("step 1", minute=1), now=at(3)).applied
-    assert ledger.record(progress("step 3", minute=3), now=at(3)).applied
-    entry = ledger.get("abc123def456")
-    assert entry is not None and entry.last_message == "step 3"
-
-
-def test_the_first_terminal_event_wins(ledger: DynamoDbLedger) -> None:
-    ledger.record(rejected(minute=1), now=at(1))
-    assert not ledger.record(succeeded(minute=2), now=at(2)).applied
-    entry = ledger.get("abc123def456")
-    assert entry is not None and entry.state == "rejected"
-    assert entry.last_message == "Unknown client `acmee`. Known: acme."
-
-
-def test_a_result_before_its_request_creates_the_command_then_the_request_fills_it_in(ledger: DynamoDbLedger) -> None:
-    early = ledger.record(succeeded(minute=5), now=at(5)).entry
-    assert (early.state, early.command, early.user_id, early.channel_id) == ("succeeded", "deploy", "U0ABC", "C0123")
-    assert early.requested_at is None
-
-    late = ledger.record(command_requested(minute=0), now=at(6)).entry
-
-    assert late.state == "succeeded"
-    assert late.user_name == "example.user" and late.requested_at == at(0)
-    assert late.created_at == at(5)
-    assert late.started_at() == at(0)
-
-
-def test_response_url_uses_are_claimed_atomically_up_to_the_limit(ledger: DynamoDbLedger) -> None:
-    ledger.record(command_requested(), now=at(0))
-    claims = [ledger.claim_response_url_use("abc123def456", now=at(i), max_uses=5) for i in range(1, 8)]
-    assert claims == [True] * 5 + [False] * 2
-    entry = ledger.get("abc123def456")
-    assert entry is not None
-    assert entry.response_url_uses == 5 and entry.response_url_first_used_at == at(1)
-
-
-def test_claiming_for_an_unknown_command_creates_nothing(ledger: DynamoDbLedger) -> None:
-    assert not ledger.claim_response_url_use("000000000000", now=at(0), max_uses=5)
-    assert ledger.get("000000000000") is None
-
-
-def test_mark_notified_is_kept(ledger: DynamoDbLedger) -> None:
-    outcome = ledger.record(accepted(), now=at(0))
-    ledger.mark_notified("abc123def456", outcome.entry.last_event_key, route="response_url")
-    entry = ledger.get("abc123def456")
-    assert entry is not None
-    assert entry.notified_key == outcome.entry.last_event_key == "CommandAccepted@2026-11-28T12:00:06+00:00"
-    assert entry.last_route == "response_url"
-
-
-def test_recent_is_newest_first_across_pages_and_filters(ledger: DynamoDbLedger) -> None:
-    for index in range(7):
-        user = "U0ABC" if index % 2 == 0 else "U0XYZ"
-        command = "deploy" if index < 5 else "backup"
-        ledger.record(command_requested(f"cmd{index:09d}", minute=index, user=user, command=command), now=at(index))
-
-    assert [e.command_id for e in ledger.iter_recent()] == [f"cmd{i:09d}" for i in range(6, -1, -1)]
-    assert [e.command_id[-1] for e in ledger.iter_recent(user="U0XYZ")] == ["5", "3", "1"]
-    assert [e.command_id[-1] for e in ledger.iter_recent(command="backup")] == ["6", "5"]
-    assert [e.command_id[-1] for e in ledger.iter_recent(command="deploy", user="example.user")] == list("43210")
-
-
-def test_recent_reads_a_bounded_number_of_items(ledger: DynamoDbLedger) -> None:
-    for index in range(9):
-        ledger.record(command_requested(f"cmd{index:09d}", minute=index), now=at(index))
-    bounded = DynamoDbLedger(ledger.table_name, client=ledger.client, page_size=2, max_read=4)
-    assert len(list(bounded.iter_recent())) == 4
+from tests.support.events import accepted, at, progress, succeeded
+from tests.support.events import command_requested as requested
 
 
 def test_storage_errors_become_ledger_unavailable(ledger: DynamoDbLedger) -> None:
@@ -126,3 +19,25 @@ def test_storage_errors_become_ledger_unavailable(ledger: DynamoDbLedger) -> Non
         missing.record(accepted(), now=at(0))
     with pytest.raises(LedgerUnavailableError):
         list(missing.iter_recent())
+
+
+def test_a_refused_write_returns_the_stored_item_without_reading_it_again(ledger: DynamoDbLedger) -> None:
+    """`ReturnValuesOnConditionCheckFailure=ALL_OLD`: the failed UpdateItem itself brings back the item."""
+    ledger.record(requested(), now=at(0))
+    done = ledger.record(succeeded(), now=at(5)).entry
+    calls: list[str] = []
+    ledger.client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+
+    outcome = ledger.record(progress("late", minute=4), now=at(6))
+
+    assert not outcome.applied and outcome.entry == done
+    assert calls == ["UpdateItem"]
+
+
+def test_every_write_is_one_update_item(ledger: DynamoDbLedger) -> None:
+    calls: list[str] = []
+    ledger.client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    ledger.record(requested(), now=at(0))
+    ledger.claim_response_url_use("abc123def456", now=at(1), max_uses=5)
+    ledger.mark_notified("abc123def456", "k", route="response_url")
+    assert calls == ["UpdateItem"] * 3

@@ -1,6 +1,8 @@
-"""Integration fixtures: one LocalStack and one moto server for the whole test session.
+"""One LocalStack and one moto server for the whole test session, started on first use (a pytest plugin).
 
-Tests point boto3 at them with explicit endpoints (never the developer's real AWS account).
+Registered for every test folder by `tests/conftest.py`, so the integration, contract and reliability suites
+share one of each instead of importing fixtures across folders. Tests point boto3 at them with explicit
+endpoints and fake credentials (never the developer's real AWS account).
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import logging
+from typing import get_args
 
 import pytest
 
+from services.notifier.consumer import USE_CASES, handle_body, handle_event
+from services.notifier.deps import NotifierDeps
 from services.notifier.errors import (
     ChannelUnavailableError,
     ResponseUrlUnusableError,
@@ -11,11 +14,15 @@ from services.notifier.errors import (
     SlackRejectedError,
     SlackUnavailableError,
 )
-from services.notifier.service import NotifierDeps, handle_body, handle_event
-from shared.ledger.dynamodb import DynamoDbLedger
-from tests.unit.services.notifier.fakes import Clock, RecordingSlack
-from tests.unit.services.notifier.sqs_events import eventbridge_body
-from tests.unit.shared.ledger.builders import accepted, at, progress, reply_to, requested, succeeded
+from services.notifier.notifying import record
+from shared.events.models import AnyEvent
+from shared.ledger.errors import LedgerUnavailableError
+from shared.ledger.models import RecordOutcome
+from tests.support.clock import Clock
+from tests.support.events import accepted, at, eventbridge_body, failed, progress, rejected, reply_to, succeeded
+from tests.support.events import command_requested as requested
+from tests.support.fakes.ledger import InMemoryLedger
+from tests.support.fakes.slack import RecordingSlack
 
 URL = "https://hooks.example/r/1"
 
@@ -28,7 +35,7 @@ def test_a_request_is_recorded_without_posting(deps: NotifierDeps, slack: Record
 
 
 def test_results_go_through_the_response_url_and_are_marked_notified(
-    deps: NotifierDeps, slack: RecordingSlack, ledger: DynamoDbLedger
+    deps: NotifierDeps, slack: RecordingSlack, ledger: InMemoryLedger
 ) -> None:
     handle_event(requested(), deps)
     assert handle_event(accepted(), deps) == "response_url"
@@ -185,7 +192,7 @@ def test_the_lost_line_names_the_command_in_its_text_for_plain_local_logs(
 
 
 def test_a_result_slack_never_got_is_recorded_as_finished_but_unreported_until_redelivered(
-    deps: NotifierDeps, slack: RecordingSlack, ledger: DynamoDbLedger
+    deps: NotifierDeps, slack: RecordingSlack, ledger: InMemoryLedger
 ) -> None:
     handle_event(requested(), deps)
     handle_event(accepted(), deps)
@@ -200,3 +207,58 @@ def test_a_result_slack_never_got_is_recorded_as_finished_but_unreported_until_r
     entry = ledger.get("abc123def456")
     assert entry is not None and entry.reported
     assert [message.text for _, message in slack.responses].count(slack.responses[-1][1].text) == 1
+
+
+def test_every_event_type_has_a_use_case_and_only_results_are_posted() -> None:
+    kinds = get_args(get_args(AnyEvent)[0])
+    assert sorted(USE_CASES) == sorted(kind.detail_type for kind in kinds)
+    assert {kind.detail_type for kind in kinds if USE_CASES[kind.detail_type] is record} == {"CommandRequested"}
+
+
+@pytest.mark.parametrize("problem", ["response_url answered 429 ratelimited", "response_url answered 503"])
+def test_a_rate_limited_or_failing_slack_leaves_the_event_to_sqs(
+    deps: NotifierDeps, slack: RecordingSlack, ledger: InMemoryLedger, problem: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    handle_event(requested(), deps)
+    slack.respond_errors.append(SlackUnavailableError(problem))
+    with pytest.raises(SlackUnavailableError):
+        handle_body(eventbridge_body(succeeded()), deps)
+    entry = ledger.get("abc123def456")
+    assert entry is not None and entry.state == "succeeded" and not entry.reported
+    assert "will retry" in caplog.text and problem in caplog.text
+
+
+class UnavailableLedger(InMemoryLedger):
+    def record(self, event: object, *, now: object) -> RecordOutcome:  # type: ignore[override]
+        raise LedgerUnavailableError("The command ledger could not be written (ProvisionedThroughputExceeded).")
+
+
+def test_a_ledger_outage_posts_nothing_and_leaves_the_event_to_sqs(slack: RecordingSlack, clock: Clock) -> None:
+    deps = NotifierDeps(ledger=UnavailableLedger(), slack=slack, now=clock)
+    with pytest.raises(LedgerUnavailableError):
+        handle_body(eventbridge_body(succeeded()), deps)
+    assert not slack.responses and not slack.posts
+
+
+def test_a_revoked_token_on_the_dm_path_is_dropped_loudly(
+    deps: NotifierDeps, slack: RecordingSlack, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    target = reply_to(visibility="ephemeral")
+    handle_event(requested(reply=target), deps)
+    clock.now = at(40)
+    slack.post_errors["dm"] = SlackAuthError("conversations_open: 200 token_revoked")
+    assert handle_body(eventbridge_body(succeeded(minute=40, reply=target)), deps) == "dropped: slack auth"
+    assert not slack.posts and "TOKEN INVALID OR REVOKED" in caplog.text
+
+
+def test_a_failed_and_a_rejected_result_are_posted_through_the_response_url(
+    deps: NotifierDeps, slack: RecordingSlack
+) -> None:
+    handle_event(requested(), deps)
+    assert handle_event(failed(), deps) == "response_url"
+    handle_event(requested("fff000000000"), deps)
+    assert handle_event(rejected("fff000000000"), deps) == "response_url"
+    assert [m.text.split(" *")[1] for _, m in slack.responses] == [
+        "failed*: Build #42 failed at stage test.",
+        "was refused*: Unknown client `acmee`.",
+    ]

@@ -4,12 +4,18 @@ Error mapping (one place): 429 is waited out here while `Retry-After` is short (
 network errors become `SlackUnavailableError`, retried through SQS); token errors become `SlackAuthError`;
 `not_in_channel`/`channel_not_found` become `ChannelUnavailableError`; a 404 from a response_url
 (expired, used up) becomes `ResponseUrlUnusableError`; any other refusal is `SlackRejectedError`.
-Both clients log through `redaction.slack_sdk_logger()`, so slack-sdk's own lines never carry a response_url.
+Both clients log through `slack_sdk_logger()`, so slack-sdk's own lines never carry a response_url: a response_url
+is a bearer credential (whoever holds it can post as the app into the user's conversation for 30 minutes), and
+slack-sdk logs the full request URL when a retry handler steps in (at INFO: "A retry handler found … for POST
+https://hooks.slack.com/commands/…", "Going to retry the same request: …") and in its DEBUG request lines. The
+logger's filter rewrites every URL in a record to its scheme and host (Web API paths like `/api/chat.postMessage`
+are kept: they name a method, not a credential); it is installed when the adapter builds its clients, not at import.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -21,7 +27,6 @@ from services.notifier.errors import (
     SlackRejectedError,
     SlackUnavailableError,
 )
-from services.notifier.redaction import slack_sdk_logger
 from shared.aws.clients import LazyClient
 from shared.slack.blocks import SlackMessage
 
@@ -38,6 +43,9 @@ CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"
 DEFAULT_API_URL = "https://slack.com/api/"
 TIMEOUT_SECONDS = 5
 MAX_RETRY_AFTER_SECONDS = 20
+SLACK_SDK_LOGGER = "services.notifier.slack_sdk"
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]*[^\s'\"<>,.;:)]")
+_HOST_AND_PATH = re.compile(r"(?P<origin>[^:]+://[^/?#]+)(?P<path>[^?#]*)")
 
 
 class SlackSdkAdapter:
@@ -189,3 +197,39 @@ def _api_error(method: str, status: int, code: object) -> Exception:
     if code in CHANNEL_ERRORS:
         return ChannelUnavailableError(text)
     return SlackRejectedError(text)
+
+
+# --- keeping response_urls out of the logs ---------------------------------------------------------------
+
+
+class RedactUrls(logging.Filter):
+    """Rewrites the record's message so no URL path or query survives (except Web API method paths)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_urls(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def redact_urls(text: str) -> str:
+    return _URL.sub(lambda found: _redact(found.group(0)), text)
+
+
+def _redact(url: str) -> str:
+    parts = _HOST_AND_PATH.match(url)
+    if parts is None:
+        return "<url redacted>"
+    path = parts.group("path")
+    if path.startswith("/api/") and url == parts.group(0):
+        return url  # a Web API method, nothing secret (the token travels in a header slack-sdk redacts)
+    return f"{parts.group('origin')}/…(redacted)"
+
+
+def slack_sdk_logger() -> logging.Logger:
+    """The logger the notifier's slack-sdk clients write to, with `RedactUrls` on it (added once)."""
+    logger = logging.getLogger(SLACK_SDK_LOGGER)
+    if not any(isinstance(existing, RedactUrls) for existing in logger.filters):
+        logger.addFilter(RedactUrls())
+    return logger

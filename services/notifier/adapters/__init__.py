@@ -1,0 +1,1 @@
+"""The notifier's real adapters (the ledger's DynamoDB adapter is shared: `shared.ledger.dynamodb`)."""

@@ -1,0 +1,92 @@
+"""Message → use case: one SQS body (an EventBridge event) is parsed, routed through `USE_CASES`, and its errors
+decided here: acknowledge (return) or have SQS deliver it again (raise).
+
+Malformed messages and permanent Slack refusals are acknowledged (retrying cannot help) and logged;
+`SlackUnavailableError` and `LedgerUnavailableError` propagate so the batch reports a failure, and the last
+attempt before the DLQ says so loudly, with the command id in the text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from services.notifier.errors import SlackAuthError, SlackRejectedError, SlackUnavailableError
+from services.notifier.notifying import Outcome, record, record_and_notify
+from shared.events.envelope import MalformedEventError, parse_eventbridge_json
+from shared.events.models import (
+    AnyEvent,
+    CommandAccepted,
+    CommandFailed,
+    CommandProgress,
+    CommandRejected,
+    CommandRequested,
+    CommandSucceeded,
+)
+from shared.ledger.errors import LedgerUnavailableError
+from shared.logs import bind_command_id
+
+if TYPE_CHECKING:
+    from services.notifier.deps import NotifierDeps
+
+logger = logging.getLogger(__name__)
+
+UseCase = Callable[[Any, "NotifierDeps"], Outcome]
+"""A use case takes the event type it is registered for (the key) and the notifier's dependencies."""
+
+USE_CASES: Mapping[str, UseCase] = {
+    CommandRequested.detail_type: record,
+    CommandAccepted.detail_type: record_and_notify,
+    CommandProgress.detail_type: record_and_notify,
+    CommandSucceeded.detail_type: record_and_notify,
+    CommandFailed.detail_type: record_and_notify,
+    CommandRejected.detail_type: record_and_notify,
+}
+
+Dropped = Literal["dropped: malformed", "dropped: slack auth", "dropped: slack rejected"]
+
+
+def handle_body(body: str, deps: NotifierDeps, *, last_attempt: bool = False) -> Outcome | Dropped:
+    """One SQS message body. Returns normally to acknowledge it; raises to have SQS deliver it again."""
+    try:
+        event = parse_eventbridge_json(body)
+    except MalformedEventError as error:
+        logger.error("dropping a malformed message", extra={"problem": str(error), "size": len(body)})
+        return "dropped: malformed"
+    bind_command_id(event.command_id)
+    try:
+        return handle_event(event, deps)
+    except SlackAuthError as error:
+        logger.critical(
+            "SLACK BOT TOKEN INVALID OR REVOKED: the user was not notified; fix the token",
+            extra={"command_id": event.command_id, "problem": str(error)},
+        )
+        return "dropped: slack auth"
+    except SlackRejectedError as error:
+        logger.error("Slack refused the message", extra={"command_id": event.command_id, "problem": str(error)})
+        return "dropped: slack rejected"
+    except (SlackUnavailableError, LedgerUnavailableError) as error:
+        _not_notified(event, error, last_attempt=last_attempt)
+        raise
+
+
+def handle_event(event: AnyEvent, deps: NotifierDeps) -> Outcome:
+    """The registered use case for this event's type."""
+    return USE_CASES[event.detail_type](event, deps)
+
+
+def _not_notified(event: AnyEvent, error: Exception, *, last_attempt: bool) -> None:
+    # The id is in the text as well as in `extra`: local runs log plain text, which drops the extra fields.
+    details = {"command_id": event.command_id, "command": event.command, "problem": str(error)}
+    if last_attempt:
+        logger.error(
+            "NOTIFICATION LOST for %s %s: the last attempt failed (%s); the message goes to the notifier DLQ "
+            "- redrive it once the cause is fixed (slashops dlq redrive notifier)",
+            event.command,
+            event.command_id,
+            error,
+            extra=details,
+        )
+    else:
+        logger.warning("%s %s not notified yet, will retry: %s", event.command, event.command_id, error, extra=details)

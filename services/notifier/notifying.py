@@ -1,0 +1,56 @@
+"""The notifier's use cases: record an event in the ledger, and (for result events) tell the user in Slack.
+
+Idempotent per event (EventBridge and SQS deliver at least once): an event is reported only while it is the
+command's latest transition and has not been reported yet. A duplicate of a reported event, a progress overtaken by
+a later one, or anything arriving after the final result is recorded (or ignored) but never posted again. If posting
+fails the event stays unreported, so the SQS retry of the same message posts it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Literal
+
+from services.notifier.delivery import Route, deliver
+from services.notifier.messages import format_event
+from shared.events.models import CommandAccepted, CommandProgress, CommandRequested, ResultEvent
+from shared.ledger.models import event_key
+
+if TYPE_CHECKING:
+    from services.notifier.deps import NotifierDeps
+
+logger = logging.getLogger(__name__)
+
+Outcome = Route | Literal["recorded", "superseded", "already notified"]
+
+
+def record(event: CommandRequested, deps: NotifierDeps) -> Outcome:
+    """A `CommandRequested`: the ingress already answered the slash command itself, so only the ledger learns it."""
+    deps.ledger.record(event, now=deps.now())
+    return "recorded"
+
+
+def record_and_notify(event: ResultEvent, deps: NotifierDeps) -> Outcome:
+    """A result event: recorded first (so `/ops status` is right even if Slack is down), then reported once."""
+    now = deps.now()
+    entry = deps.ledger.record(event, now=now).entry
+    key = event_key(event)
+    if entry.last_event_key != key:
+        logger.info("event superseded, not posted", extra={"command_id": event.command_id, "event": key})
+        return "superseded"
+    if entry.notified_key == key:
+        return "already notified"
+    delivery = deliver(
+        format_event(event),
+        interim=isinstance(event, CommandAccepted | CommandProgress),
+        entry=entry,
+        reply_to=event.reply_to,
+        slack=deps.slack,
+        ledger=deps.ledger,
+        now=now,
+        limits=deps.limits,
+    )
+    bot_message = (delivery.channel, delivery.ts) if delivery.ts else None
+    deps.ledger.mark_notified(event.command_id, key, route=delivery.route, bot_message=bot_message)
+    logger.info("notified", extra={"command_id": event.command_id, "event": key, "route": delivery.route})
+    return delivery.route

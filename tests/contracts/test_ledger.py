@@ -1,0 +1,166 @@
+"""The `Ledger` contract: every case runs on the in-memory fake and on `DynamoDbLedger` over moto's DynamoDB,
+so the fake the use-case tests rely on behaves as the real adapter does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from shared.ledger.dynamodb import DynamoDbLedger
+from shared.ledger.port import Ledger
+from tests.support.events import accepted, at, failed, progress, rejected, succeeded
+from tests.support.events import command_requested as requested
+from tests.support.fakes.ledger import InMemoryLedger
+from tests.support.ledger import moto_ledger
+
+
+@dataclass
+class Backend:
+    ledger: Ledger
+    reader: Callable[[int, int], Ledger]
+    """Another ledger on the same storage, reading `page_size` items a page and at most about `max_read` items."""
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
+    if request.param == "memory":
+        fake = InMemoryLedger(page_size=3)
+        yield Backend(fake, lambda page, most: InMemoryLedger(items=fake.items, page_size=page, max_read=most))
+        return
+    with moto_ledger(monkeypatch, page_size=3) as real:
+        yield Backend(
+            real, lambda page, most: DynamoDbLedger(real.table_name, client=real.client, page_size=page, max_read=most)
+        )
+
+
+@pytest.fixture
+def ledger(backend: Backend) -> Ledger:
+    return backend.ledger
+
+
+def test_a_command_moves_through_its_life(ledger: Ledger) -> None:
+    assert ledger.record(requested(), now=at(0)).entry.state == "requested"
+    assert ledger.record(accepted(), now=at(0.1)).entry.state == "accepted"
+    running = ledger.record(progress("tests 40%", percent=40), now=at(1)).entry
+    assert (running.state, running.last_message, running.percent) == ("running", "tests 40%", 40)
+    done = ledger.record(succeeded(), now=at(5)).entry
+
+    assert done.state == "succeeded" and done.finished and not done.reported
+    assert done.last_message == "Deployed acme main to staging."
+    assert [link.url for link in done.links] == ["https://jenkins.example/job/acme/42/"]
+    assert done.duration_seconds == 300.5
+    assert (done.user_id, done.user_name, done.channel_name) == ("U0ABC", "example.user", "ops")
+    assert done.arguments == {"client": "acme", "branch": "main", "env": "staging"}
+    assert done.requested_at == at(0) and done.updated_at == at(5) and done.created_at == at(0)
+    assert done.last_event_key == "CommandSucceeded@2026-11-28T12:05:00+00:00"
+    assert ledger.get("abc123def456") == done
+
+
+def test_a_late_progress_after_success_is_refused_and_returns_the_stored_command(ledger: Ledger) -> None:
+    ledger.record(requested(), now=at(0))
+    done = ledger.record(succeeded(minute=5), now=at(5)).entry
+
+    outcome = ledger.record(progress("tests 90%", minute=4), now=at(6))
+
+    assert not outcome.applied
+    assert outcome.entry == done
+
+
+def test_duplicates_are_no_ops(ledger: Ledger) -> None:
+    ledger.record(requested(), now=at(0))
+    first = ledger.record(progress("tests 40%"), now=at(1))
+    again = ledger.record(progress("tests 40%"), now=at(2))
+    assert first.applied and not again.applied
+    assert again.entry == first.entry
+    ledger.record(failed(), now=at(5))
+    assert not ledger.record(failed(), now=at(6)).applied
+    assert ledger.record(requested(), now=at(7)).entry.state == "failed"
+
+
+def test_an_older_progress_does_not_replace_a_newer_one(ledger: Ledger) -> None:
+    ledger.record(progress("step 2", minute=2), now=at(2))
+    assert not ledger.record(progress("step 1", minute=1), now=at(3)).applied
+    assert ledger.record(progress("step 3", minute=3), now=at(3)).applied
+    entry = ledger.get("abc123def456")
+    assert entry is not None and entry.last_message == "step 3"
+
+
+def test_the_first_terminal_event_wins(ledger: Ledger) -> None:
+    ledger.record(rejected(minute=1), now=at(1))
+    assert not ledger.record(succeeded(minute=2), now=at(2)).applied
+    entry = ledger.get("abc123def456")
+    assert entry is not None and entry.state == "rejected"
+    assert entry.last_message == "Unknown client `acmee`. Known: acme."
+
+
+def test_a_result_before_its_request_creates_the_command_then_the_request_fills_it_in(ledger: Ledger) -> None:
+    early = ledger.record(succeeded(minute=5), now=at(5)).entry
+    assert (early.state, early.command, early.user_id, early.channel_id) == ("succeeded", "deploy", "U0ABC", "C0123")
+    assert early.requested_at is None
+
+    late = ledger.record(requested(minute=0), now=at(6)).entry
+
+    assert late.state == "succeeded"
+    assert late.user_name == "example.user" and late.requested_at == at(0)
+    assert late.created_at == at(5) and late.updated_at == at(5)
+    assert late.started_at() == at(0)
+
+
+def test_response_url_uses_are_claimed_up_to_the_limit(ledger: Ledger) -> None:
+    ledger.record(requested(), now=at(0))
+    claims = [ledger.claim_response_url_use("abc123def456", now=at(i), max_uses=5) for i in range(1, 8)]
+    assert claims == [True] * 5 + [False] * 2
+    entry = ledger.get("abc123def456")
+    assert entry is not None
+    assert entry.response_url_uses == 5 and entry.response_url_first_used_at == at(1)
+
+
+def test_claiming_for_an_unknown_command_creates_nothing(ledger: Ledger) -> None:
+    assert not ledger.claim_response_url_use("000000000000", now=at(0), max_uses=5)
+    assert ledger.get("000000000000") is None
+
+
+def test_mark_notified_keeps_the_key_the_route_and_the_bot_message(ledger: Ledger) -> None:
+    outcome = ledger.record(accepted(), now=at(0))
+    ledger.mark_notified("abc123def456", outcome.entry.last_event_key, route="dm", bot_message=("D0ABC", "1.000001"))
+    entry = ledger.get("abc123def456")
+    assert entry is not None and entry.reported
+    assert entry.notified_key == outcome.entry.last_event_key == "CommandAccepted@2026-11-28T12:00:06+00:00"
+    assert (entry.last_route, entry.bot_channel, entry.bot_ts) == ("dm", "D0ABC", "1.000001")
+    assert ledger.record(accepted(), now=at(1)).entry.last_route == "dm"  # a duplicate keeps the bookkeeping
+
+
+def test_marking_an_unknown_command_creates_nothing(ledger: Ledger) -> None:
+    ledger.mark_notified("000000000000", "CommandAccepted@x", route="response_url")
+    assert ledger.get("000000000000") is None
+
+
+def test_recent_is_newest_first_across_pages_and_filters(ledger: Ledger) -> None:
+    for index in range(7):
+        user = "U0ABC" if index % 2 == 0 else "U0XYZ"
+        command = "deploy" if index < 5 else "backup"
+        ledger.record(requested(f"cmd{index:09d}", minute=index, user=user, command=command), now=at(index))
+
+    assert [e.command_id for e in ledger.iter_recent()] == [f"cmd{i:09d}" for i in range(6, -1, -1)]
+    assert [e.command_id[-1] for e in ledger.iter_recent(user="U0XYZ")] == ["5", "3", "1"]
+    assert [e.command_id[-1] for e in ledger.iter_recent(command="backup")] == ["6", "5"]
+    assert [e.command_id[-1] for e in ledger.iter_recent(command="deploy", user="example.user")] == list("43210")
+
+
+def test_a_result_first_command_sorts_by_when_it_was_first_seen(ledger: Ledger) -> None:
+    ledger.record(requested("cmd000000001", minute=1), now=at(1))
+    ledger.record(succeeded("cmd000000002", minute=2), now=at(2))
+    ledger.record(requested("cmd000000002", minute=3), now=at(3))  # the request's time is authoritative
+    assert [e.command_id[-1] for e in ledger.iter_recent()] == ["2", "1"]
+    ledger.record(requested("cmd000000003", minute=2.5), now=at(4))
+    assert [e.command_id[-1] for e in ledger.iter_recent()] == ["2", "3", "1"]
+
+
+def test_recent_reads_a_bounded_number_of_items(backend: Backend) -> None:
+    for index in range(9):
+        backend.ledger.record(requested(f"cmd{index:09d}", minute=index), now=at(index))
+    assert len(list(backend.reader(2, 4).iter_recent())) == 4
+    assert [e.command_id[-1] for e in backend.reader(2, 4).iter_recent(command="deploy")] == list("8765")
+    assert len(list(backend.reader(3, 4).iter_recent())) == 6  # whole pages: two of three

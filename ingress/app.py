@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chalice import Chalice, Response
+from chalice.app import Chalice, Response
 
 from chalicelib import deps as composition
 from chalicelib.budget import answer_deadline

@@ -19,7 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chalice import Chalice
+    from chalice.app import Chalice
     from chalice.local import LocalDevServer
 
 INGRESS_DIR = Path(__file__).resolve().parent.parent / "ingress"

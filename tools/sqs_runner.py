@@ -173,10 +173,10 @@ def _lower_first(key: str) -> str:
 def load_handler(spec: str) -> Handler:
     """`package.module:function` → the function."""
     module_name, _, attribute = spec.partition(":")
-    handler = getattr(importlib.import_module(module_name), attribute or "lambda_handler")
+    handler: object = getattr(importlib.import_module(module_name), attribute or "lambda_handler")
     if not callable(handler):
         raise TypeError(f"{spec} is not callable")
-    return handler
+    return cast(Handler, handler)
 
 
 def main(argv: list[str] | None = None) -> None:

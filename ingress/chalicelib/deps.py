@@ -17,6 +17,7 @@ from shared.aws.eventbridge import EventBridgePublisher
 from shared.aws.replay_guard import DynamoDbReplayGuard
 from shared.aws.secrets import read_secret
 from shared.commands.catalog import CATALOG, Catalog
+from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
 from shared.config.source import cached_config
 from shared.errors import ConfigurationError
@@ -35,9 +36,7 @@ class IngressSettings:
     """From the environment, read when the first request arrives (not at import)."""
 
     event_bus: str
-    config_file: str | None
-    config_parameter: str | None
-    config_ttl_seconds: float
+    config: ConfigLocation
     signing_secret: str | None
     signing_secret_id: str | None
     ledger_table: str = "slashops-ledger"
@@ -48,9 +47,7 @@ class IngressSettings:
         env = os.environ if env is None else env
         return cls(
             event_bus=env.get("SLASHOPS_EVENT_BUS", "slashops"),
-            config_file=env.get("SLASHOPS_CONFIG") or None,
-            config_parameter=env.get("SLASHOPS_CONFIG_PARAMETER") or None,
-            config_ttl_seconds=float(env.get("SLASHOPS_CONFIG_TTL", "60")),
+            config=ConfigLocation.from_env(env),
             signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
             signing_secret_id=env.get("SLACK_SIGNING_SECRET_ID") or None,
             ledger_table=env.get("SLASHOPS_LEDGER_TABLE") or "slashops-ledger",
@@ -92,12 +89,7 @@ def ingress_deps() -> IngressDeps:
 
 
 def config_provider(current: IngressSettings) -> ConfigPort:
-    return cached_config(
-        current.config_file,
-        current.config_parameter,
-        ttl_seconds=current.config_ttl_seconds,
-        ssm_limits=SSM_LIMITS,
-    )
+    return cached_config(current.config, ssm_limits=SSM_LIMITS)
 
 
 def signing_secret() -> str:

@@ -35,6 +35,7 @@ from shared.events.envelope import MalformedEventError, parse_eventbridge_json
 from shared.events.models import CommandRequested
 from shared.events.reporter import CommandReporter
 from shared.logs import bind_command_id, log_context
+from shared.slack.messages import misconfigured, not_allowed_now
 
 logger = logging.getLogger(__name__)
 
@@ -132,12 +133,12 @@ def _config(request: CommandRequested, deps: BackupDeps) -> SlashopsConfig:
         return deps.config.get()
     except ConfigurationError as error:
         logger.error("configuration error, refusing %s: %s", request.command_id, error.message)
-        raise BackupError(messages.misconfigured(request.command), retryable=True) from error
+        raise BackupError(misconfigured(request.command, "backup worker"), retryable=True) from error
 
 
 def _check_access(request: CommandRequested, config: SlashopsConfig) -> None:
     if not recheck(request, config).allowed:
-        reason, hint = messages.not_allowed(request.actor.user_id, request.command)
+        reason, hint = not_allowed_now(request.actor.user_id, request.command)
         raise JobRejected(reason, hint=hint)
 
 

@@ -19,6 +19,7 @@ from services.backup.connections import Database, MisconfiguredDatabase, databas
 from services.backup.job import JobSettings
 from services.backup.ports import BackupStore, DumpEngine, JobQueue
 from shared.aws.eventbridge import EventBridgePublisher
+from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
 from shared.config.source import cached_config
 from shared.errors import ConfigurationError
@@ -37,10 +38,8 @@ class BackupSettings:
     queue_url: str
     bucket: str
     event_bus: str
-    config_file: str | None
-    config_parameter: str | None
+    config: ConfigLocation
     databases: dict[str, Database | MisconfiguredDatabase]
-    config_ttl_seconds: float
     part_size: int
     visibility_timeout: int
     heartbeat_seconds: float
@@ -54,10 +53,8 @@ class BackupSettings:
             queue_url=env.get("SLASHOPS_BACKUP_QUEUE_URL", ""),
             bucket=env.get("SLASHOPS_BACKUP_BUCKET", ""),
             event_bus=env.get("SLASHOPS_EVENT_BUS", "slashops"),
-            config_file=env.get("SLASHOPS_CONFIG") or None,
-            config_parameter=env.get("SLASHOPS_CONFIG_PARAMETER") or None,
+            config=ConfigLocation.from_env(env),
             databases=databases_from_env(env),
-            config_ttl_seconds=float(env.get("SLASHOPS_CONFIG_TTL", "60")),
             part_size=int(env.get("SLASHOPS_BACKUP_PART_MIB", "8")) * 1024 * 1024,
             visibility_timeout=int(env.get("SLASHOPS_BACKUP_VISIBILITY_SECONDS", "120")),
             heartbeat_seconds=float(env.get("SLASHOPS_BACKUP_HEARTBEAT_SECONDS", "30")),
@@ -105,7 +102,7 @@ def build_deps(settings: BackupSettings) -> BackupDeps:
             progress_every_seconds=settings.progress_every_seconds,
             tool_env={key: os.environ[key] for key in TOOL_ENV_KEYS if key in os.environ},
         ),
-        config=cached_config(settings.config_file, settings.config_parameter, ttl_seconds=settings.config_ttl_seconds),
+        config=cached_config(settings.config),
         worker_id=socket.gethostname(),
         visibility_timeout=settings.visibility_timeout,
         heartbeat_seconds=settings.heartbeat_seconds,

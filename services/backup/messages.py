@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from services.backup.connections import Database, MisconfiguredDatabase
 from services.backup.models import Manifest, RestoreRecord, manifest_key
-from shared.slack.mrkdwn import code, mention, text
+from shared.slack.mrkdwn import code, text
 
 STARTED = {"backup": "Backing up", "backups": "Listing the backups of", "restore": "Restoring"}
 INTERRUPTED = "Interrupted: the worker is stopping; it will run again."
@@ -19,22 +19,6 @@ def started(command: str, database: Database) -> str:
 
 def unexpected(error: Exception) -> str:
     return f"Unexpected error ({type(error).__name__}: {text(str(error)[:200])})."
-
-
-def misconfigured(command: str) -> str:
-    """File and parameter names are for the admins' logs only."""
-    return (
-        f"slashops is misconfigured, so {code(command)} was not run. The admins see the details in the backup "
-        "worker's logs; commands work again once the configuration is fixed."
-    )
-
-
-def not_allowed(user_id: str, command: str) -> tuple[str, str]:
-    return (
-        f"{mention(user_id)} is not allowed to run {code(command)} in this channel (the access rules changed, or the "
-        "request did not come from the ingress). Nothing was run.",
-        f"Ask an admin to add you to the {code(command)} rule of the slashops configuration.",
-    )
 
 
 def database_misconfigured(database: MisconfiguredDatabase) -> str:

@@ -26,7 +26,7 @@ class Backoff:
     max_seconds: float = 60.0
 
     def wait(self, attempt: int) -> float:
-        return min(self.max_seconds, self.first_seconds * 2 ** (attempt - 1))
+        return min(self.max_seconds, self.first_seconds * 2.0 ** (attempt - 1))
 
 
 def serve(

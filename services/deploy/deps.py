@@ -16,6 +16,7 @@ from functools import cache
 
 from services.deploy.ports import ClaimStore, FollowScheduler, JenkinsPort
 from shared.aws.secrets import read_secret
+from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
 from shared.errors import ConfigurationError
 from shared.events.publisher import EventPublisher
@@ -68,9 +69,7 @@ class DeployEnv:
     event_bus: str
     table: str
     queue_url: str
-    config_file: str | None
-    config_parameter: str | None
-    config_ttl_seconds: float
+    config: ConfigLocation
     jenkins_url: str | None
     jenkins_user: str | None
     jenkins_token: str | None
@@ -86,9 +85,7 @@ class DeployEnv:
             event_bus=env.get("SLASHOPS_EVENT_BUS", "slashops"),
             table=env.get("SLASHOPS_DEPLOY_TABLE", "slashops-deploy"),
             queue_url=env.get("SLASHOPS_DEPLOY_QUEUE_URL", ""),
-            config_file=env.get("SLASHOPS_CONFIG") or None,
-            config_parameter=env.get("SLASHOPS_CONFIG_PARAMETER") or None,
-            config_ttl_seconds=float(env.get("SLASHOPS_CONFIG_TTL", "60")),
+            config=ConfigLocation.from_env(env),
             jenkins_url=env.get("JENKINS_URL") or None,
             jenkins_user=env.get("JENKINS_USER") or None,
             jenkins_token=env.get("JENKINS_API_TOKEN") or None,
@@ -124,7 +121,7 @@ def deps_from(env: DeployEnv) -> DeployDeps:
         store=DynamoClaimStore(env.table),
         scheduler=SqsFollowScheduler(env.queue_url),
         publisher=EventBridgePublisher(env.event_bus, SOURCE),
-        config=cached_config(env.config_file, env.config_parameter, ttl_seconds=env.config_ttl_seconds),
+        config=cached_config(env.config),
         settings=env.service,
     )
 

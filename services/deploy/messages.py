@@ -68,14 +68,6 @@ def branch_refused(client: str, branch: str, problem: str) -> tuple[str, str]:
     )
 
 
-def not_allowed(user_id: str, command: str) -> tuple[str, str]:
-    return (
-        f"<@{user_id}> is not allowed to run `{command}` in this channel (the access rules changed, or the request "
-        "did not come from the ingress). Nothing was started.",
-        f"Ask an admin to add you to the `{command}` rule of the slashops configuration.",
-    )
-
-
 def too_old(requested_at: datetime) -> str:
     return (
         f"This deploy was requested at {requested_at:%Y-%m-%d %H:%M} UTC and never started; it is too old to "

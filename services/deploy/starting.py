@@ -21,10 +21,11 @@ from services.deploy.deps import DeployDeps
 from services.deploy.errors import ClaimBusyError, JenkinsError, JenkinsUnavailableError
 from services.deploy.following import schedule_first_follow
 from services.deploy.models import FIRST_DELIVERY, ClaimRecord, Delivery, DeployRequest, FoundBuild
-from shared.config.access import decide
+from shared.config.access import recheck
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
 from shared.events.reporter import CommandReporter
+from shared.slack.messages import misconfigured, not_allowed_now
 from shared.slack.mrkdwn import code, text
 
 logger = logging.getLogger(__name__)
@@ -41,9 +42,9 @@ def start_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery =
             reporter.failed(messages.too_old(event.requested_at), retryable=True)
         return
     try:
-        allowed = _allowed_now(event, deps)
+        allowed = recheck(event, deps.config.get()).allowed
     except ConfigurationError as error:
-        reporter.failed(f"The slashops configuration is unusable: {error.message}")
+        _misconfigured(error, reporter)
         return
     if not allowed:
         _refuse(event, deps, reporter, delivery)
@@ -66,24 +67,10 @@ def _too_old(event: CommandRequested, deps: DeployDeps) -> bool:
     return deps.now() - event.requested_at.timestamp() > deps.settings.max_request_age_seconds
 
 
-def _allowed_now(event: CommandRequested, deps: DeployDeps) -> bool:
-    """The caller against the access rules as they are now, not as they were when the ingress checked.
-
-    This refuses a request made before the rules changed, and a `CommandRequested` that did not come from the
-    ingress naming a user the rules do not admit. A forged event naming an admitted user passes: keeping
-    forgeries off the queue is the job of the bus rule (source `slashops.ingress` only) and IAM.
-    """
-    decision = decide(
-        deps.config.get().access,
-        command=event.command,
-        user_id=event.actor.user_id,
-        user_name=event.actor.user_name,
-        channel_id=event.place.channel_id,
-        channel_name=event.place.channel_name,
-    )
-    if not decision.allowed:
-        logger.warning("refusing %s by %s: %s", event.command_id, event.actor.user_id, decision.reason)
-    return decision.allowed
+def _misconfigured(error: ConfigurationError, reporter: CommandReporter) -> None:
+    """The details (which file, parameter, rule) are for the admins' logs, never for the channel."""
+    logger.error("configuration error, deploy not started: %s", error.message)
+    reporter.failed(misconfigured("deploy", "deploy service"))
 
 
 def _refuse(event: CommandRequested, deps: DeployDeps, reporter: CommandReporter, delivery: Delivery) -> None:
@@ -92,7 +79,7 @@ def _refuse(event: CommandRequested, deps: DeployDeps, reporter: CommandReporter
     if existing is not None:
         _resume(existing, deps, reporter, delivery)
         return
-    reporter.rejected(*messages.not_allowed(event.actor.user_id, event.command))
+    reporter.rejected(*not_allowed_now(event.actor.user_id, event.command))
 
 
 def _new_record(event: CommandRequested, deps: DeployDeps, reporter: CommandReporter) -> ClaimRecord | None:
@@ -107,7 +94,7 @@ def _new_record(event: CommandRequested, deps: DeployDeps, reporter: CommandRepo
     try:
         config = deps.config.get().deploy
     except ConfigurationError as error:
-        reporter.failed(f"The slashops configuration is unusable: {error.message}")
+        _misconfigured(error, reporter)
         return None
     if not config.knows(request.client):
         reporter.rejected(*messages.unknown_client(request.client, config.client_names()))

@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from shared.aws.clients import ClientLimits, LazyClient, aws_client
+from shared.aws.dynamodb_tables import create_table as create_keyed_table
 from shared.deadline import Deadline, DeadlineExceededError, run_within
 from shared.replay import ReplayGuardUnavailableError, SignedRequest
 
@@ -93,13 +94,4 @@ class DynamoDbReplayGuard:
 
 def create_table(client: DynamoDBClient, name: str = DEFAULT_TABLE) -> None:
     """The table exactly as infra/ingress.yaml declares it (on-demand, TTL on `expires_at`)."""
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": KEY, "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-    client.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
-    )
+    create_keyed_table(client, name, key=KEY, ttl_attribute=TTL_ATTRIBUTE)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from shared.aws.clients import ClientLimits, LazyClient, aws_client
 from shared.config.loader import parse_config
+from shared.config.location import ConfigLocation
 from shared.config.model import SlashopsConfig
 from shared.errors import ConfigurationError
 from shared.slack.mrkdwn import text
@@ -126,24 +127,16 @@ class CachedConfig:
             return error
 
 
-def config_text(
-    config_file: str | None, config_parameter: str | None, *, ssm_limits: ClientLimits | None = None
-) -> ConfigText:
+def config_text(location: ConfigLocation, *, ssm_limits: ClientLimits | None = None) -> ConfigText:
     """The file (local) wins over the SSM parameter (AWS); neither means fail closed."""
-    if config_file:
-        return FileConfigText(config_file)
-    if config_parameter:
-        return SsmConfigText(config_parameter, limits=ssm_limits)
+    if location.file:
+        return FileConfigText(location.file)
+    if location.parameter:
+        return SsmConfigText(location.parameter, limits=ssm_limits)
     return MissingConfigText()
 
 
-def cached_config(
-    config_file: str | None,
-    config_parameter: str | None,
-    *,
-    ttl_seconds: float,
-    ssm_limits: ClientLimits | None = None,
-) -> CachedConfig:
+def cached_config(location: ConfigLocation, *, ssm_limits: ClientLimits | None = None) -> CachedConfig:
     """The configuration every unit reads, validated against the commands slashops declares.
 
     `ssm_limits` bounds the SSM read (the ingress must answer within 3 s; botocore's defaults would not).
@@ -151,7 +144,5 @@ def cached_config(
     from shared.commands.catalog import CATALOG
 
     return CachedConfig(
-        config_text(config_file, config_parameter, ssm_limits=ssm_limits),
-        known_commands=CATALOG.names(),
-        ttl_seconds=ttl_seconds,
+        config_text(location, ssm_limits=ssm_limits), known_commands=CATALOG.names(), ttl_seconds=location.ttl_seconds
     )

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from shared.aws.clients import ClientLimits, LazyClient, aws_client
+from shared.aws.dynamodb_tables import create_table as create_keyed_table
 from shared.events.models import CommandRequested, ResultEvent
 from shared.ledger.errors import LedgerUnavailableError
 from shared.ledger.models import RUNNING_RANK, LedgerEntry, RecordOutcome, event_key, transition_for
@@ -346,25 +347,19 @@ def _entry(item: dict[str, Any]) -> LedgerEntry:
 
 def create_table(client: DynamoDBClient, name: str = DEFAULT_TABLE) -> None:
     """The ledger table exactly as infra declares it (CloudFormation is the source of truth in AWS)."""
-    client.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "command_id", "AttributeType": "S"},
-            {"AttributeName": "recent_pk", "AttributeType": "S"},
-            {"AttributeName": "recent_sk", "AttributeType": "S"},
+    recent = {
+        "IndexName": RECENT_INDEX,
+        "KeySchema": [
+            {"AttributeName": "recent_pk", "KeyType": "HASH"},
+            {"AttributeName": "recent_sk", "KeyType": "RANGE"},
         ],
-        KeySchema=[{"AttributeName": "command_id", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": RECENT_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "recent_pk", "KeyType": "HASH"},
-                    {"AttributeName": "recent_sk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+    create_keyed_table(
+        client,
+        name,
+        key="command_id",
+        ttl_attribute="expires_at",
+        indexes=[recent],
+        index_attributes=("recent_pk", "recent_sk"),
     )
-    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})

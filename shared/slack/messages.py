@@ -12,7 +12,7 @@ from shared.commands.catalog import Catalog
 from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
 from shared.errors import SlashopsError
 from shared.slack.blocks import SlackMessage, context, header, section
-from shared.slack.mrkdwn import code, escape
+from shared.slack.mrkdwn import code, escape, mention
 
 
 def error_message(error: SlashopsError) -> SlackMessage:
@@ -84,3 +84,20 @@ def _describe_argument(argument: ArgumentSpec) -> str:
         notes.append(f"default: {argument.default}")
     suffix = f" _({', '.join(notes)})_" if notes else ""
     return f"• `{name}` — {escape(argument.help)}{suffix}"
+
+
+def misconfigured(command: str, service: str) -> str:
+    """A consumer that cannot read the configuration; file and parameter names are for the admins' logs only."""
+    return (
+        f"slashops is misconfigured, so {code(command)} was not run. The admins see the details in the {service}'s "
+        "logs; commands work again once the configuration is fixed."
+    )
+
+
+def not_allowed_now(user_id: str, command: str) -> tuple[str, str]:
+    """A consumer's re-check refused the caller (reason, hint): the rules changed, or the event is not the ingress'."""
+    return (
+        f"{mention(user_id)} is not allowed to run {code(command)} in this channel (the access rules changed, or "
+        "the request did not come from the ingress). Nothing was run.",
+        f"Ask an admin to add you to the {code(command)} rule of the slashops configuration.",
+    )

@@ -10,6 +10,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from services.deploy.models import ClaimRecord
 from services.deploy.ports import ClaimChange, ClaimWrite
 from shared.aws.clients import LazyClient, aws_client
+from shared.aws.dynamodb_tables import create_table as create_keyed_table
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -114,14 +115,5 @@ def _plain(record: ClaimRecord) -> dict[str, Any]:
 
 
 def create_table(client: DynamoDBClient, name: str) -> None:
-    """Create the claims table (on-demand, TTL on `expires_at`) and wait until it is active."""
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": KEY, "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-    client.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
-    )
+    """The claims table as infra/deploy-service.yaml declares it (on-demand, TTL on `expires_at`)."""
+    create_keyed_table(client, name, key=KEY, ttl_attribute=TTL_ATTRIBUTE)

@@ -194,5 +194,6 @@ def test_unreadable_configuration_fails_the_deploy(
 
     start_deploy(requested(), deps)
 
-    assert "configuration is unusable" in _only_failure(publisher).reason
+    assert "slashops is misconfigured" in _only_failure(publisher).reason
+    assert "ssm:" not in _only_failure(publisher).reason  # parameter names are for the admins' logs
     assert jenkins.requests == []

@@ -69,7 +69,7 @@ def test_a_caller_the_rules_no_longer_admit_is_rejected_before_any_claim_or_jenk
     assert isinstance(rejected, CommandRejected)
     assert rejected.reason == (
         "<@U0INTERN> is not allowed to run `deploy` in this channel (the access rules changed, or the request did "
-        "not come from the ingress). Nothing was started."
+        "not come from the ingress). Nothing was run."
     )
     assert jenkins.triggered == [] and claims.records == {}
 
@@ -84,7 +84,8 @@ def test_a_broken_configuration_refuses_fail_closed() -> None:
     deps, jenkins, claims = _deps(StaticConfig(ConfigurationError("ssm:/slashops/config: cannot read (ClientError)")))
     start_deploy(_deploy(), deps)
     [failed] = _events(deps)
-    assert isinstance(failed, CommandFailed) and "configuration is unusable" in failed.reason
+    assert isinstance(failed, CommandFailed) and "slashops is misconfigured" in failed.reason
+    assert "ssm:" not in failed.reason  # parameter names are for the admins' logs, never for the channel
     assert jenkins.triggered == []
 
 

@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from shared.aws.clients import ClientLimits
 from shared.commands.catalog import CATALOG
+from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
 from shared.config.source import CachedConfig, FileConfigText, SsmConfigText, cached_config
 from shared.errors import ConfigurationError
@@ -83,4 +84,4 @@ def test_a_bad_parse_is_cached_for_the_ttl_and_logged_once_at_error(
 def test_the_file_wins_over_the_parameter(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text('{"command": "deploy"}')
-    assert cached_config(str(path), NAME, ttl_seconds=60).get().access[0].command == "deploy"
+    assert cached_config(ConfigLocation(file=str(path), parameter=NAME)).get().access[0].command == "deploy"

@@ -12,8 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
 from enum import Enum
 from typing import Any
 
@@ -23,7 +22,7 @@ from services.backup.connections import DB_ENV_PREFIX, Database, MisconfiguredDa
 from services.backup.deps import BackupDeps
 from services.backup.errors import BackupError, DuplicateDelivery, Interrupted, JobRejected
 from services.backup.heartbeat import keep_invisible
-from services.backup.job import Job, Outcome
+from services.backup.job import Job, Outcome, UseCase
 from services.backup.listing import list_backups
 from services.backup.models import job_database
 from services.backup.ports import QueueMessage
@@ -46,28 +45,19 @@ class Disposition(Enum):
     LATER = "later"  # neither: it comes back once its visibility timeout runs out
 
 
-@dataclass(frozen=True)
-class UseCase[T]:
-    """How the consumer runs one command.
-
-    `precheck` may refuse the job (raise) before the user is told it started; what it finds is handed to `run`,
-    so nothing is looked up twice. `locked`: the run holds the database's lock (it reads or changes the data).
-    """
-
-    run: Callable[[Job, T], Outcome]
-    precheck: Callable[[Job], T]
-    locked: bool
-
-
 def _unchecked(run: Callable[[Job], Outcome], *, locked: bool) -> UseCase[None]:
     return UseCase(run=lambda job, _: run(job), precheck=lambda job: None, locked=locked)
 
 
-USE_CASES: dict[str, UseCase[Any]] = {
+USE_CASES: Mapping[str, UseCase[Any]] = {
     "backup": _unchecked(back_up, locked=True),
     "backups": _unchecked(list_backups, locked=False),
     "restore": UseCase(run=restore, precheck=check_restore, locked=True),
 }
+"""The commands routed to this worker (`shared.commands.routing`; a unit test checks they agree).
+
+`BackupDeps.use_cases` defaults to this; tests may inject another registry (tests/unit/test_adding_a_command.py).
+"""
 
 
 def handle_message(message: QueueMessage, deps: BackupDeps, stop: threading.Event) -> Disposition:
@@ -76,7 +66,7 @@ def handle_message(message: QueueMessage, deps: BackupDeps, stop: threading.Even
     One log context per message: every line about it, the heartbeat's too, carries its command id.
     """
     with log_context():
-        request = _parse(message)
+        request = _parse(message, deps)
         if request is None:
             return Disposition.DONE
         bind_command_id(request.command_id)
@@ -84,13 +74,13 @@ def handle_message(message: QueueMessage, deps: BackupDeps, stop: threading.Even
             return _run(request, deps, stop)
 
 
-def _parse(message: QueueMessage) -> CommandRequested | None:
+def _parse(message: QueueMessage, deps: BackupDeps) -> CommandRequested | None:
     try:
         request = parse_eventbridge_json(message.body)
     except MalformedEventError as error:
         logger.error("dropping a message that is not a slashops event: %s", error)
         return None
-    if not isinstance(request, CommandRequested) or request.command not in USE_CASES:
+    if not isinstance(request, CommandRequested) or request.command not in deps.use_cases:
         logger.error("dropping an event the backup worker does not handle: %s", type(request).__name__)
         return None
     return request
@@ -98,7 +88,7 @@ def _parse(message: QueueMessage) -> CommandRequested | None:
 
 def _run(request: CommandRequested, deps: BackupDeps, stop: threading.Event) -> Disposition:
     report = deps.reporter.about_request(request)
-    use_case = USE_CASES[request.command]
+    use_case = deps.use_cases[request.command]
     try:
         config = _config(request, deps)
         _check_access(request, config)

@@ -11,12 +11,13 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.backup.adapters.engines import ENGINES
 from services.backup.adapters.s3_store import S3BackupStore
 from services.backup.adapters.sqs_queue import SqsJobQueue
 from services.backup.connections import Database, MisconfiguredDatabase, databases_from_env
-from services.backup.job import JobSettings
+from services.backup.job import JobSettings, UseCase
 from services.backup.ports import BackupStore, DumpEngine, JobQueue
 from shared.aws.eventbridge import EventBridgePublisher
 from shared.config.location import ConfigLocation
@@ -64,6 +65,13 @@ class BackupSettings:
         )
 
 
+def _registered_use_cases() -> Mapping[str, UseCase[Any]]:
+    """Imported on first use: the registry imports the use cases, and the consumer imports this module."""
+    from services.backup.consumer import USE_CASES
+
+    return USE_CASES
+
+
 @dataclass
 class BackupDeps:
     """What the consumer and the serving loop need; tests build it with the in-memory fakes."""
@@ -79,6 +87,8 @@ class BackupDeps:
     worker_id: str = "backup-worker"
     visibility_timeout: int = 120
     heartbeat_seconds: float = 30.0
+    use_cases: Mapping[str, UseCase[Any]] = field(default_factory=_registered_use_cases)
+    """The consumer's registry, command name -> use case: `consumer.USE_CASES` unless a test passes its own."""
 
     @property
     def reporter(self) -> Reporter:

@@ -1,4 +1,5 @@
-"""What every use case is given (a `Job`: one command on one database, checked) and returns (an `Outcome`)."""
+"""What every use case is given (a `Job`: one command on one database, checked) and returns (an `Outcome`),
+and how the consumer runs it (a `UseCase`)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,19 @@ class Outcome:
     summary: str
     output: str = ""
     duration_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class UseCase[T]:
+    """How the consumer runs one command (its registry, `consumer.USE_CASES`, maps command names to these).
+
+    `precheck` may refuse the job (raise) before the user is told it started; what it finds is handed to `run`,
+    so nothing is looked up twice. `locked`: the run holds the database's lock (it reads or changes the data).
+    """
+
+    run: Callable[[Job, T], Outcome]
+    precheck: Callable[[Job], T]
+    locked: bool
 
 
 @dataclass

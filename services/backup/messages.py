@@ -10,11 +10,13 @@ from services.backup.models import Manifest, RestoreRecord, manifest_key
 from shared.slack.mrkdwn import code, text
 
 STARTED = {"backup": "Backing up", "backups": "Listing the backups of", "restore": "Restoring"}
+"""How each command's start reads; a command added without its own wording says "Running `<command>` on"."""
 INTERRUPTED = "Interrupted: the worker is stopping; it will run again."
 
 
 def started(command: str, database: Database) -> str:
-    return f"{STARTED[command]} {code(database.name)} ({text(database.engine)})…"
+    doing = STARTED.get(command) or f"Running {code(command)} on"
+    return f"{doing} {code(database.name)} ({text(database.engine)})…"
 
 
 def unexpected(error: Exception) -> str:

@@ -1,20 +1,21 @@
 """One SQS message → its use case, through a registry: `deploy` and `cancel` requests, and our own follow messages.
 
 The body is decoded once: a follow message (`kind` = `slashops.deploy.follow`, sent by `following.py`) goes to
-`following.follow`; an EventBridge `CommandRequested` goes to the use case `COMMANDS` names for its command.
+`following.follow`; an EventBridge `CommandRequested` goes to the use case the registry (`deps.commands`, by default
+`COMMANDS`) names for its command.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
 from services.deploy.cancelling import cancel_deploy
-from services.deploy.deps import DeployDeps
+from services.deploy.deps import CommandUseCase, DeployDeps
 from services.deploy.following import follow
 from services.deploy.models import FOLLOW_KIND, Delivery, FollowMessage
 from services.deploy.starting import start_deploy
@@ -25,9 +26,11 @@ from shared.sqs_lambda import SqsMessage
 
 logger = logging.getLogger(__name__)
 
-CommandUseCase = Callable[[CommandRequested, DeployDeps, Delivery], None]
-COMMANDS: dict[str, CommandUseCase] = {"deploy": start_deploy, "cancel": cancel_deploy}
-"""The commands routed to this consumer (`shared.commands.routing`; a unit test checks they agree)."""
+COMMANDS: Mapping[str, CommandUseCase] = {"deploy": start_deploy, "cancel": cancel_deploy}
+"""The commands routed to this consumer (`shared.commands.routing`; a unit test checks they agree).
+
+`DeployDeps.commands` defaults to this; tests may inject another registry (tests/unit/test_adding_a_command.py).
+"""
 
 
 def consume(message: SqsMessage, deps: DeployDeps) -> None:
@@ -39,7 +42,7 @@ def consume(message: SqsMessage, deps: DeployDeps) -> None:
         follow(parsed, deps, delivery)
     elif not isinstance(parsed, CommandRequested):
         logger.info("ignoring %s for %s: not a request", type(parsed).__name__, parsed.command_id)
-    elif (use_case := COMMANDS.get(parsed.command)) is None:
+    elif (use_case := deps.commands.get(parsed.command)) is None:
         logger.warning("ignoring command %r (%s): not the deploy service's", parsed.command, parsed.command_id)
     else:
         use_case(parsed, deps, delivery)

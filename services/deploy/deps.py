@@ -14,15 +14,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
+from services.deploy.models import Delivery
 from services.deploy.ports import ClaimStore, FollowScheduler, JenkinsPort
 from shared.aws.secrets import read_secret
 from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
 from shared.errors import ConfigurationError
+from shared.events.models import CommandRequested
 from shared.events.publisher import EventPublisher
 from shared.events.reporter import Reporter
 
 SOURCE = "slashops.deploy"
+
+type CommandUseCase = Callable[[CommandRequested, DeployDeps, Delivery], None]
+"""A use case for one command routed here: the request, the dependencies, which delivery of it this is."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,13 @@ class DeploySettings:
     """The deploy queue's `maxReceiveCount` (infra/bus.yaml `MaxReceiveCount`): the delivery that is the last one."""
 
 
+def _registered_commands() -> Mapping[str, CommandUseCase]:
+    """Imported on first use: the registry imports the use cases, and they import this module."""
+    from services.deploy.consumer import COMMANDS
+
+    return COMMANDS
+
+
 @dataclass
 class DeployDeps:
     jenkins: JenkinsPort
@@ -52,6 +64,8 @@ class DeployDeps:
     settings: DeploySettings = field(default_factory=DeploySettings)
     clock: Callable[[], float] = time.time
     new_token: Callable[[], str] = lambda: uuid.uuid4().hex
+    commands: Mapping[str, CommandUseCase] = field(default_factory=_registered_commands)
+    """The consumer's registry, command name -> use case: `consumer.COMMANDS` unless a test passes its own."""
 
     def now(self) -> int:
         return int(self.clock())

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 
+from services.backup import messages
 from services.backup.consumer import handle_message
 from services.backup.models import RestoreRecord
 from services.notifier.messages import format_event
 from shared.events.models import ResultEvent
-from tests.support.backup import T0, a_manifest, backup_deps, published, request_message
+from tests.support.backup import ORDERS, T0, a_manifest, backup_deps, published, request_message
 from tests.support.fakes.backup import FakeBackupStore
 from tests.support.mrkdwn import HOSTILE, check_message, shows_once
 
@@ -74,3 +75,8 @@ def test_a_busy_database_and_an_unexpected_error_are_escaped_once() -> None:
 def test_an_unknown_database_is_quoted() -> None:
     [refusal] = _shown("backups", _store(), db="nope")
     assert "`nope` is not a database slashops backs up." in refusal and "`orders`" in refusal
+
+
+def test_a_command_without_its_own_start_wording_still_starts_with_a_true_message() -> None:
+    assert messages.started("backup-count", ORDERS) == "Running `backup-count` on `orders` (postgresql)…"
+    assert messages.started("backup", ORDERS) == "Backing up `orders` (postgresql)…"

@@ -25,6 +25,7 @@ from shared.config.source import cached_config
 from shared.errors import ConfigurationError
 from shared.events.publisher import EventPublisher
 from shared.events.reporter import Reporter
+from shared.slack.groups import GroupDirectory
 
 logger = logging.getLogger(__name__)
 SOURCE = "slashops.backup"
@@ -75,6 +76,8 @@ class BackupDeps:
     settings: JobSettings
     #: the access rules and `backup.databases`, re-read on their TTL: every job is re-checked against them
     config: ConfigPort
+    groups: GroupDirectory | None = None
+    """Slack's user groups for the access re-checks; None: rules that need a group fail closed."""
     engines: Mapping[str, DumpEngine] = field(default_factory=lambda: dict(ENGINES))
     worker_id: str = "backup-worker"
     visibility_timeout: int = 120

@@ -21,6 +21,7 @@ from shared.config.port import ConfigPort
 from shared.errors import ConfigurationError
 from shared.events.publisher import EventPublisher
 from shared.events.reporter import Reporter
+from shared.slack.groups import GroupDirectory
 
 SOURCE = "slashops.deploy"
 
@@ -49,6 +50,8 @@ class DeployDeps:
     scheduler: FollowScheduler
     publisher: EventPublisher
     config: ConfigPort
+    groups: GroupDirectory | None = None
+    """Slack's user groups for the access re-checks; None: rules that need a group fail closed."""
     settings: DeploySettings = field(default_factory=DeploySettings)
     clock: Callable[[], float] = time.time
     new_token: Callable[[], str] = lambda: uuid.uuid4().hex

@@ -5,6 +5,7 @@ a parsed command. The rules themselves and their semantics live in `shared.confi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from chalicelib.deps import IngressDeps
 from chalicelib.slack_request import SlashCommandRequest
@@ -81,3 +82,38 @@ def _hint(spec: CommandSpec, decision: AccessDecision) -> str:
         f"`/ops whoami` shows which rules apply to you; ask an admin to change the `{spec.name}` rules of the "
         "slashops configuration."
     )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the caller may run here, command by command (for `help` and `whoami`); None: open to everyone."""
+
+    caller: Caller
+    decisions: dict[str, AccessDecision | None]
+
+    def may_run(self, name: str) -> bool:
+        decision = self.decisions.get(name)
+        return decision is None or decision.allowed
+
+
+def standing(request: SlashCommandRequest, deps: IngressDeps, *, deadline: Deadline | None) -> Standing:
+    """Every command of the catalog decided without arguments (so allow rules' argument limits are reported);
+    raises `ConfigurationError` while the configuration is unusable."""
+    rules = deps.config.get().access
+    who = caller(request, rules, deps, deadline=deadline)
+    decisions = {
+        spec.name: None if spec.open_to_all else decide(rules, command=spec.name, caller=who) for spec in deps.catalog
+    }
+    return Standing(caller=who, decisions=decisions)
+
+
+def describe(decision: AccessDecision | None) -> str:
+    """One line of mrkdwn: allowed, allowed with limits, or denied, with the deciding rule's number."""
+    if decision is None:
+        return "open to everyone"
+    if decision.limited:
+        return f"allowed {decision.describe_limits()} (rule #{decision.rule})"
+    if decision.allowed:
+        return f"allowed (rule #{decision.rule})"
+    rule = f" (rule #{decision.rule})" if decision.rule is not None else " (no rule admits you here)"
+    return f"denied{rule} — {decision.reason}"

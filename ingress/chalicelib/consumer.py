@@ -3,7 +3,7 @@ may run it with these arguments → use case.
 
 Rules on arguments are applied to the parsed values, defaults included (an omitted `--env` counts as its default).
 
-The registry says what happens to each command: the ingress answers `help`, `status` and `history` itself
+The registry says what happens to each command: the ingress answers `help`, `status`, `history` and `whoami` itself
 (`handled_by="ingress"`, by name); every other command is published for its consumer (`publishing.publish`).
 """
 
@@ -19,6 +19,7 @@ from chalicelib.history import show_history
 from chalicelib.models import Command, VerifiedRequest
 from chalicelib.publishing import publish
 from chalicelib.status import show_status
+from chalicelib.whoami import show_whoami
 from shared.commands.parser import parse_arguments, resolve_command
 from shared.commands.spec import CommandSpec
 from shared.commands.tokenizer import normalize, split_words
@@ -32,7 +33,12 @@ logger = logging.getLogger(__name__)
 HELP_FLAGS = frozenset({"--help", "-h"})
 
 UseCase = Callable[[Command, IngressDeps], SlackMessage]
-ANSWERED_HERE: Mapping[str, UseCase] = {"help": show_help, "status": show_status, "history": show_history}
+ANSWERED_HERE: Mapping[str, UseCase] = {
+    "help": show_help,
+    "status": show_status,
+    "history": show_history,
+    "whoami": show_whoami,
+}
 """The commands the ingress answers itself (`handled_by="ingress"`), by name."""
 
 

@@ -19,7 +19,7 @@ from shared.aws.secrets import read_secret
 from shared.commands.catalog import CATALOG, Catalog
 from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
-from shared.config.source import cached_config
+from shared.config.source import cached_config, groups_ttl
 from shared.errors import ConfigurationError
 from shared.events.models import INGRESS_SOURCE, new_command_id
 from shared.events.publisher import EventPublisher
@@ -112,14 +112,6 @@ def groups_provider(current: IngressSettings, config: ConfigPort) -> GroupDirect
         ttl=lambda: groups_ttl(config),
         timeout=1,
     )
-
-
-def groups_ttl(config: ConfigPort) -> float:
-    """The configured TTL; while the configuration is unusable nothing is kept (commands fail closed anyway)."""
-    try:
-        return float(config.get().slack.groups_ttl)
-    except ConfigurationError:
-        return 0.0
 
 
 def config_provider(current: IngressSettings) -> ConfigPort:

@@ -1,4 +1,4 @@
-"""`config/local.yaml` (make run's default) admits everyone, and its commented examples are valid rules of every kind."""
+"""`config/local.yaml` (make run's default) admits everyone; its commented examples are valid rules of each kind."""
 
 from __future__ import annotations
 

@@ -3,8 +3,9 @@
 - **response_url** endpoints (`response_url()` mints one): JSON posts, `replace_original` / `delete_original`
   semantics, at most `max_uses` uses (then 404 `used_url`), `expire()` makes one answer 404 `expired_url`.
 - **Web API** under `api_url` (`/api/<method>`): `auth.test`, `conversations.open` (DMs),
-  `chat.postMessage`, `chat.update`; bearer-token auth (`invalid_auth` / `token_revoked`), per-channel
-  errors (`not_in_channel`, `channel_not_found`).
+  `chat.postMessage`, `chat.update`, `usergroups.list` and `usergroups.users.list` (groups defined with
+  `define_group()`, or `--group S0SRE:sre:U1,U2` standalone); bearer-token auth (`invalid_auth` /
+  `token_revoked`), per-channel errors (`not_in_channel`, `channel_not_found`).
 - **Scripted failures** (`fail()`): 429 with `Retry-After`, 5xx, or an `ok: false` error, `times` times.
 - **Outage** (`down()` … `up()`): every request fails (503 by default) until Slack is back.
 
@@ -98,6 +99,8 @@ class FakeSlack(LocalHttpServer):
         self.outage: Failure | None = None
         self.channel_errors: dict[str, str] = {}
         self.revoked: set[str] = set()
+        self.groups: dict[str, tuple[str, list[str]]] = {}
+        """`{group id: (handle, member user ids)}`, as `usergroups.list` / `usergroups.users.list` answer."""
         self._hooks: dict[str, _Hook] = {}
         self._channels: dict[str, list[Posted]] = {}
         self._counter = itertools.count(1)
@@ -149,6 +152,11 @@ class FakeSlack(LocalHttpServer):
 
     def revoke(self, token: str | None = None) -> None:
         self.revoked.add(token or self.bot_token)
+
+    def define_group(self, group_id: str, handle: str, members: list[str]) -> None:
+        """A user group (`S…`) with its handle (no `@`) and members; defining it again replaces it."""
+        with self._lock:
+            self.groups[group_id] = (handle, list(members))
 
     # --- what users see ----------------------------------------------------------------------------------
 
@@ -218,6 +226,8 @@ class FakeSlack(LocalHttpServer):
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._post_message,
             "chat.update": self._update_message,
+            "usergroups.list": self._usergroups_list,
+            "usergroups.users.list": self._usergroups_users_list,
         }.get(method)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
@@ -255,6 +265,22 @@ class FakeSlack(LocalHttpServer):
             shown[index] = posted
             self._record(posted)
         return {"ok": True, "channel": channel, "ts": ts}
+
+    def _usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            listed = [
+                {"id": group_id, "handle": handle, "name": handle, "user_count": len(members)}
+                for group_id, (handle, members) in self.groups.items()
+            ]
+        return {"ok": True, "usergroups": listed}
+
+    def _usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        group_id = str(params.get("usergroup", ""))
+        with self._lock:
+            group = self.groups.get(group_id)
+        if group is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(group[1])}
 
     def _channel_problem(self, channel: str, params: dict[str, Any]) -> str | None:
         if not channel:
@@ -331,8 +357,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="A local Slack (response_url + Web API) for slashops.")
     parser.add_argument("--port", type=int, default=3001)
     parser.add_argument("--token", default=DEFAULT_BOT_TOKEN)
+    parser.add_argument(
+        "--group", action="append", default=[], metavar="ID:HANDLE:U1,U2", help="a user group (repeatable)"
+    )
     options = parser.parse_args(argv)
     slack = FakeSlack(bot_token=options.token, port=options.port, on_message=_print_message)
+    for group in options.group:
+        group_id, handle, members = (group.split(":", 2) + ["", ""])[:3]
+        slack.define_group(group_id, handle, [member for member in members.split(",") if member])
     print(f"fake Slack on {slack.url} (SLACK_API_URL={slack.api_url}, SLACK_BOT_TOKEN={options.token})", flush=True)
     with slack:
         try:

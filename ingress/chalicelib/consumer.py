@@ -1,6 +1,9 @@
-"""From a verified request to its use case: command exists → caller allowed → arguments valid → use case.
+"""From a verified request to its use case: command exists → caller may run it here → arguments valid → caller
+may run it with these arguments → use case.
 
-The registry says what happens to each command: the ingress answers `help`, `status` and `history` itself
+Rules on arguments are applied to the parsed values, defaults included (an omitted `--env` counts as its default).
+
+The registry says what happens to each command: the ingress answers `help`, `status`, `history` and `whoami` itself
 (`handled_by="ingress"`, by name); every other command is published for its consumer (`publishing.publish`).
 """
 
@@ -9,18 +12,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 
+from chalicelib.access import authorize, may_run_here
 from chalicelib.deps import IngressDeps
 from chalicelib.help import show_help
 from chalicelib.history import show_history
 from chalicelib.models import Command, VerifiedRequest
 from chalicelib.publishing import publish
 from chalicelib.status import show_status
+from chalicelib.whoami import show_whoami
 from shared.commands.parser import parse_arguments, resolve_command
 from shared.commands.spec import CommandSpec
 from shared.commands.tokenizer import normalize, split_words
-from shared.config.access import decide
 from shared.config.deploy import branch_characters_from
-from shared.errors import AccessDeniedError, SlashopsError
+from shared.errors import SlashopsError
 from shared.logs import log_context
 from shared.slack.blocks import SlackMessage
 from shared.slack.messages import error_message, help_for
@@ -29,7 +33,12 @@ logger = logging.getLogger(__name__)
 HELP_FLAGS = frozenset({"--help", "-h"})
 
 UseCase = Callable[[Command, IngressDeps], SlackMessage]
-ANSWERED_HERE: Mapping[str, UseCase] = {"help": show_help, "status": show_status, "history": show_history}
+ANSWERED_HERE: Mapping[str, UseCase] = {
+    "help": show_help,
+    "status": show_status,
+    "history": show_history,
+    "whoami": show_whoami,
+}
 """The commands the ingress answers itself (`handled_by="ingress"`), by name."""
 
 
@@ -56,23 +65,8 @@ def _dispatch(verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:
     spec, rest = resolve_command(deps.catalog, split_words(text))
     if any(token in HELP_FLAGS for token in rest):
         return help_for(spec)
-    if not spec.open_to_all:
-        _authorize(spec, verified, deps)
+    caller = None if spec.open_to_all else may_run_here(spec, verified.request, deps, deadline=verified.deadline)
     parsed = parse_arguments(spec, rest, extra_characters=branch_characters_from(deps.config.get))
+    if caller is not None:
+        authorize(spec, parsed.arguments, caller, deps)
     return use_case_for(spec)(Command(parsed=parsed, text=text, verified=verified), deps)
-
-
-def _authorize(spec: CommandSpec, verified: VerifiedRequest, deps: IngressDeps) -> None:
-    request = verified.request
-    decision = decide(
-        deps.config.get().access,
-        command=spec.name,
-        user_id=request.user_id,
-        user_name=request.user_name,
-        channel_id=request.channel_id,
-        channel_name=request.channel_name,
-    )
-    if not decision.allowed:
-        raise AccessDeniedError(
-            decision.reason, hint=f"Ask an admin to add you to the `{spec.name}` rule of the slashops configuration."
-        )

@@ -19,13 +19,14 @@ from shared.aws.secrets import read_secret
 from shared.commands.catalog import CATALOG, Catalog
 from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
-from shared.config.source import cached_config
+from shared.config.source import cached_config, groups_ttl
 from shared.errors import ConfigurationError
 from shared.events.models import INGRESS_SOURCE, new_command_id
 from shared.events.publisher import EventPublisher
 from shared.ledger.dynamodb import DynamoDbLedger
 from shared.ledger.port import LedgerReader
 from shared.replay import ReplayGuard
+from shared.slack.groups import GroupDirectory
 
 SSM_LIMITS = ClientLimits(connect_timeout=0.5, read_timeout=1.0, total_max_attempts=1)
 """boto3's defaults for the SSM read (60 s, several tries) would spend the whole answer budget."""
@@ -41,6 +42,10 @@ class IngressSettings:
     signing_secret_id: str | None
     ledger_table: str = "slashops-ledger"
     replay_table: str = "slashops-replays"
+    slack_api_url: str | None = None
+    bot_token: str | None = None
+    bot_token_secret_id: str | None = None
+    """The bot token asks Slack for user groups (`usergroups:read`) when an access rule names a group."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IngressSettings:
@@ -52,6 +57,9 @@ class IngressSettings:
             signing_secret_id=env.get("SLACK_SIGNING_SECRET_ID") or None,
             ledger_table=env.get("SLASHOPS_LEDGER_TABLE") or "slashops-ledger",
             replay_table=env.get("SLASHOPS_REPLAY_TABLE") or "slashops-replays",
+            slack_api_url=env.get("SLACK_API_URL") or None,
+            bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            bot_token_secret_id=env.get("SLACK_BOT_TOKEN_SECRET_ID") or None,
         )
 
 
@@ -65,6 +73,8 @@ class IngressDeps:
     """Remembers published requests' signatures; the DynamoDB one, shared by every instance."""
     ledger: LedgerReader | None = None
     """Read by `status` and `history`; None answers them with a configuration error."""
+    groups: GroupDirectory | None = None
+    """Slack's user groups, for rules that name groups; None: those rules fail closed (Slack cannot be asked)."""
     catalog: Catalog = CATALOG
     new_id: Callable[[], str] = new_command_id
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -78,13 +88,29 @@ def settings() -> IngressSettings:
 @cache
 def ingress_deps() -> IngressDeps:
     current = settings()
+    config = config_provider(current)
     return IngressDeps(
-        config=config_provider(current),
+        config=config,
         # Short timeouts: the request's deadline (chalicelib.budget) bounds every attempt and wait on top of them.
         publisher=EventBridgePublisher(current.event_bus, INGRESS_SOURCE, connect_timeout=0.5, read_timeout=1.0),
         replays=DynamoDbReplayGuard(current.replay_table),
         # Tight timeouts and a bounded read: `status`/`history` must answer within Slack's 3 seconds.
         ledger=DynamoDbLedger(current.ledger_table, read_timeout=1.0, attempts=1, max_read=300),
+        groups=groups_provider(current, config),
+    )
+
+
+def groups_provider(current: IngressSettings, config: ConfigPort) -> GroupDirectory:
+    """slack-sdk behind a cache whose TTL is the configuration's `slack.groups_ttl`; 1 s per call, no retries:
+    the request's deadline bounds every ask on top of that (`shared.slack.groups.caller_groups`)."""
+    from shared.slack.sdk_groups import group_directory
+
+    return group_directory(
+        token=current.bot_token,
+        secret_id=current.bot_token_secret_id,
+        api_url=current.slack_api_url,
+        ttl=lambda: groups_ttl(config),
+        timeout=1,
     )
 
 

@@ -1,7 +1,8 @@
 """What `status` and `history` share: who may see which command, and how a state and an age are shown.
 
-Who may see what: your own commands, always; someone else's command only if the access rules admit you
-(by user ID or name) for that command in *some* channel — whoever may run `deploy` may see every deploy.
+Who may see what: your own commands, always; someone else's command only if an allow rule admits you (by user
+ID, name or user group) for that command in *some* channel with *some* arguments, and no deny rule forbids it to
+you everywhere — whoever may run `deploy` may see every deploy.
 A command you may not see is reported exactly like one that does not exist, so ids cannot be probed.
 The ledger lists commands once the notifier has recorded them (a second or so after they are accepted).
 """
@@ -11,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from chalicelib import access
 from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
-from shared.config.access import AccessRule
+from shared.config.access import AccessRule, Caller, may_see_commands_of
 from shared.ledger.errors import LedgerUnavailableError
 from shared.ledger.models import CommandState, LedgerEntry
 from shared.ledger.port import LedgerReader
@@ -29,24 +31,46 @@ STATE_ICONS: dict[CommandState, str] = {
 
 
 class Viewer:
-    """The caller, and the rules that decide which other people's commands they may see."""
+    """The caller, and the rules that decide which other people's commands they may see.
 
-    def __init__(self, user_id: str, user_name: str, rules: Callable[[], tuple[AccessRule, ...]]) -> None:
+    `caller` turns the rules into the caller with their user groups (asking Slack only if a rule names a group);
+    both are looked up only when someone else's command comes up.
+    """
+
+    def __init__(
+        self,
+        user_id: str,
+        user_name: str,
+        rules: Callable[[], tuple[AccessRule, ...]],
+        caller: Callable[[tuple[AccessRule, ...]], Caller] | None = None,
+    ) -> None:
         self.user_id = user_id
         self.user_name = user_name
         self._rules = rules
-        self._cached: tuple[AccessRule, ...] | None = None
+        self._caller = caller or (lambda _: Caller(user_id, user_name, "", ""))
+        self._cached: tuple[tuple[AccessRule, ...], Caller] | None = None
+        self._seen: dict[str, bool] = {}
 
     @classmethod
     def of(cls, command: Command, deps: IngressDeps) -> Viewer:
-        return cls(command.request.user_id, command.request.user_name, lambda: deps.config.get().access)
+        request, deadline = command.request, command.verified.deadline
+        return cls(
+            request.user_id,
+            request.user_name,
+            lambda: deps.config.get().access,
+            lambda rules: access.caller(request, rules, deps, deadline=deadline),
+        )
 
     def may_see(self, entry: LedgerEntry) -> bool:
         if entry.user_id == self.user_id:
             return True
         if self._cached is None:
-            self._cached = self._rules()  # read the config only when someone else's command comes up
-        return any(r.covers(entry.command) and r.admits_user(self.user_id, self.user_name) for r in self._cached)
+            rules = self._rules()
+            self._cached = (rules, self._caller(rules))
+        rules, caller = self._cached
+        if entry.command not in self._seen:
+            self._seen[entry.command] = may_see_commands_of(rules, command=entry.command, caller=caller)
+        return self._seen[entry.command]
 
 
 def require_ledger(ledger: LedgerReader | None) -> LedgerReader:

@@ -91,7 +91,7 @@ def _run(request: CommandRequested, deps: BackupDeps, stop: threading.Event) -> 
     use_case = deps.use_cases[request.command]
     try:
         config = _config(request, deps)
-        _check_access(request, config)
+        _check_access(request, config, deps)
         database = _database(request, deps, config)
         job = _job(request, database, deps, stop, report)
         found = use_case.precheck(job)
@@ -126,8 +126,8 @@ def _config(request: CommandRequested, deps: BackupDeps) -> SlashopsConfig:
         raise BackupError(misconfigured(request.command, "backup worker"), retryable=True) from error
 
 
-def _check_access(request: CommandRequested, config: SlashopsConfig) -> None:
-    if not recheck(request, config).allowed:
+def _check_access(request: CommandRequested, config: SlashopsConfig, deps: BackupDeps) -> None:
+    if not recheck(request, config, deps.groups).allowed:
         reason, hint = not_allowed_now(request.actor.user_id, request.command)
         raise JobRejected(reason, hint=hint)
 

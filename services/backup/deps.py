@@ -22,10 +22,12 @@ from services.backup.ports import BackupStore, DumpEngine, JobQueue
 from shared.aws.eventbridge import EventBridgePublisher
 from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
-from shared.config.source import cached_config
+from shared.config.source import cached_config, groups_ttl
 from shared.errors import ConfigurationError
 from shared.events.publisher import EventPublisher
 from shared.events.reporter import Reporter
+from shared.slack.groups import GroupDirectory
+from shared.slack.sdk_groups import group_directory
 
 logger = logging.getLogger(__name__)
 SOURCE = "slashops.backup"
@@ -46,6 +48,10 @@ class BackupSettings:
     heartbeat_seconds: float
     progress_every_seconds: float
     poll_seconds: int
+    slack_api_url: str | None = None
+    bot_token: str | None = None
+    bot_token_secret_id: str | None = None
+    """The bot token resolves the Slack user groups access rules name (SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_SECRET_ID)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BackupSettings:
@@ -62,6 +68,9 @@ class BackupSettings:
             progress_every_seconds=float(env.get("SLASHOPS_BACKUP_PROGRESS_SECONDS", "10")),
             # short enough that SIGTERM is honoured well inside ECS' 30 s stop timeout
             poll_seconds=int(env.get("SLASHOPS_BACKUP_POLL_SECONDS", "10")),
+            slack_api_url=env.get("SLACK_API_URL") or None,
+            bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            bot_token_secret_id=env.get("SLACK_BOT_TOKEN_SECRET_ID") or None,
         )
 
 
@@ -83,6 +92,8 @@ class BackupDeps:
     settings: JobSettings
     #: the access rules and `backup.databases`, re-read on their TTL: every job is re-checked against them
     config: ConfigPort
+    groups: GroupDirectory | None = None
+    """Slack's user groups for the access re-checks; None: rules that need a group fail closed."""
     engines: Mapping[str, DumpEngine] = field(default_factory=lambda: dict(ENGINES))
     worker_id: str = "backup-worker"
     visibility_timeout: int = 120
@@ -102,6 +113,7 @@ def build_deps(settings: BackupSettings) -> BackupDeps:
     """
     if not settings.queue_url or not settings.bucket:
         raise ConfigurationError("SLASHOPS_BACKUP_QUEUE_URL and SLASHOPS_BACKUP_BUCKET must be set")
+    config = cached_config(settings.config)
     return BackupDeps(
         queue=SqsJobQueue(settings.queue_url),
         store=S3BackupStore(settings.bucket),
@@ -112,7 +124,14 @@ def build_deps(settings: BackupSettings) -> BackupDeps:
             progress_every_seconds=settings.progress_every_seconds,
             tool_env={key: os.environ[key] for key in TOOL_ENV_KEYS if key in os.environ},
         ),
-        config=cached_config(settings.config),
+        config=config,
+        groups=group_directory(
+            token=settings.bot_token,
+            secret_id=settings.bot_token_secret_id,
+            api_url=settings.slack_api_url,
+            ttl=lambda: groups_ttl(config),
+            timeout=5,
+        ),
         worker_id=socket.gethostname(),
         visibility_timeout=settings.visibility_timeout,
         heartbeat_seconds=settings.heartbeat_seconds,

@@ -13,9 +13,10 @@ from services.deploy import messages, transitions
 from services.deploy.deps import DeployDeps
 from services.deploy.errors import JenkinsError
 from services.deploy.models import FIRST_DELIVERY, CancelRequest, ClaimRecord, Delivery
-from shared.config.access import decide
+from shared.config.access import caller_of, decide, named_groups
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
+from shared.slack.groups import caller_groups
 from shared.slack.mrkdwn import code, mention, text
 
 
@@ -67,15 +68,8 @@ def _may_cancel(event: CommandRequested, deps: DeployDeps, record: ClaimRecord) 
         rules = deps.config.get().access
     except ConfigurationError:  # fail closed: only the starter may cancel while the configuration is broken
         return False
-    decision = decide(
-        rules,
-        command="cancel",
-        user_id=event.actor.user_id,
-        user_name=event.actor.user_name,
-        channel_id=event.place.channel_id,
-        channel_name=event.place.channel_name,
-    )
-    return decision.allowed
+    groups = caller_groups(event.actor.user_id, named_groups(rules, "cancel"), deps.groups)
+    return decide(rules, command="cancel", caller=caller_of(event, groups), arguments=event.arguments).allowed
 
 
 def _stop(record: ClaimRecord, deps: DeployDeps) -> int | None:

@@ -23,6 +23,7 @@ from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
 from shared.events.publisher import EventPublisher
 from shared.events.reporter import Reporter
+from shared.slack.groups import GroupDirectory
 
 SOURCE = "slashops.deploy"
 
@@ -61,6 +62,8 @@ class DeployDeps:
     scheduler: FollowScheduler
     publisher: EventPublisher
     config: ConfigPort
+    groups: GroupDirectory | None = None
+    """Slack's user groups for the access re-checks; None: rules that need a group fail closed."""
     settings: DeploySettings = field(default_factory=DeploySettings)
     clock: Callable[[], float] = time.time
     new_token: Callable[[], str] = lambda: uuid.uuid4().hex
@@ -90,6 +93,10 @@ class DeployEnv:
     jenkins_secret_id: str | None
     jenkins_timeout: float
     service: DeploySettings
+    slack_api_url: str | None = None
+    bot_token: str | None = None
+    bot_token_secret_id: str | None = None
+    """The bot token resolves the Slack user groups access rules name (SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_SECRET_ID)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DeployEnv:
@@ -112,6 +119,9 @@ class DeployEnv:
                 follow_delay=int(env.get("SLASHOPS_DEPLOY_FOLLOW_DELAY", defaults.follow_delay)),
                 max_receive_count=int(env.get("SLASHOPS_DEPLOY_MAX_RECEIVE_COUNT") or defaults.max_receive_count),
             ),
+            slack_api_url=env.get("SLACK_API_URL") or None,
+            bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            bot_token_secret_id=env.get("SLACK_BOT_TOKEN_SECRET_ID") or None,
         )
 
 
@@ -126,16 +136,25 @@ def deps_from(env: DeployEnv) -> DeployDeps:
     from services.deploy.adapters.python_jenkins import PythonJenkinsAdapter
     from services.deploy.adapters.sqs_scheduler import SqsFollowScheduler
     from shared.aws.eventbridge import EventBridgePublisher
-    from shared.config.source import cached_config
+    from shared.config.source import cached_config, groups_ttl
+    from shared.slack.sdk_groups import group_directory
 
     if not env.queue_url:
         raise ConfigurationError("SLASHOPS_DEPLOY_QUEUE_URL is not set: builds could not be followed")
+    config = cached_config(env.config)
     return DeployDeps(
         jenkins=PythonJenkinsAdapter(_jenkins_url(env), lambda: jenkins_credentials(env), timeout=env.jenkins_timeout),
         store=DynamoClaimStore(env.table),
         scheduler=SqsFollowScheduler(env.queue_url),
         publisher=EventBridgePublisher(env.event_bus, SOURCE),
-        config=cached_config(env.config),
+        config=config,
+        groups=group_directory(
+            token=env.bot_token,
+            secret_id=env.bot_token_secret_id,
+            api_url=env.slack_api_url,
+            ttl=lambda: groups_ttl(config),
+            timeout=5,
+        ),
         settings=env.service,
     )
 

@@ -42,7 +42,7 @@ def start_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery =
             reporter.failed(messages.too_old(event.requested_at), retryable=True)
         return
     try:
-        allowed = recheck(event, deps.config.get()).allowed
+        allowed = recheck(event, deps.config.get(), deps.groups).allowed
     except ConfigurationError as error:
         _misconfigured(error, reporter)
         return

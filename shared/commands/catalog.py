@@ -164,4 +164,13 @@ HISTORY = CommandSpec(
     open_to_all=True,
 )
 
-CATALOG = Catalog([HELP, DEPLOY, CANCEL, BACKUP, BACKUPS, RESTORE, STATUS, HISTORY])
+WHOAMI = CommandSpec(
+    name="whoami",
+    summary="Show who you are to slashops: your IDs, user groups, this channel, and what you may run here",
+    description="Per command: allowed, allowed with limits, or denied, and the number of the access rule that decides.",
+    examples=("/ops whoami",),
+    handled_by="ingress",
+    open_to_all=True,
+)
+
+CATALOG = Catalog([HELP, DEPLOY, CANCEL, BACKUP, BACKUPS, RESTORE, STATUS, HISTORY, WHOAMI])

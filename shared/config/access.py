@@ -1,107 +1,353 @@
-"""Who may run what, where: the seed's rule format, kept verbatim."""
+"""Who may run what, where, with which arguments: the access rules and the one function that applies them.
+
+The seed's format (`{"command", "users", "channels"}`) keeps its meaning; rules may also name Slack user
+`groups`, restrict `arguments` (shell-style globs over the parsed values, defaults included) and be `deny` rules.
+A request is allowed when at least one allow rule matches it and no deny rule does (README "Access
+configuration"). `decide` is pure: the caller's groups are resolved beforehand (`shared.slack.groups`), and
+None there (Slack could not be asked) makes rules that need a group fail closed.
+"""
 
 from __future__ import annotations
 
+import fnmatch
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from shared.slack.groups import GroupDirectory, UserGroup, caller_groups
 from shared.slack.mrkdwn import code
 
 if TYPE_CHECKING:
+    from shared.commands.spec import ArgumentValue
     from shared.config.model import SlashopsConfig
+    from shared.deadline import Deadline
     from shared.events.models import CommandRequested
 
 logger = logging.getLogger(__name__)
 WILDCARD = "*"
+Effect = Literal["allow", "deny"]
+SLACK_NOT_ASKED = "Slack could not be asked which user groups you are in"
+EMPTY = "empty or null — remove the key to admit anyone, or list who"
 
 
 class AccessRule(BaseModel):
-    """`{"command": "deploy", "users": ["U0ABC", "example.user"], "channels": ["C0123"]}`.
+    """`{"command": "deploy", "users": ["U0ABC", "example.user"], "channels": ["C0123"]}` and its extensions.
 
-    A missing `users` admits any user and a missing `channels` any channel. Users match by ID or
-    user name, channels by ID or name (with or without `#`). `command` may be `*` for every command.
-    A key that is present must list someone: `users:` with no value (entries commented out) or `[]` is a
-    configuration error, never "anyone" — the rule fails closed.
+    A missing `users`/`groups` pair admits any user, a missing `channels` any channel, missing `arguments` any
+    arguments. Users match by ID or user name, groups by ID (`S…`) or handle (`@` optional), channels by ID or name
+    (`#` optional). `command` may be `*` for every command. A key that is present must list something: `users:`
+    with no value (entries commented out) or `[]` is a configuration error, never "anyone" — the rule fails closed.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     command: str
     users: tuple[str, ...] | None = None
+    groups: tuple[str, ...] | None = None
     channels: tuple[str, ...] | None = None
+    arguments: dict[str, tuple[str, ...]] | None = None
+    effect: Effect = "allow"
 
-    @field_validator("users", "channels")
+    @field_validator("users", "groups", "channels")
     @classmethod
     def _listed(cls, values: tuple[str, ...] | None) -> tuple[str, ...]:
         """Runs only for keys present in the file (defaults are not validated): there, None is a mistake."""
         if not values:
-            raise ValueError("empty or null — remove the key to admit anyone, or list who")
+            raise ValueError(EMPTY)
         if any(not value.strip() for value in values):
             raise ValueError("entries must not be blank")
         return values
 
+    @field_validator("arguments", mode="before")
+    @classmethod
+    def _argument_values(cls, values: Any) -> Any:
+        """Numbers in YAML (`limit: [10]`) are compared as the text the user typed; an empty list admits no one."""
+        if not values:
+            raise ValueError("empty or null — remove the key to allow any arguments, or list the allowed values")
+        if not isinstance(values, dict):
+            return values
+        for name, listed in values.items():
+            if not isinstance(listed, list | tuple) or not listed:
+                raise ValueError(f"{name!r}: list the allowed values (a non-empty list)")
+            if any(isinstance(value, str) and not value.strip() for value in listed):
+                raise ValueError(f"{name!r}: entries must not be blank")
+        return {
+            name: [str(v).lower() if isinstance(v, bool) else str(v) if isinstance(v, int) else v for v in listed]
+            for name, listed in values.items()
+        }
+
+    @property
+    def deny(self) -> bool:
+        return self.effect == "deny"
+
+    @property
+    def names_someone(self) -> bool:
+        return self.users is not None or self.groups is not None
+
     def covers(self, command: str) -> bool:
         return self.command in (command, WILDCARD)
 
-    def admits_user(self, user_id: str, user_name: str) -> bool:
-        return self.users is None or _matches(self.users, user_id, user_name)
+    def admits_user(self, caller: Caller) -> bool | None:
+        """True or False; None when only a group could tell and Slack could not be asked."""
+        if not self.names_someone:
+            return True
+        if self.users is not None and _matches(self.users, caller.user_id, caller.user_name):
+            return True
+        if self.groups is None:
+            return False
+        if caller.groups is None:
+            return None
+        return any(group.named_by(reference) for group in caller.groups for reference in self.groups)
 
-    def admits_channel(self, channel_id: str, channel_name: str) -> bool:
+    def admits_channel(self, caller: Caller) -> bool:
         if self.channels is None:
             return True
         names = tuple(channel.removeprefix("#") for channel in self.channels)
-        return _matches(names, channel_id, channel_name.removeprefix("#"))
+        return _matches(names, caller.channel_id, caller.channel_name.removeprefix("#"))
+
+    def admits_arguments(self, arguments: Mapping[str, ArgumentValue]) -> bool:
+        """Each listed argument's value (as parsed, defaults included) matches one of its values or globs."""
+        for name, patterns in (self.arguments or {}).items():
+            value = arguments.get(name.replace("-", "_"))
+            if value is None or not any(fnmatch.fnmatchcase(_as_text(value), pattern) for pattern in patterns):
+                return False
+        return True
+
+
+def _as_text(value: ArgumentValue) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _matches(allowed: tuple[str, ...], identifier: str, name: str) -> bool:
     return identifier in allowed or (bool(name) and name in allowed)
 
 
-class AccessDecision(BaseModel):
-    """`reason` is mrkdwn, shown to the user as it is."""
+@dataclass(frozen=True)
+class Caller:
+    """Who asks and where. `groups`: the user groups (among those the rules name) the caller is in;
+    None when Slack could not be asked."""
+
+    user_id: str
+    user_name: str
+    channel_id: str
+    channel_name: str
+    groups: tuple[UserGroup, ...] | None = ()
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One rule's argument conditions: `{argument: (values or globs)}` and the rule's number (1-based)."""
+
+    rule: int
+    arguments: Mapping[str, tuple[str, ...]]
+
+    def describe(self) -> str:
+        """mrkdwn: `--env staging` and `--branch release/*, main`."""
+        return " and ".join(code(f"--{name} {', '.join(values)}") for name, values in self.arguments.items())
+
+
+@dataclass(frozen=True)
+class AccessDecision:
+    """What `decide` found. `reason` is mrkdwn (values escaped once), shown to users as it is.
+
+    `rule` is the number (1-based, as in the file) of the deciding rule: the deny rule that matched, or the allow
+    rule that matched, or None when no rule admits the caller. Asked without arguments (help, whoami), `limits`
+    are the alternatives the allow rules leave (any one of them suffices; empty: any arguments) and `exceptions`
+    the argument values deny rules forbid the caller.
+    """
 
     allowed: bool
     reason: str = ""
+    rule: int | None = None
+    limits: tuple[Limit, ...] = ()
+    exceptions: tuple[Limit, ...] = ()
+    slack_not_asked: bool = False
+    """Slack could not be asked for the caller's groups and a rule naming groups was skipped or applied for it."""
+
+    @property
+    def limited(self) -> bool:
+        return self.allowed and bool(self.limits or self.exceptions)
+
+    def describe_limits(self) -> str:
+        """mrkdwn for help and whoami: "with `--env staging` only", "but not with `--env production`", or ""."""
+        parts = []
+        if self.limits:
+            parts.append("with " + " or ".join(limit.describe() for limit in self.limits) + " only")
+        if self.exceptions:
+            parts.append("not with " + " or ".join(limit.describe() for limit in self.exceptions))
+        return ", but ".join(parts)
 
 
 def decide(
-    rules: tuple[AccessRule, ...], *, command: str, user_id: str, user_name: str, channel_id: str, channel_name: str
+    rules: Sequence[AccessRule],
+    *,
+    command: str,
+    caller: Caller,
+    arguments: Mapping[str, ArgumentValue] | None = None,
 ) -> AccessDecision:
-    """Denied unless some rule for the command admits both the user and the channel."""
-    relevant = [rule for rule in rules if rule.covers(command)]
-    if not relevant:
-        return AccessDecision(allowed=False, reason=f"No one is allowed to run {code(command)} yet.")
-    if any(r.admits_user(user_id, user_name) and r.admits_channel(channel_id, channel_name) for r in relevant):
-        return AccessDecision(allowed=True)
-    if any(rule.admits_user(user_id, user_name) for rule in relevant):
-        return AccessDecision(allowed=False, reason=f"{code(command)} cannot be run in this channel.")
-    return AccessDecision(allowed=False, reason=f"You are not allowed to run {code(command)}.")
+    """Allowed when at least one allow rule matches and no deny rule does.
 
-
-def recheck(request: CommandRequested, config: SlashopsConfig) -> AccessDecision:
-    """A consumer's second look: the request's caller and channel against the access rules as they are now.
-
-    The ingress checked when the command was typed; this catches rules changed since, and a `CommandRequested`
-    that did not come from the ingress naming a user the rules do not admit. A forged event naming an admitted
-    user passes: keeping forgeries off the queue is the job of the bus rule (source `slashops.ingress`) and IAM.
-    A refusal is logged here (who, what, why); the consumer tells the user in its own words.
+    With `arguments` (the parsed values, defaults included) the request is decided; without (help, whoami) the
+    answer is whether the caller may run the command here at all, and with which `limits`.
     """
-    decision = decide(
-        config.access,
-        command=request.command,
+    numbered = [(number, rule) for number, rule in enumerate(rules, start=1) if rule.covers(command)]
+    denied = _deny(numbered, command, caller, arguments)
+    if isinstance(denied, AccessDecision):
+        return denied
+    return _allow(numbered, command, caller, arguments, exceptions=denied)
+
+
+def _deny(
+    numbered: list[tuple[int, AccessRule]],
+    command: str,
+    caller: Caller,
+    arguments: Mapping[str, ArgumentValue] | None,
+) -> AccessDecision | tuple[Limit, ...]:
+    """The first matching deny rule's decision; else the deny rules that would match with other arguments."""
+    exceptions = []
+    for number, rule in numbered:
+        if not rule.deny or not rule.admits_channel(caller):
+            continue
+        who = rule.admits_user(caller)
+        if who is False:
+            continue
+        if rule.arguments and arguments is None:
+            exceptions.append(Limit(number, dict(rule.arguments)))
+            continue
+        if arguments is not None and not rule.admits_arguments(arguments):
+            continue
+        return _denied_by(number, rule, command, arguments, slack_not_asked=who is None)
+    return tuple(exceptions)
+
+
+def _denied_by(
+    number: int, rule: AccessRule, command: str, arguments: Mapping[str, ArgumentValue] | None, *, slack_not_asked: bool
+) -> AccessDecision:
+    where = " in this channel" if rule.channels is not None else ""
+    shown = _shown_arguments(rule, arguments)
+    reason = f"Access rule #{number} denies you {code(command)}{where}{shown}."
+    if slack_not_asked:
+        reason += f" {SLACK_NOT_ASKED}, so rules that deny groups apply to you until it can be."
+    return AccessDecision(allowed=False, reason=reason, rule=number, slack_not_asked=slack_not_asked)
+
+
+def _shown_arguments(rule: AccessRule, arguments: Mapping[str, ArgumentValue] | None) -> str:
+    if not rule.arguments or arguments is None:
+        return ""
+    listed = [code(f"--{name} {_as_text(arguments.get(name.replace('-', '_')))}") for name in rule.arguments]
+    return " with " + " and ".join(listed)
+
+
+def _allow(
+    numbered: list[tuple[int, AccessRule]],
+    command: str,
+    caller: Caller,
+    arguments: Mapping[str, ArgumentValue] | None,
+    *,
+    exceptions: tuple[Limit, ...],
+) -> AccessDecision:
+    allows = [(number, rule) for number, rule in numbered if not rule.deny]
+    users = [(number, rule, rule.admits_user(caller)) for number, rule in allows]
+    not_asked = any(who is None for _, _, who in users)
+    here = [(number, rule) for number, rule, who in users if who is True and rule.admits_channel(caller)]
+    if arguments is not None:
+        for number, rule in here:
+            if rule.admits_arguments(arguments):
+                return AccessDecision(allowed=True, reason=f"Access rule #{number} admits you.", rule=number)
+    else:
+        unlimited = [number for number, rule in here if not rule.arguments]
+        if unlimited:
+            return AccessDecision(
+                allowed=True,
+                reason=f"Access rule #{unlimited[0]} admits you.",
+                rule=unlimited[0],
+                exceptions=exceptions,
+            )
+        if here:
+            limits = tuple(Limit(number, dict(rule.arguments or {})) for number, rule in here)
+            number = here[0][0]
+            reason = f"Access rule #{number} admits you."
+            return AccessDecision(allowed=True, reason=reason, rule=number, limits=limits, exceptions=exceptions)
+    reason = _refusal(command, allows, users, here)
+    if not_asked:
+        reason += f" {SLACK_NOT_ASKED}, so rules that admit groups do not admit you until it can be."
+    return AccessDecision(allowed=False, reason=reason, slack_not_asked=not_asked)
+
+
+def _refusal(
+    command: str,
+    allows: list[tuple[int, AccessRule]],
+    users: list[tuple[int, AccessRule, bool | None]],
+    here: list[tuple[int, AccessRule]],
+) -> str:
+    if here:  # admitted here, but not with these arguments
+        options = " or ".join(Limit(number, dict(rule.arguments or {})).describe() for number, rule in here)
+        return f"You may run {code(command)} here with {options} only."
+    if not allows:
+        return f"No one is allowed to run {code(command)} yet."
+    if any(who is True for _, _, who in users):
+        return f"{code(command)} cannot be run in this channel."
+    return f"You are not allowed to run {code(command)}."
+
+
+def named_groups(rules: Iterable[AccessRule], command: str | None = None) -> set[str]:
+    """The group references (IDs or handles) of the rules covering `command` (every rule when None)."""
+    return {reference for rule in rules if command is None or rule.covers(command) for reference in rule.groups or ()}
+
+
+def may_see_commands_of(rules: Sequence[AccessRule], *, command: str, caller: Caller) -> bool:
+    """Whether the caller may see others' `command`s (status, history): some allow rule admits them to run it in
+    some channel with some arguments, and no deny rule forbids it to them everywhere. Unknown groups fail closed."""
+    covering = [rule for rule in rules if rule.covers(command)]
+    if any(rule.deny and rule.admits_user(caller) is not False and _everywhere(rule) for rule in covering):
+        return False
+    return any(not rule.deny and rule.admits_user(caller) is True for rule in covering)
+
+
+def _everywhere(rule: AccessRule) -> bool:
+    return rule.channels is None and rule.arguments is None
+
+
+def caller_of(request: CommandRequested, groups: tuple[UserGroup, ...] | None) -> Caller:
+    return Caller(
         user_id=request.actor.user_id,
         user_name=request.actor.user_name,
         channel_id=request.place.channel_id,
         channel_name=request.place.channel_name,
+        groups=groups,
+    )
+
+
+def recheck(
+    request: CommandRequested,
+    config: SlashopsConfig,
+    directory: GroupDirectory | None = None,
+    *,
+    deadline: Deadline | None = None,
+) -> AccessDecision:
+    """A consumer's second look: the request's caller, channel and arguments against the rules as they are now.
+
+    The ingress checked when the command was typed; this catches rules changed since, and a `CommandRequested`
+    that did not come from the ingress naming a user the rules do not admit. A forged event naming an admitted
+    user passes: keeping forgeries off the queue is the job of the bus rule (source `slashops.ingress`) and IAM.
+    Without a `directory` (or when Slack fails), rules naming groups fail closed. A refusal is logged here (who,
+    what, why); the consumer tells the user in its own words.
+    """
+    named = named_groups(config.access, request.command)
+    groups = caller_groups(request.actor.user_id, named, directory, deadline=deadline)
+    decision = decide(
+        config.access, command=request.command, caller=caller_of(request, groups), arguments=request.arguments
     )
     if not decision.allowed:
         logger.warning(
-            "refusing %s: %s may not run %s now (%s)",
+            "refusing %s: %s may not run %s now (rule %s: %s)",
             request.command_id,
             request.actor.user_id,
             request.command,
+            decision.rule,
             decision.reason,
         )
     return decision

@@ -6,6 +6,7 @@ fix the file; callers fail closed on it. The message quotes the file, so it is e
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -13,7 +14,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from shared.config.access import WILDCARD
+from shared.commands.catalog import CATALOG
+from shared.config.access import WILDCARD, AccessRule
 from shared.config.model import SlashopsConfig
 from shared.errors import ConfigurationError
 from shared.slack.mrkdwn import text
@@ -90,6 +92,31 @@ def _check_commands(config: SlashopsConfig, origin: str, known: set[str]) -> Non
                 f"{origin}: access rule #{number} names unknown command {rule.command!r}"
                 f" (known: {', '.join(sorted(known))})"
             )
+        problem = _argument_problem(rule)
+        if problem is not None:
+            field, text = problem
+            raise _error(f"{origin}: access rule #{number} (command {rule.command!r}), field {field!r}: {text}")
+
+
+def _argument_problem(rule: AccessRule) -> tuple[str, str] | None:
+    """An `arguments` entry the command cannot be given: an argument it does not have, a value outside its choices."""
+    if not rule.arguments:
+        return None
+    if rule.command == WILDCARD:
+        return "arguments", "a rule for every command (`*`) cannot restrict arguments; name the command"
+    spec = CATALOG.get(rule.command)
+    if spec is None:
+        return None
+    for name, patterns in rule.arguments.items():
+        argument = next((a for a in spec.arguments if name in (a.name, a.dest)), None)
+        if argument is None:
+            have = ", ".join(a.name for a in spec.arguments) or "none"
+            return f"arguments.{name}", f"{rule.command} has no argument {name!r} (its arguments: {have})"
+        choices = argument.choices or (("true", "false") if argument.type == "flag" else None)
+        for pattern in patterns:
+            if choices and not fnmatch.filter(choices, pattern):
+                return f"arguments.{name}", f"{pattern!r} is not one of {', '.join(choices)}"
+    return None
 
 
 def _error(message: str) -> ConfigurationError:

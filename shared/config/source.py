@@ -17,6 +17,7 @@ from shared.aws.clients import ClientLimits, LazyClient, aws_client
 from shared.config.loader import parse_config
 from shared.config.location import ConfigLocation
 from shared.config.model import SlashopsConfig
+from shared.config.port import ConfigPort
 from shared.errors import ConfigurationError
 from shared.slack.mrkdwn import text
 
@@ -146,3 +147,11 @@ def cached_config(location: ConfigLocation, *, ssm_limits: ClientLimits | None =
     return CachedConfig(
         config_text(location, ssm_limits=ssm_limits), known_commands=CATALOG.names(), ttl_seconds=location.ttl_seconds
     )
+
+
+def groups_ttl(config: ConfigPort) -> float:
+    """The configuration's `slack.groups_ttl` for the user-group cache; 0 (ask again) while it is unusable."""
+    try:
+        return float(config.get().slack.groups_ttl)
+    except ConfigurationError:
+        return 0.0

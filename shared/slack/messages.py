@@ -6,7 +6,7 @@ values were put in, so they are shown as they are; a literal `<` in a usage line
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from shared.commands.catalog import Catalog
 from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
@@ -45,26 +45,39 @@ def format_arguments(arguments: Mapping[str, ArgumentValue]) -> str:
     return " ".join(parts)
 
 
-def help_overview(catalog: Catalog, prog: str = "/ops") -> SlackMessage:
-    lines = [f"`{spec.name}` — {escape(spec.summary)}" for spec in catalog]
+def help_overview(
+    catalog: Catalog | Iterable[CommandSpec],
+    prog: str = "/ops",
+    *,
+    notes: Mapping[str, str] | None = None,
+    footer: str = "",
+) -> SlackMessage:
+    """The listed commands with their summaries; `notes[name]` (mrkdwn) follows a summary, `footer` (mrkdwn) says
+    what is not listed and why."""
+    specs = list(catalog)
+    notes = notes or {}
+    lines = [f"`{spec.name}` — {escape(spec.summary)}{notes.get(spec.name, '')}" for spec in specs]
+    explain = (
+        f"`{prog} help &lt;command&gt;` or `{prog} &lt;command&gt; --help` shows a command's options and examples."
+    )
     return SlackMessage(
-        text=f"{prog} commands: " + ", ".join(catalog.names()),
+        text=f"{prog} commands: " + ", ".join(spec.name for spec in specs),
         blocks=(
             header(f"{prog} commands"),
             section("\n".join(lines)),
-            context(
-                f"`{prog} help &lt;command&gt;` or `{prog} &lt;command&gt; --help` "
-                "shows a command's options and examples."
-            ),
+            context(f"{footer} {explain}" if footer else explain),
         ),
     )
 
 
-def help_for(spec: CommandSpec, prog: str = "/ops") -> SlackMessage:
+def help_for(spec: CommandSpec, prog: str = "/ops", *, access: str = "") -> SlackMessage:
+    """Usage, options and examples; `access` (mrkdwn) says whether the caller may run it here, and with what."""
     blocks = [
         header(f"{prog} {spec.name}"),
         section(escape(spec.summary) + (f"\n{escape(spec.description)}" if spec.description else "")),
     ]
+    if access:
+        blocks.append(section(access))
     blocks.append(section(f"*Usage*\n`{escape(spec.usage(prog))}`"))
     if spec.arguments:
         blocks.append(section("*Options*\n" + "\n".join(_describe_argument(a) for a in spec.arguments)))

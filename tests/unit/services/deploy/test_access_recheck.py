@@ -20,6 +20,7 @@ from shared.events.models import (
 from tests.support.deploy import Clock, MemoryDeploy
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import MemoryClaimStore, MemoryJenkins
+from tests.support.fakes.groups import MemoryGroupDirectory
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 RULES = """
@@ -99,3 +100,36 @@ def test_a_redelivery_of_a_deploy_claimed_while_allowed_carries_on_without_a_sec
 
     assert [job for job, _ in jenkins.triggered] == ["deploy-acme"]
     assert len(_events(deps)) == published  # no "not allowed" for a build that is running
+
+
+LIMITED = """
+access:
+  - {command: deploy, users: [U0DEV], arguments: {env: [staging]}}
+  - {command: deploy, groups: ["@sre"]}
+deploy:
+  clients: {acme: {}}
+"""
+
+
+def _with_env(env: str, user_id: str) -> CommandRequested:
+    event = _deploy(user_id=user_id)
+    return event.model_copy(update={"arguments": {**event.arguments, "env": env}})
+
+
+def test_the_recheck_applies_argument_rules_to_the_events_arguments() -> None:
+    deps, jenkins, _ = _deps(StaticConfig.from_text(LIMITED))
+    start_deploy(_with_env("production", "U0DEV"), deps)  # e.g. a forged or replayed event, or rules tightened
+    assert isinstance(_events(deps)[0], CommandRejected) and jenkins.triggered == []
+    start_deploy(_with_env("staging", "U0DEV").model_copy(update={"command_id": "bbbbbb123456"}), deps)
+    assert [job for job, _ in jenkins.triggered] == ["deploy-acme"]
+
+
+def test_the_recheck_asks_slack_for_groups_and_fails_closed_when_it_cannot() -> None:
+    deps, jenkins, _ = _deps(StaticConfig.from_text(LIMITED))
+    deps.groups = MemoryGroupDirectory(unavailable=True).define("S0SRE", "sre", ["U0SRE1"])
+    start_deploy(_with_env("production", "U0SRE1"), deps)
+    assert isinstance(_events(deps)[0], CommandRejected) and jenkins.triggered == []
+
+    deps.groups = MemoryGroupDirectory().define("S0SRE", "sre", ["U0SRE1"])
+    start_deploy(_with_env("production", "U0SRE1").model_copy(update={"command_id": "cccccc123456"}), deps)
+    assert [job for job, _ in jenkins.triggered] == ["deploy-acme"]

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from shared.config.access import AccessRule, decide, recheck
+from shared.config.access import AccessRule, Caller, decide, recheck
 from shared.config.model import SlashopsConfig
 from shared.events.models import Actor, CommandRequested, Place, ReplyTarget
 
@@ -16,9 +16,7 @@ RULES = (
 
 
 def _decide(command: str, user: tuple[str, str], channel: tuple[str, str]) -> bool:
-    return decide(
-        RULES, command=command, user_id=user[0], user_name=user[1], channel_id=channel[0], channel_name=channel[1]
-    ).allowed
+    return decide(RULES, command=command, caller=Caller(user[0], user[1], channel[0], channel[1])).allowed
 
 
 def test_user_by_id_or_name_and_channel_by_id() -> None:
@@ -40,7 +38,7 @@ def test_wildcard_rule_admits_every_command() -> None:
 
 def test_empty_name_never_matches() -> None:
     rules = (AccessRule(command="deploy", users=("U1",)),)
-    assert not decide(rules, command="deploy", user_id="U2", user_name="", channel_id="C", channel_name="").allowed
+    assert not decide(rules, command="deploy", caller=Caller("U2", "", "C", "")).allowed
 
 
 def _request(command: str, user_id: str, channel_id: str) -> CommandRequested:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from shared.commands.catalog import CATALOG
-from shared.config.access import decide
+from shared.config.access import Caller, decide
 from shared.config.loader import parse_config
 from shared.errors import ConfigurationError
 
@@ -51,5 +51,5 @@ def test_a_present_but_empty_list_is_a_configuration_error_naming_the_rule(text:
 )
 def test_the_seed_format_and_missing_keys_keep_their_meaning(text: str, user: str, channel: str, allowed: bool) -> None:
     rules = parse_config(text, origin="seed", known_commands=KNOWN).access
-    decision = decide(rules, command="deploy", user_id=user, user_name="", channel_id=channel, channel_name="")
+    decision = decide(rules, command="deploy", caller=Caller(user, "", channel, ""))
     assert decision.allowed is allowed

@@ -1,0 +1,63 @@
+"""`/ops whoami`: who slashops thinks you are, and what the access rules let you run in this channel, and why.
+
+The answer an admin and a user both need when a command is refused: the caller's user ID and name, the user
+groups Slack says they are in (only those the rules name are looked up), the channel, and per command: allowed,
+allowed with limits, or denied — with the number of the rule that decides.
+"""
+
+from __future__ import annotations
+
+from chalicelib.access import Standing, describe, standing
+from chalicelib.deps import IngressDeps
+from chalicelib.models import Command
+from shared.slack.blocks import SlackMessage, context, header, section
+from shared.slack.mrkdwn import channel, code, mention, text
+
+ICONS = {"open": ":large_blue_circle:", "allowed": ":white_check_mark:", "limited": ":large_yellow_circle:"}
+
+
+def show_whoami(command: Command, deps: IngressDeps) -> SlackMessage:
+    return whoami_message(standing(command.request, deps, deadline=command.verified.deadline), deps)
+
+
+def whoami_message(found: Standing, deps: IngressDeps) -> SlackMessage:
+    who = found.caller
+    name = f" ({text(who.user_name)})" if who.user_name else ""
+    place = f" ({text('#' + who.channel_name.removeprefix('#'))})" if who.channel_name else ""
+    lines = [
+        f"*You* {mention(who.user_id)}{name} — {code(who.user_id)}",
+        f"*User groups* {_groups(found)}",
+        f"*Channel* {channel(who.channel_id)}{place} — {code(who.channel_id)}",
+    ]
+    commands = [
+        f"{_icon(found, spec.name)} `{spec.name}` — {describe(found.decisions[spec.name])}" for spec in deps.catalog
+    ]
+    return SlackMessage(
+        text=f"whoami: {who.user_id} in {who.channel_id}",
+        blocks=(
+            header("/ops whoami"),
+            section("\n".join(lines)),
+            section("*What you may run in this channel*\n" + "\n".join(commands)),
+            context("Rule numbers count the access rules from 1, in the order of the slashops configuration."),
+        ),
+    )
+
+
+def _groups(found: Standing) -> str:
+    groups = found.caller.groups
+    if groups is None:
+        return (
+            ":warning: Slack could not be asked, so rules that name groups do not admit you (and deny rules do apply)."
+        )
+    if not groups:
+        return "none of the groups the rules name"
+    return ", ".join(f"{code(group.id)} ({text('@' + group.handle)})" for group in groups)
+
+
+def _icon(found: Standing, name: str) -> str:
+    decision = found.decisions[name]
+    if decision is None:
+        return ICONS["open"]
+    if not decision.allowed:
+        return ":no_entry:"
+    return ICONS["limited"] if decision.limited else ICONS["allowed"]

@@ -1,0 +1,148 @@
+"""Slack user groups for access rules: the port, a TTL cache over it, and "which of these groups is the caller in".
+
+Access rules may name user groups (`groups: [S0SRE, "@sre"]`); who is in them lives in Slack. The ingress and the
+consumers ask through `GroupDirectory` (the slack-sdk adapter is `shared.slack.sdk_groups`); the answers are
+cached (`CachedGroupDirectory`, TTL from the configuration's `slack.groups_ttl`) because group edits are rare and
+Slack rate-limits `usergroups.*`. When Slack cannot be asked, `caller_groups` answers None and the access rules
+fail closed (`shared.config.access`).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.deadline import Deadline, DeadlineExceededError, run_within
+
+logger = logging.getLogger(__name__)
+
+
+class GroupsUnavailableError(Exception):
+    """Slack could not be asked (unreachable, slow, rate-limited, no token, token refused)."""
+
+
+@dataclass(frozen=True)
+class UserGroup:
+    """A Slack user group: its ID (`S…`) and its handle (without `@`)."""
+
+    id: str
+    handle: str
+
+    def named_by(self, reference: str) -> bool:
+        """A rule names a group by ID or by handle, with or without `@`."""
+        return reference == self.id or (bool(self.handle) and reference.removeprefix("@") == self.handle)
+
+
+class GroupDirectory(Protocol):
+    """Slack's user groups; every method raises `GroupsUnavailableError` when Slack cannot be asked."""
+
+    def groups(self) -> tuple[UserGroup, ...]:
+        """Every (enabled) user group of the workspace: `usergroups.list`."""
+        ...
+
+    def members(self, group_id: str) -> frozenset[str]:
+        """The user IDs in the group: `usergroups.users.list`; empty for a group Slack does not know."""
+        ...
+
+
+class CachedGroupDirectory:
+    """A `GroupDirectory` remembering Slack's answers for `ttl()` seconds (on `clock`).
+
+    Failures are not cached: the next request asks Slack again (each ask is bounded by the adapter's timeout).
+    `ttl` is a callable so the configuration's current value applies without rebuilding the cache.
+    """
+
+    def __init__(
+        self,
+        inner: GroupDirectory,
+        *,
+        ttl: Callable[[], float],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._inner = inner
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._groups: tuple[float, tuple[UserGroup, ...]] | None = None
+        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+
+    def groups(self) -> tuple[UserGroup, ...]:
+        with self._lock:
+            cached = self._groups
+        if cached is not None and self._fresh(cached[0]):
+            return cached[1]
+        found = self._inner.groups()
+        with self._lock:
+            self._groups = (self._clock(), found)
+        return found
+
+    def members(self, group_id: str) -> frozenset[str]:
+        with self._lock:
+            cached = self._members.get(group_id)
+        if cached is not None and self._fresh(cached[0]):
+            return cached[1]
+        found = self._inner.members(group_id)
+        with self._lock:
+            self._members[group_id] = (self._clock(), found)
+        return found
+
+    def _fresh(self, at: float) -> bool:
+        return self._clock() - at < self._ttl()
+
+
+MIN_SECONDS_PER_ASK = 0.3
+"""Less than this left of the request's budget, and Slack is not asked: the group rules fail closed instead."""
+
+
+def caller_groups(
+    user_id: str,
+    named: Iterable[str],
+    directory: GroupDirectory | None,
+    *,
+    deadline: Deadline | None = None,
+) -> tuple[UserGroup, ...] | None:
+    """The groups among `named` (IDs or handles, as the rules write them) that `user_id` is in.
+
+    None means Slack could not be asked (no directory, Slack failing, or no time left before `deadline`): the
+    caller's group rules then fail closed. No group named: `()` without asking Slack at all.
+    """
+    wanted = {reference.strip() for reference in named if reference.strip()}
+    if not wanted:
+        return ()
+    if directory is None:
+        return None
+    try:
+        known = _ask(directory.groups, deadline)
+        found = []
+        for group in known:
+            if any(group.named_by(reference) for reference in wanted):
+                if user_id in _ask(functools.partial(directory.members, group.id), deadline):
+                    found.append(group)
+    except GroupsUnavailableError as error:
+        logger.warning("user groups unavailable, group rules fail closed: %s", error)
+        return None
+    _warn_unknown(wanted, known)
+    return tuple(found)
+
+
+def _ask[T](call: Callable[[], T], deadline: Deadline | None) -> T:
+    """Within the request's budget: a Slack that answers too late counts as one that could not be asked."""
+    if deadline is None:
+        return call()
+    if deadline.remaining() < MIN_SECONDS_PER_ASK:
+        raise GroupsUnavailableError("no time left to ask Slack within the answer budget")
+    try:
+        return run_within(deadline, call)
+    except DeadlineExceededError as error:
+        raise GroupsUnavailableError("Slack did not answer within the answer budget") from error
+
+
+def _warn_unknown(wanted: set[str], known: tuple[UserGroup, ...]) -> None:
+    unknown = sorted(ref for ref in wanted if not any(group.named_by(ref) for group in known))
+    if unknown:
+        logger.warning("access rules name user groups Slack does not know (nobody is in them): %s", ", ".join(unknown))

@@ -1,0 +1,117 @@
+"""slack-sdk adapter for `GroupDirectory`: `usergroups.list` and `usergroups.users.list` with the bot token.
+
+Every failure (no token, a refused token, a missing `usergroups:read` scope, 429, 5xx, a timeout) becomes
+`GroupsUnavailableError`: the access rules that need a group then fail closed. `no_such_subteam` (a group Slack
+does not know) is an answer, not a failure: nobody is in it. The client has no retry handlers and a short
+timeout: the ingress must answer Slack within 3 s, and a consumer re-asks on its next message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from shared.aws.clients import LazyClient
+from shared.slack.groups import CachedGroupDirectory, GroupsUnavailableError, UserGroup
+
+if TYPE_CHECKING:
+    from slack_sdk.web import WebClient
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_TIMEOUT_SECONDS = 1
+UNKNOWN_GROUP = "no_such_subteam"
+SDK_LOGGER = "shared.slack.sdk_groups.slack_sdk"
+
+
+class SlackSdkGroupDirectory:
+    """`token` is a callable so the bot token (env or Secrets Manager) is read only when a rule needs a group."""
+
+    client: LazyClient[WebClient] = LazyClient(lambda directory: directory._web_client())
+
+    def __init__(
+        self,
+        token: Callable[[], str | None],
+        *,
+        api_url: str | None = None,
+        timeout: int = DEFAULT_TIMEOUT_SECONDS,
+        client: WebClient | None = None,
+    ) -> None:
+        self._token = token
+        self._api_url = api_url or DEFAULT_API_URL
+        self._timeout = timeout
+        self.client = client
+
+    def groups(self) -> tuple[UserGroup, ...]:
+        response = self._call("usergroups_list", include_disabled=False)
+        found = (response or {}).get("usergroups") or []
+        return tuple(
+            UserGroup(id=str(group.get("id", "")), handle=str(group.get("handle", "")))
+            for group in found
+            if isinstance(group, dict) and group.get("id")
+        )
+
+    def members(self, group_id: str) -> frozenset[str]:
+        response = self._call("usergroups_users_list", usergroup=group_id, include_disabled=False)
+        if response is None:
+            return frozenset()
+        return frozenset(str(user) for user in response.get("users") or [])
+
+    def _web_client(self) -> WebClient:
+        from slack_sdk.web import WebClient
+
+        token = self._token()
+        if not token:
+            raise GroupsUnavailableError("no bot token configured (SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_SECRET_ID)")
+        return WebClient(
+            token=token,
+            base_url=self._api_url,
+            timeout=self._timeout,
+            retry_handlers=[],
+            logger=logging.getLogger(SDK_LOGGER),
+        )
+
+    def _call(self, method: str, **arguments: Any) -> Any:
+        """The response, or None for a group Slack does not know; every other failure is `GroupsUnavailableError`."""
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            return getattr(self.client, method)(**arguments)
+        except SlackApiError as error:
+            code = error.response.get("error")
+            if code == UNKNOWN_GROUP:
+                return None
+            raise GroupsUnavailableError(f"{method}: {error.response.status_code} {code}") from error
+        except GroupsUnavailableError:
+            raise
+        except Exception as error:  # urllib's URLError, TimeoutError, OSError…: Slack could not be asked
+            raise GroupsUnavailableError(f"{method}: Slack unreachable ({type(error).__name__})") from error
+
+
+def bot_token_reader(token: str | None, secret_id: str | None) -> Callable[[], str | None]:
+    """`SLACK_BOT_TOKEN` locally; the `SLACK_BOT_TOKEN_SECRET_ID` secret in AWS (read on first use, cached by
+    Powertools); None when neither is set or the secret cannot be read (group rules then fail closed)."""
+
+    def read() -> str | None:
+        from shared.aws.secrets import read_secret
+        from shared.errors import ConfigurationError
+
+        if token:
+            return token
+        if not secret_id:
+            return None
+        try:
+            return read_secret(secret_id, what="bot token secret")
+        except ConfigurationError as error:
+            logging.getLogger(__name__).error("%s", error.message)
+            return None
+
+    return read
+
+
+def group_directory(
+    *, token: str | None, secret_id: str | None, api_url: str | None, ttl: Callable[[], float], timeout: int = 1
+) -> CachedGroupDirectory:
+    """The real directory every unit uses: slack-sdk behind the TTL cache (nothing is built or read until asked)."""
+    adapter = SlackSdkGroupDirectory(bot_token_reader(token, secret_id), api_url=api_url, timeout=timeout)
+    return CachedGroupDirectory(adapter, ttl=ttl)

@@ -117,9 +117,15 @@ def test_missing_arguments_are_named_with_usage(ingress: Ingress) -> None:
     assert not ingress.publisher.events
 
 
-def test_invalid_choice_is_refused(ingress: Ingress) -> None:
+def test_invalid_choice_is_refused_with_the_closest_choice(ingress: Ingress) -> None:
     _, payload = ingress.send("deploy --client acme --branch main --env prod")
-    assert "invalid choice" in message_text(payload)
+    assert "`--env prod` is not one of staging, production; did you mean `production`?" in message_text(payload)
+
+
+def test_a_typo_in_an_option_is_pointed_at(ingress: Ingress) -> None:
+    _, payload = ingress.send("deploy --clinet acme --branch main")
+    assert "Unknown option `--clinet`; did you mean `--client`?" in message_text(payload)
+    assert not ingress.publisher.events
 
 
 def test_configuration_error_fails_closed(ingress: Ingress) -> None:

@@ -6,9 +6,14 @@ import json
 import time
 from urllib.parse import urlencode
 
+import pytest
+
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
+from tests.support.events import at, command_requested
 from tests.support.fakes import StaticConfig
+from tests.support.fakes.ledger import InMemoryLedger
+from tests.support.incidents import incident_shown, logged_detail
 from tests.support.ingress import Ingress, message_text
 from tests.support.slack import SIGNING_SECRET, signed_headers, slash_form
 
@@ -128,12 +133,25 @@ def test_a_typo_in_an_option_is_pointed_at(ingress: Ingress) -> None:
     assert not ingress.publisher.events
 
 
-def test_configuration_error_fails_closed(ingress: Ingress) -> None:
-    ingress.deps.config = StaticConfig(ConfigurationError("config.yaml: access rule #1: unknown key"))
+def test_configuration_error_fails_closed_with_an_incident_id_and_no_detail(
+    ingress: Ingress, caplog: pytest.LogCaptureFixture
+) -> None:
+    problem = "/etc/slashops/config.yaml: access rule #1 (command 'deploy'), field 'users': unknown key"
+    ingress.deps.config = StaticConfig(ConfigurationError(problem))
     _, payload = ingress.send("deploy --client acme --branch main")
     text = message_text(payload)
-    assert "Configuration error" in text
+    incident = incident_shown(text, "config.yaml", "/etc/", "rule #1", "users", "unknown key")
+    logged_detail(caplog, incident, "/etc/slashops/config.yaml", "access rule #1", "field 'users'")
     assert not ingress.publisher.events
+
+
+def test_a_configuration_error_in_history_shows_no_detail(ingress: Ingress, caplog: pytest.LogCaptureFixture) -> None:
+    ingress.deps.ledger = InMemoryLedger()
+    ingress.deps.ledger.record(command_requested(user="U0OTHER"), now=at(0))
+    ingress.deps.config = StaticConfig(ConfigurationError("ssm:/slashops/config: cannot read (ClientError)"))
+    _, payload = ingress.send("history")
+    incident = incident_shown(message_text(payload), "ssm:", "/slashops/config")
+    logged_detail(caplog, incident, "ssm:/slashops/config")
 
 
 def test_publish_failure_tells_the_user_nothing_was_queued(ingress: Ingress) -> None:
@@ -208,7 +226,7 @@ def test_unexpected_exception_becomes_a_message_with_an_incident_id(ingress: Ing
     assert "nothing was started" not in message_text(payload)  # it may fail after publishing: do not claim that
 
 
-def test_missing_signing_secret_is_a_configuration_message_not_a_500() -> None:
+def test_missing_signing_secret_is_a_configuration_message_not_a_500(caplog: pytest.LogCaptureFixture) -> None:
     from chalice.test import Client
 
     from app import create_app
@@ -221,4 +239,5 @@ def test_missing_signing_secret_is_a_configuration_message_not_a_500() -> None:
     with Client(app) as client:
         response = client.http.post("/slack/commands", headers=signed_headers(body, secret=SIGNING_SECRET), body=body)
     assert response.status_code == 200
-    assert "Configuration error" in response.body.decode()
+    incident = incident_shown(response.body.decode(), "signing secret")
+    logged_detail(caplog, incident, "no Slack signing secret")

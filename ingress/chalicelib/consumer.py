@@ -14,6 +14,7 @@ from chalicelib.help import show_help
 from chalicelib.history import show_history
 from chalicelib.models import Command, VerifiedRequest
 from chalicelib.publishing import publish
+from chalicelib.refusals import record_refusal
 from chalicelib.status import show_status
 from shared.commands.parser import parse_arguments, resolve_command
 from shared.commands.spec import CommandSpec
@@ -23,7 +24,7 @@ from shared.config.deploy import branch_characters_from
 from shared.errors import AccessDeniedError, SlashopsError
 from shared.logs import log_context
 from shared.slack.blocks import SlackMessage
-from shared.slack.messages import error_message, help_for
+from shared.slack.messages import error_message, help_for, shown_error
 
 logger = logging.getLogger(__name__)
 HELP_FLAGS = frozenset({"--help", "-h"})
@@ -48,7 +49,9 @@ def handle_command(verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage
                 "command refused",
                 extra={"refusal": type(error).__name__, "user_id": request.user_id, "channel_id": request.channel_id},
             )
-            return error_message(error)
+            shown = shown_error(error)
+            record_refusal(verified, normalize(request.text), error, shown.message, deps)  # refusals only
+            return error_message(shown)
 
 
 def _dispatch(verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:

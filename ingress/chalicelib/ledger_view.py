@@ -1,6 +1,7 @@
 """What `status` and `history` share: who may see which command, and how a state and an age are shown.
 
-Who may see what: your own commands, always; someone else's command only if the access rules admit you
+Refused commands (`history --refused`, `status <id>`) follow the same rule. Who may see what: your own commands,
+always; someone else's command only if the access rules admit you
 (by user ID or name) for that command in *some* channel — whoever may run `deploy` may see every deploy.
 A command you may not see is reported exactly like one that does not exist, so ids cannot be probed.
 The ledger lists commands once the notifier has recorded them (a second or so after they are accepted).
@@ -25,6 +26,7 @@ STATE_ICONS: dict[CommandState, str] = {
     "succeeded": ":white_check_mark:",
     "failed": ":x:",
     "rejected": ":no_entry:",
+    "refused": ":no_entry_sign:",
 }
 
 

@@ -22,14 +22,20 @@ def error_message(error: SlashopsError) -> SlackMessage:
     A `ConfigurationError`'s own text (file, parameter, rule) is never shown: it is logged under an incident id,
     and the user reads `misconfigured(incident)`.
     """
-    if isinstance(error, ConfigurationError):
-        error = misconfiguration(open_incident(error, where="ingress"))
+    error = shown_error(error)
     lines = [f":warning: *{error.title}*", error.message]
     blocks = [section("\n".join(lines))]
     if error.hint:
         blocks.append(context(error.hint))
     text = f"{error.title}: {error.message}" + (f" {error.hint}" if error.hint else "")
     return SlackMessage(text=text, blocks=tuple(blocks))
+
+
+def shown_error(error: SlashopsError) -> SlashopsError:
+    """The error as users may read it: a `ConfigurationError` becomes `misconfiguration` under a new incident."""
+    if isinstance(error, ConfigurationError):
+        return misconfiguration(open_incident(error, where="ingress"))
+    return error
 
 
 def acknowledgement(spec: CommandSpec, arguments: Mapping[str, ArgumentValue], command_id: str) -> SlackMessage:

@@ -48,7 +48,7 @@ def test_help_lists_every_command_with_its_summary(ingress: Ingress) -> None:
     for name in ("deploy", "backup", "restore", "help"):
         assert f"`{name}`" in text
     assert "Deploy a client's branch" in text
-    assert not ingress.publisher.events
+    assert not ingress.publisher.requested
 
 
 def test_empty_text_shows_help(ingress: Ingress) -> None:
@@ -87,7 +87,7 @@ def test_user_not_in_rule_is_denied_before_arguments_are_checked(ingress: Ingres
     _, payload = ingress.send("deploy", user_id="U9OTHER", user_name="someone")
     text = message_text(payload)
     assert "Not allowed" in text and "not allowed to run `deploy`" in text
-    assert not ingress.publisher.events
+    assert not ingress.publisher.requested
 
 
 def test_user_matches_by_name(ingress: Ingress) -> None:
@@ -119,7 +119,7 @@ def test_missing_arguments_are_named_with_usage(ingress: Ingress) -> None:
     _, payload = ingress.send("deploy --client acme")
     text = message_text(payload)
     assert "Invalid arguments" in text and "--branch" in text and "Usage: `/ops deploy" in text
-    assert not ingress.publisher.events
+    assert not ingress.publisher.requested
 
 
 def test_invalid_choice_is_refused_with_the_closest_choice(ingress: Ingress) -> None:
@@ -130,7 +130,7 @@ def test_invalid_choice_is_refused_with_the_closest_choice(ingress: Ingress) -> 
 def test_a_typo_in_an_option_is_pointed_at(ingress: Ingress) -> None:
     _, payload = ingress.send("deploy --clinet acme --branch main")
     assert "Unknown option `--clinet`; did you mean `--client`?" in message_text(payload)
-    assert not ingress.publisher.events
+    assert not ingress.publisher.requested
 
 
 def test_configuration_error_fails_closed_with_an_incident_id_and_no_detail(
@@ -142,7 +142,7 @@ def test_configuration_error_fails_closed_with_an_incident_id_and_no_detail(
     text = message_text(payload)
     incident = incident_shown(text, "config.yaml", "/etc/", "rule #1", "users", "unknown key")
     logged_detail(caplog, incident, "/etc/slashops/config.yaml", "access rule #1", "field 'users'")
-    assert not ingress.publisher.events
+    assert not ingress.publisher.requested
 
 
 def test_a_configuration_error_in_history_shows_no_detail(ingress: Ingress, caplog: pytest.LogCaptureFixture) -> None:
@@ -180,7 +180,7 @@ def test_forged_signature_is_401_and_publishes_nothing(ingress: Ingress) -> None
     headers = signed_headers(body, secret="not-the-secret")
     response = ingress.client.http.post("/slack/commands", headers=headers, body=body)
     assert response.status_code == 401
-    assert not ingress.publisher.events
+    assert not ingress.publisher.requested
 
 
 def test_stale_signature_is_401(ingress: Ingress) -> None:

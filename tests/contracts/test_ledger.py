@@ -202,3 +202,10 @@ def test_recent_lists_refusals_only_when_asked(ledger: Ledger) -> None:
     assert [e.command_id for e in ledger.iter_recent(refused=True)] == ["ref000000003", "ref000000002"]
     assert [e.command_id for e in ledger.iter_recent(refused=True, user="U0XYZ")] == ["ref000000003"]
     assert [e.command_id for e in ledger.iter_recent(refused=True, command="deploy")] == ["ref000000002"]
+
+
+def test_the_rule_that_allowed_a_command_is_kept(ledger: Ledger) -> None:
+    assert ledger.record(requested(rule=2), now=at(0)).entry.rule == 2
+    entry = ledger.get("abc123def456")
+    assert entry is not None and entry.rule == 2 and entry.decision == ""
+    assert ledger.record(requested("abc123def457"), now=at(0)).entry.rule is None

@@ -30,7 +30,13 @@ class UnknownCommandError(SlashopsError):
 
 
 class AccessDeniedError(SlashopsError):
+    """The access rules refuse the caller; `rule` is the number (1-based) of the rule that decided, when known."""
+
     title = "Not allowed"
+
+    def __init__(self, message: str, *, hint: str | None = None, rule: int | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.rule = rule
 
 
 class UsageError(SlashopsError):

@@ -20,12 +20,8 @@ class AccessRefusedError(AccessDeniedError):
     """The rules refused the request; `decision` says which rule (its number) and why (for the audit)."""
 
     def __init__(self, decision: AccessDecision, *, hint: str) -> None:
-        super().__init__(decision.reason, hint=hint)
+        super().__init__(decision.reason, hint=hint, rule=decision.rule)
         self.decision = decision
-
-    @property
-    def rule(self) -> int | None:
-        return self.decision.rule
 
 
 def caller(

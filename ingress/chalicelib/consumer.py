@@ -18,6 +18,7 @@ from chalicelib.help import show_help
 from chalicelib.history import show_history
 from chalicelib.models import Command, VerifiedRequest
 from chalicelib.publishing import publish
+from chalicelib.refusals import record_refusal
 from chalicelib.status import show_status
 from chalicelib.whoami import show_whoami
 from shared.commands.parser import parse_arguments, resolve_command
@@ -27,7 +28,7 @@ from shared.config.deploy import branch_characters_from
 from shared.errors import SlashopsError
 from shared.logs import log_context
 from shared.slack.blocks import SlackMessage
-from shared.slack.messages import error_message, help_for
+from shared.slack.messages import error_message, help_for, shown_error
 
 logger = logging.getLogger(__name__)
 HELP_FLAGS = frozenset({"--help", "-h"})
@@ -57,7 +58,9 @@ def handle_command(verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage
                 "command refused",
                 extra={"refusal": type(error).__name__, "user_id": request.user_id, "channel_id": request.channel_id},
             )
-            return error_message(error)
+            shown = shown_error(error)
+            record_refusal(verified, normalize(request.text), error, shown.message, deps)  # refusals only
+            return error_message(shown)
 
 
 def _dispatch(verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:
@@ -67,6 +70,5 @@ def _dispatch(verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:
         return help_for(spec)
     caller = None if spec.open_to_all else may_run_here(spec, verified.request, deps, deadline=verified.deadline)
     parsed = parse_arguments(spec, rest, extra_characters=branch_characters_from(deps.config.get))
-    if caller is not None:
-        authorize(spec, parsed.arguments, caller, deps)
-    return use_case_for(spec)(Command(parsed=parsed, text=text, verified=verified), deps)
+    rule = None if caller is None else authorize(spec, parsed.arguments, caller, deps).rule
+    return use_case_for(spec)(Command(parsed=parsed, text=text, verified=verified, rule=rule), deps)

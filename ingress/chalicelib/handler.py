@@ -26,6 +26,11 @@ from shared.slack.messages import error_message
 logger = logging.getLogger(__name__)
 JSON = {"Content-Type": "application/json"}
 FORM = "application/x-www-form-urlencoded"
+NOT_VERIFIED = SlashopsError(
+    "slashops could not verify that this request came from Slack in time, so nothing was run.",
+    title="Not verified",
+    hint="Please try again in a minute.",
+)
 SECRET_READ_FLOOR_SECONDS = 0.2
 """Even a request that arrives late is verified (a cached secret takes microseconds); the budget check comes later."""
 
@@ -68,9 +73,11 @@ def _answer(
 ) -> HttpAnswer:
     try:
         secret = run_within(deadline.at_least(SECRET_READ_FLOOR_SECONDS), signing_secret)
-    except (ConfigurationError, DeadlineExceededError) as error:
-        logger.error("CONFIGURATION ERROR: the signing secret is unavailable (%s)", error)
-        return _message(error_message(ConfigurationError("slashops cannot verify Slack requests right now.")))
+    except ConfigurationError as error:  # logged under an incident id by `error_message`, never shown
+        return _message(error_message(error))
+    except DeadlineExceededError as error:
+        logger.error("the signing secret could not be read in time (%s)", error)
+        return _message(error_message(NOT_VERIFIED))
     if not is_signed_by_slack(body, headers, secret):
         logger.warning("rejected a request with a missing, stale or forged Slack signature")
         return HttpAnswer(status=401, body=json.dumps({"error": "invalid signature"}))

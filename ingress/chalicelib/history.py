@@ -27,7 +27,7 @@ def show_history(command: Command, deps: IngressDeps) -> SlackMessage:
 
 
 def history_filters(parsed: ParsedCommand, viewer: Viewer) -> tuple[str | None, str | None, int]:
-    """(command, user, limit) from `--command`, `--mine` / `--user` and `--limit`."""
+    """(command, user, limit) from `--command`, `--mine` / `--user` and `--limit` (`--refused` is read apart)."""
     arguments = parsed.arguments
     limit = arguments.get("limit")
     limit = 10 if limit is None else limit
@@ -44,28 +44,40 @@ def history_filters(parsed: ParsedCommand, viewer: Viewer) -> tuple[str | None, 
 
 def history_message(parsed: ParsedCommand, ledger: LedgerReader, viewer: Viewer, now: datetime) -> SlackMessage:
     command, user, limit = history_filters(parsed, viewer)
-    entries = list(itertools.islice(_visible(ledger.iter_recent(command=command, user=user), viewer), limit))
+    refused = bool(parsed.arguments.get("refused"))
+    recent = ledger.iter_recent(command=command, user=user, refused=refused)
+    entries = list(itertools.islice(_visible(recent, viewer), limit))
     parts = (code(command) if command else "", f"by {code(user)}" if user else "")
     described = " ".join(part for part in parts if part)
+    noun = "refused commands" if refused else "commands"
     if not entries:
         return SlackMessage(
-            text="No commands found.",
+            text=f"No {noun} found.",
             blocks=(
-                section(f"No commands {described} that you can see." if described else "No commands you can see yet."),
+                section(f"No {noun} {described} that you can see." if described else f"No {noun} you can see yet."),
                 context("You see your own commands, and others' for the commands the access rules let you run."),
             ),
         )
-    lines = [history_line(entry, now) for entry in entries]
+    lines = [(refused_line if refused else history_line)(entry, now) for entry in entries]
     blocks = [section("\n".join(chunk)) for chunk in itertools.batched(lines, LINES_PER_SECTION, strict=False)][
         : MAX_BLOCKS - 1
     ]
-    footer = f"Latest {len(entries)} {described}".rstrip() + ". `/ops status &lt;id&gt;` shows one in detail."
-    blocks.append(context(footer))
-    return SlackMessage(text=f"Latest {len(entries)} commands", blocks=tuple(blocks))
+    footer = f"Latest {len(entries)} {'refused ' if refused else ''}{described}".rstrip()
+    blocks.append(context(footer + ". `/ops status &lt;id&gt;` shows one in detail."))
+    return SlackMessage(text=f"Latest {len(entries)} {noun}", blocks=tuple(blocks))
 
 
 def _visible(entries: Iterable[LedgerEntry], viewer: Viewer) -> Iterable[LedgerEntry]:
     return (entry for entry in entries if viewer.may_see(entry))
+
+
+def refused_line(entry: LedgerEntry, now: datetime) -> str:
+    """What was typed (as text: it may be anything), who, and why it was refused."""
+    typed = entry.text if len(entry.text) <= ARGUMENTS_SHOWN else entry.text[: ARGUMENTS_SHOWN - 1] + "…"
+    return (
+        f"{STATE_ICONS[entry.state]} {code(entry.command_id)} {code(typed or entry.command)} · {entry.decision}"
+        f" · {mention(entry.user_id)} · {age(entry.started_at(), now)} ago"
+    )
 
 
 def history_line(entry: LedgerEntry, now: datetime) -> str:

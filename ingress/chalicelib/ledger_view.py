@@ -2,7 +2,8 @@
 
 Who may see what: your own commands, always; someone else's command only if an allow rule admits you (by user
 ID, name or user group) for that command in *some* channel with *some* arguments, and no deny rule forbids it to
-you everywhere — whoever may run `deploy` may see every deploy.
+you everywhere — whoever may run `deploy` may see every deploy. Refused commands (`history --refused`,
+`status <id>`) follow the same rule.
 A command you may not see is reported exactly like one that does not exist, so ids cannot be probed.
 The ledger lists commands once the notifier has recorded them (a second or so after they are accepted).
 """
@@ -27,6 +28,7 @@ STATE_ICONS: dict[CommandState, str] = {
     "succeeded": ":white_check_mark:",
     "failed": ":x:",
     "rejected": ":no_entry:",
+    "refused": ":no_entry_sign:",
 }
 
 

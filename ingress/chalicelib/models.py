@@ -27,6 +27,8 @@ class Command:
     text: str
     """The request's text as normalized once (what was parsed, and what a published event carries)."""
     verified: VerifiedRequest
+    rule: int | None = None
+    """The number (1-based) of the access rule that allowed it, when the policy names one (carried to the ledger)."""
 
     @property
     def request(self) -> SlashCommandRequest:

@@ -101,4 +101,5 @@ def build_event(command: Command, *, command_id: str, now: datetime) -> CommandR
         occurred_at=now,
         long_running=spec.long_running,
         text=command.text,
+        rule=command.rule,
     )

@@ -12,7 +12,7 @@ from shared.ledger.models import LedgerEntry
 from shared.ledger.port import LedgerReader
 from shared.slack.blocks import SlackMessage, context, section
 from shared.slack.messages import format_arguments
-from shared.slack.mrkdwn import channel, code, link, mention
+from shared.slack.mrkdwn import channel, code, link, mention, text
 
 NOT_REPORTED = (
     ":warning: Finished, not yet reported to Slack: the notifier could not post the result. When Slack was "
@@ -42,13 +42,24 @@ def status_message(command_id: str, ledger: LedgerReader, viewer: Viewer, now: d
     )
 
 
+def _refusal_lines(entry: LedgerEntry) -> list[str]:
+    """What was typed (as text), the decision, the rule that decided when known, and the reason the user read."""
+    decided = f" by access rule #{entry.rule}" if entry.rule is not None else ""
+    lines = [f"Typed: {code(entry.text or entry.command)}", f"*Refused ({text(entry.decision)}){decided}:*"]
+    if entry.last_message:  # the mrkdwn the user was answered with, escaped where it was written
+        lines[-1] += f" {entry.last_message}"
+    return lines
+
+
 def _status_blocks(entry: LedgerEntry, now: datetime) -> list[dict[str, object]]:
     head = f"{STATE_ICONS[entry.state]} {code(entry.command)} {code(entry.command_id)} — *{entry.state}*"
     shown = format_arguments(entry.arguments)
     lines = [head + (f"\n{shown}" if shown else "")]
     if entry.finished and not entry.reported:
         lines.append(NOT_REPORTED)
-    if entry.last_message:  # mrkdwn from a result event, escaped where it was written: shown as it is
+    if entry.state == "refused":
+        lines.extend(_refusal_lines(entry))
+    elif entry.last_message:  # mrkdwn from a result event, escaped where it was written: shown as it is
         lines.append(f"*Last message:* {entry.last_message}")
     if entry.links:
         lines.append(" · ".join(link(item.url, item.label) for item in entry.links))

@@ -33,6 +33,7 @@ from shared.errors import ConfigurationError
 from shared.events.envelope import MalformedEventError, parse_eventbridge_json
 from shared.events.models import CommandRequested
 from shared.events.reporter import CommandReporter
+from shared.incidents import open_incident
 from shared.logs import bind_command_id, log_context
 from shared.slack.messages import misconfigured, not_allowed_now
 
@@ -122,8 +123,13 @@ def _config(request: CommandRequested, deps: BackupDeps) -> SlashopsConfig:
     try:
         return deps.config.get()
     except ConfigurationError as error:
-        logger.error("configuration error, refusing %s: %s", request.command_id, error.message)
-        raise BackupError(misconfigured(request.command, "backup worker"), retryable=True) from error
+        incident = open_incident(error, where="backup worker", command_id=request.command_id)
+        raise BackupError(misconfigured(incident, request.command), retryable=True) from error
+
+
+def _incident(problem: str, request: CommandRequested) -> str:
+    """The variable's name and problem go to the logs under an incident id; the user reads the id."""
+    return open_incident(ConfigurationError(problem), where="backup worker", command_id=request.command_id)
 
 
 def _check_access(request: CommandRequested, config: SlashopsConfig, deps: BackupDeps) -> None:
@@ -138,10 +144,12 @@ def _database(request: CommandRequested, deps: BackupDeps, config: SlashopsConfi
     usable = {key: db for key, db in deps.databases.items() if not wanted or key in wanted}
     database = usable.get(name)
     if isinstance(database, MisconfiguredDatabase):
-        raise BackupError(messages.database_misconfigured(database))
+        problem = f"database {name}: {database.variable} is invalid ({database.problem})"
+        raise BackupError(messages.database_misconfigured(name, _incident(problem, request)))
     if database is None:
         if name in wanted:
-            raise BackupError(messages.database_without_url(name, f"{DB_ENV_PREFIX}{name.upper()}"))
+            problem = f"database {name} is configured but {DB_ENV_PREFIX}{name.upper()} is not set"
+            raise BackupError(messages.database_misconfigured(name, _incident(problem, request)))
         reason, hint = messages.unknown_database(name, list(usable))
         raise JobRejected(reason, hint=hint)
     return database

@@ -5,8 +5,9 @@ The texts are mrkdwn: names, ids and users are escaped where they are put in (`s
 
 from __future__ import annotations
 
-from services.backup.connections import Database, MisconfiguredDatabase
+from services.backup.connections import Database
 from services.backup.models import Manifest, RestoreRecord, manifest_key
+from shared.slack.messages import misconfigured
 from shared.slack.mrkdwn import code, text
 
 STARTED = {"backup": "Backing up", "backups": "Listing the backups of", "restore": "Restoring"}
@@ -23,15 +24,9 @@ def unexpected(error: Exception) -> str:
     return f"Unexpected error ({type(error).__name__}: {text(str(error)[:200])})."
 
 
-def database_misconfigured(database: MisconfiguredDatabase) -> str:
-    return (
-        f"Database {code(database.name)} is misconfigured ({database.variable}: {text(database.problem)}); the "
-        "admins have the details. Nothing was run."
-    )
-
-
-def database_without_url(name: str, variable: str) -> str:
-    return f"Database {code(name)} is configured but the backup worker has no {variable}."
+def database_misconfigured(name: str, incident: str) -> str:
+    """Which variable is wrong, and how, is logged under `incident`: variable names are for the admins only."""
+    return f"Database {code(name)} cannot be used, so nothing was run: {misconfigured(incident)}"
 
 
 def unknown_database(name: str, known: list[str]) -> tuple[str, str]:

@@ -28,9 +28,16 @@ class JenkinsNotFoundError(JenkinsError):
 
 
 class JenkinsSetupError(JenkinsError):
-    """slashops itself has no usable Jenkins credentials (environment or secret missing or malformed)."""
+    """slashops itself has no usable Jenkins credentials (environment or secret missing or malformed).
+
+    The detail (which variable or secret) is logged under `incident` where the problem was found; users read the id.
+    """
 
     title = "Jenkins is not configured"
+
+    def __init__(self, message: str, *, incident: str) -> None:
+        super().__init__(message)
+        self.incident = incident
 
 
 class JenkinsUnavailableError(JenkinsError):

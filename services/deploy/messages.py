@@ -18,6 +18,7 @@ from services.deploy.errors import (
 from services.deploy.models import ClaimRecord
 from shared.commands.validators import REF_CHARACTERS_SHOWN
 from shared.events.models import Link
+from shared.slack.messages import misconfigured
 from shared.slack.mrkdwn import code, mention, text
 
 
@@ -38,11 +39,8 @@ def jenkins_failure(error: JenkinsError, record: ClaimRecord) -> str:
             f"Jenkins has no job {code(record.job)}. To fix: create the job, or name the right one in the slashops "
             f"configuration (`deploy.job`, or {code(f'deploy.clients.{record.client}.job')})."
         )
-    if isinstance(error, JenkinsSetupError):
-        return (
-            f"slashops cannot log in to Jenkins: {text(error.message)}. "
-            "To fix: set the deploy service's Jenkins settings."
-        )
+    if isinstance(error, JenkinsSetupError):  # the detail names variables and secrets: the admins' logs only
+        return f"slashops cannot log in to Jenkins: {misconfigured(error.incident)}"
     if isinstance(error, JenkinsUnavailableError):
         return f"Jenkins is unavailable ({text(error.message)}); gave up after retrying. Try again later."
     return f"Jenkins gave an unexpected answer ({text(error.message)})."

@@ -25,6 +25,7 @@ from shared.config.access import recheck
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
 from shared.events.reporter import CommandReporter
+from shared.incidents import open_incident
 from shared.slack.messages import misconfigured, not_allowed_now
 from shared.slack.mrkdwn import code, text
 
@@ -44,7 +45,7 @@ def start_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery =
     try:
         allowed = recheck(event, deps.config.get(), deps.groups).allowed
     except ConfigurationError as error:
-        _misconfigured(error, reporter)
+        _misconfigured(event, error, reporter)
         return
     if not allowed:
         _refuse(event, deps, reporter, delivery)
@@ -67,10 +68,10 @@ def _too_old(event: CommandRequested, deps: DeployDeps) -> bool:
     return deps.now() - event.requested_at.timestamp() > deps.settings.max_request_age_seconds
 
 
-def _misconfigured(error: ConfigurationError, reporter: CommandReporter) -> None:
+def _misconfigured(event: CommandRequested, error: ConfigurationError, reporter: CommandReporter) -> None:
     """The details (which file, parameter, rule) are for the admins' logs, never for the channel."""
-    logger.error("configuration error, deploy not started: %s", error.message)
-    reporter.failed(misconfigured("deploy", "deploy service"))
+    incident = open_incident(error, where="deploy service", command_id=event.command_id)
+    reporter.failed(misconfigured(incident, "deploy"))
 
 
 def _refuse(event: CommandRequested, deps: DeployDeps, reporter: CommandReporter, delivery: Delivery) -> None:
@@ -94,7 +95,7 @@ def _new_record(event: CommandRequested, deps: DeployDeps, reporter: CommandRepo
     try:
         config = deps.config.get().deploy
     except ConfigurationError as error:
-        _misconfigured(error, reporter)
+        _misconfigured(event, error, reporter)
         return None
     if not config.knows(request.client):
         reporter.rejected(*messages.unknown_client(request.client, config.client_names()))

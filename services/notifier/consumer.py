@@ -20,6 +20,7 @@ from shared.events.models import (
     CommandAccepted,
     CommandFailed,
     CommandProgress,
+    CommandRefused,
     CommandRejected,
     CommandRequested,
     CommandSucceeded,
@@ -37,6 +38,7 @@ UseCase = Callable[[Any, "NotifierDeps"], Outcome]
 
 USE_CASES: Mapping[str, UseCase] = {
     CommandRequested.detail_type: record,
+    CommandRefused.detail_type: record,
     CommandAccepted.detail_type: record_and_notify,
     CommandProgress.detail_type: record_and_notify,
     CommandSucceeded.detail_type: record_and_notify,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from services.notifier.delivery import Route, deliver
 from services.notifier.messages import format_event
-from shared.events.models import CommandAccepted, CommandProgress, CommandRequested, ResultEvent
+from shared.events.models import CommandAccepted, CommandProgress, CommandRefused, CommandRequested, ResultEvent
 from shared.ledger.models import event_key
 
 if TYPE_CHECKING:
@@ -24,8 +24,9 @@ logger = logging.getLogger(__name__)
 Outcome = Route | Literal["recorded", "superseded", "already notified"]
 
 
-def record(event: CommandRequested, deps: NotifierDeps) -> Outcome:
-    """A `CommandRequested`: the ingress already answered the slash command itself, so only the ledger learns it."""
+def record(event: CommandRequested | CommandRefused, deps: NotifierDeps) -> Outcome:
+    """A `CommandRequested` or `CommandRefused`: the ingress already answered the slash command itself, so only the
+    ledger learns it (a refusal carries no reply target: it could not be posted even by mistake)."""
     deps.ledger.record(event, now=deps.now())
     return "recorded"
 

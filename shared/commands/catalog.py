@@ -158,8 +158,14 @@ HISTORY = CommandSpec(
         ArgumentSpec(name="command", help="only this command", validator="command_name"),
         ArgumentSpec(name="user", help="only this user's commands (ID or name)", validator="slack_user"),
         ArgumentSpec(name="limit", type="integer", default=10, help="how many to show (1-50)"),
+        ArgumentSpec(name="refused", type="flag", help="only the commands slashops refused, with the reason"),
     ),
-    examples=("/ops history", "/ops history --mine", "/ops history --command deploy --limit 20"),
+    examples=(
+        "/ops history",
+        "/ops history --mine",
+        "/ops history --command deploy --limit 20",
+        "/ops history --refused",
+    ),
     handled_by="ingress",
     open_to_all=True,
 )

@@ -1,13 +1,18 @@
 """Parse tokens against a `CommandSpec` with argparse, which must never exit or print.
 
-Every string value is checked for invisible and control characters here, for every command, before the
-argument's own validator runs; messages show what the user typed escaped once (`shared.slack.mrkdwn`).
+argparse only reads the tokens (nothing is required to it, and it checks no choices): what is wrong with them is
+said here, all at once — an unknown option with the closest known one, stray words, every missing required
+argument — in one message, and a value outside an argument's choices with the closest choice. Every string
+value is checked for invisible and control characters here, for every command, before the argument's own
+validator runs; messages show what the user typed escaped once (`shared.slack.mrkdwn`).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import functools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -51,11 +56,13 @@ def parse_arguments(
     spec: CommandSpec, tokens: Sequence[str], *, extra_characters: ExtraCharacters = no_extra_characters
 ) -> ParsedCommand:
     """Validate `tokens` as `spec`'s arguments; raise `UsageError` saying what is wrong."""
-    namespace = build_parser(spec).parse_args(list(tokens))
+    namespace, leftovers = build_parser(spec).parse_known_args(list(tokens))
     arguments: dict[str, ArgumentValue] = {a.dest: getattr(namespace, a.dest) for a in spec.arguments}
+    _refuse_leftovers(spec, leftovers, arguments)
     for argument in spec.arguments:
         _refuse_invisible(spec, argument, arguments[argument.dest])
     for argument in spec.arguments:
+        _refuse_other_choices(spec, argument, arguments[argument.dest])
         _validate(spec, argument, arguments, extra_characters)
     return ParsedCommand(spec=spec, arguments=arguments)
 
@@ -88,9 +95,9 @@ class _RaisingParser(argparse.ArgumentParser):
     def print_usage(self, file: Any = None) -> None:
         return None
 
-    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         try:
-            return super().parse_args(args, namespace)
+            return super().parse_known_args(args, namespace)
         except argparse.ArgumentError as error:  # raised instead of error() when exit_on_error=False
             self.error(str(error))
 
@@ -120,13 +127,80 @@ def _options(argument: ArgumentSpec) -> dict[str, Any]:
         "default": argument.default,
         "metavar": argument.display_metavar,
     }
-    if argument.choices:
-        options["choices"] = argument.choices
     if argument.positional:
-        options["nargs"] = None if argument.required else "?"
+        options["nargs"] = "?"  # required or not: a missing one is named with the other problems
     else:
-        options.update(dest=argument.dest, required=argument.required, action=_StoreOnce)
+        options.update(dest=argument.dest, action=_StoreOnce)
     return options
+
+
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+
+
+def _refuse_leftovers(spec: CommandSpec, leftovers: Sequence[str], arguments: Mapping[str, ArgumentValue]) -> None:
+    """Unknown options (with the closest known one), stray words and missing required arguments: one message."""
+    unknown, stray = _sort_leftovers(leftovers)
+    known = [argument.option for argument in spec.arguments if not argument.positional]
+    sentences, suggested = [], set()
+    for option in unknown:
+        closest = difflib.get_close_matches(option, known, n=1, cutoff=0.6)
+        if closest:
+            suggested.add(closest[0])
+            sentences.append(f"Unknown option {code(_shorten(option))}; did you mean {code(closest[0])}?")
+        else:
+            sentences.append(f"Unknown option {code(_shorten(option))}.")
+    if stray:
+        sentences.append("Unexpected " + ", ".join(code(_shorten(word)) for word in stray) + ".")
+    missing = [
+        a.option for a in spec.arguments if a.required and arguments[a.dest] is None and a.option not in suggested
+    ]
+    if missing:
+        names = " and ".join(code(option) for option in missing)
+        required = f"{names} {'is' if len(missing) == 1 else 'are'} required."
+        sentences.append(f"Also, {required}" if sentences else required[:1].upper() + required[1:])
+    if sentences:
+        raise UsageError(" ".join(sentences), hint=_usage_hint(spec))
+
+
+def _sort_leftovers(leftovers: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(unknown options, stray words); a word right after an unknown `--option` is taken as its value."""
+    unknown: list[str] = []
+    stray: list[str] = []
+    takes_value = False
+    for token in leftovers:
+        if token == "--":
+            continue
+        if token.startswith("-") and len(token) > 1 and not _NEGATIVE_NUMBER.match(token):
+            name, has_value, _ = token.partition("=")
+            unknown.append(name)
+            takes_value = not has_value
+        elif takes_value:
+            takes_value = False
+        else:
+            stray.append(token)
+    return unknown, stray
+
+
+def _refuse_other_choices(spec: CommandSpec, argument: ArgumentSpec, value: ArgumentValue) -> None:
+    if not argument.choices or value is None or value in argument.choices:
+        return
+    closest = _closest_choice(str(value), argument.choices)
+    suggestion = f"; did you mean {code(closest)}?" if closest else "."
+    raise UsageError(
+        f"{code(f'{argument.option} {_shorten(str(value))}')} is not one of {', '.join(argument.choices)}{suggestion}",
+        hint=_usage_hint(spec),
+    )
+
+
+def _closest_choice(value: str, choices: Sequence[str]) -> str | None:
+    """The same word in another case, the only choice it begins, or the closest spelling."""
+    lowered = value.lower()
+    same = [choice for choice in choices if choice.lower() == lowered]
+    starting = [choice for choice in choices if lowered and choice.lower().startswith(lowered)]
+    if same or len(starting) == 1:
+        return (same or starting)[0]
+    close = difflib.get_close_matches(lowered, [choice.lower() for choice in choices], n=1, cutoff=0.5)
+    return next((choice for choice in choices if close and choice.lower() == close[0]), None)
 
 
 def _refuse_invisible(spec: CommandSpec, argument: ArgumentSpec, value: ArgumentValue) -> None:

@@ -1,9 +1,9 @@
 """The typed, versioned events that flow on the bus.
 
-The ingress publishes `CommandRequested`; consumers publish the result events (`CommandAccepted`,
-`CommandProgress`, `CommandSucceeded`, `CommandFailed`, `CommandRejected`), all keyed on `command_id`,
-and the notifier turns those into Slack messages. Each event's EventBridge `detail-type` is its class
-name, and `detail` is its JSON.
+The ingress publishes `CommandRequested` (and `CommandRefused`, for the ledger only); consumers publish the
+result events (`CommandAccepted`, `CommandProgress`, `CommandSucceeded`, `CommandFailed`, `CommandRejected`),
+all keyed on `command_id`, and the notifier turns those into Slack messages. Each event's EventBridge
+`detail-type` is its class name, and `detail` is its JSON.
 """
 
 from __future__ import annotations
@@ -87,6 +87,35 @@ class CommandRequested(Event):
     requested_at: datetime = Field(default_factory=utcnow)
     long_running: bool = False
     text: str = ""
+    rule: int | None = None
+    """The number (1-based, in the configuration) of the access rule that allowed it, when the policy names one."""
+
+
+MAX_REFUSED_COMMAND = 40
+MAX_REFUSED_TEXT = 500
+MAX_REFUSED_REASON = 1000
+RefusalDecision = Literal["unknown command", "not allowed", "invalid arguments", "misconfigured"]
+
+
+class CommandRefused(Event):
+    """A command the ingress refused before anything ran, for the audit ledger only (the ingress answered already).
+
+    It carries no reply target: never a response_url or a token. `command` is what was typed (bounded), even when it
+    is not a command; `text` the normalized text (bounded); `reason` the mrkdwn the user read. `command_id` is derived
+    from the signed request (`refusal_id`), so a replayed refusal is the same ledger entry, recorded once.
+    """
+
+    detail_type: ClassVar[str] = "CommandRefused"
+    event: Literal["CommandRefused"] = "CommandRefused"
+    command: str = Field(max_length=MAX_REFUSED_COMMAND)
+    actor: Actor
+    place: Place
+    text: str = Field(default="", max_length=MAX_REFUSED_TEXT)
+    decision: RefusalDecision
+    reason: str = Field(max_length=MAX_REFUSED_REASON)
+    rule: int | None = None
+    """The number (1-based) of the access rule that decided, when the policy names one."""
+    requested_at: datetime = Field(default_factory=utcnow)
 
 
 class ResultEvent(Event):
@@ -139,6 +168,12 @@ class CommandRejected(ResultEvent):
 
 
 AnyEvent = Annotated[
-    CommandRequested | CommandAccepted | CommandProgress | CommandSucceeded | CommandFailed | CommandRejected,
+    CommandRequested
+    | CommandRefused
+    | CommandAccepted
+    | CommandProgress
+    | CommandSucceeded
+    | CommandFailed
+    | CommandRejected,
     Field(discriminator="event"),
 ]

@@ -4,7 +4,8 @@ Table: partition key `command_id` (S). GSI `recent`: partition key `recent_pk` (
 sort key `recent_sk` (S, "<requested or first-seen time>#<command_id>"), projection ALL, so `history` is one
 Query newest-first. A constant GSI partition is fine at ops volume (a few hundred commands a day, far below
 one partition's 1,000 writes/s); `--command`/`--user` are filters on that Query, read in pages and bounded
-by `max_read` items so a rare filter never turns into a table scan. `expires_at` (epoch seconds) is the TTL.
+by `max_read` items so a rare filter never turns into a table scan. `expires_at` (epoch seconds) is the TTL:
+DynamoDB deletes a command `RETENTION` (180 days) after the notifier first recorded it, refused ones included.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from shared.aws.clients import ClientLimits, LazyClient, aws_client
 from shared.aws.dynamodb_tables import create_table as create_keyed_table
-from shared.events.models import CommandRequested, ResultEvent
+from shared.events.models import CommandRefused, CommandRequested, ResultEvent
 from shared.ledger.errors import LedgerUnavailableError
-from shared.ledger.models import RUNNING_RANK, LedgerEntry, RecordOutcome, event_key, transition_for
+from shared.ledger.models import RANKS, RUNNING_RANK, LedgerEntry, RecordOutcome, event_key, transition_for
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -66,7 +67,9 @@ class DynamoDbLedger:
         item = response.get("Item")
         return _entry(item) if item else None
 
-    def iter_recent(self, *, command: str | None = None, user: str | None = None) -> Iterator[LedgerEntry]:
+    def iter_recent(
+        self, *, command: str | None = None, user: str | None = None, refused: bool = False
+    ) -> Iterator[LedgerEntry]:
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": RECENT_INDEX,
@@ -76,7 +79,7 @@ class DynamoDbLedger:
             "ScanIndexForward": False,
             "Limit": self._page_size,
         }
-        _add_filters(request, command=command, user=user)
+        _add_filters(request, command=command, user=user, refused=refused)
         read = 0
         while read < self._max_read:
             with _storage_errors("read"):
@@ -88,9 +91,11 @@ class DynamoDbLedger:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def record(self, event: CommandRequested | ResultEvent, *, now: datetime) -> RecordOutcome:
+    def record(self, event: CommandRequested | CommandRefused | ResultEvent, *, now: datetime) -> RecordOutcome:
         if isinstance(event, CommandRequested):
             update = _request_update(event, now)
+        elif isinstance(event, CommandRefused):
+            update = _refusal_update(event, now)
         else:
             update = _result_update(event, now)
         try:
@@ -228,10 +233,40 @@ def _request_update(event: CommandRequested, now: datetime) -> _Update:
         "recent_sk": _sort_key(event.requested_at, event.command_id),
     }.items():
         update.set(attribute, value)
+    if event.rule is not None:
+        update.set("rule", event.rule)
     _set_creation_defaults(update, created=event.requested_at, now=now)
     update.set_default("state", "requested")
     update.set_default("rank", 0)
     update.set_default("updated_at", _iso(now))
+    return update
+
+
+def _refusal_update(event: CommandRefused, now: datetime) -> _Update:
+    """Written once: its id comes from the signed request, so a replayed refusal finds it and changes nothing."""
+    update = _Update()
+    facts: dict[str, object] = {
+        "command": event.command,
+        "user_id": event.actor.user_id,
+        "user_name": event.actor.user_name,
+        "team_id": event.actor.team_id,
+        "channel_id": event.place.channel_id,
+        "channel_name": event.place.channel_name,
+        "text": event.text,
+        "requested_at": _iso(event.requested_at),
+        "recent_sk": _sort_key(event.requested_at, event.command_id),
+        "state": "refused",
+        "rank": RANKS["refused"],
+        "decision": event.decision,
+        "last_message": event.reason,
+        "updated_at": _iso(now),
+    }
+    if event.rule is not None:
+        facts["rule"] = event.rule
+    for attribute, value in facts.items():
+        update.set(attribute, value)
+    _set_creation_defaults(update, created=event.requested_at, now=now)
+    update.condition = f"attribute_not_exists({update.name('command_id')})"
     return update
 
 
@@ -284,8 +319,10 @@ def _set_creation_defaults(update: _Update, *, created: datetime, now: datetime)
     update.set_default("expires_at", int((now + RETENTION).timestamp()))
 
 
-def _add_filters(request: dict[str, Any], *, command: str | None, user: str | None) -> None:
-    filters = []
+def _add_filters(request: dict[str, Any], *, command: str | None, user: str | None, refused: bool) -> None:
+    request["ExpressionAttributeNames"]["#state"] = "state"
+    request["ExpressionAttributeValues"][":refused"] = {"S": "refused"}
+    filters = ["#state = :refused" if refused else "#state <> :refused"]
     if command:
         request["ExpressionAttributeNames"]["#command"] = "command"
         request["ExpressionAttributeValues"][":command"] = {"S": command}
@@ -294,8 +331,7 @@ def _add_filters(request: dict[str, Any], *, command: str | None, user: str | No
         request["ExpressionAttributeNames"].update({"#user_id": "user_id", "#user_name": "user_name"})
         request["ExpressionAttributeValues"][":user"] = {"S": user}
         filters.append("(#user_id = :user OR #user_name = :user)")
-    if filters:
-        request["FilterExpression"] = " AND ".join(filters)
+    request["FilterExpression"] = " AND ".join(filters)
 
 
 def _iso(moment: datetime) -> str:

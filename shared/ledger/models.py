@@ -1,7 +1,7 @@
 """What the ledger stores about a command, and how each event moves it forward (pure, no storage).
 
 States only move forward: requested < accepted < running < a terminal state (succeeded, failed,
-rejected). Within `running`, a progress event replaces the previous one only if it happened later.
+rejected, refused). Within `running`, a progress event replaces the previous one only if it happened later.
 A replayed or late event therefore never moves a command backwards, and the first terminal event wins.
 """
 
@@ -24,8 +24,9 @@ from shared.events.models import (
     ResultEvent,
 )
 
-CommandState = Literal["requested", "accepted", "running", "succeeded", "failed", "rejected"]
-TERMINAL_STATES: frozenset[CommandState] = frozenset({"succeeded", "failed", "rejected"})
+CommandState = Literal["requested", "accepted", "running", "succeeded", "failed", "rejected", "refused"]
+"""`refused`: the ingress refused it (unknown, not allowed, invalid, misconfigured); nothing ran, nothing is posted."""
+TERMINAL_STATES: frozenset[CommandState] = frozenset({"succeeded", "failed", "rejected", "refused"})
 RANKS: dict[CommandState, int] = {
     "requested": 0,
     "accepted": 1,
@@ -33,6 +34,7 @@ RANKS: dict[CommandState, int] = {
     "succeeded": 3,
     "failed": 3,
     "rejected": 3,
+    "refused": 3,
 }
 RUNNING_RANK = RANKS["running"]
 
@@ -63,6 +65,10 @@ class LedgerEntry(BaseModel):
     links: tuple[Link, ...] = ()
     retryable: bool | None = None
     duration_seconds: float | None = None
+    decision: str = ""
+    """For a refused command, why in one word (`CommandRefused.decision`); the reason is `last_message`."""
+    rule: int | None = None
+    """The access rule (1-based) that allowed or refused it, when the policy named one."""
     last_event_key: str = ""
     notified_key: str = ""
     last_route: str = ""

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Protocol
 
-from shared.events.models import CommandRequested, ResultEvent
+from shared.events.models import CommandRefused, CommandRequested, ResultEvent
 from shared.ledger.models import LedgerEntry, RecordOutcome
 
 
@@ -15,15 +15,22 @@ class LedgerReader(Protocol):
 
     def get(self, command_id: str) -> LedgerEntry | None: ...
 
-    def iter_recent(self, *, command: str | None = None, user: str | None = None) -> Iterator[LedgerEntry]:
-        """Newest first, optionally only one command's or one user's (ID or name); reads a bounded number."""
+    def iter_recent(
+        self, *, command: str | None = None, user: str | None = None, refused: bool = False
+    ) -> Iterator[LedgerEntry]:
+        """Newest first, optionally only one command's or one user's (ID or name); reads a bounded number.
+
+        Commands that ran (or were queued to), or with `refused=True` only the ones the ingress refused.
+        """
         ...
 
 
 class Ledger(LedgerReader, Protocol):
     """Records events conditionally (never backwards) and keeps the per-command delivery bookkeeping."""
 
-    def record(self, event: CommandRequested | ResultEvent, *, now: datetime) -> RecordOutcome: ...
+    def record(self, event: CommandRequested | CommandRefused | ResultEvent, *, now: datetime) -> RecordOutcome:
+        """A refusal is written once (a replay of it is a no-op); other events move a command forward only."""
+        ...
 
     def claim_response_url_use(self, command_id: str, *, now: datetime, max_uses: int) -> bool:
         """Atomically take one of the response_url's uses; False when they are all spent."""

@@ -10,19 +10,32 @@ from collections.abc import Iterable, Mapping
 
 from shared.commands.catalog import Catalog
 from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
-from shared.errors import SlashopsError
+from shared.errors import ConfigurationError, SlashopsError
+from shared.incidents import open_incident
 from shared.slack.blocks import SlackMessage, context, header, section
 from shared.slack.mrkdwn import code, escape, mention
 
 
 def error_message(error: SlashopsError) -> SlackMessage:
-    """One look for every refusal: a warning line, what was wrong, and what to do."""
+    """One look for every refusal: a warning line, what was wrong, and what to do.
+
+    A `ConfigurationError`'s own text (file, parameter, rule) is never shown: it is logged under an incident id,
+    and the user reads `misconfigured(incident)`.
+    """
+    error = shown_error(error)
     lines = [f":warning: *{error.title}*", error.message]
     blocks = [section("\n".join(lines))]
     if error.hint:
         blocks.append(context(error.hint))
     text = f"{error.title}: {error.message}" + (f" {error.hint}" if error.hint else "")
     return SlackMessage(text=text, blocks=tuple(blocks))
+
+
+def shown_error(error: SlashopsError) -> SlashopsError:
+    """The error as users may read it: a `ConfigurationError` becomes `misconfiguration` under a new incident."""
+    if isinstance(error, ConfigurationError):
+        return misconfiguration(open_incident(error, where="ingress"))
+    return error
 
 
 def acknowledgement(spec: CommandSpec, arguments: Mapping[str, ArgumentValue], command_id: str) -> SlackMessage:
@@ -99,11 +112,19 @@ def _describe_argument(argument: ArgumentSpec) -> str:
     return f"• `{name}` — {escape(argument.help)}{suffix}"
 
 
-def misconfigured(command: str, service: str) -> str:
-    """A consumer that cannot read the configuration; file and parameter names are for the admins' logs only."""
-    return (
-        f"slashops is misconfigured, so {code(command)} was not run. The admins see the details in the {service}'s "
-        "logs; commands work again once the configuration is fixed."
+def misconfigured(incident: str, command: str | None = None) -> str:
+    """The one text for a broken configuration, wherever it is found (`shared.incidents.open_incident` logs the
+    detail under `incident`); file and parameter names are for the admins' logs only."""
+    not_run = f", so {code(command)} was not run" if command else ""
+    return f"slashops is misconfigured{not_run}; the admins have the details (incident {code(incident)})."
+
+
+def misconfiguration(incident: str) -> SlashopsError:
+    """What the ingress answers while the configuration is broken (the detail is in the incident's log line)."""
+    return SlashopsError(
+        misconfigured(incident),
+        title=ConfigurationError.title,
+        hint="Commands work again once the configuration is fixed; give the incident id to whoever runs slashops.",
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from shared.ledger.dynamodb import DynamoDbLedger
 from shared.ledger.port import Ledger
-from tests.support.events import accepted, at, failed, progress, rejected, succeeded
+from tests.support.events import accepted, at, failed, progress, refused, rejected, succeeded
 from tests.support.events import command_requested as requested
 from tests.support.fakes.ledger import InMemoryLedger
 from tests.support.ledger import moto_ledger
@@ -164,3 +164,48 @@ def test_recent_reads_a_bounded_number_of_items(backend: Backend) -> None:
     assert len(list(backend.reader(2, 4).iter_recent())) == 4
     assert [e.command_id[-1] for e in backend.reader(2, 4).iter_recent(command="deploy")] == list("8765")
     assert len(list(backend.reader(3, 4).iter_recent())) == 6  # whole pages: two of three
+
+
+def test_a_refusal_is_recorded_once_as_a_final_state_with_its_decision_and_reason(ledger: Ledger) -> None:
+    first = ledger.record(refused(rule=4), now=at(0))
+    again = ledger.record(refused(rule=4, minute=1), now=at(1))  # a replayed refused request: the same id
+
+    assert first.applied and not again.applied and again.entry == first.entry
+    entry = ledger.get("5e1f00d00d5e")
+    assert entry is not None and entry == first.entry
+    assert (entry.state, entry.finished, entry.reported) == ("refused", True, True)  # never waits for Slack
+    assert (entry.command, entry.decision, entry.rule) == ("deploy", "not allowed", 4)
+    assert entry.last_message == "You are not allowed to run `deploy`."
+    assert entry.text == "deploy --client acme --branch main --env production"
+    assert (entry.user_id, entry.user_name, entry.channel_id, entry.channel_name) == (
+        "U0ABC",
+        "example.user",
+        "C0123",
+        "ops",
+    )
+    assert entry.requested_at == at(0) and entry.started_at() == at(0)
+
+
+def test_a_refusal_never_moves_and_a_late_result_for_it_changes_nothing(ledger: Ledger) -> None:
+    ledger.record(refused("abc123def456"), now=at(0))
+    assert not ledger.record(succeeded(), now=at(1)).applied
+    entry = ledger.get("abc123def456")
+    assert entry is not None and entry.state == "refused"
+
+
+def test_recent_lists_refusals_only_when_asked(ledger: Ledger) -> None:
+    ledger.record(requested("cmd000000001", minute=1), now=at(1))
+    ledger.record(refused("ref000000002", minute=2), now=at(2))
+    ledger.record(refused("ref000000003", minute=3, user="U0XYZ", command="backup"), now=at(3))
+
+    assert [e.command_id for e in ledger.iter_recent()] == ["cmd000000001"]
+    assert [e.command_id for e in ledger.iter_recent(refused=True)] == ["ref000000003", "ref000000002"]
+    assert [e.command_id for e in ledger.iter_recent(refused=True, user="U0XYZ")] == ["ref000000003"]
+    assert [e.command_id for e in ledger.iter_recent(refused=True, command="deploy")] == ["ref000000002"]
+
+
+def test_the_rule_that_allowed_a_command_is_kept(ledger: Ledger) -> None:
+    assert ledger.record(requested(rule=2), now=at(0)).entry.rule == 2
+    entry = ledger.get("abc123def456")
+    assert entry is not None and entry.rule == 2 and entry.decision == ""
+    assert ledger.record(requested("abc123def457"), now=at(0)).entry.rule is None

@@ -23,6 +23,7 @@ from shared.events.models import (
     CommandAccepted,
     CommandFailed,
     CommandProgress,
+    CommandRefused,
     CommandRejected,
     CommandRequested,
     CommandSucceeded,
@@ -139,6 +140,33 @@ def rejected(
     command_id: str = "abc123def456", *, minute: float = 0.1, reply: ReplyTarget | None = None
 ) -> CommandRejected:
     return CommandRejected(**_common(command_id, minute, reply), reason="Unknown client `acmee`.", hint="Known: acme.")
+
+
+def refused(
+    command_id: str = "5e1f00d00d5e",
+    *,
+    minute: float = 0,
+    user: str = "U0ABC",
+    user_name: str = "example.user",
+    command: str = "deploy",
+    decision: str = "not allowed",
+    rule: int | None = None,
+) -> CommandRefused:
+    """A `CommandRefused` as the ingress publishes it (no reply target: nothing to post, no response_url)."""
+    return CommandRefused.model_validate(
+        {
+            "command_id": command_id,
+            "command": command,
+            "actor": Actor(team_id="T1", user_id=user, user_name=user_name),
+            "place": Place(channel_id="C0123", channel_name="ops"),
+            "text": f"{command} --client acme --branch main --env production",
+            "decision": decision,
+            "reason": f"You are not allowed to run `{command}`.",
+            "rule": rule,
+            "requested_at": at(minute),
+            "occurred_at": at(minute),
+        }
+    )
 
 
 def eventbridge_envelope(event: Event, *, source: str | None = None, event_id: str | None = None) -> dict[str, Any]:

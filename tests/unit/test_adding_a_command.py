@@ -145,7 +145,7 @@ def published_request(new: NewCommand) -> CommandRequested:
     with ingress_knowing(new.spec, config=config_with(new)) as ingress:
         status, payload = ingress.send(new.typed)
     assert status == 200, payload
-    [event] = ingress.publisher.events
+    [event] = ingress.publisher.requested
     assert isinstance(event, CommandRequested)
     return event
 
@@ -157,7 +157,7 @@ def test_step_1_the_ingress_parses_lists_and_publishes_a_declared_command(new: N
         status, payload = ingress.send(new.typed)
     assert f"`{new.spec.name}` — {new.spec.summary}" in listed
     assert status == 200 and "accepted as `c0ffee123456`" in message_text(payload)
-    [event] = ingress.publisher.events
+    [event] = ingress.publisher.requested
     assert isinstance(event, CommandRequested)
     assert (event.command, event.arguments, event.actor.user_id) == (new.spec.name, new.arguments, "U0ABC")
 
@@ -168,14 +168,14 @@ def test_step_1_undeclared_the_command_is_unknown_and_no_rule_may_name_it(new: N
         parse_config(f'{{"command": "{new.spec.name}"}}', origin="test", known_commands=CATALOG.names())
     with ingress_knowing() as ingress:
         status, payload = ingress.send(new.typed)
-    assert status == 200 and "is not a command" in message_text(payload) and ingress.publisher.events == []
+    assert status == 200 and "is not a command" in message_text(payload) and ingress.publisher.requested == []
 
 
 @EACH
 def test_step_5_without_an_access_rule_the_ingress_refuses_it(new: NewCommand) -> None:
     with ingress_knowing(new.spec) as ingress:  # the seed rules: deploy, backup, restore only
         status, payload = ingress.send(new.typed)
-    assert status == 200 and "Not allowed" in message_text(payload) and ingress.publisher.events == []
+    assert status == 200 and "Not allowed" in message_text(payload) and ingress.publisher.requested == []
 
 
 @EACH

@@ -24,6 +24,7 @@ from services.deploy.errors import (
 )
 from services.deploy.models import BuildState, FoundBuild, QueueState
 from shared.errors import ConfigurationError
+from shared.incidents import open_incident
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 _STATUS_IN_MESSAGE = re.compile(r"\[(\d{3})\]")
@@ -144,7 +145,8 @@ def _classified(what: str) -> Iterator[None]:
     except JenkinsError:
         raise
     except ConfigurationError as error:  # the credentials are loaded with the client, on first use
-        raise JenkinsSetupError(error.message) from error
+        incident = open_incident(error, where="deploy service (Jenkins credentials)")
+        raise JenkinsSetupError(error.message, incident=incident) from error
     except jenkins.NotFoundException as error:
         raise JenkinsNotFoundError(f"Jenkins has no {what}") from error
     except jenkins.TimeoutException as error:

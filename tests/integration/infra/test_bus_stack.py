@@ -14,9 +14,9 @@ import pytest
 
 from shared.commands.catalog import CATALOG
 from shared.commands.routing import routes
-from shared.events.envelope import to_put_events_entry
-from shared.events.models import INGRESS_SOURCE, CommandRequested, CommandSucceeded, ReplyTarget
-from tests.support.events import command_requested, reply_to
+from shared.events.envelope import parse_eventbridge, to_put_events_entry
+from shared.events.models import INGRESS_SOURCE, CommandRefused, CommandRequested, CommandSucceeded, ReplyTarget
+from tests.support.events import command_requested, refused, reply_to
 from tools.local_aws import Service
 from tools.routes import LISTENERS, logical_name
 from tools.stacks import BUS_TEMPLATE, create_stack, ensure_archive
@@ -122,6 +122,20 @@ def test_a_command_requested_from_any_source_but_the_ingress_reaches_no_consumer
     assert {body["source"] for body in deploys + backups} == {INGRESS_SOURCE}
     # the notifier still takes every slashops.* event (it records what was tried)
     assert len(notified) == len(entries)
+
+
+def test_a_refusal_reaches_the_notifiers_ledger_and_no_consumer(bus: Bus) -> None:
+    bus_name = bus.outputs["BusName"]
+    refusals = [refused(f"ref{uuid.uuid4().hex[:9]}", command=command) for command in ("deploy", "backup")]
+    entries = [to_put_events_entry(event, source=INGRESS_SOURCE, bus_name=bus_name) for event in refusals]
+    assert bus.events.put_events(Entries=entries)["FailedEntryCount"] == 0
+
+    notified = _drain(bus, bus.outputs["NotifierQueueUrl"], len(refusals))
+    arrived = [parse_eventbridge(body) for body in notified if body["detail-type"] == "CommandRefused"]
+    assert all(isinstance(event, CommandRefused) for event in arrived)
+    assert sorted(arrived, key=lambda event: event.command_id) == sorted(refusals, key=lambda event: event.command_id)
+    assert _drain(bus, bus.outputs["DeployQueueUrl"], 0, timeout=2) == []
+    assert _drain(bus, bus.outputs["BackupQueueUrl"], 0, timeout=2) == []
 
 
 def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(bus: Bus) -> None:

@@ -9,7 +9,7 @@ from shared.config.loader import parse_config
 from shared.config.model import SlashopsConfig
 from shared.deadline import Deadline
 from shared.errors import ConfigurationError
-from shared.events.models import Event
+from shared.events.models import CommandRequested, Event
 from shared.events.publisher import NotPublishedError
 
 
@@ -27,6 +27,11 @@ class RecordingPublisher:
         if self.fail:
             raise NotPublishedError("bus unavailable")
         self.events.extend(events)
+
+    @property
+    def requested(self) -> list[CommandRequested]:
+        """The commands handed to consumers (what the ingress also publishes, `CommandRefused`, is for the ledger)."""
+        return [event for event in self.events if isinstance(event, CommandRequested)]
 
 
 class StaticConfig:

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.events.models import CommandRequested, ResultEvent
-from shared.ledger.models import RUNNING_RANK, LedgerEntry, RecordOutcome, event_key, transition_for
+from shared.events.models import CommandRefused, CommandRequested, ResultEvent
+from shared.ledger.models import RANKS, RUNNING_RANK, LedgerEntry, RecordOutcome, event_key, transition_for
 
 RETENTION = timedelta(days=180)
 
@@ -33,19 +33,25 @@ class InMemoryLedger:
         item = self.items.get(command_id)
         return LedgerEntry.model_validate(item) if item else None
 
-    def iter_recent(self, *, command: str | None = None, user: str | None = None) -> Iterator[LedgerEntry]:
+    def iter_recent(
+        self, *, command: str | None = None, user: str | None = None, refused: bool = False
+    ) -> Iterator[LedgerEntry]:
         newest_first = sorted(self.items.values(), key=lambda item: item["recent_sk"], reverse=True)
         scanned = newest_first[: math.ceil(self._max_read / self._page_size) * self._page_size]
         for item in scanned:
+            if (item.get("state") == "refused") != refused:
+                continue
             if command and item.get("command") != command:
                 continue
             if user and user not in (item.get("user_id"), item.get("user_name")):
                 continue
             yield LedgerEntry.model_validate(item)
 
-    def record(self, event: CommandRequested | ResultEvent, *, now: datetime) -> RecordOutcome:
+    def record(self, event: CommandRequested | CommandRefused | ResultEvent, *, now: datetime) -> RecordOutcome:
         if isinstance(event, CommandRequested):
             return RecordOutcome(applied=True, entry=self._request(event, now))
+        if isinstance(event, CommandRefused):
+            return self._refusal(event, now)
         current = self.items.get(event.command_id)
         if current is not None and not _forward(current, event):
             return RecordOutcome(applied=False, entry=LedgerEntry.model_validate(current))
@@ -84,10 +90,38 @@ class InMemoryLedger:
             requested_at=event.requested_at,
             recent_sk=(event.requested_at, event.command_id),
         )
+        if event.rule is not None:
+            item["rule"] = event.rule
         _created(item, event.requested_at, now)
         for attribute, default in {"state": "requested", "rank": 0, "updated_at": now}.items():
             item.setdefault(attribute, default)
         return LedgerEntry.model_validate(item)
+
+    def _refusal(self, event: CommandRefused, now: datetime) -> RecordOutcome:
+        if event.command_id in self.items:  # a replayed refusal: written once
+            return RecordOutcome(applied=False, entry=LedgerEntry.model_validate(self.items[event.command_id]))
+        item: dict[str, Any] = {
+            "command_id": event.command_id,
+            "command": event.command,
+            "user_id": event.actor.user_id,
+            "user_name": event.actor.user_name,
+            "team_id": event.actor.team_id,
+            "channel_id": event.place.channel_id,
+            "channel_name": event.place.channel_name,
+            "text": event.text,
+            "requested_at": event.requested_at,
+            "recent_sk": (event.requested_at, event.command_id),
+            "state": "refused",
+            "rank": RANKS["refused"],
+            "decision": event.decision,
+            "last_message": event.reason,
+            "updated_at": now,
+        }
+        if event.rule is not None:
+            item["rule"] = event.rule
+        _created(item, event.requested_at, now)
+        self.items[event.command_id] = item
+        return RecordOutcome(applied=True, entry=LedgerEntry.model_validate(item))
 
     def _result(self, event: ResultEvent, now: datetime) -> LedgerEntry:
         item = self.items.setdefault(event.command_id, {"command_id": event.command_id})

@@ -6,9 +6,14 @@ import json
 import time
 from urllib.parse import urlencode
 
+import pytest
+
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
+from tests.support.events import at, command_requested
 from tests.support.fakes import StaticConfig
+from tests.support.fakes.ledger import InMemoryLedger
+from tests.support.incidents import incident_shown, logged_detail
 from tests.support.ingress import Ingress, message_text
 from tests.support.slack import SIGNING_SECRET, signed_headers, slash_form
 
@@ -43,7 +48,7 @@ def test_help_lists_every_command_with_its_summary(ingress: Ingress) -> None:
     for name in ("deploy", "backup", "restore", "help"):
         assert f"`{name}`" in text
     assert "Deploy a client's branch" in text
-    assert not ingress.publisher.events
+    assert not ingress.publisher.requested
 
 
 def test_empty_text_shows_help(ingress: Ingress) -> None:
@@ -82,7 +87,7 @@ def test_user_not_in_rule_is_denied_before_arguments_are_checked(ingress: Ingres
     _, payload = ingress.send("deploy", user_id="U9OTHER", user_name="someone")
     text = message_text(payload)
     assert "Not allowed" in text and "not allowed to run `deploy`" in text
-    assert not ingress.publisher.events
+    assert not ingress.publisher.requested
 
 
 def test_user_matches_by_name(ingress: Ingress) -> None:
@@ -114,20 +119,39 @@ def test_missing_arguments_are_named_with_usage(ingress: Ingress) -> None:
     _, payload = ingress.send("deploy --client acme")
     text = message_text(payload)
     assert "Invalid arguments" in text and "--branch" in text and "Usage: `/ops deploy" in text
-    assert not ingress.publisher.events
+    assert not ingress.publisher.requested
 
 
-def test_invalid_choice_is_refused(ingress: Ingress) -> None:
+def test_invalid_choice_is_refused_with_the_closest_choice(ingress: Ingress) -> None:
     _, payload = ingress.send("deploy --client acme --branch main --env prod")
-    assert "invalid choice" in message_text(payload)
+    assert "`--env prod` is not one of staging, production; did you mean `production`?" in message_text(payload)
 
 
-def test_configuration_error_fails_closed(ingress: Ingress) -> None:
-    ingress.deps.config = StaticConfig(ConfigurationError("config.yaml: access rule #1: unknown key"))
+def test_a_typo_in_an_option_is_pointed_at(ingress: Ingress) -> None:
+    _, payload = ingress.send("deploy --clinet acme --branch main")
+    assert "Unknown option `--clinet`; did you mean `--client`?" in message_text(payload)
+    assert not ingress.publisher.requested
+
+
+def test_configuration_error_fails_closed_with_an_incident_id_and_no_detail(
+    ingress: Ingress, caplog: pytest.LogCaptureFixture
+) -> None:
+    problem = "/etc/slashops/config.yaml: access rule #1 (command 'deploy'), field 'users': unknown key"
+    ingress.deps.config = StaticConfig(ConfigurationError(problem))
     _, payload = ingress.send("deploy --client acme --branch main")
     text = message_text(payload)
-    assert "Configuration error" in text
-    assert not ingress.publisher.events
+    incident = incident_shown(text, "config.yaml", "/etc/", "rule #1", "users", "unknown key")
+    logged_detail(caplog, incident, "/etc/slashops/config.yaml", "access rule #1", "field 'users'")
+    assert not ingress.publisher.requested
+
+
+def test_a_configuration_error_in_history_shows_no_detail(ingress: Ingress, caplog: pytest.LogCaptureFixture) -> None:
+    ingress.deps.ledger = InMemoryLedger()
+    ingress.deps.ledger.record(command_requested(user="U0OTHER"), now=at(0))
+    ingress.deps.config = StaticConfig(ConfigurationError("ssm:/slashops/config: cannot read (ClientError)"))
+    _, payload = ingress.send("history")
+    incident = incident_shown(message_text(payload), "ssm:", "/slashops/config")
+    logged_detail(caplog, incident, "ssm:/slashops/config")
 
 
 def test_publish_failure_tells_the_user_nothing_was_queued(ingress: Ingress) -> None:
@@ -156,7 +180,7 @@ def test_forged_signature_is_401_and_publishes_nothing(ingress: Ingress) -> None
     headers = signed_headers(body, secret="not-the-secret")
     response = ingress.client.http.post("/slack/commands", headers=headers, body=body)
     assert response.status_code == 401
-    assert not ingress.publisher.events
+    assert not ingress.publisher.requested
 
 
 def test_stale_signature_is_401(ingress: Ingress) -> None:
@@ -202,7 +226,7 @@ def test_unexpected_exception_becomes_a_message_with_an_incident_id(ingress: Ing
     assert "nothing was started" not in message_text(payload)  # it may fail after publishing: do not claim that
 
 
-def test_missing_signing_secret_is_a_configuration_message_not_a_500() -> None:
+def test_missing_signing_secret_is_a_configuration_message_not_a_500(caplog: pytest.LogCaptureFixture) -> None:
     from chalice.test import Client
 
     from app import create_app
@@ -215,4 +239,5 @@ def test_missing_signing_secret_is_a_configuration_message_not_a_500() -> None:
     with Client(app) as client:
         response = client.http.post("/slack/commands", headers=signed_headers(body, secret=SIGNING_SECRET), body=body)
     assert response.status_code == 200
-    assert "Configuration error" in response.body.decode()
+    incident = incident_shown(response.body.decode(), "signing secret")
+    logged_detail(caplog, incident, "no Slack signing secret")

@@ -64,4 +64,4 @@ def test_time_spent_before_the_lambda_ran_counts_against_the_budget() -> None:
     publisher = RecordingPublisher()
     status, text = _lambda_answer("deploy --client acme --branch main", waited_seconds=2.3, publisher=publisher)
     assert status == 200 and "Command not queued" in text
-    assert publisher.events == []
+    assert publisher.requested == []

@@ -95,14 +95,14 @@ def test_whoami_and_help_say_when_slack_could_not_be_asked(ops: Ingress) -> None
     assert "Slack could not be asked which user groups you are in" in ask(ops, "help", ADMITTED)
     refused = ask(ops, "deploy --client acme --branch main --env production", ADMITTED)
     assert "Not allowed" in refused and "Slack could not be asked which user groups you are in" in refused
-    assert not ops.publisher.events
+    assert not ops.publisher.requested
 
 
 def test_argument_rules_see_parsed_values_with_defaults(ops: Ingress) -> None:
     assert "accepted" in ask(ops, "deploy --client acme --branch main", LIMITED)  # --env defaults to staging
     refused = ask(ops, "deploy --client acme --branch main --env production", LIMITED)
     assert "You may run `deploy` here with `--env staging` only." in refused
-    assert [event.arguments["env"] for event in ops.publisher.events] == ["staging"]  # type: ignore[attr-defined]
+    assert [event.arguments["env"] for event in ops.publisher.requested] == ["staging"]
 
 
 def test_a_caller_no_rule_admits_is_refused_before_the_arguments_are_parsed(ops: Ingress) -> None:

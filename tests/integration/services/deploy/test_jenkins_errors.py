@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from services.deploy.adapters.dynamodb_claims import DynamoClaimStore
 from services.deploy.adapters.python_jenkins import PythonJenkinsAdapter
 from services.deploy.deps import DeployDeps
@@ -15,6 +17,7 @@ from tests.support.deploy import Clock, deliver_follows, requested
 from tests.support.events import eventbridge_body, sqs_batch
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import MemoryScheduler
+from tests.support.incidents import incident_shown, logged_detail
 from tools.fake_jenkins import FakeJenkins
 from tools.local_aws import free_port
 
@@ -172,8 +175,8 @@ def test_a_build_running_too_long_stops_being_followed(
     assert final.links and final.links[0].url.endswith("/job/deploy-acme/1/")
 
 
-def test_missing_jenkins_credentials_fail_the_deploy_with_a_fix(
-    deps: DeployDeps, jenkins: FakeJenkins, publisher: RecordingPublisher
+def test_missing_jenkins_credentials_fail_the_deploy_with_an_incident_id(
+    deps: DeployDeps, jenkins: FakeJenkins, publisher: RecordingPublisher, caplog: pytest.LogCaptureFixture
 ) -> None:
     def no_credentials() -> tuple[str, str]:
         raise ConfigurationError("no Jenkins credentials (JENKINS_USER/JENKINS_API_TOKEN or JENKINS_SECRET_ID)")
@@ -183,17 +186,19 @@ def test_missing_jenkins_credentials_fail_the_deploy_with_a_fix(
     start_deploy(requested(), deps)
 
     failed = _only_failure(publisher)
-    assert "cannot log in to Jenkins" in failed.reason and "JENKINS_SECRET_ID" in failed.reason
+    assert "cannot log in to Jenkins" in failed.reason
+    incident = incident_shown(failed.reason, "JENKINS_")  # variable and secret names: the admins' logs only
+    logged_detail(caplog, incident, "no Jenkins credentials (JENKINS_USER/JENKINS_API_TOKEN or JENKINS_SECRET_ID)")
     assert jenkins.requests == []
 
 
 def test_unreadable_configuration_fails_the_deploy(
-    deps: DeployDeps, jenkins: FakeJenkins, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, publisher: RecordingPublisher, caplog: pytest.LogCaptureFixture
 ) -> None:
     deps.config = StaticConfig(ConfigurationError("ssm:/slashops/config: cannot read (ClientError)"))
 
     start_deploy(requested(), deps)
 
-    assert "slashops is misconfigured" in _only_failure(publisher).reason
-    assert "ssm:" not in _only_failure(publisher).reason  # parameter names are for the admins' logs
+    incident = incident_shown(_only_failure(publisher).reason, "ssm:")  # parameter names: the admins' logs
+    logged_detail(caplog, incident, "ssm:/slashops/config: cannot read (ClientError)")
     assert jenkins.requests == []

@@ -10,7 +10,7 @@ from services.notifier import deps
 from services.notifier.handler import lambda_handler
 from shared.ledger.dynamodb import DynamoDbLedger
 from tests.support.events import command_requested as requested
-from tests.support.events import reply_to, sqs_batch, succeeded
+from tests.support.events import refused, reply_to, sqs_batch, succeeded
 from tools.fake_slack import FakeSlack
 from tools.local_aws import Service
 
@@ -45,3 +45,24 @@ def test_lambda_handler_uses_local_endpoints_from_the_environment(
     assert fake_slack.in_channel("D0ABC")[0].text.endswith("Deployed acme main to staging.")
     entry = ledger.get("abc123def456")
     assert entry is not None and entry.state == "succeeded" and entry.last_route == "dm"
+
+
+def test_a_refusal_is_recorded_in_the_dynamodb_ledger_once_and_never_reaches_slack(
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_deps: None,
+    moto_server: Service,
+    ledger: DynamoDbLedger,
+    fake_slack: FakeSlack,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_server.endpoint)
+    monkeypatch.setenv("SLASHOPS_LEDGER_TABLE", ledger.table_name)
+    monkeypatch.setenv("SLACK_API_URL", fake_slack.api_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", fake_slack.bot_token)
+
+    response = lambda_handler(sqs_batch(refused(rule=5), refused(rule=5, minute=1)), None)  # the second: a replay
+
+    assert response == {"batchItemFailures": []}
+    assert fake_slack.messages == []
+    [entry] = list(ledger.iter_recent(refused=True))
+    assert (entry.command_id, entry.state, entry.decision, entry.rule) == ("5e1f00d00d5e", "refused", "not allowed", 5)
+    assert entry.requested_at is not None and entry.requested_at.minute == 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from services.deploy.deps import DeployDeps
 from services.deploy.models import Delivery
 from services.deploy.starting import start_deploy
@@ -21,6 +23,7 @@ from tests.support.deploy import Clock, MemoryDeploy
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import MemoryClaimStore, MemoryJenkins
 from tests.support.fakes.groups import MemoryGroupDirectory
+from tests.support.incidents import incident_shown, logged_detail
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 RULES = """
@@ -81,12 +84,13 @@ def test_an_admitted_user_in_another_channel_is_rejected() -> None:
     assert isinstance(_events(deps)[0], CommandRejected) and jenkins.triggered == []
 
 
-def test_a_broken_configuration_refuses_fail_closed() -> None:
+def test_a_broken_configuration_refuses_fail_closed(caplog: pytest.LogCaptureFixture) -> None:
     deps, jenkins, claims = _deps(StaticConfig(ConfigurationError("ssm:/slashops/config: cannot read (ClientError)")))
     start_deploy(_deploy(), deps)
     [failed] = _events(deps)
-    assert isinstance(failed, CommandFailed) and "slashops is misconfigured" in failed.reason
-    assert "ssm:" not in failed.reason  # parameter names are for the admins' logs, never for the channel
+    assert isinstance(failed, CommandFailed) and "so `deploy` was not run" in failed.reason
+    incident = incident_shown(failed.reason, "ssm:", "/slashops/config")  # parameter names: the admins' logs only
+    logged_detail(caplog, incident, "ssm:/slashops/config: cannot read (ClientError)", "deploy service")
     assert jenkins.triggered == []
 
 

@@ -60,7 +60,6 @@ MESSAGES: list[Callable[[ClaimRecord], str]] = [
         for kind in (
             JenkinsAuthError,
             JenkinsNotFoundError,
-            JenkinsSetupError,
             JenkinsUnavailableError,
             JenkinsProtocolError,
             JenkinsError,
@@ -120,3 +119,13 @@ def test_a_deploy_result_shown_by_the_notifier_keeps_its_escaping_single() -> No
     )
     body = check_message(format_event(event))
     assert shows_once(body) and "aborted by <@UBOB>" in body
+
+
+def test_missing_jenkins_credentials_show_the_incident_never_the_variables() -> None:
+    shown = messages.jenkins_failure(
+        JenkinsSetupError("no JENKINS_URL (JENKINS_SECRET_ID)", incident="0badc0de"), _record()
+    )
+    assert shown == (
+        "slashops cannot log in to Jenkins: slashops is misconfigured; the admins have the details "
+        "(incident `0badc0de`)."
+    )

@@ -19,7 +19,17 @@ from shared.events.models import AnyEvent
 from shared.ledger.errors import LedgerUnavailableError
 from shared.ledger.models import RecordOutcome
 from tests.support.clock import Clock
-from tests.support.events import accepted, at, eventbridge_body, failed, progress, rejected, reply_to, succeeded
+from tests.support.events import (
+    accepted,
+    at,
+    eventbridge_body,
+    failed,
+    progress,
+    refused,
+    rejected,
+    reply_to,
+    succeeded,
+)
 from tests.support.events import command_requested as requested
 from tests.support.fakes.ledger import InMemoryLedger
 from tests.support.fakes.slack import RecordingSlack
@@ -212,7 +222,8 @@ def test_a_result_slack_never_got_is_recorded_as_finished_but_unreported_until_r
 def test_every_event_type_has_a_use_case_and_only_results_are_posted() -> None:
     kinds = get_args(get_args(AnyEvent)[0])
     assert sorted(USE_CASES) == sorted(kind.detail_type for kind in kinds)
-    assert {kind.detail_type for kind in kinds if USE_CASES[kind.detail_type] is record} == {"CommandRequested"}
+    recorded_only = {kind.detail_type for kind in kinds if USE_CASES[kind.detail_type] is record}
+    assert recorded_only == {"CommandRequested", "CommandRefused"}
 
 
 @pytest.mark.parametrize("problem", ["response_url answered 429 ratelimited", "response_url answered 503"])
@@ -262,3 +273,16 @@ def test_a_failed_and_a_rejected_result_are_posted_through_the_response_url(
         "failed*: Build #42 failed at stage test.",
         "was refused*: Unknown client `acmee`.",
     ]
+
+
+def test_a_refusal_is_recorded_in_the_ledger_and_never_posted(
+    deps: NotifierDeps, slack: RecordingSlack, ledger: InMemoryLedger
+) -> None:
+    body = eventbridge_body(refused(rule=2))
+    assert handle_body(body, deps) == "recorded"
+    assert handle_body(body, deps) == "recorded"  # redelivered (or a replayed refused request): still one entry
+
+    entry = ledger.get("5e1f00d00d5e")
+    assert entry is not None and entry.state == "refused" and entry.decision == "not allowed" and entry.rule == 2
+    assert [e.command_id for e in ledger.iter_recent(refused=True)] == ["5e1f00d00d5e"]
+    assert slack.responses == [] and slack.posts == [] and slack.updates == []

@@ -18,11 +18,63 @@ def test_deploy_arguments_parse_with_default_env() -> None:
     assert parsed.arguments == {"client": "acme", "branch": "main", "env": "staging"}
 
 
-def test_choices_are_enforced() -> None:
+def test_choices_are_enforced_and_the_closest_choice_is_suggested() -> None:
     with pytest.raises(UsageError) as caught:
         parse_arguments(DEPLOY, ["--client", "acme", "--branch", "main", "--env", "prod"])
-    assert "invalid choice" in caught.value.message
+    assert caught.value.message == "`--env prod` is not one of staging, production; did you mean `production`?"
     assert "/ops deploy --client CLIENT --branch BRANCH" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"), [("Production", "production"), ("stagign", "staging"), ("s", "staging"), ("qa", None)]
+)
+def test_a_value_outside_the_choices_gets_the_closest_one(typed: str, suggested: str | None) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_arguments(DEPLOY, ["--client", "acme", "--branch", "main", "--env", typed])
+    ending = f"; did you mean `{suggested}`?" if suggested else "."
+    assert caught.value.message == f"`--env {typed}` is not one of staging, production{ending}"
+
+
+def test_an_unknown_option_names_the_closest_one_in_one_message() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_arguments(DEPLOY, ["--clinet", "acme", "--branch", "main"])
+    assert caught.value.message == "Unknown option `--clinet`; did you mean `--client`?"
+
+
+def test_an_unknown_option_and_the_missing_required_ones_are_one_message() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_arguments(DEPLOY, ["--clinet=acme"])
+    assert caught.value.message == "Unknown option `--clinet`; did you mean `--client`? Also, `--branch` is required."
+
+
+def test_stray_words_and_missing_options_are_one_message() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_arguments(DEPLOY, ["acme", "main"])
+    assert caught.value.message == "Unexpected `acme`, `main`. Also, `--client` and `--branch` are required."
+    status = CATALOG.get("status")
+    assert status is not None
+    with pytest.raises(UsageError) as positional:
+        parse_arguments(status, ["abc123def456", "again"])
+    assert positional.value.message == "Unexpected `again`."
+    with pytest.raises(UsageError) as none:
+        parse_arguments(status, [])
+    assert none.value.message == "`id` is required."
+
+
+def test_an_unknown_option_without_a_close_one_is_named_alone() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_arguments(DEPLOY, ["--client", "acme", "--branch", "main", "--force"])
+    assert caught.value.message == "Unknown option `--force`."
+    assert "Usage: `/ops deploy" in (caught.value.hint or "")
+
+
+def test_typed_options_and_values_are_escaped_once_in_suggestions() -> None:
+    with pytest.raises(UsageError) as option:
+        parse_arguments(DEPLOY, ["--client", "acme", "--branch", "main", "--<!here>`x"])
+    assert option.value.message == "Unknown option `--&lt;!here&gt;ˋx`."
+    with pytest.raises(UsageError) as choice:
+        parse_arguments(DEPLOY, ["--client", "acme", "--branch", "main", "--env", "<@U1>&"])
+    assert choice.value.message == "`--env &lt;@U1&gt;&amp;` is not one of staging, production."
 
 
 def test_missing_required_arguments_are_named() -> None:

@@ -17,9 +17,11 @@ from chalicelib import access
 from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
 from shared.config.access import AccessRule, Caller, may_see_commands_of
-from shared.ledger.errors import LedgerUnavailableError
+from shared.errors import ConfigurationError
+from shared.incidents import open_incident
 from shared.ledger.models import CommandState, LedgerEntry
 from shared.ledger.port import LedgerReader
+from shared.slack.messages import misconfiguration
 
 STATE_ICONS: dict[CommandState, str] = {
     "requested": ":inbox_tray:",
@@ -77,7 +79,8 @@ class Viewer:
 
 def require_ledger(ledger: LedgerReader | None) -> LedgerReader:
     if ledger is None:
-        raise LedgerUnavailableError("The command ledger is not configured.", hint="Set SLASHOPS_LEDGER_TABLE.")
+        detail = ConfigurationError("the ingress has no command ledger: set SLASHOPS_LEDGER_TABLE")
+        raise misconfiguration(open_incident(detail, where="ingress"))
     return ledger
 
 

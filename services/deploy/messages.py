@@ -17,7 +17,9 @@ from services.deploy.errors import (
 )
 from services.deploy.models import ClaimRecord
 from shared.commands.validators import REF_CHARACTERS_SHOWN
+from shared.errors import ConfigurationError
 from shared.events.models import Link
+from shared.incidents import open_incident
 from shared.slack.messages import misconfigured
 from shared.slack.mrkdwn import code, mention, text
 
@@ -28,12 +30,14 @@ def what(record: ClaimRecord) -> str:
 
 def jenkins_failure(error: JenkinsError, record: ClaimRecord) -> str:
     """A failure reason that says what to fix."""
-    if isinstance(error, JenkinsAuthError):
-        return (
-            f"Jenkins refused slashops' credentials ({text(error.message)}). To fix: check the Jenkins user and API "
-            f"token (JENKINS_USER/JENKINS_API_TOKEN, or the JENKINS_SECRET_ID secret) and that this user has "
-            f"the Build and Cancel permissions on job {code(record.job)}."
+    if isinstance(error, JenkinsAuthError):  # what to fix names variables and secrets: the admins' logs only
+        detail = (
+            f"Jenkins refused slashops' credentials ({error.message}) for job {record.job}: check the Jenkins user "
+            "and API token (JENKINS_USER/JENKINS_API_TOKEN, or the JENKINS_SECRET_ID secret) and that this user has "
+            "the Build and Cancel permissions on the job."
         )
+        incident = open_incident(ConfigurationError(detail), where="deploy service", command_id=record.command_id)
+        return f"Jenkins refused slashops' credentials ({text(error.message)}): {misconfigured(incident)}"
     if isinstance(error, JenkinsNotFoundError):
         return (
             f"Jenkins has no job {code(record.job)}. To fix: create the job, or name the right one in the slashops "

@@ -9,6 +9,7 @@ import pytest
 
 from shared.ledger.dynamodb import DynamoDbLedger
 from tests.support.events import at, command_requested, progress, succeeded
+from tests.support.incidents import incident_shown, logged_detail
 from tests.support.ingress import Ingress, message_text
 from tests.support.ledger import moto_ledger
 
@@ -139,6 +140,8 @@ def test_ledger_errors_become_a_message_not_a_500(ingress: Ingress, ledger: Dyna
         assert "Command history unavailable" in message_text(payload)
 
 
-def test_without_a_ledger_status_says_it_is_not_configured(ingress: Ingress) -> None:
+def test_without_a_ledger_status_says_it_is_not_configured(ingress: Ingress, caplog: pytest.LogCaptureFixture) -> None:
     status, payload = ingress.send("status abc123def456")
-    assert status == 200 and "The command ledger is not configured." in message_text(payload)
+    assert status == 200
+    incident = incident_shown(message_text(payload), "SLASHOPS_LEDGER_TABLE")
+    logged_detail(caplog, incident, "SLASHOPS_LEDGER_TABLE")

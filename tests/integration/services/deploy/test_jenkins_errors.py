@@ -29,7 +29,7 @@ def _only_failure(publisher: RecordingPublisher) -> CommandFailed:
 
 
 def test_wrong_api_token_fails_at_once_saying_what_to_fix(
-    deps: DeployDeps, jenkins: FakeJenkins, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, publisher: RecordingPublisher, caplog: pytest.LogCaptureFixture
 ) -> None:
     deps.jenkins = PythonJenkinsAdapter(jenkins.url, lambda: (jenkins.user, "wrong-token"), timeout=0.5)
 
@@ -37,7 +37,9 @@ def test_wrong_api_token_fails_at_once_saying_what_to_fix(
 
     assert response == {"batchItemFailures": []}
     failed = _only_failure(publisher)
-    assert "401" in failed.reason and "API token" in failed.reason and not failed.retryable
+    assert "401" in failed.reason and not failed.retryable
+    incident = incident_shown(failed.reason, "JENKINS_USER", "JENKINS_SECRET_ID")
+    logged_detail(caplog, incident, "401", "API token", "JENKINS_USER/JENKINS_API_TOKEN")
     assert jenkins.triggered == []
 
 

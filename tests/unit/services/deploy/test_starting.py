@@ -10,6 +10,7 @@ from services.deploy.models import Delivery
 from services.deploy.starting import start_deploy
 from shared.events.models import CommandFailed, CommandProgress, CommandRejected, CommandSucceeded
 from tests.support.deploy import MemoryDeploy, requested, stale_claim
+from tests.support.incidents import incident_shown, logged_detail
 
 
 def _kinds(deploy: MemoryDeploy) -> list[str]:
@@ -167,14 +168,17 @@ def test_the_queues_last_delivery_reports_even_with_trigger_attempts_left() -> N
     assert isinstance(failed, CommandFailed) and failed.retryable
 
 
-def test_refused_credentials_fail_at_once_saying_what_to_fix() -> None:
+def test_refused_credentials_fail_at_once_saying_what_to_fix(caplog: pytest.LogCaptureFixture) -> None:
     deploy, event = MemoryDeploy(), requested()
     deploy.jenkins.fail("trigger", lambda: JenkinsAuthError("Jenkins refused the request (HTTP 401)"))
 
     start_deploy(event, deploy.deps)
 
     [failed] = deploy.publisher.events
-    assert isinstance(failed, CommandFailed) and not failed.retryable and "API token" in failed.reason
+    assert isinstance(failed, CommandFailed) and not failed.retryable
+    incident = incident_shown(failed.reason, "JENKINS_USER", "JENKINS_SECRET_ID")  # the channel sees no names
+    record = logged_detail(caplog, incident, "API token", "JENKINS_USER/JENKINS_API_TOKEN")
+    assert getattr(record, "command_id", None) == event.command_id
 
 
 def test_a_request_too_old_to_run_is_reported_not_run() -> None:

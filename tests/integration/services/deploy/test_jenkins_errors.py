@@ -44,14 +44,16 @@ def test_wrong_api_token_fails_at_once_saying_what_to_fix(
 
 
 def test_user_without_permission_fails_at_once(
-    deps: DeployDeps, jenkins: FakeJenkins, publisher: RecordingPublisher
+    deps: DeployDeps, jenkins: FakeJenkins, publisher: RecordingPublisher, caplog: pytest.LogCaptureFixture
 ) -> None:
     jenkins.forbidden_users.add(jenkins.user)
 
     start_deploy(requested(), deps)
 
     failed = _only_failure(publisher)
-    assert "403" in failed.reason and "permission" in failed.reason
+    assert "403" in failed.reason and not failed.retryable
+    incident = incident_shown(failed.reason, "JENKINS_USER")  # the channel sees the id, the admins the fix
+    logged_detail(caplog, incident, "403", "Build and Cancel permissions")
     assert jenkins.triggered == []
 
 

@@ -16,7 +16,10 @@ deploy:
       environments:
         production: {job: globex-prod, parameters: {TARGET: prod, BRANCH: "{branch}"}}
 ```
-`clients` may also be a plain list of names. Templates may use `{client}`, `{branch}` and `{env}`.
+`clients` may also be a plain list of names. `deploy.locks: {default: 2h, max: 24h}` sets how long a `lock` lasts
+without `--for`, and the longest `--for` allowed (30m, 2h, 1d); `clients.<name>.concurrent: true` lets two deploys of
+one client's environment run at once (by default a second one is refused while the first runs).
+Templates may use `{client}`, `{branch}` and `{env}`.
 
 Branches must follow git's ref rules and, by default, use only ASCII letters, digits and `/ . _ -` (no leading
 `-`): a Jenkins job that puts `${BRANCH}` in a shell step is then never handed `$(id)`, `;` or a backtick.
@@ -36,6 +39,7 @@ from shared.commands.characters import describe, is_unsafe
 from shared.commands.parser import ExtraCharacters
 from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
 from shared.commands.validators import GIT_FORBIDDEN, git_ref_problem
+from shared.locks.models import DurationError, parse_duration
 
 if TYPE_CHECKING:
     from shared.config.model import SlashopsConfig
@@ -94,6 +98,8 @@ class ClientDeploy(DeployTarget):
     environments: dict[str, DeployTarget] = Field(default_factory=dict)
     branch_characters: str = ""
     """Characters this client's branches may use beyond ASCII letters, digits and `/ . _ -`."""
+    concurrent: bool = False
+    """True: deploys of one environment of this client may overlap; False: a second one is refused while one runs."""
 
     @field_validator("branch_characters")
     @classmethod
@@ -112,6 +118,31 @@ def branch_characters_problem(characters: str) -> str | None:
         if character in GIT_FORBIDDEN:
             return f"contains {character!r}, which git never allows in a branch name"
     return None
+
+
+class LocksConfig(BaseModel):
+    """How long a `lock` lasts without `--for` (`default`) and at most (`max`), as durations: 30m, 2h, 1d."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default: int = 2 * 3600
+    max: int = 24 * 3600
+
+    @field_validator("default", "max", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return parse_duration(value)
+            except DurationError as error:
+                raise ValueError(str(error)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LocksConfig:
+        if not 0 < self.default <= self.max:
+            raise ValueError("needs 0 < default <= max")
+        return self
 
 
 class UnsafeBranchError(ValueError):
@@ -136,6 +167,7 @@ class DeployConfig(BaseModel):
     parameters: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PARAMETERS))
     clients: dict[str, ClientDeploy] | None = None
     command_id_parameter: str = COMMAND_ID_PARAMETER
+    locks: LocksConfig = LocksConfig()
 
     @model_validator(mode="before")
     @classmethod
@@ -181,6 +213,11 @@ class DeployConfig(BaseModel):
         """What `client`'s branches may use beyond the conservative alphabet (nothing unless configured)."""
         client_config = (self.clients or {}).get(client)
         return client_config.branch_characters if client_config else ""
+
+    def concurrent(self, client: str) -> bool:
+        """Whether `client` opted into overlapping deploys of one environment (`clients.<name>.concurrent`)."""
+        client_config = (self.clients or {}).get(client)
+        return client_config.concurrent if client_config else False
 
     def branch_problem(self, client: str, branch: str) -> str | None:
         return git_ref_problem(branch, self.branch_characters(client))

@@ -16,6 +16,7 @@ from services.deploy.adapters.dynamodb_claims import create_table as create_depl
 from shared.aws.replay_guard import create_table as create_replay_table
 from shared.commands.routing import routes
 from shared.ledger.dynamodb import create_table as create_ledger_table
+from shared.locks.dynamodb import create_table as create_lock_table
 from tools.local_aws import FAKE_CREDENTIALS
 from tools.routes import LISTENERS, logical_name
 from tools.stacks import BUS_TEMPLATE, StackError, create_stack, ensure_archive
@@ -28,6 +29,7 @@ LOCAL_BUCKET = "slashops-backups-local"
 LEDGER_TABLE = "slashops-ledger"
 DEPLOY_TABLE = "slashops-deploy"
 REPLAY_TABLE = "slashops-replays"
+LOCK_TABLE = "slashops-locks"
 LOCAL_BUS_PARAMETERS = {
     "Prefix": LOCAL_PREFIX,
     "VisibilityTimeout": "30",  # a local consumer that crashed gets the message again within 30 s
@@ -57,6 +59,7 @@ class LocalResources:
     ledger_table: str
     deploy_table: str
     replay_table: str = REPLAY_TABLE
+    lock_table: str = LOCK_TABLE
 
     def env(self) -> dict[str, str]:
         """The contract's environment names, as every local consumer reads them."""
@@ -68,6 +71,7 @@ class LocalResources:
             "SLASHOPS_LEDGER_TABLE": self.ledger_table,
             "SLASHOPS_DEPLOY_TABLE": self.deploy_table,
             "SLASHOPS_REPLAY_TABLE": self.replay_table,
+            "SLASHOPS_LOCK_TABLE": self.lock_table,
         }
 
 
@@ -113,3 +117,4 @@ def create_tables(client: DynamoDBClient) -> None:
     create_ledger_table(client, LEDGER_TABLE)
     create_deploy_table(client, DEPLOY_TABLE)
     create_replay_table(client, REPLAY_TABLE)
+    create_lock_table(client, LOCK_TABLE)

@@ -3,8 +3,9 @@ may run it with these arguments → use case.
 
 Rules on arguments are applied to the parsed values, defaults included (an omitted `--env` counts as its default).
 
-The registry says what happens to each command: the ingress answers `help`, `status`, `history` and `whoami` itself
-(`handled_by="ingress"`, by name); every other command is published for its consumer (`publishing.publish`).
+The registry says what happens to each command: the ingress answers `help`, `status`, `history`, `whoami`, `lock`,
+`unlock` and `locks` itself (`handled_by="ingress"`, by name); every other command is published for its consumer
+(`publishing.publish`), after the checks `BEFORE_PUBLISHING` names (a deploy into a locked target is refused here).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from chalicelib.access import authorize, may_run_here
 from chalicelib.deps import IngressDeps
 from chalicelib.help import show_help
 from chalicelib.history import show_history
+from chalicelib.locking import lock_target, refuse_if_locked, show_locks, unlock_target
 from chalicelib.models import Command, VerifiedRequest
 from chalicelib.publishing import publish
 from chalicelib.refusals import record_refusal
@@ -39,8 +41,14 @@ ANSWERED_HERE: Mapping[str, UseCase] = {
     "status": show_status,
     "history": show_history,
     "whoami": show_whoami,
+    "lock": lock_target,
+    "unlock": unlock_target,
+    "locks": show_locks,
 }
 """The commands the ingress answers itself (`handled_by="ingress"`), by name."""
+Check = Callable[[Command, IngressDeps], None]
+BEFORE_PUBLISHING: Mapping[str, Check] = {"deploy": refuse_if_locked}
+"""Checks a published command must pass first (they raise to refuse): a deploy into a locked target."""
 
 
 def use_case_for(spec: CommandSpec) -> UseCase:
@@ -71,4 +79,7 @@ def _dispatch(verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:
     caller = None if spec.open_to_all else may_run_here(spec, verified.request, deps, deadline=verified.deadline)
     parsed = parse_arguments(spec, rest, extra_characters=branch_characters_from(deps.config.get))
     rule = None if caller is None else authorize(spec, parsed.arguments, caller, deps).rule
-    return use_case_for(spec)(Command(parsed=parsed, text=text, verified=verified, rule=rule), deps)
+    command = Command(parsed=parsed, text=text, verified=verified, rule=rule)
+    if (check := BEFORE_PUBLISHING.get(spec.name)) is not None:
+        check(command, deps)
+    return use_case_for(spec)(command, deps)

@@ -25,6 +25,8 @@ from shared.events.models import INGRESS_SOURCE, new_command_id
 from shared.events.publisher import EventPublisher
 from shared.ledger.dynamodb import DynamoDbLedger
 from shared.ledger.port import LedgerReader
+from shared.locks.dynamodb import DynamoDbLockStore
+from shared.locks.port import LockStore
 from shared.replay import ReplayGuard
 from shared.slack.groups import GroupDirectory
 
@@ -42,6 +44,7 @@ class IngressSettings:
     signing_secret_id: str | None
     ledger_table: str = "slashops-ledger"
     replay_table: str = "slashops-replays"
+    lock_table: str = "slashops-locks"
     slack_api_url: str | None = None
     bot_token: str | None = None
     bot_token_secret_id: str | None = None
@@ -57,6 +60,7 @@ class IngressSettings:
             signing_secret_id=env.get("SLACK_SIGNING_SECRET_ID") or None,
             ledger_table=env.get("SLASHOPS_LEDGER_TABLE") or "slashops-ledger",
             replay_table=env.get("SLASHOPS_REPLAY_TABLE") or "slashops-replays",
+            lock_table=env.get("SLASHOPS_LOCK_TABLE") or "slashops-locks",
             slack_api_url=env.get("SLACK_API_URL") or None,
             bot_token=env.get("SLACK_BOT_TOKEN") or None,
             bot_token_secret_id=env.get("SLACK_BOT_TOKEN_SECRET_ID") or None,
@@ -75,6 +79,8 @@ class IngressDeps:
     """Read by `status` and `history`; None answers them with a configuration error."""
     groups: GroupDirectory | None = None
     """Slack's user groups, for rules that name groups; None: those rules fail closed (Slack cannot be asked)."""
+    locks: LockStore | None = None
+    """Deploy locks: `lock`/`unlock`/`locks`, and the check before a deploy; None refuses all of them (fail closed)."""
     catalog: Catalog = CATALOG
     new_id: Callable[[], str] = new_command_id
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -97,6 +103,7 @@ def ingress_deps() -> IngressDeps:
         # Tight timeouts and a bounded read: `status`/`history` must answer within Slack's 3 seconds.
         ledger=DynamoDbLedger(current.ledger_table, read_timeout=1.0, attempts=1, max_read=300),
         groups=groups_provider(current, config),
+        locks=DynamoDbLockStore(current.lock_table),
     )
 
 

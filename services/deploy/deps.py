@@ -23,6 +23,7 @@ from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
 from shared.events.publisher import EventPublisher
 from shared.events.reporter import Reporter
+from shared.locks.port import LockStore
 from shared.slack.groups import GroupDirectory
 
 SOURCE = "slashops.deploy"
@@ -64,6 +65,8 @@ class DeployDeps:
     config: ConfigPort
     groups: GroupDirectory | None = None
     """Slack's user groups for the access re-checks; None: rules that need a group fail closed."""
+    locks: LockStore | None = None
+    """Deploy locks, checked again before a claim (a deploy queued before the lock landed); None: not checked."""
     settings: DeploySettings = field(default_factory=DeploySettings)
     clock: Callable[[], float] = time.time
     new_token: Callable[[], str] = lambda: uuid.uuid4().hex
@@ -86,6 +89,7 @@ class DeployEnv:
     event_bus: str
     table: str
     queue_url: str
+    lock_table: str
     config: ConfigLocation
     jenkins_url: str | None
     jenkins_user: str | None
@@ -106,6 +110,7 @@ class DeployEnv:
             event_bus=env.get("SLASHOPS_EVENT_BUS", "slashops"),
             table=env.get("SLASHOPS_DEPLOY_TABLE", "slashops-deploy"),
             queue_url=env.get("SLASHOPS_DEPLOY_QUEUE_URL", ""),
+            lock_table=env.get("SLASHOPS_LOCK_TABLE") or "slashops-locks",
             config=ConfigLocation.from_env(env),
             jenkins_url=env.get("JENKINS_URL") or None,
             jenkins_user=env.get("JENKINS_USER") or None,
@@ -137,6 +142,7 @@ def deps_from(env: DeployEnv) -> DeployDeps:
     from services.deploy.adapters.sqs_scheduler import SqsFollowScheduler
     from shared.aws.eventbridge import EventBridgePublisher
     from shared.config.source import cached_config, groups_ttl
+    from shared.locks.dynamodb import DynamoDbLockStore
     from shared.slack.sdk_groups import group_directory
 
     if not env.queue_url:
@@ -156,6 +162,7 @@ def deps_from(env: DeployEnv) -> DeployDeps:
             timeout=5,
         ),
         settings=env.service,
+        locks=DynamoDbLockStore(env.lock_table, read_timeout=5.0),
     )
 
 

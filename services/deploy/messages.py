@@ -20,6 +20,7 @@ from shared.commands.validators import REF_CHARACTERS_SHOWN
 from shared.errors import ConfigurationError
 from shared.events.models import Link
 from shared.incidents import open_incident
+from shared.locks.models import Lock
 from shared.slack.messages import misconfigured
 from shared.slack.mrkdwn import code, mention, text
 
@@ -103,3 +104,18 @@ def failed(record: ClaimRecord, number: int, result: str) -> str:
 def gave_up_following(record: ClaimRecord, number: int | None, why: str) -> str:
     build = f"build #{number}" if number else "the build"
     return f"Stopped following {build} of {what(record)}: {text(why)}. Check Jenkins for its result."
+
+
+def locked(lock: Lock) -> tuple[str, str]:
+    """A deploy into another user's lock (or one whose lock could not be read: `holder` empty); nothing started."""
+    target = f"{code(lock.client)} {code(lock.env)}"
+    if not lock.holder:
+        return (
+            f"slashops could not check whether {target} is locked (the lock table did not answer), so the deploy "
+            "was not started.",
+            "Nothing was started. Try again in a few minutes.",
+        )
+    return (
+        f"{target} is locked by {mention(lock.holder)} until {lock.until}: {text(lock.reason)}",
+        f"The deploy was not started. Ask {mention(lock.holder)}, or wait until then; `/ops locks` lists every lock.",
+    )

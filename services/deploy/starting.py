@@ -22,15 +22,19 @@ from services.deploy.errors import ClaimBusyError, JenkinsError, JenkinsUnavaila
 from services.deploy.following import schedule_first_follow
 from services.deploy.models import FIRST_DELIVERY, ClaimRecord, Delivery, DeployRequest, FoundBuild
 from shared.config.access import recheck
+from shared.deadline import Deadline
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
 from shared.events.reporter import CommandReporter
 from shared.incidents import open_incident
+from shared.locks.models import Lock
+from shared.locks.port import LockStoreUnavailableError
 from shared.slack.messages import misconfigured, not_allowed_now
 from shared.slack.mrkdwn import code, text
 
 logger = logging.getLogger(__name__)
 DAY = 86400
+LOCK_CHECK_SECONDS = 10.0
 
 
 def start_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery = FIRST_DELIVERY) -> None:
@@ -52,6 +56,9 @@ def start_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery =
         return
     record = _new_record(event, deps, reporter)
     if record is None:
+        return
+    if (lock := _other_users_lock(record, deps, delivery)) is not None:
+        _refuse_locked(event, lock, deps, reporter, delivery)
         return
     existing = deps.store.create(record)
     if existing is None:
@@ -81,6 +88,37 @@ def _refuse(event: CommandRequested, deps: DeployDeps, reporter: CommandReporter
         _resume(existing, deps, reporter, delivery)
         return
     reporter.rejected(*not_allowed_now(event.actor.user_id, event.command))
+
+
+def _other_users_lock(record: ClaimRecord, deps: DeployDeps, delivery: Delivery) -> Lock | None:
+    """The second look (the ingress refused at the door): a deploy published just before its target was locked.
+
+    If the lock table does not answer, SQS delivers again (the visibility timeout is the backoff); the last
+    delivery reports instead, so the deploy never runs unchecked and never vanishes into the DLQ unannounced.
+    """
+    if deps.locks is None:
+        return None
+    try:
+        lock = deps.locks.get(record.client, record.env, deadline=Deadline.after(LOCK_CHECK_SECONDS))
+    except LockStoreUnavailableError:
+        if not delivery.last_attempt:
+            raise
+        return Lock(
+            client=record.client, env=record.env, holder="", reason="unknown", locked_at=0, expires_at=0
+        )  # a sentinel: "cannot tell" is refused like a lock
+    if lock is None or not lock.active(deps.now()) or lock.held_by(record.requested_by):
+        return None
+    return lock
+
+
+def _refuse_locked(
+    event: CommandRequested, lock: Lock, deps: DeployDeps, reporter: CommandReporter, delivery: Delivery
+) -> None:
+    existing = deps.store.get(event.command_id)
+    if existing is not None:  # claimed before the lock landed: it carries on
+        _resume(existing, deps, reporter, delivery)
+        return
+    reporter.rejected(*messages.locked(lock))
 
 
 def _new_record(event: CommandRequested, deps: DeployDeps, reporter: CommandReporter) -> ClaimRecord | None:

@@ -179,4 +179,42 @@ WHOAMI = CommandSpec(
     open_to_all=True,
 )
 
-CATALOG = Catalog([HELP, DEPLOY, CANCEL, BACKUP, BACKUPS, RESTORE, STATUS, HISTORY, WHOAMI])
+_TARGET = (
+    ArgumentSpec(name="client", required=True, help="the client", validator="identifier"),
+    ArgumentSpec(name="env", required=True, choices=DEPLOY_ENVIRONMENTS, help="the environment"),
+)
+
+LOCK = CommandSpec(
+    name="lock",
+    summary="Lock a client's environment: deploys into it are refused (except yours) until it expires or is unlocked",
+    description="Without `--for`, the lock lasts the configured default (`deploy.locks.default`, 2h unless set).",
+    arguments=(
+        *_TARGET,
+        ArgumentSpec(name="reason", required=True, help="why: shown to whoever tries to deploy"),
+        ArgumentSpec(name="for", metavar="DURATION", help="how long: 30m, 2h, 1d (at most `deploy.locks.max`)"),
+    ),
+    examples=('/ops lock --client acme --env production --reason "release freeze" --for 2h',),
+    visibility="in_channel",
+    handled_by="ingress",
+)
+
+UNLOCK = CommandSpec(
+    name="unlock",
+    summary="End a deploy lock: yours, or anyone's if the access rules admit you to `unlock`",
+    arguments=_TARGET,
+    examples=("/ops unlock --client acme --env production",),
+    visibility="in_channel",
+    handled_by="ingress",
+    # The holder may always end their own lock; anyone else needs a rule admitting them to `unlock`
+    # (ingress/chalicelib/locking.py), so the door lets every request through.
+    open_to_all=True,
+)
+
+LOCKS = CommandSpec(
+    name="locks",
+    summary="List the locked deploy targets: who, why, until when",
+    examples=("/ops locks",),
+    handled_by="ingress",
+)
+
+CATALOG = Catalog([HELP, DEPLOY, CANCEL, BACKUP, BACKUPS, RESTORE, STATUS, HISTORY, WHOAMI, LOCK, UNLOCK, LOCKS])

@@ -16,7 +16,9 @@ deploy:
       environments:
         production: {job: globex-prod, parameters: {TARGET: prod, BRANCH: "{branch}"}}
 ```
-`clients` may also be a plain list of names. Templates may use `{client}`, `{branch}` and `{env}`.
+`clients` may also be a plain list of names. `deploy.locks: {default: 2h, max: 24h}` sets how long a `lock` lasts
+without `--for`, and the longest `--for` allowed (30m, 2h, 1d).
+Templates may use `{client}`, `{branch}` and `{env}`.
 
 Branches must follow git's ref rules and, by default, use only ASCII letters, digits and `/ . _ -` (no leading
 `-`): a Jenkins job that puts `${BRANCH}` in a shell step is then never handed `$(id)`, `;` or a backtick.
@@ -36,6 +38,7 @@ from shared.commands.characters import describe, is_unsafe
 from shared.commands.parser import ExtraCharacters
 from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
 from shared.commands.validators import GIT_FORBIDDEN, git_ref_problem
+from shared.locks.models import DurationError, parse_duration
 
 if TYPE_CHECKING:
     from shared.config.model import SlashopsConfig
@@ -114,6 +117,31 @@ def branch_characters_problem(characters: str) -> str | None:
     return None
 
 
+class LocksConfig(BaseModel):
+    """How long a `lock` lasts without `--for` (`default`) and at most (`max`), as durations: 30m, 2h, 1d."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default: int = 2 * 3600
+    max: int = 24 * 3600
+
+    @field_validator("default", "max", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return parse_duration(value)
+            except DurationError as error:
+                raise ValueError(str(error)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LocksConfig:
+        if not 0 < self.default <= self.max:
+            raise ValueError("needs 0 < default <= max")
+        return self
+
+
 class UnsafeBranchError(ValueError):
     """A branch outside its client's alphabet reached `plan()`: nothing may be built from it."""
 
@@ -136,6 +164,7 @@ class DeployConfig(BaseModel):
     parameters: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PARAMETERS))
     clients: dict[str, ClientDeploy] | None = None
     command_id_parameter: str = COMMAND_ID_PARAMETER
+    locks: LocksConfig = LocksConfig()
 
     @model_validator(mode="before")
     @classmethod

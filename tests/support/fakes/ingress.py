@@ -9,6 +9,7 @@ from chalicelib.deps import IngressDeps
 from shared.deadline import Deadline
 from shared.replay import ReplayGuardUnavailableError, SignedRequest
 from tests.support.fakes import RecordingPublisher, StaticConfig
+from tests.support.fakes.locks import MemoryLockStore
 from tests.support.ingress import SEED_RULES
 
 
@@ -32,11 +33,12 @@ class MemoryReplayGuard:
 
 
 def ingress_deps(**overrides: Any) -> IngressDeps:
-    """The ingress on fakes: the seed access rules, a recording bus, an in-memory replay guard, no ledger."""
+    """The ingress on fakes: the seed access rules, a recording bus, in-memory replay guard and locks, no ledger."""
     fields: dict[str, Any] = {
         "config": StaticConfig.from_text(SEED_RULES),
         "publisher": RecordingPublisher(),
         "replays": MemoryReplayGuard(),
+        "locks": MemoryLockStore(),
     }
     fields.update(overrides)
     return IngressDeps(**fields)

@@ -76,3 +76,19 @@ def test_the_backup_role_writes_a_restore_record_only_once_and_may_read_it() -> 
     assert writes and all(s["Condition"] == {"StringEquals": {"s3:if-none-match": "*"}} for s in writes)
     assert any("s3:GetObject" in _actions(s) for s in statements)
     assert not any("s3:DeleteObject" in _actions(s) for s in statements)
+
+
+def _on_locks(template: str) -> set[str]:
+    """Every DynamoDB action the template's roles may take on the lock table."""
+    actions: set[str] = set()
+    for statement in _statements(template):
+        resource = statement["Resource"]
+        if resource == {"Fn::GetAtt": ["LockTable", "Arn"]} or "LockTableName" in str(resource):
+            actions.update(_actions(statement))
+    return actions
+
+
+def test_the_ingress_answers_lock_commands_and_the_deploy_service_only_reads_locks() -> None:
+    assert _on_locks("ingress.yaml") == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"}
+    assert _on_locks("deploy-service.yaml") == {"dynamodb:GetItem"}
+    assert _on_locks("notifier.yaml") == set() and _on_locks("backup-service.yaml") == set()

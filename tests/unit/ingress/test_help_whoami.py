@@ -39,26 +39,26 @@ def ask(ingress: Ingress, text: str, user: str, channel: tuple[str, str] = ("C0D
 
 def listed(shown: str) -> set[str]:
     return {name for name in ("help", "deploy", "cancel", "backup", "backups", "restore", "status", "history",
-                              "whoami") if f"`{name}` —" in shown}  # fmt: skip
+                              "whoami", "lock", "unlock", "locks") if f"`{name}` —" in shown}  # fmt: skip
 
 
-OPEN = {"help", "cancel", "status", "history", "whoami"}
+OPEN = {"help", "cancel", "status", "history", "whoami", "unlock"}
 
 
 def test_help_lists_what_each_caller_may_run_here_and_counts_the_rest(ops: Ingress) -> None:
     admitted, limited, denied = (ask(ops, "help", user) for user in (ADMITTED, LIMITED, DENIED))
 
     assert listed(admitted) == OPEN | {"deploy", "backups"}
-    assert "2 other commands exist that you may not run in this channel; `/ops whoami` explains why." in admitted
+    assert "4 other commands exist that you may not run in this channel; `/ops whoami` explains why." in admitted
     assert listed(limited) == OPEN | {"deploy"}
-    assert "_(you: with `--env staging` only)_" in limited and "3 other commands exist" in limited
+    assert "_(you: with `--env staging` only)_" in limited and "5 other commands exist" in limited
     assert listed(denied) == OPEN | {"backups"}  # the group admits the intern to backups, a deny rule bars deploy
     assert "`deploy` —" not in denied
 
 
 def test_help_in_a_channel_every_rule_denies_lists_only_the_open_commands(ops: Ingress) -> None:
     shown = ask(ops, "help", ADMITTED, ("C0RANDOM", "random"))
-    assert listed(shown) == OPEN and "4 other commands exist" in shown
+    assert listed(shown) == OPEN and "6 other commands exist" in shown
 
 
 def test_help_for_a_command_says_whether_and_with_which_limits_the_caller_may_run_it(ops: Ingress) -> None:

@@ -49,5 +49,6 @@ def message_text(payload: dict[str, Any]) -> str:
         if isinstance(text, dict):
             parts.append(text.get("text", ""))
         for element in block.get("elements", []):
-            parts.append(element.get("text", ""))
+            shown = element.get("text", "")
+            parts.append(shown.get("text", "") if isinstance(shown, dict) else shown)  # a button's label
     return "\n".join(parts)

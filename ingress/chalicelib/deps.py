@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
+from chalicelib.responding import Responder, WebhookResponder
 from shared.aws.clients import ClientLimits
 from shared.aws.eventbridge import EventBridgePublisher
 from shared.aws.replay_guard import DynamoDbReplayGuard
@@ -75,6 +76,8 @@ class IngressDeps:
     """Read by `status` and `history`; None answers them with a configuration error."""
     groups: GroupDirectory | None = None
     """Slack's user groups, for rules that name groups; None: those rules fail closed (Slack cannot be asked)."""
+    responder: Responder = field(default_factory=WebhookResponder)
+    """Posts a click's answer to its `response_url` (Slack ignores the HTTP body of a click's answer)."""
     catalog: Catalog = CATALOG
     new_id: Callable[[], str] = new_command_id
     now: Callable[[], datetime] = lambda: datetime.now(UTC)

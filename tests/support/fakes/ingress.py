@@ -8,6 +8,7 @@ from typing import Any
 from chalicelib.deps import IngressDeps
 from shared.deadline import Deadline
 from shared.replay import ReplayGuardUnavailableError, SignedRequest
+from shared.slack.blocks import SlackMessage
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.ingress import SEED_RULES
 
@@ -31,12 +32,24 @@ class MemoryReplayGuard:
         return None if earlier == command_id else earlier  # like a retried put that finds its own id
 
 
+class RecordingResponder:
+    """`Responder` that keeps what a click's answer would have posted to its `response_url`."""
+
+    def __init__(self) -> None:
+        self.posted: list[tuple[str, SlackMessage]] = []
+
+    def respond(self, response_url: str, message: SlackMessage, *, deadline: Deadline) -> bool:
+        self.posted.append((response_url, message))
+        return True
+
+
 def ingress_deps(**overrides: Any) -> IngressDeps:
     """The ingress on fakes: the seed access rules, a recording bus, an in-memory replay guard, no ledger."""
     fields: dict[str, Any] = {
         "config": StaticConfig.from_text(SEED_RULES),
         "publisher": RecordingPublisher(),
         "replays": MemoryReplayGuard(),
+        "responder": RecordingResponder(),
     }
     fields.update(overrides)
     return IngressDeps(**fields)

@@ -9,7 +9,7 @@ from chalice.app import Chalice, Response
 from chalicelib import deps as composition
 from chalicelib.budget import answer_deadline
 from chalicelib.deps import IngressDeps
-from chalicelib.handler import handle_slash_http
+from chalicelib.handler import HttpAnswer, handle_interaction_http, handle_slash_http
 from shared.logs import configure_logging
 
 
@@ -23,16 +23,22 @@ def create_app(
 
     # Every content type reaches our code, so the signature is checked before the type (an unsigned request
     # learns nothing); a signed one with the wrong type gets 415 from `handle_slash_http`.
-    @chalice_app.route("/slack/commands", methods=["POST"], content_types=["*/*"])
-    def slack_command() -> Response:
+    def serve(handle: Callable[..., HttpAnswer]) -> Response:
         request = chalice_app.current_request
         assert request is not None  # Chalice sets it for every routed call
         deadline = answer_deadline(request.context.get("requestTimeEpoch"))
         raw_body = request.raw_body if isinstance(request.raw_body, bytes) else str(request.raw_body or "").encode()
-        answer = handle_slash_http(
-            raw_body, dict(request.headers), signing_secret=signing_secret, deps=deps, deadline=deadline
-        )
+        answer = handle(raw_body, dict(request.headers), signing_secret=signing_secret, deps=deps, deadline=deadline)
         return Response(body=answer.body, status_code=answer.status, headers=dict(answer.headers))
+
+    @chalice_app.route("/slack/commands", methods=["POST"], content_types=["*/*"])
+    def slack_command() -> Response:
+        return serve(handle_slash_http)
+
+    # Slack's Interactivity Request URL (button clicks): verified and answered exactly like a command.
+    @chalice_app.route("/slack/interactions", methods=["POST"], content_types=["*/*"])
+    def slack_interaction() -> Response:
+        return serve(handle_interaction_http)
 
     return chalice_app
 

@@ -4,6 +4,10 @@ It serves the command's `response_url` itself (a small local HTTP server), so th
 each follow-up the notifier posts are printed as they arrive, until the final result or `--timeout`.
 
     slashops send "deploy --client acme --branch main" --user U123 --channel C123
+
+`slashops click` presses a button the same way: a signed `block_actions` payload to `/slack/interactions`.
+
+    slashops click restore.confirm --value '{"db":"orders","from":"orders-20261128T101500Z-3f9c"}' --as U123
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 import os
 import queue
 import re
+import shlex
 import sys
 import threading
 import time
@@ -151,11 +156,49 @@ def render(payload: Mapping[str, Any]) -> str:
 
 
 def _block_lines(block: Mapping[str, Any]) -> list[str]:
+    if block.get("type") == "actions":
+        return [_button_line(e) for e in block.get("elements", []) if isinstance(e, Mapping) and e.get("action_id")]
     if isinstance(block.get("text"), Mapping):
         return [str(block["text"].get("text", ""))]
     if block.get("type") == "context":
         return ["  " + " ".join(str(e.get("text", "")) for e in block.get("elements", []) if isinstance(e, Mapping))]
     return []
+
+
+def _button_line(button: Mapping[str, Any]) -> str:
+    """A button as a command to press it: its label, then `bin/slashops click <action_id> --value <value>`."""
+    label = button.get("text", {}).get("text", "") if isinstance(button.get("text"), Mapping) else ""
+    press = f"bin/slashops click {button['action_id']} --value {shlex.quote(str(button.get('value', '')))}"
+    return f"  [{label}] → {press}"
+
+
+def click_payload(
+    action_id: str, value: str, response_url: str, *, user_id: str, channel_id: str, team_id: str = "T0LOCAL"
+) -> dict[str, Any]:
+    """The `block_actions` payload Slack posts when a button in an ephemeral message is pressed
+    (docs: reference/interaction-payloads/block_actions-payload)."""
+    now = f"{time.time():.6f}"
+    return {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": "local.user", "name": "local.user", "team_id": team_id},
+        "api_app_id": "A0LOCAL",
+        "token": "local-verification-token",
+        "container": {"type": "message", "message_ts": now, "channel_id": channel_id, "is_ephemeral": True},
+        "trigger_id": f"{int(time.time())}.local",
+        "team": {"id": team_id, "domain": "local"},
+        "channel": {"id": channel_id, "name": "local"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": action_id,
+                "value": value,
+                "action_ts": now,
+                "text": {"type": "plain_text", "text": action_id},
+            }
+        ],
+    }
 
 
 def accepted_command_id(answer: Mapping[str, Any]) -> str | None:
@@ -201,6 +244,51 @@ def run(args: argparse.Namespace, out: Any = sys.stdout) -> int:
     return 2
 
 
+def run_click(args: argparse.Namespace, out: Any = sys.stdout) -> int:
+    """Press a button: print the answer (which the ingress also posts to the response_url) and the follow-ups."""
+    with ResponseUrlServer() as server:
+        payload = click_payload(args.action_id, args.value, server.url, user_id=args.user, channel_id=args.channel)
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        try:
+            status, answer = post(args.url, body, signed_headers(body, args.secret))
+        except (urllib.error.URLError, OSError) as error:
+            print(f"cannot reach the ingress at {args.url} ({error}): is `make run` running?", file=out, flush=True)
+            return 1
+        print(f"── answer to the click (HTTP {status}) ──\n{render(answer)}", file=out, flush=True)
+        if status != 200:
+            return 1
+        server.next(1.0)  # the same answer, posted to the response_url in place of the button's message
+        if accepted_command_id(answer) is None:
+            return 0
+        if follow(server, timeout=args.timeout, out=out):
+            return 0
+    print(f"\n(no final result within {args.timeout:.0f}s; `/ops status` shows it later)", file=out, flush=True)
+    return 2
+
+
+def click_parser() -> argparse.ArgumentParser:
+    port = os.environ.get("INGRESS_PORT") or str(DEFAULT_INGRESS_PORT)
+    cli = argparse.ArgumentParser(
+        prog="slashops click",
+        description="Press a button the ingress showed (`send` "
+        "prints each as `bin/slashops click <action_id> --value <value>`).",
+    )
+    cli.add_argument("action_id", help="the button's action id, e.g. restore.confirm")
+    cli.add_argument("--value", default="", help="the button's value, as `send` printed it")
+    cli.add_argument("--as", dest="user", default="U0LOCAL", help="the Slack user id who clicks (default U0LOCAL)")
+    cli.add_argument("--channel", default="C0LOCAL", help="Slack channel id (default C0LOCAL)")
+    cli.add_argument(
+        "--url", default=f"http://127.0.0.1:{port}/slack/interactions", help="the ingress (default: $INGRESS_PORT)"
+    )
+    cli.add_argument(
+        "--secret",
+        default=os.environ.get("SLACK_SIGNING_SECRET") or LOCAL_SIGNING_SECRET,
+        help="signing secret (default: $SLACK_SIGNING_SECRET, else make run's local default)",
+    )
+    cli.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the final result (default 60)")
+    return cli
+
+
 def parser() -> argparse.ArgumentParser:
     port = os.environ.get("INGRESS_PORT") or str(DEFAULT_INGRESS_PORT)
     cli = argparse.ArgumentParser(
@@ -224,6 +312,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["click"]:  # `slashops click ...` through bin/slashops
+        sys.exit(run_click(click_parser().parse_args(arguments[1:])))
     if arguments[:1] == ["send"]:
         arguments = arguments[1:]  # `slashops send ...` through bin/slashops
     sys.exit(run(parser().parse_args(arguments)))

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Mapping
 
 from chalicelib.access import authorize, may_run_here
+from chalicelib.confirming import confirm_first
 from chalicelib.deps import IngressDeps
 from chalicelib.help import show_help
 from chalicelib.history import show_history
@@ -49,17 +50,26 @@ ANSWERED_HERE: Mapping[str, UseCase] = {
 Check = Callable[[Command, IngressDeps], None]
 BEFORE_PUBLISHING: Mapping[str, Check] = {"deploy": refuse_if_locked}
 """Checks a published command must pass first (they raise to refuse): a deploy into a locked target."""
+CONFIRMED_HERE: Mapping[str, UseCase] = {"restore": confirm_first}
+"""Published commands the ingress asks to confirm first (at once, with a button), by name."""
 
 
 def use_case_for(spec: CommandSpec) -> UseCase:
-    return ANSWERED_HERE[spec.name] if spec.handled_by == "ingress" else publish
+    if spec.handled_by == "ingress":
+        return ANSWERED_HERE[spec.name]
+    return CONFIRMED_HERE.get(spec.name, publish)
 
 
-def handle_command(verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:
-    """Everything after the signature check; every refusal becomes the same kind of message."""
+def handle_command(verified: VerifiedRequest, deps: IngressDeps, *, normalized: str | None = None) -> SlackMessage:
+    """Everything after the signature check; every refusal becomes the same kind of message.
+
+    `normalized`: text already in normalized form (a button's command, built by `shlex.join`), not normalized
+    again (normalizing twice could change what the tokens mean).
+    """
     with log_context():
+        text = normalize(verified.request.text) if normalized is None else normalized
         try:
-            return _dispatch(verified, deps)
+            return _dispatch(verified, text, deps)
         except SlashopsError as error:
             request = verified.request
             logger.info(
@@ -67,12 +77,12 @@ def handle_command(verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage
                 extra={"refusal": type(error).__name__, "user_id": request.user_id, "channel_id": request.channel_id},
             )
             shown = shown_error(error)
-            record_refusal(verified, normalize(request.text), error, shown.message, deps)  # refusals only
+            record_refusal(verified, text, error, shown.message, deps)  # refusals only
             return error_message(shown)
 
 
-def _dispatch(verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:
-    text = normalize(verified.request.text)  # once: parsed below, and carried by a published event
+def _dispatch(verified: VerifiedRequest, text: str, deps: IngressDeps) -> SlackMessage:
+    """`text` is normalized once: parsed here, and carried by a published event."""
     spec, rest = resolve_command(deps.catalog, split_words(text))
     if any(token in HELP_FLAGS for token in rest):
         return help_for(spec)

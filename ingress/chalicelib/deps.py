@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
+from chalicelib.responding import Responder, WebhookResponder
 from shared.aws.clients import ClientLimits
 from shared.aws.eventbridge import EventBridgePublisher
 from shared.aws.replay_guard import DynamoDbReplayGuard
@@ -81,6 +82,8 @@ class IngressDeps:
     """Slack's user groups, for rules that name groups; None: those rules fail closed (Slack cannot be asked)."""
     locks: LockStore | None = None
     """Deploy locks: `lock`/`unlock`/`locks`, and the check before a deploy; None refuses all of them (fail closed)."""
+    responder: Responder = field(default_factory=WebhookResponder)
+    """Posts a click's answer to its `response_url` (Slack ignores the HTTP body of a click's answer)."""
     catalog: Catalog = CATALOG
     new_id: Callable[[], str] = new_command_id
     now: Callable[[], datetime] = lambda: datetime.now(UTC)

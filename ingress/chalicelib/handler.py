@@ -1,7 +1,8 @@
 """The HTTP edge: raw body and headers in, status and JSON out. Never raises, never answers 500.
 
-Translation only: verify the signature, read the form into a `SlashCommandRequest`, hand it to
-`consumer.handle_command`, and turn its Slack message into an HTTP answer.
+Translation only: verify the signature, read the form into a `SlashCommandRequest` (a click's `payload` into a
+`BlockActions`), hand it to `consumer.handle_command` (`clicks.handle_click`), and turn its Slack message into an
+HTTP answer.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from chalicelib.budget import answer_deadline
+from chalicelib.clicks import handle_click
 from chalicelib.consumer import handle_command
 from chalicelib.deps import IngressDeps
+from chalicelib.interaction_request import to_block_actions
 from chalicelib.models import VerifiedRequest
 from chalicelib.slack_request import parse_form, to_slash_command
 from chalicelib.verification import is_signed_by_slack, signed_request_of
@@ -71,6 +74,54 @@ def _answer(
     deps: Callable[[], IngressDeps],
     deadline: Deadline,
 ) -> HttpAnswer:
+    refused = _unverified(body, headers, signing_secret, deadline)
+    if refused is not None:
+        return refused
+    form = parse_form(body)
+    if form.get("ssl_check") == "1":
+        return HttpAnswer(status=200, headers={})
+    try:
+        request = to_slash_command(form)
+    except SlashopsError as error:
+        return _message(error_message(error))
+    verified = VerifiedRequest(request=request, signed=signed_request_of(headers), deadline=deadline)
+    return _message(handle_command(verified, deps()))
+
+
+def handle_interaction_http(
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    signing_secret: Callable[[], str],
+    deps: Callable[[], IngressDeps],
+    deadline: Deadline | None = None,
+) -> HttpAnswer:
+    """A button click (Slack's Interactivity Request URL): verified exactly like a command, then `clicks`."""
+    try:
+        deadline = deadline or answer_deadline()
+        refused = _unverified(body, headers, signing_secret, deadline)
+        if refused is not None:
+            return refused
+        try:
+            click = to_block_actions(parse_form(body))
+        except SlashopsError as error:
+            return _message(error_message(error))
+        return _message(handle_click(click, signed_request_of(headers), deadline, deps()))
+    except Exception:
+        incident = uuid.uuid4().hex[:8]
+        logger.exception("unexpected error answering a click", extra={"incident": incident})
+        failure = SlashopsError(
+            f"slashops hit an unexpected error (incident `{incident}`) and cannot confirm what your click did.",
+            hint="`/ops history --mine` shows within a minute whether a command was queued; check there before "
+            "clicking again. If it keeps happening, give the incident id to whoever runs slashops.",
+        )
+        return _message(error_message(failure))
+
+
+def _unverified(
+    body: bytes, headers: Mapping[str, str], signing_secret: Callable[[], str], deadline: Deadline
+) -> HttpAnswer | None:
+    """The answer to a request that is not a correctly signed, fresh form from Slack; None when it is one."""
     try:
         secret = run_within(deadline.at_least(SECRET_READ_FLOOR_SECONDS), signing_secret)
     except ConfigurationError as error:  # logged under an incident id by `error_message`, never shown
@@ -83,15 +134,7 @@ def _answer(
         return HttpAnswer(status=401, body=json.dumps({"error": "invalid signature"}))
     if not _is_form(headers):  # only now: an unsigned request learns nothing, not even which types we take
         return HttpAnswer(status=415, body=json.dumps({"error": f"unsupported media type; expected {FORM}"}))
-    form = parse_form(body)
-    if form.get("ssl_check") == "1":
-        return HttpAnswer(status=200, headers={})
-    try:
-        request = to_slash_command(form)
-    except SlashopsError as error:
-        return _message(error_message(error))
-    verified = VerifiedRequest(request=request, signed=signed_request_of(headers), deadline=deadline)
-    return _message(handle_command(verified, deps()))
+    return None
 
 
 def _is_form(headers: Mapping[str, str]) -> bool:

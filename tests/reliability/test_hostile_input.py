@@ -29,7 +29,7 @@ from shared.slack.mrkdwn import escape
 from tests.reliability.tally import Tally
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.ingress import ingress_deps
-from tests.support.slack import SIGNING_SECRET, signed_headers, slash_form
+from tests.support.slack import SIGNING_SECRET, click_payload, signed_headers, slash_form
 
 CONFIG = json.dumps(
     {
@@ -100,24 +100,28 @@ class Harness:
     tried: int = 0
     mishandled: set[str] = field(default_factory=set)
 
-    def post(self, form: dict[str, str]) -> tuple[int, str]:
+    def post(self, form: dict[str, str], path: str = "/slack/commands") -> tuple[int, str]:
         body = urlencode(form).encode()
-        response = self.client.http.post("/slack/commands", headers=signed_headers(body), body=body)
+        response = self.client.http.post(path, headers=signed_headers(body), body=body)
         return response.status_code, response.body.decode() if isinstance(response.body, bytes) else response.body
 
-    def check(self, form: dict[str, str]) -> list[CommandRequested]:
+    def check_click(self, form: dict[str, str]) -> list[CommandRequested]:
+        """`check` for the Interactivity Request URL."""
+        return self.check(form, path="/slack/interactions")
+
+    def check(self, form: dict[str, str], path: str = "/slack/commands") -> list[CommandRequested]:
         """Send one form; raise AssertionError (and remember the input) if the ingress mishandled it."""
         self.tried += 1
         before = len(self.publisher.events)
         try:
-            status, body = self.post(form)
+            status, body = self.post(form, path)
             problem = _answer_problem(status, body)
             published = [e for e in self.publisher.events[before:] if isinstance(e, CommandRequested)]
             problem = problem or next(filter(None, map(_event_problem, published)), None)
         except Exception as error:  # the test client itself failing counts as mishandled too
             problem, published = f"exception {error!r}", []
         if problem:
-            self.mishandled.add(repr(form.get("text")))
+            self.mishandled.add(repr(form.get("text", form.get("payload"))))
             raise AssertionError(f"{problem} for {form!r}")
         return published
 
@@ -221,5 +225,37 @@ def test_generated_forms(harness: Harness) -> None:
     def run(form: tuple[str, dict[str, str]]) -> None:
         text, overrides = form
         harness.check(slash_form(text, **overrides))
+
+    run()
+
+
+CLICK_VALUES = st.one_of(
+    st.text(max_size=60),
+    st.builds(lambda db, backup: json.dumps({"db": db, "from": backup}), VALUES, VALUES),
+)
+CLICK_PAYLOADS = st.one_of(
+    st.text(max_size=120),
+    st.builds(
+        lambda action, value, user, drop: json.dumps(
+            {k: v for k, v in click_payload(action, value, user_id=user).items() if k != drop}
+        ),
+        st.sampled_from(["restore.confirm", "deploy.approve", "", "x" * 300]),
+        CLICK_VALUES,
+        st.sampled_from(["U0ABC", "", "U\n1"]),
+        st.sampled_from(["", "user", "actions", "response_url", "channel", "type"]),
+    ),
+    st.recursive(st.none() | st.booleans() | st.text(max_size=10), lambda inner: st.lists(inner, max_size=3)).map(
+        json.dumps
+    ),
+)
+
+
+def test_generated_clicks(harness: Harness) -> None:
+    """Any signed interaction form: 200 with a Slack message, or 401; never a 5xx or an unexpected exception."""
+
+    @settings(FUZZ, max_examples=500)
+    @given(payload=CLICK_PAYLOADS, extra=st.dictionaries(st.sampled_from(["payload", "x"]), st.text(max_size=20)))
+    def run(payload: str, extra: dict[str, str]) -> None:
+        harness.check_click({**extra, "payload": payload})
 
     run()

@@ -34,11 +34,15 @@ class Ingress:
         body, headers = signed_request(text, **form)
         return self.post(body, headers)
 
-    def post(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    def post(self, body: bytes, headers: dict[str, str], path: str = "/slack/commands") -> tuple[int, dict[str, Any]]:
         """Exactly these bytes and headers (to re-send a signed request as a replay would)."""
-        response = self.client.http.post("/slack/commands", headers=headers, body=body)
+        response = self.client.http.post(path, headers=headers, body=body)
         payload = json.loads(response.body) if response.body else {}
         return response.status_code, payload
+
+    def click(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """A signed `block_actions` form to the Interactivity Request URL."""
+        return self.post(body, headers, path="/slack/interactions")
 
 
 def message_text(payload: dict[str, Any]) -> str:
@@ -49,5 +53,6 @@ def message_text(payload: dict[str, Any]) -> str:
         if isinstance(text, dict):
             parts.append(text.get("text", ""))
         for element in block.get("elements", []):
-            parts.append(element.get("text", ""))
+            shown = element.get("text", "")
+            parts.append(shown.get("text", "") if isinstance(shown, dict) else shown)  # a button's label
     return "\n".join(parts)

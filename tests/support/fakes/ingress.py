@@ -8,6 +8,7 @@ from typing import Any
 from chalicelib.deps import IngressDeps
 from shared.deadline import Deadline
 from shared.replay import ReplayGuardUnavailableError, SignedRequest
+from shared.slack.blocks import SlackMessage
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.locks import MemoryLockStore
 from tests.support.ingress import SEED_RULES
@@ -32,6 +33,17 @@ class MemoryReplayGuard:
         return None if earlier == command_id else earlier  # like a retried put that finds its own id
 
 
+class RecordingResponder:
+    """`Responder` that keeps what a click's answer would have posted to its `response_url`."""
+
+    def __init__(self) -> None:
+        self.posted: list[tuple[str, SlackMessage]] = []
+
+    def respond(self, response_url: str, message: SlackMessage, *, deadline: Deadline) -> bool:
+        self.posted.append((response_url, message))
+        return True
+
+
 def ingress_deps(**overrides: Any) -> IngressDeps:
     """The ingress on fakes: the seed access rules, a recording bus, in-memory replay guard and locks, no ledger."""
     fields: dict[str, Any] = {
@@ -39,6 +51,7 @@ def ingress_deps(**overrides: Any) -> IngressDeps:
         "publisher": RecordingPublisher(),
         "replays": MemoryReplayGuard(),
         "locks": MemoryLockStore(),
+        "responder": RecordingResponder(),
     }
     fields.update(overrides)
     return IngressDeps(**fields)

@@ -106,7 +106,7 @@ def test_rule_without_users_admits_anyone_in_its_channels(ingress: Ingress) -> N
 
 
 def test_rule_without_channels_admits_any_channel(ingress: Ingress) -> None:
-    _, payload = ingress.send("restore --db orders --from b1", channel_id="C9OTHER")
+    _, payload = ingress.send("restore --db orders --from b1 --confirm orders", channel_id="C9OTHER")
     assert "accepted" in message_text(payload)
 
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from app import create_app
-from chalicelib.consumer import ANSWERED_HERE, use_case_for
+from chalicelib.consumer import ANSWERED_HERE, CONFIRMED_HERE, use_case_for
 from chalicelib.publishing import publish
 from shared.commands.catalog import CATALOG
 from shared.events.models import CommandRequested
@@ -23,7 +23,8 @@ from tests.support.slack import SIGNING_SECRET, signed_request
 def test_every_declared_command_has_a_use_case(name: str) -> None:
     spec = CATALOG.get(name)
     assert spec is not None
-    assert use_case_for(spec) is (ANSWERED_HERE[name] if spec.handled_by == "ingress" else publish)
+    published = CONFIRMED_HERE.get(name, publish)
+    assert use_case_for(spec) is (ANSWERED_HERE[name] if spec.handled_by == "ingress" else published)
 
 
 def test_the_ingress_answers_only_commands_declared_as_its_own() -> None:

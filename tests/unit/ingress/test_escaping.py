@@ -46,7 +46,7 @@ def test_refusals_show_the_typed_text_escaped_once(ingress: Ingress, text: str) 
 
 
 def test_the_acknowledgement_shows_an_accepted_value_escaped_once(ingress: Ingress) -> None:
-    body = _body(ingress, f'restore --db orders --from "{TYPED}"')
+    body = _body(ingress, f'restore --db orders --from "{TYPED}" --confirm orders')
     assert "accepted as" in body and shows_once(body)
     [event] = ingress.publisher.events
     assert event.arguments["from"] == HOSTILE  # type: ignore[attr-defined]

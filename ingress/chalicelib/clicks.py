@@ -1,0 +1,93 @@
+"""From a verified button click to the command it stands for, through the same pipeline as typed text.
+
+A click is never trusted for more than "this Slack user pressed this button here": its `value` holds only the
+command's arguments, rebuilt into command text and handed to `consumer.handle_command` — so the same parser, the
+same access rules (for the clicker, in the click's channel; the clicker need not be who typed the command, but
+must be admitted exactly as if they typed it), the same confirmation check, the same replay guard (keyed on the
+click's own signature: a replayed click is answered with the first one's id) and the same publishing (a new
+command id) apply. The ingress never does the work: a confirmed restore is a `CommandRequested` on the bus.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from pydantic import ValidationError
+
+from chalicelib.confirming import CONFIRM_RESTORE, RestoreButton
+from chalicelib.consumer import handle_command
+from chalicelib.deps import IngressDeps
+from chalicelib.interaction_request import BlockActions
+from chalicelib.models import VerifiedRequest
+from chalicelib.slack_request import MalformedRequestError
+from shared.deadline import Deadline
+from shared.errors import SlashopsError
+from shared.replay import SignedRequest
+from shared.slack.blocks import SlackMessage
+from shared.slack.messages import error_message
+from shared.slack.mrkdwn import code
+
+logger = logging.getLogger(__name__)
+
+ActionUseCase = Callable[[BlockActions, VerifiedRequest, IngressDeps], SlackMessage]
+
+
+def confirm_restore(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:
+    """The confirmed restore, as if the clicker typed `restore --db D --from B --confirm D` where they clicked."""
+    try:
+        button = RestoreButton.model_validate_json(click.action.value)
+    except ValidationError as error:
+        raise _stale_button() from error
+    text = button.confirmed_text()
+    request = click.as_request(text)
+    return handle_command(VerifiedRequest(request, verified.signed, verified.deadline), deps, normalized=text)
+
+
+ACTIONS: Mapping[str, ActionUseCase] = {CONFIRM_RESTORE: confirm_restore}
+"""Every button slashops puts in a message, by action id."""
+
+
+def handle_click(click: BlockActions, signed: SignedRequest, deadline: Deadline, deps: IngressDeps) -> SlackMessage:
+    """The answer to one click (refusals included), also posted to the click's `response_url` in its place."""
+    try:
+        action = ACTIONS.get(click.action.action_id)
+        if action is None:
+            raise _unknown_action(click.action.action_id)
+        request = click.as_request("")
+        message = action(click, VerifiedRequest(request, signed, deadline), deps)
+    except (SlashopsError, ValidationError) as error:  # before the command's own pipeline (it answers its own)
+        shown = error if isinstance(error, SlashopsError) else _malformed()
+        logger.info("click refused", extra={"refusal": type(shown).__name__, "user_id": click.user.id})
+        message = error_message(shown)
+    return _answer(click, message, deadline, deps)
+
+
+def _answer(click: BlockActions, message: SlackMessage, deadline: Deadline, deps: IngressDeps) -> SlackMessage:
+    """Replaces the message that held the button, so it cannot be pressed again from there."""
+    replacing = message.model_copy(update={"replace_original": True})
+    deps.responder.respond(click.response_url, replacing, deadline=deadline)
+    return replacing
+
+
+def _unknown_action(action_id: str) -> SlashopsError:
+    return SlashopsError(
+        f"slashops has no button {code(action_id[:80])}: nothing was run.",
+        title="Unknown button",
+        hint="It may come from an older version of slashops. Type the command instead; `/ops help` lists them.",
+    )
+
+
+def _stale_button() -> SlashopsError:
+    return SlashopsError(
+        "This button does not carry a command slashops can read: nothing was run.",
+        title="Unreadable button",
+        hint="Type the command instead; `/ops help restore` shows how.",
+    )
+
+
+def _malformed() -> MalformedRequestError:
+    return MalformedRequestError(
+        "This click does not say who clicked where (user, team, channel or response_url): nothing was run.",
+        hint="Point only the Slack app's Interactivity Request URL here.",
+    )

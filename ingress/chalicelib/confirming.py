@@ -1,0 +1,121 @@
+"""`restore` is confirmed at the ingress, at once: no round trip through the backup worker to be asked.
+
+Without `--confirm`, the answer names what would be replaced (the database and the backup id: the ingress cannot
+see S3, so the backup's date and size are the worker's to check) with a **Confirm restore** button. A `--confirm`
+naming another database is refused here. A database the configuration does not list (`backup.databases`, when
+it lists any) is refused here too; an unknown backup id is the worker's precheck (seconds, before anything is
+touched). The button carries only the arguments (`RestoreButton`), which a click re-validates like typed text.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.deps import IngressDeps
+from chalicelib.models import Command
+from chalicelib.publishing import publish
+from shared.errors import UsageError
+from shared.slack.blocks import Block, SlackMessage, context, section, truncate
+from shared.slack.mrkdwn import code
+
+CONFIRM_RESTORE = "restore.confirm"
+"""The action id of the **Confirm restore** button (`chalicelib.clicks.ACTIONS`)."""
+MAX_BUTTON_VALUE = 2000
+"""Slack's limit on a button's `value`."""
+CONFIRM_DIALOG_TEXT = 300
+"""Slack's limit on a `confirm` object's text."""
+
+
+class ConfirmMismatchError(UsageError):
+    title = "Not confirmed"
+
+
+class RestoreButton(BaseModel):
+    """What a **Confirm restore** button carries: the arguments only, never who may press it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    db: str = Field(min_length=1)
+    backup: str = Field(alias="from", min_length=1)
+
+    def value(self) -> str:
+        return json.dumps({"db": self.db, "from": self.backup}, separators=(",", ":"))
+
+    def confirmed_text(self) -> str:
+        """The command a click stands for, as tokens a shell would split back exactly (`split_words`)."""
+        return shlex.join(["restore", "--db", self.db, "--from", self.backup, "--confirm", self.db])
+
+
+def confirm_first(command: Command, deps: IngressDeps) -> SlackMessage:
+    """Publish a confirmed restore; otherwise answer now: a prompt with the button, or why it is refused."""
+    arguments = command.parsed.arguments
+    database, backup, confirm = str(arguments["db"]), str(arguments["from"]), arguments.get("confirm")
+    _refuse_unlisted(database, deps)
+    if confirm is None:
+        return prompt(RestoreButton(db=database, backup=backup))
+    if confirm != database:
+        raise ConfirmMismatchError(
+            f"{code(f'--confirm {confirm}')} does not match {code(f'--db {database}')}: nothing was restored.",
+            hint=f"To restore {code(database)} from {code(backup)}, type exactly: {code(_typed(database, backup))}",
+        )
+    return publish(command, deps)
+
+
+def _refuse_unlisted(database: str, deps: IngressDeps) -> None:
+    listed = deps.config.get().backup.databases
+    if listed and database not in listed:
+        raise UsageError(
+            f"{code(database)} is not a database slashops can restore: nothing was restored.",
+            hint="The configuration lists " + ", ".join(code(name) for name in listed) + ".",
+        )
+
+
+def _typed(database: str, backup: str) -> str:
+    return f"/ops {shlex.join(['restore', '--db', database, '--from', backup, '--confirm', database])}"
+
+
+def prompt(button: RestoreButton) -> SlackMessage:
+    """What would be replaced, and the button; past Slack's value limit, only the command to type."""
+    database, backup = button.db, button.backup
+    lines = [
+        f":warning: Restoring replaces everything in {code(database)} with backup {code(backup)}. "
+        "Nothing has been changed yet.",
+    ]
+    notes = (
+        "The backup worker checks that the backup exists before touching anything, seconds after you confirm; "
+        f"{code(f'/ops backups --db {database}')} shows its date and size. "
+        f"Or type: {code(_typed(database, backup))}"
+    )
+    blocks: list[Block] = [section("\n".join(lines)), context(notes)]
+    value = button.value()
+    if len(value) <= MAX_BUTTON_VALUE:
+        blocks.append(confirm_button(database, backup, value))
+    return SlackMessage(text=f"Confirm restore of {database} from {backup}", blocks=tuple(blocks))
+
+
+def confirm_button(database: str, backup: str, value: str) -> Block:
+    """A danger button behind Slack's own "are you sure" dialog (the `confirm` object)."""
+    dialog = f"This replaces everything in {code(database)} with backup {code(backup)}. It cannot be undone."
+    return {
+        "type": "actions",
+        "block_id": CONFIRM_RESTORE,
+        "elements": [
+            {
+                "type": "button",
+                "action_id": CONFIRM_RESTORE,
+                "text": {"type": "plain_text", "text": "Confirm restore"},
+                "style": "danger",
+                "value": value,
+                "confirm": {
+                    "title": {"type": "plain_text", "text": "Restore the database?"},
+                    "text": {"type": "mrkdwn", "text": truncate(dialog, CONFIRM_DIALOG_TEXT)},
+                    "confirm": {"type": "plain_text", "text": "Restore"},
+                    "deny": {"type": "plain_text", "text": "Cancel"},
+                    "style": "danger",
+                },
+            }
+        ],
+    }

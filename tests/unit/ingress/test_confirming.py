@@ -1,0 +1,86 @@
+"""`restore` is confirmed at the ingress at once: a prompt with a **Confirm restore** button, or a refusal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.events.models import CommandRequested
+from tests.support.fakes import StaticConfig
+from tests.support.ingress import SEED_RULES, Ingress, message_text
+
+LISTED = json.dumps({"access": json.loads(SEED_RULES), "backup": {"databases": ["orders", "billing"]}})
+
+
+def button_of(payload: dict[str, Any]) -> dict[str, Any]:
+    [actions] = [block for block in payload["blocks"] if block["type"] == "actions"]
+    [button] = actions["elements"]
+    return dict(button)
+
+
+def test_restore_without_confirm_is_answered_at_once_with_a_danger_button(ingress: Ingress) -> None:
+    status, payload = ingress.send("restore --db orders --from orders-20261128T101500Z-3f9c")
+
+    assert status == 200 and ingress.publisher.events == []  # nothing queued: no round trip to the worker
+    text = message_text(payload)
+    assert "replaces everything in `orders` with backup `orders-20261128T101500Z-3f9c`" in text
+    assert "Nothing has been changed yet" in text
+    assert "/ops restore --db orders --from orders-20261128T101500Z-3f9c --confirm orders" in text
+    button = button_of(payload)
+    assert button["type"] == "button" and button["action_id"] == "restore.confirm"
+    assert button["style"] == "danger" and button["text"]["text"] == "Confirm restore"
+    assert json.loads(button["value"]) == {"db": "orders", "from": "orders-20261128T101500Z-3f9c"}
+    assert len(button["value"]) <= 2000
+    dialog = button["confirm"]
+    assert {"title", "text", "confirm", "deny"} <= set(dialog)
+    assert all(dialog[part]["type"] == "plain_text" for part in ("title", "confirm", "deny"))
+    assert "`orders`" in dialog["text"]["text"] and len(dialog["text"]["text"]) <= 300
+
+
+def test_a_backup_id_too_long_for_a_button_gets_the_command_to_type_instead(ingress: Ingress) -> None:
+    backup = "b" * 2100
+    _, payload = ingress.send(f"restore --db orders --from {backup}")
+
+    assert not [block for block in payload["blocks"] if block["type"] == "actions"]
+    assert "--confirm orders" in message_text(payload)
+    assert ingress.publisher.events == []
+
+
+def test_typed_confirm_still_publishes(ingress: Ingress) -> None:
+    status, payload = ingress.send("restore --db orders --from b1 --confirm orders")
+
+    assert status == 200 and "accepted as `c0ffee123456`" in message_text(payload)
+    [event] = ingress.publisher.events
+    assert isinstance(event, CommandRequested)
+    assert event.arguments == {"db": "orders", "from": "b1", "confirm": "orders"}
+
+
+def test_a_confirm_naming_another_database_is_refused_at_once(ingress: Ingress) -> None:
+    _, payload = ingress.send("restore --db orders --from b1 --confirm billing")
+
+    text = message_text(payload)
+    assert "Not confirmed" in text
+    assert "`--confirm billing` does not match `--db orders`: nothing was restored." in text
+    assert "/ops restore --db orders --from b1 --confirm orders" in text
+    assert not [e for e in ingress.publisher.events if isinstance(e, CommandRequested)]
+
+
+def test_a_database_the_configuration_does_not_list_is_refused_at_once(ingress: Ingress) -> None:
+    ingress.deps.config = StaticConfig.from_text(LISTED)
+    _, payload = ingress.send("restore --db ordres --from b1")
+
+    text = message_text(payload)
+    assert "`ordres` is not a database slashops can restore" in text and "`orders`, `billing`" in text
+    assert not [e for e in ingress.publisher.events if isinstance(e, CommandRequested)]
+
+
+def test_a_listed_database_is_prompted(ingress: Ingress) -> None:
+    ingress.deps.config = StaticConfig.from_text(LISTED)
+    _, payload = ingress.send("restore --db billing --from b1")
+    assert button_of(payload)["action_id"] == "restore.confirm"
+
+
+def test_a_caller_the_rules_refuse_gets_no_button(ingress: Ingress) -> None:
+    _, payload = ingress.send("restore --db orders --from b1", user_id="U9NOPE", user_name="nope")
+    assert "not allowed" in message_text(payload).lower()
+    assert not [block for block in payload.get("blocks", []) if block["type"] == "actions"]

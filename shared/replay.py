@@ -29,10 +29,15 @@ class SignedRequest:
 
     timestamp: int
     signature: str
+    once_per: str = ""
+    """When set, the request repeats any earlier one with the same `once_per`, whatever its own signature: two
+    clicks on one button (a double click, or two people) are two signed requests that must run once."""
 
     @property
     def key(self) -> str:
         """A hash, so the table holds nothing that could sign or answer anything."""
+        if self.once_per:
+            return hashlib.sha256(f"once:{self.once_per}".encode()).hexdigest()
         return hashlib.sha256(f"v0:{self.timestamp}:{self.signature}".encode()).hexdigest()
 
     @property

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from pydantic import ValidationError
 
@@ -41,7 +42,18 @@ def confirm_restore(click: BlockActions, verified: VerifiedRequest, deps: Ingres
         raise _stale_button() from error
     text = button.confirmed_text()
     request = click.as_request(text)
-    return handle_command(VerifiedRequest(request, verified.signed, verified.deadline), deps, normalized=text)
+    signed = _once_per_prompt(click, verified.signed)
+    return handle_command(VerifiedRequest(request, signed, verified.deadline), deps, normalized=text)
+
+
+def _once_per_prompt(click: BlockActions, signed: SignedRequest) -> SignedRequest:
+    """Every click on one prompt's button is the same request for the replay guard: one restore, whoever clicks
+    and however often (within the guard's memory: the prompt is replaced after the first click anyway)."""
+    prompt = click.container.message_ts
+    if not prompt:  # Slack always sends it for a button in a message; without it, each click counts on its own
+        return signed
+    where = click.container.channel_id or (click.channel.id if click.channel else "")
+    return replace(signed, once_per=f"{click.action.action_id}:{where}:{prompt}:{click.action.value}")
 
 
 ACTIONS: Mapping[str, ActionUseCase] = {CONFIRM_RESTORE: confirm_restore}

@@ -75,6 +75,29 @@ def test_a_replayed_click_is_answered_without_publishing_again(ingress: Ingress)
     assert "already received as `new000000001`" in message_text(again)
 
 
+def test_a_double_click_on_one_prompt_runs_the_restore_once(ingress: Ingress) -> None:
+    """Two clicks are two signed requests (their action_ts differs), but one button: one restore."""
+    first, second = click_payload(), click_payload(user_id="U0ABC")
+    second["actions"][0]["action_ts"] = "1764400010.000900"
+    second["trigger_id"] = "13345224609.738474920.another"
+    for payload in (first, second):
+        body = click_body(payload)
+        status, answer = ingress.click(body, signed_headers(body))
+
+    assert status == 200 and len(requested(ingress)) == 1
+    assert "already received as `new000000001`" in message_text(answer)
+
+
+def test_clicks_on_two_prompts_are_two_restores(ingress: Ingress) -> None:
+    first, second = click_payload(), click_payload()
+    second["container"]["message_ts"] = "1764400055.000300"
+    for payload in (first, second):
+        body = click_body(payload)
+        ingress.click(body, signed_headers(body))
+
+    assert [event.command_id for event in requested(ingress)] == ["new000000001", "new000000002"]
+
+
 def test_a_clicker_the_rules_refuse_gets_a_private_refusal_and_nothing_runs(ingress: Ingress) -> None:
     status, answer = ingress.click(*signed_click(user_id="U9MALLORY", user_name="mallory"))
 

@@ -21,6 +21,7 @@ from chalice.test import Client
 from app import create_app
 from chalicelib import deps as composition
 from shared.aws.replay_guard import create_table
+from shared.locks.dynamodb import create_table as create_lock_table
 from tests.support.ingress import SEED_RULES, message_text
 from tests.support.slack import SIGNING_SECRET
 
@@ -49,6 +50,8 @@ def ingress_instances(
     config = config_dir / "slashops.json"
     config.write_text(SEED_RULES)
     table = new_replay_table(dynamodb_endpoint)
+    locks = f"locks-{uuid.uuid4().hex[:8]}"
+    create_lock_table(boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), locks)
 
     def instance(events_endpoint: str) -> Send:
         for name, value in {
@@ -56,6 +59,7 @@ def ingress_instances(
             "SLASHOPS_CONFIG": str(config),
             "SLASHOPS_EVENT_BUS": "slashops",
             "SLASHOPS_REPLAY_TABLE": table,
+            "SLASHOPS_LOCK_TABLE": locks,
             "AWS_ENDPOINT_URL": events_endpoint,
             "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
         }.items():

@@ -88,7 +88,8 @@ def test_each_command_lands_only_in_its_consumers_queue_and_every_event_in_the_n
     bus_name = bus.outputs["BusName"]
     entries = [to_put_events_entry(event, source=INGRESS_SOURCE, bus_name=bus_name) for event in requested]
     entries.append(to_put_events_entry(result, source="slashops.deploy", bus_name=bus_name))
-    assert bus.events.put_events(Entries=entries)["FailedEntryCount"] == 0
+    for start in range(0, len(entries), 10):  # PutEvents takes at most 10 entries a call
+        assert bus.events.put_events(Entries=entries[start : start + 10])["FailedEntryCount"] == 0
 
     for consumer, commands in routes(CATALOG).items():
         received = _drain(bus, bus.outputs[f"{logical_name(consumer)}QueueUrl"], len(commands))

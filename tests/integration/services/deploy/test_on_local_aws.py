@@ -19,6 +19,7 @@ from services.deploy.deps import DeployEnv, deploy_deps, deps_from, jenkins_cred
 from services.deploy.handler import handle_batch, lambda_handler
 from shared.events.envelope import parse_eventbridge_json
 from shared.events.models import CommandProgress, CommandSucceeded
+from shared.locks.dynamodb import create_table as create_lock_table
 from tests.support.deploy import requested
 from tests.support.events import eventbridge_body, sqs_batch
 from tools.fake_jenkins import FakeJenkins
@@ -43,6 +44,7 @@ def local_env(
     events.put_rule(Name="deploy-results", EventBusName=name, EventPattern=json.dumps({"source": ["slashops.deploy"]}))
     events.put_targets(Rule="deploy-results", EventBusName=name, Targets=[{"Id": "results", "Arn": results_arn}])
     create_table(boto3.client("dynamodb", endpoint_url=moto_server.endpoint), name)
+    create_lock_table(boto3.client("dynamodb", endpoint_url=moto_server.endpoint), f"{name}-locks")
     config = tmp_path / "slashops.json"
     config.write_text('{"command": "deploy", "users": ["U0STARTER"]}')  # the seed format: default deploy rules
     with FakeJenkins(jobs=["deploy-acme"], polls_before_start=0, polls_before_finish=0) as jenkins:
@@ -51,6 +53,7 @@ def local_env(
             "AWS_ENDPOINT_URL_DYNAMODB": moto_server.endpoint,
             "SLASHOPS_EVENT_BUS": name,
             "SLASHOPS_DEPLOY_TABLE": name,
+            "SLASHOPS_LOCK_TABLE": f"{name}-locks",
             "SLASHOPS_DEPLOY_QUEUE_URL": deploy_queue,
             "SLASHOPS_CONFIG": str(config),
             "JENKINS_URL": jenkins.url,

@@ -29,6 +29,8 @@ def follow(message: FollowMessage, deps: DeployDeps, delivery: Delivery) -> None
     record = deps.store.get(message.command_id)
     if record is None or record.state == "finished":
         logger.info("follow of %s: nothing to follow (%s)", message.command_id, record and record.state)
+        if record is not None:  # a redelivery after a crash between finishing and releasing the target
+            transitions.release_target(deps.store, record)
         return
     if not transitions.take_step(deps.store, record, message.seq, delivery.message_id):
         logger.info("follow of %s: step %d already taken, dropping duplicate", message.command_id, message.seq)
@@ -151,7 +153,9 @@ def _finish(
 
 
 def _mark_finished(deps: DeployDeps, record: ClaimRecord, result: str) -> None:
+    """Every end of a follow comes here: the claim is finished, then its target is free for the next deploy."""
     transitions.finish(deps.store, record, result)
+    transitions.release_target(deps.store, record)
 
 
 def _fresh(deps: DeployDeps, record: ClaimRecord) -> ClaimRecord:

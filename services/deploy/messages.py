@@ -15,7 +15,7 @@ from services.deploy.errors import (
     JenkinsSetupError,
     JenkinsUnavailableError,
 )
-from services.deploy.models import ClaimRecord
+from services.deploy.models import ClaimRecord, TargetHold
 from shared.commands.validators import REF_CHARACTERS_SHOWN
 from shared.errors import ConfigurationError
 from shared.events.models import Link
@@ -119,3 +119,23 @@ def locked(lock: Lock) -> tuple[str, str]:
         f"{target} is locked by {mention(lock.holder)} until {lock.until}: {text(lock.reason)}",
         f"The deploy was not started. Ask {mention(lock.holder)}, or wait until then; `/ops locks` lists every lock.",
     )
+
+
+def target_busy(holder: TargetHold, *, now: int) -> tuple[str, str]:
+    """A second deploy of a client's environment while one runs (the client does not allow overlap)."""
+    return (
+        f"{code(holder.client)} is already being deployed to *{text(holder.env)}*: deploy {code(holder.command_id)} "
+        f"by {mention(holder.requested_by)}, started {ago(now - holder.since)}. Nothing was started.",
+        f"`/ops status {text(holder.command_id)}` follows it; `/ops cancel {text(holder.command_id)}` stops it. "
+        "Deploy again once it has finished.",
+    )
+
+
+def ago(seconds: int) -> str:
+    """How long ago, as someone reading at 3 a.m. would say it."""
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{hours} h {minutes} min ago" if minutes else f"{hours} h ago"

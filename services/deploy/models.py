@@ -159,3 +159,18 @@ class FoundBuild(BaseModel):
     queue_id: int | None = None
     build_number: int | None = None
     build_url: str | None = None
+
+
+class TargetHold(BaseModel):
+    """Which deploy holds one client's environment (one deploy per target): its command id, who, since when.
+
+    `since` is the claim's `created_at`, so every redelivery of the same deploy writes the same hold.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    client: str
+    env: str
+    command_id: str
+    requested_by: str
+    since: int

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from services.deploy.models import BuildState, ClaimRecord, FollowMessage, FoundBuild, QueueState
+from services.deploy.models import BuildState, ClaimRecord, FollowMessage, FoundBuild, QueueState, TargetHold
 
 ClaimValue = str | int | None
 """A claim attribute's value in a conditional write; None: remove it (in `changes`) or it is absent (in `expect`)."""
@@ -76,6 +76,18 @@ class ClaimStore(Protocol):
 
     def apply(self, command_id: str, change: ClaimChange) -> ClaimWrite:
         """Apply `change` if the claim exists and every `expect` attribute equals its value (None: absent)."""
+        ...
+
+    def take_target(self, hold: TargetHold, *, stale_before: int) -> TargetHold | None:
+        """Hold `hold`'s client and environment for its command id: None if held now, else the other holder.
+
+        One conditional write: it succeeds if nobody holds the target, if this command id already does (a
+        redelivery), or if the holder's `since` is before `stale_before` (a deploy that never released it).
+        """
+        ...
+
+    def release_target(self, client: str, env: str, command_id: str) -> bool:
+        """Free the target if `command_id` holds it (conditionally: never another deploy's hold)."""
         ...
 
 

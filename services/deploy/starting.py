@@ -8,6 +8,9 @@ Exactly once rests on the claim record (a conditional write keyed on the command
 - one that finds a stale `claimed` (a crash, or a timeout, between claim and record) first asks Jenkins
   for a queued item or build carrying the command id as a parameter and adopts it; only if there is
   none does it take the claim over (conditionally, so two recoverers cannot both win) and trigger.
+
+Before any trigger the deploy holds its target (client and environment) unless the client allows overlapping
+deploys: while another deploy holds it, this one is refused, naming that deploy and who started it.
 """
 
 from __future__ import annotations
@@ -162,6 +165,8 @@ def _new_record(event: CommandRequested, deps: DeployDeps, reporter: CommandRepo
 
 
 def _trigger(record: ClaimRecord, deps: DeployDeps, reporter: CommandReporter, delivery: Delivery) -> None:
+    if not _hold_target(record, deps, reporter):
+        return
     try:
         queue_id = deps.jenkins.trigger(record.job, record.parameters)
     except JenkinsError as error:
@@ -172,6 +177,31 @@ def _trigger(record: ClaimRecord, deps: DeployDeps, reporter: CommandReporter, d
         return
     reporter.progress(messages.queued(record))
     schedule_first_follow(record.command_id, deps, seq=0)
+
+
+def _hold_target(record: ClaimRecord, deps: DeployDeps, reporter: CommandReporter) -> bool:
+    """One deploy per client and environment, unless the client allows overlap: True if this one may trigger.
+
+    Taken just before the trigger, on every path to it (a new claim, a recovered one), so a redelivery holds it
+    again without refusing itself. A refused deploy is reported first, then its claim finished: a crash in
+    between means a redelivery looks again (and refuses again while the other runs), never a silent loss.
+    """
+    if _concurrent(record, deps):
+        return True
+    holder = transitions.hold_target(deps.store, record, stale_after=deps.settings.max_follow_seconds, now=deps.now())
+    if holder is None:
+        return True
+    reporter.rejected(*messages.target_busy(holder, now=deps.now()))
+    transitions.give_up(deps.store, record, "target busy")
+    return False
+
+
+def _concurrent(record: ClaimRecord, deps: DeployDeps) -> bool:
+    """Whether the client opted into overlapping deploys; a configuration that cannot be read says no."""
+    try:
+        return deps.config.get().deploy.concurrent(record.client)
+    except ConfigurationError:
+        return False
 
 
 def _trigger_failed(
@@ -190,6 +220,7 @@ def _trigger_failed(
         raise error
     reporter.failed(messages.jenkins_failure(error, record), retryable=error.retryable)
     transitions.give_up(deps.store, record, type(error).__name__)
+    transitions.release_target(deps.store, record)
 
 
 def _resume(existing: ClaimRecord, deps: DeployDeps, reporter: CommandReporter, delivery: Delivery) -> None:

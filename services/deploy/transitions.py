@@ -5,13 +5,16 @@
     claimed ──give_up──▶ finished
     claimed ──mark_stale / take_over──▶ claimed (stale, or held by a new token)
 
+Alongside, the claim's target (client and environment) is held from just before the trigger until the claim
+finishes (`hold_target` / `release_target`), so a second deploy of it is refused while one runs.
+
 A transition that returns False did not apply: another delivery got there first (or the claim is gone), and the
 caller must not act as if it had. Use cases call these; none of them builds a write itself.
 """
 
 from __future__ import annotations
 
-from services.deploy.models import ClaimRecord, FoundBuild
+from services.deploy.models import ClaimRecord, FoundBuild, TargetHold
 from services.deploy.ports import ClaimChange, ClaimStore, ClaimValue
 
 
@@ -73,6 +76,27 @@ def finish(store: ClaimStore, claim: ClaimRecord, result: str) -> bool:
 def record_cancel(store: ClaimStore, claim: ClaimRecord, user_id: str) -> bool:
     """Jenkins was asked to stop the deploy: remember who, so the final "aborted" names them."""
     return _write(store, claim, {"cancelled_by": user_id}, {})
+
+
+def hold_target(store: ClaimStore, claim: ClaimRecord, *, stale_after: int, now: int) -> TargetHold | None:
+    """Hold the claim's target for its deploy: None if held (also again, by a redelivery), else who holds it.
+
+    A hold older than `stale_after` seconds (the longest a deploy is followed) is taken over: its deploy ended
+    without releasing it (a crash between the final event and the release).
+    """
+    hold = TargetHold(
+        client=claim.client,
+        env=claim.env,
+        command_id=claim.command_id,
+        requested_by=claim.requested_by,
+        since=claim.created_at,
+    )
+    return store.take_target(hold, stale_before=now - stale_after)
+
+
+def release_target(store: ClaimStore, claim: ClaimRecord) -> bool:
+    """The deploy ended (finished, gave up, refused): its target is free, if this deploy held it."""
+    return store.release_target(claim.client, claim.env, claim.command_id)
 
 
 def _held(claim: ClaimRecord) -> dict[str, ClaimValue]:

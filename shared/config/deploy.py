@@ -17,7 +17,8 @@ deploy:
         production: {job: globex-prod, parameters: {TARGET: prod, BRANCH: "{branch}"}}
 ```
 `clients` may also be a plain list of names. `deploy.locks: {default: 2h, max: 24h}` sets how long a `lock` lasts
-without `--for`, and the longest `--for` allowed (30m, 2h, 1d).
+without `--for`, and the longest `--for` allowed (30m, 2h, 1d); `clients.<name>.concurrent: true` lets two deploys of
+one client's environment run at once (by default a second one is refused while the first runs).
 Templates may use `{client}`, `{branch}` and `{env}`.
 
 Branches must follow git's ref rules and, by default, use only ASCII letters, digits and `/ . _ -` (no leading
@@ -32,7 +33,7 @@ import string
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from shared.commands.characters import describe, is_unsafe
 from shared.commands.parser import ExtraCharacters
@@ -97,6 +98,8 @@ class ClientDeploy(DeployTarget):
     environments: dict[str, DeployTarget] = Field(default_factory=dict)
     branch_characters: str = ""
     """Characters this client's branches may use beyond ASCII letters, digits and `/ . _ -`."""
+    concurrent: StrictBool = False
+    """True: deploys of one environment of this client may overlap; False: a second one is refused while one runs."""
 
     @field_validator("branch_characters")
     @classmethod
@@ -210,6 +213,11 @@ class DeployConfig(BaseModel):
         """What `client`'s branches may use beyond the conservative alphabet (nothing unless configured)."""
         client_config = (self.clients or {}).get(client)
         return client_config.branch_characters if client_config else ""
+
+    def concurrent(self, client: str) -> bool:
+        """Whether `client` opted into overlapping deploys of one environment (`clients.<name>.concurrent`)."""
+        client_config = (self.clients or {}).get(client)
+        return client_config.concurrent if client_config else False
 
     def branch_problem(self, client: str, branch: str) -> str | None:
         return git_ref_problem(branch, self.branch_characters(client))

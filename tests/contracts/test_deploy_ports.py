@@ -20,7 +20,7 @@ from services.deploy.adapters.dynamodb_claims import DynamoClaimStore, create_ta
 from services.deploy.adapters.python_jenkins import PythonJenkinsAdapter
 from services.deploy.adapters.sqs_scheduler import SqsFollowScheduler
 from services.deploy.errors import JenkinsNotFoundError
-from services.deploy.models import FollowMessage, FoundBuild
+from services.deploy.models import FollowMessage, FoundBuild, TargetHold
 from services.deploy.ports import MAX_DELAY_SECONDS, ClaimChange, ClaimStore, FollowScheduler, JenkinsPort
 from tests.support.deploy import claim
 from tests.support.fakes.deploy import MemoryClaimStore, MemoryJenkins, MemoryScheduler
@@ -147,6 +147,37 @@ def test_mark_running_needs_a_queued_claim(store: ClaimStore) -> None:
     assert transitions.finish(store, claim(ID), "SUCCESS")
     current = store.get(ID)
     assert current is not None and (current.state, current.build_number, current.result) == ("finished", 1, "SUCCESS")
+
+
+def _hold(command_id: str, *, since: int = 100, by: str = "U0ALICE") -> TargetHold:
+    return TargetHold(client="acme", env="production", command_id=command_id, requested_by=by, since=since)
+
+
+def test_a_target_is_held_by_one_deploy_and_a_refusal_names_the_holder(store: ClaimStore) -> None:
+    assert store.take_target(_hold("aaaaaaaaaaaa"), stale_before=0) is None
+    assert store.take_target(_hold("bbbbbbbbbbbb", since=150, by="U0BOB"), stale_before=0) == _hold("aaaaaaaaaaaa")
+    assert store.take_target(_hold("aaaaaaaaaaaa"), stale_before=0) is None  # the holder again: a redelivery
+    other_env = TargetHold(client="acme", env="staging", command_id="bbbbbbbbbbbb", requested_by="U0BOB", since=150)
+    assert store.take_target(other_env, stale_before=0) is None
+    assert store.get("aaaaaaaaaaaa") is None  # holds are not claims
+
+
+def test_only_the_holder_releases_a_target(store: ClaimStore) -> None:
+    store.take_target(_hold("aaaaaaaaaaaa"), stale_before=0)
+
+    assert not store.release_target("acme", "production", "bbbbbbbbbbbb")
+    assert store.take_target(_hold("bbbbbbbbbbbb"), stale_before=0) == _hold("aaaaaaaaaaaa")
+    assert store.release_target("acme", "production", "aaaaaaaaaaaa")
+    assert not store.release_target("acme", "production", "aaaaaaaaaaaa")  # already free
+    assert store.take_target(_hold("bbbbbbbbbbbb"), stale_before=0) is None
+
+
+def test_a_stale_hold_is_taken_over_and_a_fresh_one_is_not(store: ClaimStore) -> None:
+    store.take_target(_hold("aaaaaaaaaaaa", since=100), stale_before=0)
+
+    assert store.take_target(_hold("bbbbbbbbbbbb", since=500), stale_before=100) == _hold("aaaaaaaaaaaa", since=100)
+    assert store.take_target(_hold("bbbbbbbbbbbb", since=500), stale_before=101) is None
+    assert store.take_target(_hold("cccccccccccc", since=600), stale_before=101) == _hold("bbbbbbbbbbbb", since=500)
 
 
 # --- JenkinsPort -----------------------------------------------------------------------------------------------

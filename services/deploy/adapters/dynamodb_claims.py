@@ -1,4 +1,8 @@
-"""`ClaimStore` on DynamoDB: one item per deploy, keyed on `command_id`, written only conditionally."""
+"""`ClaimStore` on DynamoDB: one item per deploy, keyed on `command_id`, written only conditionally.
+
+The same table holds one item per target being deployed (`target#<client>#<env>`, never a command id: those are
+hex), naming the deploy that holds it (`holder`; removed on release, so a free target may still have an item).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from services.deploy.models import ClaimRecord
+from services.deploy.models import ClaimRecord, TargetHold
 from services.deploy.ports import ClaimChange, ClaimWrite
 from shared.aws.clients import LazyClient, aws_client
 from shared.aws.dynamodb_tables import create_table as create_keyed_table
@@ -17,6 +21,8 @@ if TYPE_CHECKING:
 
 KEY = "command_id"
 TTL_ATTRIBUTE = "expires_at"
+TARGET_TTL_SECONDS = 7 * 86400
+"""When DynamoDB may delete a hold nobody released (housekeeping only: a stale hold is taken over long before)."""
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 
@@ -61,6 +67,55 @@ class DynamoClaimStore:
         except self.client.exceptions.ConditionalCheckFailedException as error:
             return ClaimWrite(applied=False, current=_record(_old_item(error)))
         return ClaimWrite(applied=True)
+
+    def take_target(self, hold: TargetHold, *, stale_before: int) -> TargetHold | None:
+        item = {
+            KEY: target_key(hold.client, hold.env),
+            "holder": hold.command_id,
+            "requested_by": hold.requested_by,
+            "since": hold.since,
+            "client": hold.client,
+            "env": hold.env,
+            TTL_ATTRIBUTE: hold.since + TARGET_TTL_SECONDS,
+        }
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={name: _SERIALIZER.serialize(value) for name, value in item.items()},
+                ConditionExpression="attribute_not_exists(#holder) OR #holder = :holder OR #since < :stale_before",
+                ExpressionAttributeNames={"#holder": "holder", "#since": "since"},
+                ExpressionAttributeValues={
+                    ":holder": {"S": hold.command_id},
+                    ":stale_before": {"N": str(stale_before)},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException as error:
+            old = _old_item(error)
+            if not old:  # the condition can only fail on a held item, which comes with the error
+                raise
+            held = {name: _DESERIALIZER.deserialize(value) for name, value in old.items()}
+            return TargetHold.model_validate({**held, "command_id": held.get("holder")})
+        return None
+
+    def release_target(self, client: str, env: str, command_id: str) -> bool:
+        try:
+            self.client.update_item(  # not DeleteItem: the service's role may only get, put and update claims
+                TableName=self.table_name,
+                Key={KEY: {"S": target_key(client, env)}},
+                UpdateExpression="REMOVE #holder",
+                ConditionExpression="#holder = :holder",
+                ExpressionAttributeNames={"#holder": "holder"},
+                ExpressionAttributeValues={":holder": {"S": command_id}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+
+def target_key(client: str, env: str) -> str:
+    """The hold's key: `#` never appears in a client name or environment (both are identifiers)."""
+    return f"target#{client}#{env}"
 
 
 def _update_arguments(table_name: str, command_id: str, change: ClaimChange) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.deploy.errors import JenkinsError, JenkinsNotFoundError
-from services.deploy.models import BuildState, ClaimRecord, FollowMessage, FoundBuild, QueueState
+from services.deploy.models import BuildState, ClaimRecord, FollowMessage, FoundBuild, QueueState, TargetHold
 from services.deploy.ports import MAX_DELAY_SECONDS, ClaimChange, ClaimWrite
 
 URL = "http://jenkins.test"
@@ -24,6 +24,7 @@ class MemoryClaimStore:
     def __init__(self) -> None:
         self.records: dict[str, ClaimRecord] = {}
         self.writes: list[tuple[str, ClaimChange]] = []
+        self.targets: dict[tuple[str, str], TargetHold] = {}
 
     def create(self, record: ClaimRecord) -> ClaimRecord | None:
         existing = self.records.get(record.command_id)
@@ -43,6 +44,20 @@ class MemoryClaimStore:
             return ClaimWrite(applied=False, current=record)
         self.records[command_id] = _stored({**record.model_dump(mode="json"), **change.changes})
         return ClaimWrite(applied=True)
+
+    def take_target(self, hold: TargetHold, *, stale_before: int) -> TargetHold | None:
+        held = self.targets.get((hold.client, hold.env))
+        if held is None or held.command_id == hold.command_id or held.since < stale_before:
+            self.targets[(hold.client, hold.env)] = hold
+            return None
+        return held
+
+    def release_target(self, client: str, env: str, command_id: str) -> bool:
+        held = self.targets.get((client, env))
+        if held is None or held.command_id != command_id:
+            return False
+        del self.targets[(client, env)]
+        return True
 
 
 def _stored(attributes: Mapping[str, Any]) -> ClaimRecord:

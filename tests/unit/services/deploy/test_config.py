@@ -71,3 +71,10 @@ deploy:
 def test_bad_templates_and_unknown_keys_are_configuration_errors(text: str) -> None:
     with pytest.raises(ConfigurationError, match="deploy"):
         _parse(text)
+
+
+def test_concurrency_is_opt_in_per_client_and_must_be_a_boolean() -> None:
+    config = _parse("deploy:\n  clients:\n    acme: {concurrent: true}\n    globex: {}\n")
+    assert config.concurrent("acme") and not config.concurrent("globex") and not config.concurrent("umbrella")
+    with pytest.raises(ConfigurationError, match="concurrent"):
+        _parse('deploy:\n  clients:\n    acme: {concurrent: "yes"}\n')

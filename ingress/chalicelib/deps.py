@@ -29,6 +29,7 @@ from shared.ledger.port import LedgerReader
 from shared.locks.dynamodb import DynamoDbLockStore
 from shared.locks.port import LockStore
 from shared.replay import ReplayGuard
+from shared.slack.bot import SlackBot
 from shared.slack.groups import GroupDirectory
 
 SSM_LIMITS = ClientLimits(connect_timeout=0.5, read_timeout=1.0, total_max_attempts=1)
@@ -46,10 +47,8 @@ class IngressSettings:
     ledger_table: str = "slashops-ledger"
     replay_table: str = "slashops-replays"
     lock_table: str = "slashops-locks"
-    slack_api_url: str | None = None
-    bot_token: str | None = None
-    bot_token_secret_id: str | None = None
-    """The bot token asks Slack for user groups (`usergroups:read`) when an access rule names a group."""
+    slack: SlackBot = SlackBot()
+    """The bot, to resolve the Slack user groups access rules name."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IngressSettings:
@@ -62,9 +61,7 @@ class IngressSettings:
             ledger_table=env.get("SLASHOPS_LEDGER_TABLE") or "slashops-ledger",
             replay_table=env.get("SLASHOPS_REPLAY_TABLE") or "slashops-replays",
             lock_table=env.get("SLASHOPS_LOCK_TABLE") or "slashops-locks",
-            slack_api_url=env.get("SLACK_API_URL") or None,
-            bot_token=env.get("SLACK_BOT_TOKEN") or None,
-            bot_token_secret_id=env.get("SLACK_BOT_TOKEN_SECRET_ID") or None,
+            slack=SlackBot.from_env(env),
         )
 
 
@@ -116,9 +113,7 @@ def groups_provider(current: IngressSettings, config: ConfigPort) -> GroupDirect
     from shared.slack.sdk_groups import group_directory
 
     return group_directory(
-        token=current.bot_token,
-        secret_id=current.bot_token_secret_id,
-        api_url=current.slack_api_url,
+        current.slack,
         ttl=lambda: groups_ttl(config),
         timeout=1,
     )

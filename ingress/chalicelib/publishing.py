@@ -12,7 +12,7 @@ from datetime import datetime
 from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
 from shared.errors import AlreadyReceivedError, CommandMayBeQueuedError, NotQueuedError
-from shared.events.models import Actor, CommandRequested, Place, ReplyTarget
+from shared.events.models import CommandRequested, ReplyTarget
 from shared.events.publisher import PublishError, PublishOutcomeUnknownError
 from shared.logs import bind_command_id
 from shared.replay import ReplayGuardUnavailableError
@@ -84,13 +84,8 @@ def build_event(command: Command, *, command_id: str, now: datetime) -> CommandR
         command_id=command_id,
         command=spec.name,
         arguments=dict(command.parsed.arguments),
-        actor=Actor(
-            team_id=request.team_id,
-            team_domain=request.team_domain,
-            user_id=request.user_id,
-            user_name=request.user_name,
-        ),
-        place=Place(channel_id=request.channel_id, channel_name=request.channel_name),
+        actor=request.actor(),
+        place=request.place(),
         reply_to=ReplyTarget(
             response_url=request.response_url,
             channel_id=request.channel_id,

@@ -21,9 +21,7 @@ from shared.events.models import (
     MAX_REFUSED_COMMAND,
     MAX_REFUSED_REASON,
     MAX_REFUSED_TEXT,
-    Actor,
     CommandRefused,
-    Place,
     RefusalDecision,
 )
 from shared.replay import SignedRequest
@@ -66,13 +64,8 @@ def refusal_event(
     return CommandRefused(
         command_id=refusal_id(verified.signed),
         command=_bounded(words[0] if words else "help", MAX_REFUSED_COMMAND),
-        actor=Actor(
-            team_id=request.team_id,
-            team_domain=request.team_domain,
-            user_id=request.user_id,
-            user_name=request.user_name,
-        ),
-        place=Place(channel_id=request.channel_id, channel_name=request.channel_name),
+        actor=request.actor(),
+        place=request.place(),
         text=_bounded(text, MAX_REFUSED_TEXT),
         decision=decision,
         reason=_bounded(reason, MAX_REFUSED_REASON),

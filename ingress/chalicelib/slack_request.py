@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.errors import SlashopsError
+from shared.events.models import Actor, Place
 
 MAX_TEXT = 40_000
 
@@ -31,6 +32,13 @@ class SlashCommandRequest(BaseModel):
     text: str = Field(default="", max_length=MAX_TEXT)
     response_url: str = Field(pattern=r"^https?://\S+$")
     trigger_id: str = ""
+
+    def actor(self) -> Actor:
+        """Who typed it, as every event about the command carries it."""
+        return Actor(team_id=self.team_id, team_domain=self.team_domain, user_id=self.user_id, user_name=self.user_name)
+
+    def place(self) -> Place:
+        return Place(channel_id=self.channel_id, channel_name=self.channel_name)
 
 
 def parse_form(body: bytes) -> dict[str, str]:

@@ -26,6 +26,7 @@ from shared.config.source import cached_config, groups_ttl
 from shared.errors import ConfigurationError
 from shared.events.publisher import EventPublisher
 from shared.events.reporter import Reporter
+from shared.slack.bot import SlackBot
 from shared.slack.groups import GroupDirectory
 from shared.slack.sdk_groups import group_directory
 
@@ -48,10 +49,8 @@ class BackupSettings:
     heartbeat_seconds: float
     progress_every_seconds: float
     poll_seconds: int
-    slack_api_url: str | None = None
-    bot_token: str | None = None
-    bot_token_secret_id: str | None = None
-    """The bot token resolves the Slack user groups access rules name (SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_SECRET_ID)."""
+    slack: SlackBot = SlackBot()
+    """The bot, to resolve the Slack user groups access rules name."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BackupSettings:
@@ -68,9 +67,7 @@ class BackupSettings:
             progress_every_seconds=float(env.get("SLASHOPS_BACKUP_PROGRESS_SECONDS", "10")),
             # short enough that SIGTERM is honoured well inside ECS' 30 s stop timeout
             poll_seconds=int(env.get("SLASHOPS_BACKUP_POLL_SECONDS", "10")),
-            slack_api_url=env.get("SLACK_API_URL") or None,
-            bot_token=env.get("SLACK_BOT_TOKEN") or None,
-            bot_token_secret_id=env.get("SLACK_BOT_TOKEN_SECRET_ID") or None,
+            slack=SlackBot.from_env(env),
         )
 
 
@@ -126,9 +123,7 @@ def build_deps(settings: BackupSettings) -> BackupDeps:
         ),
         config=config,
         groups=group_directory(
-            token=settings.bot_token,
-            secret_id=settings.bot_token_secret_id,
-            api_url=settings.slack_api_url,
+            settings.slack,
             ttl=lambda: groups_ttl(config),
             timeout=5,
         ),

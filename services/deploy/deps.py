@@ -24,6 +24,7 @@ from shared.events.models import CommandRequested
 from shared.events.publisher import EventPublisher
 from shared.events.reporter import Reporter
 from shared.locks.port import LockStore
+from shared.slack.bot import SlackBot
 from shared.slack.groups import GroupDirectory
 
 SOURCE = "slashops.deploy"
@@ -97,10 +98,8 @@ class DeployEnv:
     jenkins_secret_id: str | None
     jenkins_timeout: float
     service: DeploySettings
-    slack_api_url: str | None = None
-    bot_token: str | None = None
-    bot_token_secret_id: str | None = None
-    """The bot token resolves the Slack user groups access rules name (SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_SECRET_ID)."""
+    slack: SlackBot = SlackBot()
+    """The bot, to resolve the Slack user groups access rules name."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DeployEnv:
@@ -124,9 +123,7 @@ class DeployEnv:
                 follow_delay=int(env.get("SLASHOPS_DEPLOY_FOLLOW_DELAY", defaults.follow_delay)),
                 max_receive_count=int(env.get("SLASHOPS_DEPLOY_MAX_RECEIVE_COUNT") or defaults.max_receive_count),
             ),
-            slack_api_url=env.get("SLACK_API_URL") or None,
-            bot_token=env.get("SLACK_BOT_TOKEN") or None,
-            bot_token_secret_id=env.get("SLACK_BOT_TOKEN_SECRET_ID") or None,
+            slack=SlackBot.from_env(env),
         )
 
 
@@ -155,9 +152,7 @@ def deps_from(env: DeployEnv) -> DeployDeps:
         publisher=EventBridgePublisher(env.event_bus, SOURCE),
         config=config,
         groups=group_directory(
-            token=env.bot_token,
-            secret_id=env.bot_token_secret_id,
-            api_url=env.slack_api_url,
+            env.slack,
             ttl=lambda: groups_ttl(config),
             timeout=5,
         ),

@@ -16,6 +16,7 @@ from functools import cache
 from services.notifier.delivery import ResponseUrlLimits
 from services.notifier.ports import SlackPort
 from shared.ledger.port import Ledger
+from shared.slack.bot import SlackBot
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +27,7 @@ class NotifierSettings:
     `SLACK_BOT_TOKEN_SECRET_ID` (Secrets Manager), `SLASHOPS_NOTIFIER_MAX_RECEIVE_COUNT` (the queue's)."""
 
     ledger_table: str
-    slack_api_url: str | None
-    bot_token: str | None
-    bot_token_secret_id: str | None
+    slack: SlackBot
     max_receive_count: int
 
     @classmethod
@@ -38,9 +37,7 @@ class NotifierSettings:
         env = os.environ if env is None else env
         return cls(
             ledger_table=env.get("SLASHOPS_LEDGER_TABLE") or DEFAULT_TABLE,
-            slack_api_url=env.get("SLACK_API_URL") or None,
-            bot_token=env.get("SLACK_BOT_TOKEN") or None,
-            bot_token_secret_id=env.get("SLACK_BOT_TOKEN_SECRET_ID") or None,
+            slack=SlackBot.from_env(env),
             max_receive_count=int(env.get("SLASHOPS_NOTIFIER_MAX_RECEIVE_COUNT") or 5),
         )
 
@@ -66,22 +63,6 @@ def notifier_deps() -> NotifierDeps:
     settings = NotifierSettings.from_env()
     return NotifierDeps(
         ledger=DynamoDbLedger(settings.ledger_table),
-        slack=SlackSdkAdapter(lambda: bot_token(settings), api_url=settings.slack_api_url),
+        slack=SlackSdkAdapter(settings.slack.read_token, api_url=settings.slack.api_url),
         max_receive_count=settings.max_receive_count,
     )
-
-
-def bot_token(settings: NotifierSettings) -> str | None:
-    """`SLACK_BOT_TOKEN` locally; Secrets Manager (`SLACK_BOT_TOKEN_SECRET_ID`, cached by Powertools) in AWS."""
-    from shared.aws.secrets import read_secret
-    from shared.errors import ConfigurationError
-
-    if settings.bot_token:
-        return settings.bot_token
-    if not settings.bot_token_secret_id:
-        return None
-    try:
-        return read_secret(settings.bot_token_secret_id, what="bot token secret")
-    except ConfigurationError as error:
-        logger.error("%s", error.message)
-        return None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from shared.aws.clients import LazyClient
+from shared.slack.bot import SlackBot
 from shared.slack.groups import CachedGroupDirectory, GroupsUnavailableError, UserGroup
 
 if TYPE_CHECKING:
@@ -88,30 +89,7 @@ class SlackSdkGroupDirectory:
             raise GroupsUnavailableError(f"{method}: Slack unreachable ({type(error).__name__})") from error
 
 
-def bot_token_reader(token: str | None, secret_id: str | None) -> Callable[[], str | None]:
-    """`SLACK_BOT_TOKEN` locally; the `SLACK_BOT_TOKEN_SECRET_ID` secret in AWS (read on first use, cached by
-    Powertools); None when neither is set or the secret cannot be read (group rules then fail closed)."""
-
-    def read() -> str | None:
-        from shared.aws.secrets import read_secret
-        from shared.errors import ConfigurationError
-
-        if token:
-            return token
-        if not secret_id:
-            return None
-        try:
-            return read_secret(secret_id, what="bot token secret")
-        except ConfigurationError as error:
-            logging.getLogger(__name__).error("%s", error.message)
-            return None
-
-    return read
-
-
-def group_directory(
-    *, token: str | None, secret_id: str | None, api_url: str | None, ttl: Callable[[], float], timeout: int = 1
-) -> CachedGroupDirectory:
+def group_directory(bot: SlackBot, *, ttl: Callable[[], float], timeout: int = 1) -> CachedGroupDirectory:
     """The real directory every unit uses: slack-sdk behind the TTL cache (nothing is built or read until asked)."""
-    adapter = SlackSdkGroupDirectory(bot_token_reader(token, secret_id), api_url=api_url, timeout=timeout)
+    adapter = SlackSdkGroupDirectory(bot.read_token, api_url=bot.api_url, timeout=timeout)
     return CachedGroupDirectory(adapter, ttl=ttl)

@@ -13,6 +13,7 @@ import pytest
 from shared.config.access import Caller, decide
 from shared.config.loader import parse_config
 from shared.deadline import Deadline
+from shared.slack.bot import SlackBot
 from shared.slack.groups import CachedGroupDirectory, UserGroup, caller_groups
 from shared.slack.sdk_groups import SlackSdkGroupDirectory, group_directory
 from tools.fake_slack import FakeSlack
@@ -68,7 +69,7 @@ def test_slack_failing_makes_group_allow_rules_not_match_and_group_deny_rules_ma
         slack.fail(503, target="usergroups.list", times=5)
     else:
         slack.fail(200, target="usergroups.list", error="missing_scope", times=5)
-    directory = group_directory(token=slack.bot_token, secret_id=None, api_url=slack.api_url, ttl=lambda: 300)
+    directory = group_directory(SlackBot(api_url=slack.api_url, token=slack.bot_token), ttl=lambda: 300)
 
     groups = caller_groups("U0SRE1", ["@sre", "S0SRE"], directory)
 

@@ -81,7 +81,7 @@ def test_slack_failing_makes_group_allow_rules_not_match_and_group_deny_rules_ma
 
 
 def test_without_a_bot_token_slack_is_not_asked_and_groups_are_unknown(slack: FakeSlack) -> None:
-    directory = group_directory(token=None, secret_id=None, api_url=slack.api_url, ttl=lambda: 300)
+    directory = group_directory(SlackBot(api_url=slack.api_url), ttl=lambda: 300)
     assert caller_groups("U0SRE1", ["@sre"], directory) is None
     assert slack.requests == []
 
@@ -91,7 +91,7 @@ def test_a_slack_that_never_answers_is_given_up_on_within_the_deadline() -> None
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/api/"
-        directory = group_directory(token="xoxb-t", secret_id=None, api_url=url, ttl=lambda: 300, timeout=5)
+        directory = group_directory(SlackBot(api_url=url, token="xoxb-t"), ttl=lambda: 300, timeout=5)
         started = time.monotonic()
         groups = caller_groups("U0SRE1", ["@sre"], directory, deadline=Deadline.after(0.8))
         elapsed = time.monotonic() - started

@@ -54,17 +54,9 @@ def handle_slash_http(
     deadline: Deadline | None = None,
 ) -> HttpAnswer:
     """Verify first, then parse; any unexpected failure becomes a Slack message, not a traceback."""
-    try:
-        return _answer(body, headers, signing_secret, deps, deadline or answer_deadline())
-    except Exception:
-        incident = uuid.uuid4().hex[:8]
-        logger.exception("unexpected error answering a slash command", extra={"incident": incident})
-        failure = SlashopsError(
-            f"slashops hit an unexpected error (incident `{incident}`) and cannot confirm your command.",
-            hint="`/ops history --mine` shows within a minute whether it was queued; check there before trying "
-            "again. If it keeps happening, give the incident id to whoever runs slashops.",
-        )
-        return _message(error_message(failure))
+    return _never_500(
+        "your command", lambda: _answer(body, headers, signing_secret, deps, deadline or answer_deadline())
+    )
 
 
 def _answer(
@@ -97,23 +89,40 @@ def handle_interaction_http(
     deadline: Deadline | None = None,
 ) -> HttpAnswer:
     """A button click (Slack's Interactivity Request URL): verified exactly like a command, then `clicks`."""
+    return _never_500(
+        "what your click did", lambda: _click(body, headers, signing_secret, deps, deadline or answer_deadline())
+    )
+
+
+def _click(
+    body: bytes,
+    headers: Mapping[str, str],
+    signing_secret: Callable[[], str],
+    deps: Callable[[], IngressDeps],
+    deadline: Deadline,
+) -> HttpAnswer:
+    refused = _unverified(body, headers, signing_secret, deadline)
+    if refused is not None:
+        return refused
     try:
-        deadline = deadline or answer_deadline()
-        refused = _unverified(body, headers, signing_secret, deadline)
-        if refused is not None:
-            return refused
-        try:
-            click = to_block_actions(parse_form(body))
-        except SlashopsError as error:
-            return _message(error_message(error))
-        return _message(handle_click(click, signed_request_of(headers), deadline, deps()))
+        click = to_block_actions(parse_form(body))
+    except SlashopsError as error:
+        return _message(error_message(error))
+    return _message(handle_click(click, signed_request_of(headers), deadline, deps()))
+
+
+def _never_500(what: str, answer: Callable[[], HttpAnswer]) -> HttpAnswer:
+    """An unexpected failure is logged with its traceback under an incident id and answered honestly: it may have
+    happened after the command was queued, so nothing is claimed about whether it runs."""
+    try:
+        return answer()
     except Exception:
         incident = uuid.uuid4().hex[:8]
-        logger.exception("unexpected error answering a click", extra={"incident": incident})
+        logger.exception("unexpected error answering Slack", extra={"incident": incident, "answering": what})
         failure = SlashopsError(
-            f"slashops hit an unexpected error (incident `{incident}`) and cannot confirm what your click did.",
+            f"slashops hit an unexpected error (incident `{incident}`) and cannot confirm {what}.",
             hint="`/ops history --mine` shows within a minute whether a command was queued; check there before "
-            "clicking again. If it keeps happening, give the incident id to whoever runs slashops.",
+            "trying again. If it keeps happening, give the incident id to whoever runs slashops.",
         )
         return _message(error_message(failure))
 

@@ -280,13 +280,18 @@ def click_parser() -> argparse.ArgumentParser:
     cli.add_argument(
         "--url", default=f"http://127.0.0.1:{port}/slack/interactions", help="the ingress (default: $INGRESS_PORT)"
     )
+    _add_signing_and_wait(cli)
+    return cli
+
+
+def _add_signing_and_wait(cli: argparse.ArgumentParser) -> None:
+    """What `send` and `click` share: the secret they sign with, and how long they wait for follow-ups."""
     cli.add_argument(
         "--secret",
         default=os.environ.get("SLACK_SIGNING_SECRET") or LOCAL_SIGNING_SECRET,
         help="signing secret (default: $SLACK_SIGNING_SECRET, else make run's local default)",
     )
     cli.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the final result (default 60)")
-    return cli
 
 
 def parser() -> argparse.ArgumentParser:
@@ -301,12 +306,7 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument(
         "--url", default=f"http://127.0.0.1:{port}/slack/commands", help="the ingress (default: $INGRESS_PORT)"
     )
-    cli.add_argument(
-        "--secret",
-        default=os.environ.get("SLACK_SIGNING_SECRET") or LOCAL_SIGNING_SECRET,
-        help="signing secret (default: $SLACK_SIGNING_SECRET, else make run's local default)",
-    )
-    cli.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the final result (default 60)")
+    _add_signing_and_wait(cli)
     return cli
 
 

@@ -322,7 +322,10 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether the ingress could listen there: with SO_REUSEADDR, as it does, so the previous run's
+    connections in TIME_WAIT do not count as "in use" (only another listener does)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

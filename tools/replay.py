@@ -64,7 +64,7 @@ def parse_time(value: str, *, now: datetime) -> datetime:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError as error:
         raise ReplayError(f"{value!r}: not a time (2026-11-28T09:00Z, or 30m, 2h, 1d ago)") from error
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

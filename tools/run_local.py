@@ -205,8 +205,8 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 _signal_group(child.process, signal.SIGKILL)
                 child.process.wait(timeout=5)
-        for step in self.at_stop:
-            step()
+        while self.at_stop:  # once, even if stop_all is called again
+            self.at_stop.pop(0)()
         for service in reversed(self.services):
             service.stop()
         self.say("stopped everything")

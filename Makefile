@@ -64,8 +64,8 @@ reliability: install ## The whole reliability suite (faults, hostile input), slo
 	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) -m pytest tests/reliability -q
 
 .PHONY: run
-run: install ## Run everything locally (local AWS, fake Slack/Jenkins unless configured); Ctrl-C stops it
-	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) -m tools.run_local
+run: install ## Run everything locally (local AWS, fake Slack/Jenkins unless configured); Ctrl-C stops it; FRESH=1 forgets the saved state
+	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) -m tools.run_local $(if $(FRESH),--fresh)
 
 .PHONY: package
 package: $(VENV)/.installed ## Build one unit's artifact into dist/: make package SERVICE=<ingress|deploy|notifier|backup>

@@ -8,6 +8,14 @@ from types import TracebackType
 from typing import Any, Self
 
 
+class ReusableHTTPServer(ThreadingHTTPServer):
+    """SO_REUSEADDR, said explicitly: a restarted `make run` binds its port again at once, although the
+    previous run's connections still sit in TIME_WAIT (about 60 s on Linux)."""
+
+    allow_reuse_address = True
+    daemon_threads = True
+
+
 class QuietHandler(BaseHTTPRequestHandler):
     """Keep-alive HTTP/1.1, no access log; `fake` is the server object the handler answers for."""
 
@@ -21,14 +29,13 @@ class QuietHandler(BaseHTTPRequestHandler):
 class LocalHttpServer:
     """Subclasses call `_serve(...)` in `__init__`; `with Fake() as fake:` then starts and stops it."""
 
-    _server: ThreadingHTTPServer
+    _server: ReusableHTTPServer
     _thread: threading.Thread | None
     _thread_name: str
 
     def _serve(self, host: str, port: int, handler: type[BaseHTTPRequestHandler], name: str) -> None:
         bound = type(handler.__name__, (handler,), {"fake": self})  # each request handler sees this server
-        self._server = ThreadingHTTPServer((host, port), bound)
-        self._server.daemon_threads = True
+        self._server = ReusableHTTPServer((host, port), bound)
         self._thread = None
         self._thread_name = name
 

@@ -20,26 +20,35 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from chalice.app import Chalice
-    from chalice.local import LocalDevServer
+    from chalice.local import LocalDevServer, ThreadedHTTPServer
 
 INGRESS_DIR = Path(__file__).resolve().parent.parent / "ingress"
 BACKLOG = 1024
 """Pending connections the kernel queues before the server accepts them (Linux caps it at somaxconn)."""
 
 
-def build_server(app: Chalice, host: str, port: int, *, backlog: int = BACKLOG) -> LocalDevServer:
-    """`chalice.local.create_local_server`, with a threaded server whose listen backlog is `backlog`."""
-    from chalice.config import Config
-    from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer, ThreadedHTTPServer
+def server_class(backlog: int = BACKLOG) -> type[ThreadedHTTPServer]:
+    """Chalice's threaded server with a listen backlog of `backlog` and SO_REUSEADDR (said explicitly: a
+    restarted `make run` binds its port again at once, although the previous run's connections sit in TIME_WAIT)."""
+    from chalice.local import ThreadedHTTPServer
 
     class BackloggedServer(ThreadedHTTPServer):
         request_queue_size = backlog
+        allow_reuse_address = True
+
+    return BackloggedServer
+
+
+def build_server(app: Chalice, host: str, port: int, *, backlog: int = BACKLOG) -> LocalDevServer:
+    """`chalice.local.create_local_server`, with a threaded server whose listen backlog is `backlog`."""
+    from chalice.config import Config
+    from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
 
     # What create_local_server does: a per-thread `current_request`, since requests are served concurrently.
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
     config = Config.create(app_name="slashops-ingress")
-    return LocalDevServer(app, config, host, port, server_cls=BackloggedServer)
+    return LocalDevServer(app, config, host, port, server_cls=server_class(backlog))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,6 +18,7 @@ from shared.commands.routing import routes
 from shared.ledger.dynamodb import create_table as create_ledger_table
 from shared.locks.dynamodb import create_table as create_lock_table
 from tools.local_aws import FAKE_CREDENTIALS
+from tools.local_state import LocalStores
 from tools.routes import LISTENERS, logical_name
 from tools.stacks import BUS_TEMPLATE, StackError, create_stack, ensure_archive
 
@@ -118,3 +119,20 @@ def create_tables(client: DynamoDBClient) -> None:
     create_deploy_table(client, DEPLOY_TABLE)
     create_replay_table(client, REPLAY_TABLE)
     create_lock_table(client, LOCK_TABLE)
+
+
+def local_stores(aws_endpoint: str, dynamodb_endpoint: str, resources: LocalResources) -> LocalStores:
+    """What holds `make run`'s state (tools/local_state.py): its tables, its bucket and its queues."""
+    session = boto3.Session(
+        region_name="us-east-1",
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    return LocalStores(
+        dynamodb=session.client("dynamodb", endpoint_url=dynamodb_endpoint),
+        s3=session.client("s3", endpoint_url=aws_endpoint),
+        sqs=session.client("sqs", endpoint_url=aws_endpoint),
+        tables=(resources.ledger_table, resources.deploy_table, resources.replay_table, resources.lock_table),
+        bucket=resources.bucket,
+        queue_prefix=f"{LOCAL_PREFIX}-",
+    )

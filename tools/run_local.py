@@ -29,7 +29,8 @@ from typing import IO
 
 from tools.defaults import DEFAULT_INGRESS_PORT, LOCAL_BOT_TOKEN, LOCAL_SIGNING_SECRET
 from tools.local_aws import FAKE_CREDENTIALS, LocalAwsError, Service, free_port, start_localstack, start_moto
-from tools.local_system import LocalResources, provision
+from tools.local_state import LocalStores, clear, restore, save
+from tools.local_system import LocalResources, local_stores, provision
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STATE_FILE = REPO_ROOT / ".local" / "make-run.json"
@@ -136,6 +137,8 @@ class Supervisor:
     clock: Callable[[], float] = time.monotonic
     cwd: Path = REPO_ROOT
     stopping: bool = False
+    at_stop: list[Callable[[], None]] = field(default_factory=list)
+    """Run once the children are stopped and the local AWS still runs (saving the local state)."""
 
     def say(self, line: str) -> None:
         print(f"{'make run':>9} | {line}", file=self.out, flush=True)
@@ -202,6 +205,8 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 _signal_group(child.process, signal.SIGKILL)
                 child.process.wait(timeout=5)
+        while self.at_stop:  # once, even if stop_all is called again
+            self.at_stop.pop(0)()
         for service in reversed(self.services):
             service.stop()
         self.say("stopped everything")
@@ -322,7 +327,10 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether the ingress could listen there: with SO_REUSEADDR, as it does, so the previous run's
+    connections in TIME_WAIT do not count as "in use" (only another listener does)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -386,7 +394,32 @@ def ignoring_signals() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def run(choice: str) -> int:
+def state_dir(env: Mapping[str, str]) -> Path:
+    """Where `make run` keeps its state between runs: `SLASHOPS_STATE_DIR`, else `.local/state`."""
+    return Path(env.get("SLASHOPS_STATE_DIR") or REPO_ROOT / ".local" / "state")
+
+
+def keep_state(supervisor: Supervisor, stores: LocalStores, folder: Path, *, fresh: bool) -> None:
+    """Restore the last run's state (or forget it with `fresh`) and save it again when `make run` stops."""
+    if fresh and clear(folder):
+        supervisor.say(f"FRESH=1: the saved local state in {folder} was deleted")
+    restored = restore(stores, folder)
+    if restored is None:
+        supervisor.say(f"local state: {folder} (nothing saved yet: starting empty)")
+    else:
+        supervisor.say(f"local state: {folder}, saved {restored.saved_at}: restored {restored.describe()}")
+    supervisor.say("it is saved there when make run stops; `make run FRESH=1` starts clean")
+
+    def _save() -> None:
+        try:
+            supervisor.say(f"local state saved to {folder}: {save(stores, folder).describe()}")
+        except Exception as error:  # the stop must go on; the previous snapshot is left as it was
+            supervisor.say(f"could not save the local state to {folder} ({type(error).__name__}: {error})")
+
+    supervisor.at_stop.append(_save)
+
+
+def run(choice: str, *, fresh: bool = False) -> int:
     settings = resolve_settings(os.environ)
     supervisor = Supervisor(env=base_env(settings))
     for note in settings.notes:
@@ -400,6 +433,9 @@ def run(choice: str) -> int:
             supervisor.env |= {"AWS_ENDPOINT_URL": aws_endpoint, "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint}
             resources = provision(aws_endpoint, dynamodb_endpoint)
             supervisor.say(f"bus stack from infra/bus.yaml: bus {resources.bus_name}, queues, DLQs, archive")
+            keep_state(
+                supervisor, local_stores(aws_endpoint, dynamodb_endpoint, resources), state_dir(os.environ), fresh=fresh
+            )
             write_state(STATE_FILE, aws_endpoint, dynamodb_endpoint)
             supervisor.env |= resources.env() | start_fakes(supervisor, settings)
             ensure_default_database(supervisor, settings)
@@ -428,7 +464,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--aws", choices=("auto", "localstack", "moto"), default=os.environ.get("SLASHOPS_LOCAL_AWS", "auto")
     )
-    sys.exit(run(parser.parse_args(argv).aws))
+    parser.add_argument("--fresh", action="store_true", help="forget the saved local state (make run FRESH=1)")
+    args = parser.parse_args(argv)
+    sys.exit(run(args.aws, fresh=args.fresh))
 
 
 if __name__ == "__main__":

@@ -150,7 +150,7 @@ def _database(request: CommandRequested, deps: BackupDeps, config: SlashopsConfi
         if name in wanted:
             problem = f"database {name} is configured but {DB_ENV_PREFIX}{name.upper()} is not set"
             raise BackupError(messages.database_misconfigured(name, _incident(problem, request)))
-        reason, hint = messages.unknown_database(name, list(usable))
+        reason, hint = messages.unknown_database(name, list(usable), restricted=bool(wanted))
         raise JobRejected(reason, hint=hint)
     return database
 

@@ -29,9 +29,11 @@ def database_misconfigured(name: str, incident: str) -> str:
     return f"Database {code(name)} cannot be used, so nothing was run: {misconfigured(incident)}"
 
 
-def unknown_database(name: str, known: list[str]) -> tuple[str, str]:
+def unknown_database(name: str, known: list[str], *, restricted: bool = False) -> tuple[str, str]:
+    """`restricted`: the configuration's `backup.databases` list decides (it wins over the connections set)."""
     listed = ", ".join(code(each) for each in sorted(known)) or "none yet"
-    return f"{code(name)} is not a database slashops backs up.", f"Configured databases: {listed}."
+    rule = " (the configuration's `backup.databases` list; an admin adds a name there)" if restricted else ""
+    return f"{code(name)} is not a database slashops backs up.", f"Configured databases: {listed}{rule}."
 
 
 def busy(database: str, holder: str) -> str:

@@ -60,11 +60,16 @@ class MakeRun:
 
 
 @contextlib.contextmanager
-def make_run(ready_timeout: float = 90.0) -> Iterator[MakeRun]:
-    port = free_port()
+def make_run(
+    ready_timeout: float = 90.0, *, state_dir: Path | None = None, port: int | None = None
+) -> Iterator[MakeRun]:
+    """`state_dir`: where it keeps its state (a fresh temporary folder by default, never the developer's)."""
+    port = port or free_port()
     env = {key: value for key, value in os.environ.items() if key not in UNSET and not key.startswith("AWS_ENDPOINT")}
     env["INGRESS_PORT"] = str(port)
-    log = Path(tempfile.mkdtemp(prefix="slashops-make-run-")) / "make-run.log"
+    workdir = Path(tempfile.mkdtemp(prefix="slashops-make-run-"))
+    env["SLASHOPS_STATE_DIR"] = str(state_dir or workdir / "state")
+    log = workdir / "make-run.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "tools.run_local"],

@@ -50,6 +50,7 @@ def local_system() -> Iterator[tuple[subprocess.Popen[bytes], Path, int]]:
     env = {key: value for key, value in os.environ.items() if key not in UNSET and not key.startswith("AWS_ENDPOINT")}
     env["INGRESS_PORT"] = str(port)
     workdir = Path(tempfile.mkdtemp(prefix="slashops-make-run-"))
+    env["SLASHOPS_STATE_DIR"] = str(workdir / "state")  # never the developer's .local/state
     log = workdir / "make-run.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

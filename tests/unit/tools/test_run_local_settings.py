@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 from tools.defaults import DEFAULT_INGRESS_PORT, LOCAL_SIGNING_SECRET
-from tools.run_local import base_env, port_is_free, resolve_settings
+from tools.run_local import REPO_ROOT, base_env, port_is_free, resolve_settings, state_dir
 
 
 def test_an_empty_environment_gets_every_documented_default_and_a_note_for_each() -> None:
@@ -65,3 +65,8 @@ def test_children_never_inherit_a_real_aws_identity_or_endpoint() -> None:
     env = base_env(resolve_settings({}), real)
     assert not any(key in env for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_SQS"))
     assert env["AWS_ACCESS_KEY_ID"] == "test" and env["HOME"] == "/h"
+
+
+def test_the_state_folder_is_dot_local_state_unless_slashops_state_dir_names_one() -> None:
+    assert state_dir({}) == REPO_ROOT / ".local" / "state"
+    assert str(state_dir({"SLASHOPS_STATE_DIR": "/tmp/elsewhere"})) == "/tmp/elsewhere"

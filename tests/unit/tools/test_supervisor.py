@@ -8,9 +8,11 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
+from typing import cast
 
 import pytest
 
+from tools.local_aws import Service
 from tools.run_local import RestartPolicy, Supervisor, describe_exit
 
 CHILD_THAT_STAYS = "import time; print('child up', flush=True); time.sleep(60)"
@@ -101,6 +103,23 @@ def test_after_stop_all_nothing_is_restarted(supervisor: Supervisor, out: io.Str
     supervisor.check()
     assert child.restarts == 0 and child.process.poll() is not None
     assert "stopped everything" in out.getvalue()
+
+
+def test_the_local_state_is_saved_after_the_children_stop_and_before_the_local_aws_does(
+    supervisor: Supervisor,
+) -> None:
+    """`at_stop` (saving `make run`'s state) sees no child writing any more, and an AWS still answering."""
+    seen: list[str] = []
+    child = supervisor.start("tiny", [sys.executable, "-c", CHILD_THAT_STAYS])
+
+    class LocalAws:
+        def stop(self) -> None:
+            seen.append("aws stopped")
+
+    supervisor.services.append(cast(Service, LocalAws()))
+    supervisor.at_stop.append(lambda: seen.append(f"saved, child exited: {child.process.poll() is not None}"))
+    supervisor.stop_all(timeout=2)
+    assert seen == ["saved, child exited: True", "aws stopped"]
 
 
 def test_exit_codes_are_described_with_their_signal() -> None:

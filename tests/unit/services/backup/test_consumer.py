@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -215,3 +216,30 @@ def test_the_lock_is_released_when_the_job_fails() -> None:
 
     assert isinstance(published(deps)[-1], CommandFailed)
     assert store.calls["acquire_lock"] == store.calls["release_lock"] == 1 and store.locks == {}
+
+
+# --- which databases: every SLASHOPS_DB_<NAME>, unless the configuration lists some (the list wins) -----------
+
+MAKE_RUN_CONFIG = Path(__file__).parents[4] / "config" / "local.yaml"
+
+
+def test_make_runs_configuration_backs_up_every_database_in_the_environment() -> None:
+    """Adding SLASHOPS_DB_BILLING to `make run` is enough: config/local.yaml does not pin the list."""
+    env = {"SLASHOPS_DB_ORDERS": "postgresql://h/orders", "SLASHOPS_DB_BILLING": "mysql://h/billing"}
+    deps = backup_deps(config=StaticConfig.from_text(MAKE_RUN_CONFIG.read_text()), databases=databases_from_env(env))
+    _handle(deps, request_message("backups", db="billing"))
+    accepted, listed = published(deps)
+    assert isinstance(accepted, CommandAccepted) and "`billing`" in accepted.message
+    assert isinstance(listed, CommandSucceeded)
+
+
+def test_a_databases_list_wins_over_the_environment_and_the_refusal_says_so() -> None:
+    env = {"SLASHOPS_DB_ORDERS": "postgresql://h/orders", "SLASHOPS_DB_BILLING": "mysql://h/billing"}
+    config = StaticConfig.from_text('{"access": [{"command": "*"}], "backup": {"databases": ["orders"]}}')
+    deps = backup_deps(config=config, databases=databases_from_env(env))
+    _handle(deps, request_message("backups", db="billing"))
+    [rejected] = published(deps)
+    assert isinstance(rejected, CommandRejected)
+    assert rejected.hint == (
+        "Configured databases: `orders` (the configuration's `backup.databases` list; an admin adds a name there)."
+    )

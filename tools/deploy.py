@@ -160,6 +160,14 @@ def _imports(node: Any) -> Iterator[tuple[str, str]]:
             yield from _imports(child)
 
 
+def _stack_names(settings: DeploySettings) -> dict[str, str]:
+    """The stack each `<X>StackName` parameter names: given in STACK_PARAMETERS, else `<prefix>-<service>`."""
+    given = dict(parameter.split("=", 1) for parameter in settings.parameters if "=" in parameter)
+    return {
+        name: given.get(name) or settings.stack_name(provider) for name, provider in STACK_PARAMETERS_BY_SERVICE.items()
+    }
+
+
 def imported_outputs(service: str) -> dict[str, set[str]]:
     """The outputs `service`'s template imports, by the service whose stack exports them."""
     needed: dict[str, set[str]] = {}
@@ -172,8 +180,10 @@ def imported_outputs(service: str) -> dict[str, set[str]]:
 
 def required_exports(service: str, settings: DeploySettings) -> dict[str, str]:
     """Export name -> the service whose stack must exist first."""
+    names = _stack_names(settings)
+    by_service = {provider: names[parameter] for parameter, provider in STACK_PARAMETERS_BY_SERVICE.items()}
     return {
-        f"{settings.stack_name(provider)}-{output}": provider
+        f"{by_service[provider]}-{output}": provider
         for provider, outputs in imported_outputs(service).items()
         for output in outputs
     }
@@ -201,9 +211,9 @@ def plan(service: str, settings: DeploySettings, artifact: Path | None) -> list[
     declared = load_template(template.read_text()).get("Parameters", {})
     parameters = list(settings.parameters)
     given = {parameter.split("=", 1)[0] for parameter in parameters}
-    for name, provider in STACK_PARAMETERS_BY_SERVICE.items():
+    for name, stack in _stack_names(settings).items():
         if name in declared and name not in given:
-            parameters.append(f"{name}={settings.stack_name(provider)}")
+            parameters.append(f"{name}={stack}")
     if service in ZIPPED:
         steps.append(_upload(service, settings, _required(artifact, service), parameters))
     elif service == "backup":

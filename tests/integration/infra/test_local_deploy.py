@@ -19,14 +19,16 @@ from typing import Any
 import boto3
 import pytest
 
-from tools.deploy import DEPLOY_ORDER, DeployError, digest
+from tools.deploy import DEPLOY_ORDER, DeployError, deploy, digest
 from tools.deploy_local import (
     LOCAL_BUCKET,
     LOCAL_IMAGE_REPOSITORY,
     SKIPPED_BY_MOTO,
     LocalDeployment,
     deploy_all,
+    runner_for,
     session,
+    settings,
     skipped,
 )
 from tools.local_aws import start_moto
@@ -201,3 +203,28 @@ def test_a_stack_deployed_before_what_it_imports_is_refused_naming_what_to_deplo
     assert "fresh-notifier-LedgerTableName" in message and "nothing was deployed" in message
     stacks = deployed.client("cloudformation").describe_stacks()["Stacks"]
     assert not [stack["StackName"] for stack in stacks if stack["StackName"].startswith("fresh-")]
+
+
+def test_the_deploy_lambda_moves_into_a_vpc_by_an_update_of_its_stack_alone(deployed: Deployed) -> None:
+    ec2 = deployed.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    found = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    subnets = sorted(subnet["SubnetId"] for subnet in found)
+    group = ec2.create_security_group(GroupName="jenkins-egress", Description="to Jenkins", VpcId=vpc)["GroupId"]
+    network = (f"SubnetIds={subnets[0]},{subnets[1]}", f"SecurityGroupIds={group}")
+    before = _events(deployed)
+
+    runner = runner_for(deployed.endpoint, say=lambda _: None)
+    result = deploy("deploy", settings("slashops", network), deployed.artifacts["deploy"], runner)
+
+    assert result.action == "updated"
+    vpc_config = deployed.function("slashops-deploy")["Configuration"]["VpcConfig"]
+    assert (sorted(vpc_config["SubnetIds"]), vpc_config["SecurityGroupIds"]) == (subnets[:2], [group])
+    environment = deployed.environment("slashops-deploy")  # the parameters not given kept their values
+    jenkins = dict(p.split("=", 1) for p in deployed.deployment.parameters["deploy"])["JenkinsSecretArn"]
+    assert environment["JENKINS_SECRET_ID"] == jenkins
+    after = _events(deployed)
+    assert {service: after[service] for service in after if service != "deploy"} == {
+        service: before[service] for service in before if service != "deploy"
+    }
+    assert len(after["deploy"]) > len(before["deploy"])

@@ -200,7 +200,8 @@ def check_exports(service: str, settings: DeploySettings, available: set[str]) -
     commands = ", then ".join(f"`make deploy SERVICE={provider}`" for provider in first)
     raise DeployError(
         f"the {settings.stack_name(service)} stack imports {', '.join(sorted(missing))}, which no stack exports "
-        f"yet: deploy {commands} first (the order: {' → '.join(DEPLOY_ORDER)}); nothing was deployed"
+        f"yet: run {commands} first (it creates or updates that stack; the order is {' → '.join(DEPLOY_ORDER)}); "
+        "nothing was deployed"
     )
 
 

@@ -130,11 +130,11 @@ def test_the_ingress_before_the_notifier_is_refused_naming_the_stack_to_deploy_f
         check_exports("ingress", SETTINGS, bus_exports)
     message = str(refused.value)
     assert "ops-notifier-LedgerTableName" in message and "ops-bus-BusName" not in message
-    assert "deploy `make deploy SERVICE=notifier` first" in message and "nothing was deployed" in message
+    assert "run `make deploy SERVICE=notifier` first" in message and "nothing was deployed" in message
 
 
 def test_the_notifier_before_the_bus_names_the_bus() -> None:
-    with pytest.raises(DeployError, match=r"deploy `make deploy SERVICE=bus` first"):
+    with pytest.raises(DeployError, match=r"run `make deploy SERVICE=bus` first"):
         check_exports("notifier", DeploySettings(), set())
 
 

@@ -4,8 +4,9 @@ The same `tools.deploy.deploy` (export check, upload by content hash, create or 
 service in `DEPLOY_ORDER`, from `make package`'s real artifacts, with boto3 pointed at moto's server (started
 here, or `--endpoint URL` for one already running). Why moto and not LocalStack: moto's CloudFormation creates
 every stack of `infra/` (Lambda functions from the S3 zips, DynamoDB tables, ECS cluster/service/task definition,
-security group, IAM roles), while LocalStack on these machines has no DynamoDB (it downloads it from the
-internet) and no ECS (not in its community edition). moto skips a few resource types (`SKIPPED_BY_MOTO`, listed
+security group, IAM roles), while LocalStack here creates the bus stack but never finishes the notifier's
+(its DynamoDB table needs DynamoDB Local, downloaded at first use: still CREATE_IN_PROGRESS after 2 minutes),
+and has no ECS in its community edition. moto skips a few resource types (`SKIPPED_BY_MOTO`, listed
 by `make deploy-local` and in infra/README.md): the deploy proves the templates and their wiring, not those.
 
 What is set up first, as an operator would (infra/README.md "AWS prerequisites"): the artifact bucket, the

@@ -103,7 +103,7 @@ def prepare(endpoint: str) -> dict[str, tuple[str, ...]]:
     subnet_ids = ",".join(sorted(subnet["SubnetId"] for subnet in subnets)[:2])
     bot = f"BotTokenSecretArn={arns['bot']}"
     return {
-        "bus": ("VisibilityTimeout=30",),
+        "bus": (),
         "notifier": (bot,),
         "ingress": (f"SigningSecretArn={arns['signing']}", bot),
         "deploy": (f"JenkinsSecretArn={arns['jenkins']}", bot),

@@ -45,9 +45,10 @@ def test_the_deploy_lambda_gets_a_vpc_config_only_when_subnets_are_given() -> No
 
 def test_subnets_without_security_groups_are_refused_before_anything_is_created() -> None:
     rule = _template("deploy-service.yaml")["Rules"]["SubnetsNeedSecurityGroups"]
-    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "SubnetIds"}]}, ""]}]}
+    # rule functions only (CloudFormation takes no Fn::Join in Rules); an empty list parameter is [""]
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::EachMemberEquals": [{"Ref": "SubnetIds"}, ""]}]}
     (assertion,) = rule["Assertions"]
-    assert assertion["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "SecurityGroupIds"}]}, ""]}]}
+    assert assertion["Assert"] == {"Fn::Not": [{"Fn::EachMemberEquals": [{"Ref": "SecurityGroupIds"}, ""]}]}
 
 
 # --- the backup worker: its security group, its databases -------------------------------------------------------

@@ -109,7 +109,8 @@ def databases_from_secrets(value: str, read: SecretReader) -> dict[str, Database
                 name=name, variable=variable, problem=str(error).removeprefix(f"{name}: ")
             )
         except Exception as error:  # noqa: BLE001 (the reader's own message names the secret, never its value)
-            found[name] = MisconfiguredDatabase(name=name, variable=variable, problem=f"unreadable: {error}")
+            problem = f"unreadable: {error}; the worker reads only secrets named under the DatabaseSecretsPrefix"
+            found[name] = MisconfiguredDatabase(name=name, variable=variable, problem=problem)
     return found
 
 

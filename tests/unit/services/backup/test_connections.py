@@ -86,6 +86,7 @@ def test_an_unreadable_secret_or_unusable_url_disables_only_that_database_withou
     assert legacy.variable == f"the secret {ARN}legacy-Ef3 (SLASHOPS_DATABASE_SECRETS)"
     assert "hunter2" not in legacy.problem + legacy.variable
     assert isinstance(gone, MisconfiguredDatabase) and "ResourceNotFoundException" in gone.problem
+    assert "DatabaseSecretsPrefix" in gone.problem
 
 
 def test_a_slashops_db_variable_wins_over_the_secret_of_the_same_name_and_malformed_entries_are_skipped() -> None:

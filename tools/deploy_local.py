@@ -129,7 +129,7 @@ def deploy_all(
         artifact = artifacts[service] if artifacts is not None else build(service, out)
         if service == "backup":
             say(f"  image not built or pushed: {LOCAL_IMAGE_REPOSITORY} is a placeholder (no ECS task runs here)")
-        results[service] = deploy(service, settings(prefix, parameters[service]), artifact, runner)
+        results[service] = deploy(service, settings(prefix, parameters.get(service, ())), artifact, runner)
     return LocalDeployment(endpoint, prefix, results, parameters)
 
 

@@ -47,6 +47,10 @@ cfn-lint: $(VENV)/.installed ## Lint the CloudFormation templates
 routes: $(VENV)/.installed ## Write the catalog's routing (CommandSpec.consumer) into infra/bus.yaml's consumer rules
 	$(PY) -m tools.routes --write
 
+.PHONY: manifest
+manifest: $(VENV)/.installed ## Write infra/slack-app-manifest.yaml from the catalog (URL=https://<api>... prints one with real URLs)
+	$(PY) -m tools.manifest $(if $(URL),--url $(URL),--write)
+
 .PHONY: unit
 unit: $(VENV)/.installed ## Unit tests only (no network)
 	$(PY) -m pytest tests/unit -q
@@ -76,6 +80,10 @@ package: $(VENV)/.installed ## Build one unit's artifact into dist/: make packag
 deploy: $(VENV)/.installed ## Package and deploy one stack: make deploy SERVICE=<bus|ingress|deploy|backup|notifier>
 	@test -n "$(SERVICE)" || { echo "usage: make deploy SERVICE=<bus|ingress|deploy|backup|notifier> (see infra/README.md)"; exit 2; }
 	$(PY) -m tools.deploy $(SERVICE) $(if $(DRY_RUN),--dry-run)
+
+.PHONY: deploy-local
+deploy-local: $(VENV)/.installed ## Package and deploy all five stacks, in order, onto moto's CloudFormation (KEEP=1 keeps it running)
+	$(PY) -m tools.deploy_local $(if $(KEEP),--keep) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 .PHONY: bench
 bench: install ## Benchmarks (ratios against baselines measured in the same run; exits non-zero on a missed target)

@@ -5,7 +5,9 @@ Passwords go through the environment (`PGPASSWORD`, `MYSQL_PWD`), never on a com
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -18,6 +20,11 @@ _SCHEMES: dict[str, Engine] = {
     "mariadb": "mysql",
 }
 DB_ENV_PREFIX = "SLASHOPS_DB_"
+#: In AWS (infra/backup-service.yaml `Databases`): `orders=<secret ARN>,billing=<secret ARN>`; each secret's value
+#: is the connection URL. Read once at start; a `SLASHOPS_DB_<NAME>` of the same name wins (local overrides).
+DB_SECRETS_ENV = "SLASHOPS_DATABASE_SECRETS"
+_SECRET_ENTRY = re.compile(r"([a-z][a-z0-9_]*)=(\S+)")
+logger = logging.getLogger(__name__)
 
 
 class InvalidConnectionUrl(ValueError):
@@ -73,9 +80,49 @@ def parse_url(name: str, url: str) -> Database:
     )
 
 
-def databases_from_env(env: Mapping[str, str]) -> dict[str, Database | MisconfiguredDatabase]:
-    """`SLASHOPS_DB_ORDERS=postgresql://…` → the database `orders`; an unusable URL → `MisconfiguredDatabase`."""
+SecretReader = Callable[[str], str]
+"""A secret id → its string value; raises (with a message naming the id, never the value) when unreadable."""
+
+
+def database_secret_ids(value: str) -> dict[str, str]:
+    """`orders=arn:…,billing=arn:…` → {"orders": "arn:…", ...}; an entry that is not `name=id` is logged, skipped."""
+    found: dict[str, str] = {}
+    for entry in (part.strip() for part in value.split(",")):
+        match = _SECRET_ENTRY.fullmatch(entry)
+        if match is None:
+            if entry:
+                logger.error("%s: %r is not `<name>=<secret ARN>` (name: a-z, 0-9, _); skipped", DB_SECRETS_ENV, entry)
+            continue
+        found[match[1]] = match[2]
+    return found
+
+
+def databases_from_secrets(value: str, read: SecretReader) -> dict[str, Database | MisconfiguredDatabase]:
+    """Each listed secret read and parsed; an unreadable secret or unusable URL disables that database only."""
     found: dict[str, Database | MisconfiguredDatabase] = {}
+    for name, secret_id in database_secret_ids(value).items():
+        variable = f"the secret {secret_id} ({DB_SECRETS_ENV})"
+        try:
+            found[name] = parse_url(name, read(secret_id))
+        except InvalidConnectionUrl as error:
+            found[name] = MisconfiguredDatabase(
+                name=name, variable=variable, problem=str(error).removeprefix(f"{name}: ")
+            )
+        except Exception as error:  # noqa: BLE001 (the reader's own message names the secret, never its value)
+            problem = f"unreadable: {error}; the worker reads only secrets named under the DatabaseSecretsPrefix"
+            found[name] = MisconfiguredDatabase(name=name, variable=variable, problem=problem)
+    return found
+
+
+def databases_from_env(
+    env: Mapping[str, str], read_secret: SecretReader | None = None
+) -> dict[str, Database | MisconfiguredDatabase]:
+    """`SLASHOPS_DB_ORDERS=postgresql://…` → the database `orders`; an unusable URL → `MisconfiguredDatabase`.
+
+    With `read_secret`, the databases listed in `SLASHOPS_DATABASE_SECRETS` too (a `SLASHOPS_DB_<NAME>` wins)."""
+    found: dict[str, Database | MisconfiguredDatabase] = {}
+    if read_secret is not None and env.get(DB_SECRETS_ENV):
+        found.update(databases_from_secrets(env[DB_SECRETS_ENV], read_secret))
     for key, url in env.items():
         if key.startswith(DB_ENV_PREFIX) and url:
             name = key.removeprefix(DB_ENV_PREFIX).lower()

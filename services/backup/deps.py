@@ -60,7 +60,7 @@ class BackupSettings:
             bucket=env.get("SLASHOPS_BACKUP_BUCKET", ""),
             event_bus=env.get("SLASHOPS_EVENT_BUS", "slashops"),
             config=ConfigLocation.from_env(env),
-            databases=databases_from_env(env),
+            databases=databases_from_env(env, _read_database_secret),
             part_size=int(env.get("SLASHOPS_BACKUP_PART_MIB", "8")) * 1024 * 1024,
             visibility_timeout=int(env.get("SLASHOPS_BACKUP_VISIBILITY_SECONDS", "120")),
             heartbeat_seconds=float(env.get("SLASHOPS_BACKUP_HEARTBEAT_SECONDS", "30")),
@@ -69,6 +69,12 @@ class BackupSettings:
             poll_seconds=int(env.get("SLASHOPS_BACKUP_POLL_SECONDS", "10")),
             slack=SlackBot.from_env(env),
         )
+
+
+def _read_database_secret(secret_id: str) -> str:
+    from shared.aws.secrets import read_secret
+
+    return read_secret(secret_id, what="database secret")
 
 
 def _registered_use_cases() -> Mapping[str, UseCase[Any]]:

@@ -83,7 +83,11 @@ def _on_locks(template: str) -> set[str]:
     actions: set[str] = set()
     for statement in _statements(template):
         resource = statement["Resource"]
-        if resource == {"Fn::GetAtt": ["LockTable", "Arn"]} or "LockTableName" in str(resource):
+        # its own table (the ingress), or the ingress stack's export of it (the deploy service)
+        if resource in (
+            {"Fn::GetAtt": ["LockTable", "Arn"]},
+            {"Fn::ImportValue": {"Fn::Sub": "${IngressStackName}-LockTableArn"}},
+        ):
             actions.update(_actions(statement))
     return actions
 

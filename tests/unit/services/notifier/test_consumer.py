@@ -223,7 +223,7 @@ def test_every_event_type_has_a_use_case_and_only_results_are_posted() -> None:
     kinds = get_args(get_args(AnyEvent)[0])
     assert sorted(USE_CASES) == sorted(kind.detail_type for kind in kinds)
     recorded_only = {kind.detail_type for kind in kinds if USE_CASES[kind.detail_type] is record}
-    assert recorded_only == {"CommandRequested", "CommandRefused"}
+    assert recorded_only == {"CommandRequested", "CommandRefused", "ApprovalRequested", "ApprovalDecided"}
 
 
 @pytest.mark.parametrize("problem", ["response_url answered 429 ratelimited", "response_url answered 503"])

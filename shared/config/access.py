@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from shared.locks.models import DurationError, describe_duration, parse_duration
 from shared.slack.groups import GroupDirectory, UserGroup, caller_groups
-from shared.slack.mrkdwn import code, mention, text
+from shared.slack.mrkdwn import code, mention
 
 if TYPE_CHECKING:
     from shared.commands.spec import ArgumentValue
@@ -94,15 +94,15 @@ class ApprovalPolicy(BaseModel):
         return any(group.named_by(reference) for group in groups for reference in self.groups)
 
     def describe(self) -> str:
-        """mrkdwn: who may approve — user ids as mentions, names and group handles as text, group ids as mentions."""
+        """mrkdwn: who may approve — user and group ids as mentions, user names and group handles as code."""
         return describe_approvers(self.users or (), self.groups or ())
 
 
 def describe_approvers(users: Iterable[str], groups: Iterable[str]) -> str:
     """mrkdwn for a list of approvers, as rules name them (validated ids become mentions, the rest text)."""
-    shown = [mention(user) if _is_user_id(user) else text(user) for user in users]
+    shown = [mention(user) if _is_user_id(user) else code(user) for user in users]
     shown += [
-        f"<!subteam^{group}>" if _GROUP_ID.fullmatch(group) else text("@" + group.removeprefix("@")) for group in groups
+        f"<!subteam^{group}>" if _GROUP_ID.fullmatch(group) else code("@" + group.removeprefix("@")) for group in groups
     ]
     return " or ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + " or " + shown[-1]
 
@@ -130,6 +130,14 @@ class AccessRule(BaseModel):
     effect: Effect = "allow"
     approval: ApprovalPolicy | None = None
     """Requests this allow rule admits are not run until an approver agrees (README "Approvals")."""
+
+    @field_validator("approval", mode="before")
+    @classmethod
+    def _approval_present(cls, value: Any) -> Any:
+        """Runs only for a key present in the file: `approval:` with nothing under it never means "no approval"."""
+        if value is None:
+            raise ValueError("empty or null — list who may approve (`users`, `groups`), or remove the key")
+        return value
 
     @model_validator(mode="after")
     def _approval_on_allow_only(self) -> AccessRule:

@@ -35,8 +35,10 @@ SLACK_NOT_ASKED = "Slack could not be asked which user groups you are in"
 EMPTY = "empty or null — remove the key to admit anyone, or list who"
 APPROVAL_DEFAULT_SECONDS = 30 * 60
 """`approval.expires` when the rule does not say: a request waits this long for a decision."""
-APPROVAL_MAX_SECONDS = 24 * 3600
-"""The longest `approval.expires` allowed (past Slack's 30-minute response_url, results go through the bot)."""
+APPROVAL_MAX_SECONDS = 12 * 3600
+"""The longest `approval.expires` allowed: a command runs from when it was typed, and the deploy service never
+starts one typed more than 24 hours ago (`max_request_age_seconds`). Past Slack's 30-minute response_url, the
+results go through the bot."""
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,40}")
 
 

@@ -50,7 +50,7 @@ def test_an_approval_is_parsed_with_its_approvers_and_expiry() -> None:
         ("{users: []}", "field 'approval.users': empty or null — list who may approve"),
         ("{users: }", "field 'approval.users': empty or null — list who may approve"),
         ("{groups: [' ']}", "field 'approval.groups': entries must not be blank"),
-        ("{users: [U0BOB], expires: 2d}", "field 'approval.expires': at most 1d"),
+        ("{users: [U0BOB], expires: 1d}", "field 'approval.expires': at most 12h"),
         ("{users: [U0BOB], expires: 90}", "field 'approval.expires': a duration such as 30m, 2h or 1d"),
         ("{users: [U0BOB], expires: soon}", "field 'approval.expires': 'soon' is not a duration"),
         ("{users: [U0BOB], anyone: true}", "approval.anyone"),

@@ -66,7 +66,8 @@ def _status_blocks(entry: LedgerEntry, now: datetime) -> list[dict[str, object]]
         lines.append(f"*Last message:* {entry.last_message}")
     if entry.links:
         lines.append(" · ".join(link(item.url, item.label) for item in entry.links))
-    facts = [f"Run by {mention(entry.user_id)}", f"in {channel(entry.channel_id)}"]
+    never_ran = entry.shown_state in ("awaiting approval", "denied", "expired") or entry.approval_lapsed(now)
+    facts = [f"{'Asked' if never_ran else 'Run'} by {mention(entry.user_id)}", f"in {channel(entry.channel_id)}"]
     facts.append(f"{age(entry.started_at(), now)} ago")
     if entry.duration_seconds is not None:
         facts.append(f"took {round(entry.duration_seconds)}s")

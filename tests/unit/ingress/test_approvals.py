@@ -316,7 +316,7 @@ def test_status_and_history_follow_the_approval(ingress: Ingress, clock: Clock) 
     approval_id = buttons(ask(ingress))[APPROVE]
     sync()
     _, waiting = ingress.send(f"status {approval_id}", user_id="U0ABC")
-    assert "*awaiting approval*" in message_text(waiting)
+    assert "*awaiting approval*" in message_text(waiting) and "Asked by <@U0ABC>" in message_text(waiting)
     assert (
         "waiting for approval by <@U0BOB>, `carol` or <!subteam^S0SRE> (access rule #2), expires 2026-11-28 12:30 UTC"
         in message_text(waiting)

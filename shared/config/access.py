@@ -272,10 +272,20 @@ class AccessDecision:
     """Slack could not be asked for the caller's groups and a rule naming groups was skipped or applied for it."""
     approval: ApprovalNeed | None = None
     """Allowed, but only once approved: which rule asks and who may approve (decided with arguments only)."""
+    held: tuple[Limit, ...] = ()
+    """Asked without arguments (help, whoami): the approval rules that admit the caller here, with their argument
+    conditions (none: every request is held)."""
 
     @property
     def limited(self) -> bool:
         return self.allowed and bool(self.limits or self.exceptions)
+
+    def describe_held(self) -> str:
+        """mrkdwn for help and whoami: "held for approval (rule #2) with `--env production`", or ""."""
+        parts = [
+            f"rule #{limit.rule}" + (f" with {limit.describe()}" if limit.arguments else "") for limit in self.held
+        ]
+        return f"held for approval ({' or '.join(parts)})" if parts else ""
 
     def describe_limits(self) -> str:
         """mrkdwn for help and whoami: "with `--env staging` only", "but not with `--env production`", or ""."""
@@ -367,6 +377,7 @@ def _allow(
                 allowed=True, reason=f"Access rule #{number} admits you.", rule=number, approval=_approval(matching)
             )
     else:
+        held = tuple(Limit(number, dict(rule.arguments or {})) for number, rule in here if rule.approval is not None)
         unlimited = [number for number, rule in here if not rule.arguments]
         if unlimited:
             return AccessDecision(
@@ -374,12 +385,15 @@ def _allow(
                 reason=f"Access rule #{unlimited[0]} admits you.",
                 rule=unlimited[0],
                 exceptions=exceptions,
+                held=held,
             )
         if here:
             limits = tuple(Limit(number, dict(rule.arguments or {})) for number, rule in here)
             number = here[0][0]
             reason = f"Access rule #{number} admits you."
-            return AccessDecision(allowed=True, reason=reason, rule=number, limits=limits, exceptions=exceptions)
+            return AccessDecision(
+                allowed=True, reason=reason, rule=number, limits=limits, exceptions=exceptions, held=held
+            )
     reason = _refusal(command, allows, users, here)
     if not_asked:
         reason += f" {SLACK_NOT_ASKED}, so rules that admit groups do not admit you until it can be."

@@ -339,3 +339,8 @@ def test_status_and_history_follow_the_approval(ingress: Ingress, clock: Clock) 
     assert f"`{lapsed_id}`" in shown and "expired (no decision)" in shown
     _, lapsed = ingress.send(f"status {lapsed_id}", user_id="U0ABC")
     assert "expired at 2026-11-28 12:30 UTC: no one decided in time" in message_text(lapsed)
+
+
+def test_whoami_says_which_requests_are_held_for_approval(ingress: Ingress) -> None:
+    _, answer = ingress.send("whoami", user_id="U0ABC")
+    assert "`deploy` — allowed (rule #1); held for approval (rule #2 with `--env production`)" in message_text(answer)

@@ -82,9 +82,14 @@ def test_approval_is_required_when_any_matching_allow_rule_asks_and_the_first_on
     assert free.allowed and free.approval is None
 
 
-def test_without_arguments_nothing_is_held_help_and_whoami_only_ask_whether() -> None:
+def test_without_arguments_nothing_is_held_but_help_and_whoami_say_what_would_be() -> None:
     decision = decide(config(POLICY).access, command="deploy", caller=ALICE)
     assert decision.allowed and decision.approval is None
+    assert decision.describe_held() == (
+        "held for approval (rule #2 with `--env production` or rule #3 with `--env production`)"
+    )
+    restore = decide(config(POLICY).access, command="restore", caller=ALICE)
+    assert restore.describe_held() == "held for approval (rule #4)"
 
 
 def test_a_deny_rule_still_wins_over_an_approval() -> None:

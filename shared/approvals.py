@@ -101,3 +101,8 @@ class ApprovalStore(Protocol):
         """Record `decision` only while the approval is pending, and — approved or denied — not expired at
         `decision.at` (expired: only once it is). The first decision wins; two at once have exactly one winner."""
         ...
+
+    def reopen(self, approval_id: str, decision: Decision, *, deadline: Deadline) -> bool:
+        """Undo `decision` (pending again) if it is still the recorded one: an approval whose command could not be
+        started may be approved again. False if the approval holds another decision (or none)."""
+        ...

@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from chalicelib.approving import STORE_SECONDS, policy_of, record, store, typed
-from chalicelib.consumer import handle_command
+from chalicelib.consumer import run_command
 from chalicelib.deps import IngressDeps
 from chalicelib.interaction_request import BlockActions
 from chalicelib.models import Granted, VerifiedRequest
@@ -31,7 +31,7 @@ from chalicelib.slack_request import SlashCommandRequest
 from shared.approvals import ApprovalStoreUnavailableError, Decided, Decision, PendingApproval
 from shared.config.access import SLACK_NOT_ASKED
 from shared.deadline import Deadline
-from shared.errors import SlashopsError
+from shared.errors import AlreadyReceivedError, CommandMayBeQueuedError, SlashopsError
 from shared.events.models import Approval, ApprovalDecided
 from shared.slack.blocks import Block, SlackMessage, context, section
 from shared.slack.groups import caller_groups
@@ -99,14 +99,44 @@ def _decide(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps, w
             raise ApprovalUnknownError(f"The approval request {code(approval_id)} is gone: nothing was run.")
         return _expire(current, click, deps, deadline, now) if current.state == "pending" else _already(current)
     logger.info("approval decided", extra={"command_id": approval_id, "decision": wanted, "user_id": click.user.id})
-    answer = _run(current, click, verified, deps, now) if wanted == "approved" else None
-    _record(current, deps, deadline)
-    return _decided_message(current, answer)
+    if wanted == "denied":
+        _record(current, deps, deadline)
+        return _decided_message(current, None)
+    answer, refused = _run(current, click, verified, deps, now)
+    if refused is None or isinstance(refused, CommandMayBeQueuedError | AlreadyReceivedError):
+        _record(current, deps, deadline)  # queued, or may be: the approval stands
+        return _decided_message(current, answer)
+    return _not_started(current, decision, answer, deps, deadline)
+
+
+def _not_started(
+    approval: PendingApproval, decision: Decision, answer: SlackMessage, deps: IngressDeps, deadline: Deadline
+) -> SlackMessage:
+    """Approved, but the pipeline started nothing (not queued, refused now, target locked): the approval is
+    reopened, so an approver may approve again once that is fixed; the clicker is told privately. If it cannot be
+    reopened, the channel message says so and the requester must ask again."""
+    try:
+        reopened = store(deps).reopen(approval.approval_id, decision, deadline=deadline.within(STORE_SECONDS))
+    except ApprovalStoreUnavailableError:
+        reopened = False
+    requester = mention(approval.requester)
+    line = f":warning: Approved by {mention(decision.by)}, but {requester}'s {typed(approval)} was not started:"
+    blocks: list[Block] = [section(line), *(answer.blocks or (section(answer.text),))]
+    if reopened:
+        blocks.append(
+            context(
+                f"Nothing ran. The request still waits for approval until {approval.until}: approve it again "
+                "once that is fixed, or deny it."
+            )
+        )
+        return SlackMessage(text="Approved, but not started", blocks=tuple(blocks), replace_original=False)
+    blocks.append(context(f"Nothing ran. {requester}, run the command again to ask anew."))
+    return _in_channel("Approved, but not started", blocks)
 
 
 def _run(
     approval: PendingApproval, click: BlockActions, verified: VerifiedRequest, deps: IngressDeps, now: int
-) -> SlackMessage:
+) -> tuple[SlackMessage, SlashopsError | None]:
     """The held command, as its requester typed it, through the same pipeline; once per approval (replay guard)."""
     request = SlashCommandRequest(
         team_id=approval.team_id,
@@ -127,7 +157,7 @@ def _run(
     )
     signed = replace(verified.signed, once_per=f"approval:{approval.approval_id}")
     held = VerifiedRequest(request=request, signed=signed, deadline=verified.deadline, approved=granted)
-    return handle_command(held, deps, normalized=approval.text)
+    return run_command(held, deps, normalized=approval.text)
 
 
 def _decided_message(approval: PendingApproval, answer: SlackMessage | None) -> SlackMessage:
@@ -141,12 +171,12 @@ def _decided_message(approval: PendingApproval, answer: SlackMessage | None) -> 
         return _in_channel(f"Denied by {approval.decided_by_name or approval.decided_by}", [section(line)])
     line = f":white_check_mark: Approved by {decider} at {approval.decided}: {requester}'s {typed(approval)}"
     blocks: list[Block] = []
-    if answer is not None and answer.text == f"{approval.command} accepted as {approval.approval_id}":
+    if answer is not None and answer.text == f"{approval.command} accepted as {approval.approval_id}":  # queued
         blocks.append(section(f"{line} is queued as {code(approval.approval_id)}."))
         blocks.append(
             context(f"{requester} gets its progress and result. `/ops status {approval.approval_id}` shows it.")
         )
-    else:  # not queued, maybe queued, or refused now: shown as the pipeline said it
+    else:  # may have been queued (or already was): shown as the pipeline said it
         blocks.append(section(f"{line} — but then:"))
         shown = answer or SlackMessage(text="")
         blocks.extend(shown.blocks or (section(shown.text),))

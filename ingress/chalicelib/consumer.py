@@ -67,10 +67,18 @@ def handle_command(verified: VerifiedRequest, deps: IngressDeps, *, normalized: 
     `normalized`: text already in normalized form (a button's command, built by `shlex.join`), not normalized
     again (normalizing twice could change what the tokens mean).
     """
+    return run_command(verified, deps, normalized=normalized)[0]
+
+
+def run_command(
+    verified: VerifiedRequest, deps: IngressDeps, *, normalized: str | None = None
+) -> tuple[SlackMessage, SlashopsError | None]:
+    """`handle_command`, also saying why it refused (None: answered or published), for a caller that must act on
+    the difference (an approval that ran nothing is reopened: `approval_clicks`)."""
     with log_context():
         text = normalize(verified.request.text) if normalized is None else normalized
         try:
-            return _dispatch(verified, text, deps)
+            return _dispatch(verified, text, deps), None
         except SlashopsError as error:
             request = verified.request
             logger.info(
@@ -79,7 +87,7 @@ def handle_command(verified: VerifiedRequest, deps: IngressDeps, *, normalized: 
             )
             shown = shown_error(error)
             record_refusal(verified, text, error, shown.message, deps)  # refusals only
-            return error_message(shown)
+            return error_message(shown), error
 
 
 def _dispatch(verified: VerifiedRequest, text: str, deps: IngressDeps) -> SlackMessage:

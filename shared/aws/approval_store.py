@@ -111,6 +111,30 @@ class DynamoDbApprovalStore:
             return DecideOutcome(won=False, approval=_approval(_old_item(error)))
         return DecideOutcome(won=True, approval=_approval(response.get("Attributes")))
 
+    def reopen(self, approval_id: str, decision: Decision, *, deadline: Deadline) -> bool:
+        client = self.client
+
+        def update() -> object:
+            return client.update_item(
+                TableName=self.table_name,
+                Key={KEY: {"S": approval_id}},
+                UpdateExpression="SET #state = :pending REMOVE decided_by, decided_by_name, decided_at",
+                ConditionExpression="#state = :state AND decided_by = :by AND decided_at = :at",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":pending": {"S": "pending"},
+                    ":state": {"S": decision.state},
+                    ":by": {"S": decision.by},
+                    ":at": {"N": str(decision.at)},
+                },
+            )
+
+        try:
+            self._call(update, deadline)
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def _call[T](self, call: Callable[[], T], deadline: Deadline) -> T:
         """`call()` within `deadline`; anything but a refused condition means the store could not answer."""
         from botocore.exceptions import BotoCoreError, ClientError

@@ -110,6 +110,20 @@ def test_no_approval_or_denial_after_the_expiry_only_expired(store: ApprovalStor
     assert expired.won and expired.approval is not None and expired.approval.state == "expired"
 
 
+def test_a_decision_is_reopened_only_while_it_is_the_recorded_one(store: ApprovalStore) -> None:
+    store.create(_approval(), deadline=_soon())
+    approved = Decision("approved", "U0BOB", "bob", NOW + 60)
+    store.decide("a1b2c3d4e5f6", approved, deadline=_soon())
+
+    assert not store.reopen("a1b2c3d4e5f6", approved._replace(by="U0CAROL"), deadline=_soon())
+    assert store.reopen("a1b2c3d4e5f6", approved, deadline=_soon())
+    assert store.get("a1b2c3d4e5f6", deadline=_soon()) == _approval()  # pending again, no decider
+    assert not store.reopen("a1b2c3d4e5f6", approved, deadline=_soon())
+    again = store.decide("a1b2c3d4e5f6", Decision("approved", "U0CAROL", "carol", NOW + 90), deadline=_soon())
+    assert again.won and again.approval is not None and again.approval.decided_by == "U0CAROL"
+    assert not store.reopen("unknown", approved, deadline=_soon())
+
+
 def test_deciding_an_unknown_approval_wins_nothing(store: ApprovalStore) -> None:
     outcome = store.decide("unknown", Decision("approved", "U0BOB", "bob", NOW), deadline=_soon())
     assert outcome == (False, None)

@@ -76,6 +76,21 @@ class MemoryApprovalStore:
             self.approvals[approval_id] = decided
             return DecideOutcome(won=True, approval=decided)
 
+    def reopen(self, approval_id: str, decision: Decision, *, deadline: Deadline) -> bool:
+        self._answer()
+        with self._mutex:
+            stored = self.approvals.get(approval_id)
+            if stored is None or (stored.state, stored.decided_by, stored.decided_at) != (
+                decision.state,
+                decision.by,
+                decision.at,
+            ):
+                return False
+            self.approvals[approval_id] = stored.model_copy(
+                update={"state": "pending", "decided_by": "", "decided_by_name": "", "decided_at": 0}
+            )
+            return True
+
     def _answer(self) -> None:
         if self.unavailable:
             raise ApprovalStoreUnavailableError("the approval table did not answer (unavailable)")

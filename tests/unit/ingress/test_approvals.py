@@ -37,6 +37,7 @@ RULES = json.dumps(
         {"command": "restore", "users": ["U0ABC"], "approval": {"users": ["U0BOB"]}},
         {"command": "status"},
         {"command": "history"},
+        {"command": "lock"},
     ]
 )
 PRODUCTION = "deploy --client acme --branch main --env production"
@@ -344,3 +345,35 @@ def test_status_and_history_follow_the_approval(ingress: Ingress, clock: Clock) 
 def test_whoami_says_which_requests_are_held_for_approval(ingress: Ingress) -> None:
     _, answer = ingress.send("whoami", user_id="U0ABC")
     assert "`deploy` — allowed (rule #1); held for approval (rule #2 with `--env production`)" in message_text(answer)
+
+
+def test_an_approval_that_starts_nothing_is_reopened_and_may_be_given_again(ingress: Ingress) -> None:
+    """Approved while the bus refuses: not queued, nothing ran; the approval is pending again, nothing is recorded
+    as decided, and the next approval (the bus back) runs it once."""
+    approval_id = buttons(ask(ingress))[APPROVE]
+    publisher = ingress.publisher
+    assert isinstance(publisher, RecordingPublisher)
+    publisher.fail = True
+
+    answer = press(ingress, APPROVE, approval_id, "U0BOB", "bob")
+
+    assert requested(ingress) == [] and decided(ingress) == []
+    assert answer["replace_original"] is False  # the channel message keeps its buttons
+    shown = message_text(answer)
+    assert "Approved by <@U0BOB>, but <@U0ABC>'s `/ops deploy" in shown and "was not started" in shown
+    assert "could not be handed to its service, so nothing was started" in shown
+    assert "still waits for approval until 2026-11-28 12:30 UTC: approve it again" in shown
+    publisher.fail = False
+    press(ingress, APPROVE, approval_id, "U0BOB", "bob", tick="2")
+    [event] = requested(ingress)
+    assert event.command_id == approval_id and [d.decision for d in decided(ingress)] == ["approved"]
+
+
+def test_an_approval_into_a_target_locked_since_runs_nothing(ingress: Ingress) -> None:
+    approval_id = buttons(ask(ingress))[APPROVE]
+    ingress.send("lock --client acme --env production --reason freeze", user_id="U0DAN", trigger_id="lock.1")
+
+    answer = press(ingress, APPROVE, approval_id, "U0BOB", "bob")
+
+    assert [event.command for event in requested(ingress)] == ["lock"]  # the lock, for the ledger; no deploy
+    assert "was not started" in message_text(answer) and "is locked by <@U0DAN>" in message_text(answer)

@@ -36,7 +36,7 @@ from shared.events.models import Approval, ApprovalDecided
 from shared.slack.blocks import Block, SlackMessage, context, section
 from shared.slack.groups import caller_groups
 from shared.slack.messages import error_message
-from shared.slack.mrkdwn import code, mention
+from shared.slack.mrkdwn import code, mention, text
 
 logger = logging.getLogger(__name__)
 _APPROVAL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -168,7 +168,7 @@ def _decided_message(approval: PendingApproval, answer: SlackMessage | None) -> 
             f":no_entry: Denied by {decider} at {approval.decided}: {requester}'s {typed(approval)} "
             f"(access rule #{approval.rule}) was not run."
         )
-        return _in_channel(f"Denied by {approval.decided_by_name or approval.decided_by}", [section(line)])
+        return _in_channel(f"Denied by {text(approval.decided_by_name or approval.decided_by)}", [section(line)])
     line = f":white_check_mark: Approved by {decider} at {approval.decided}: {requester}'s {typed(approval)}"
     blocks: list[Block] = []
     if answer is not None and answer.text == f"{approval.command} accepted as {approval.approval_id}":  # queued
@@ -180,7 +180,7 @@ def _decided_message(approval: PendingApproval, answer: SlackMessage | None) -> 
         blocks.append(section(f"{line} — but then:"))
         shown = answer or SlackMessage(text="")
         blocks.extend(shown.blocks or (section(shown.text),))
-    return _in_channel(f"Approved by {approval.decided_by_name or approval.decided_by}", blocks)
+    return _in_channel(f"Approved by {text(approval.decided_by_name or approval.decided_by)}", blocks)
 
 
 def _expire(

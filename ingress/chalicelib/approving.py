@@ -22,7 +22,7 @@ from shared.errors import ConfigurationError, SlashopsError
 from shared.events.models import ApprovalRequested, Event
 from shared.locks.models import describe_duration
 from shared.slack.blocks import Block, SlackMessage, context, section
-from shared.slack.mrkdwn import code, mention
+from shared.slack.mrkdwn import code, mention, text
 
 logger = logging.getLogger(__name__)
 APPROVE = "approval.approve"
@@ -48,9 +48,8 @@ def publish_or_ask(command: Command, deps: IngressDeps) -> SlackMessage:
 
 
 def ask(command: Command, need: ApprovalNeed, deps: IngressDeps) -> SlackMessage:
-    """Hold the command: once per signed request (a replay is answered with the first one's id), then stored."""
+    """Hold the command: stored, then once per signed request (a replay is answered with the first one's id)."""
     approval_id = deps.new_id()
-    claim_first_sighting(command, approval_id, deps)
     now = int(deps.now().timestamp())
     request, policy = command.request, need.policy
     approval = PendingApproval(
@@ -79,6 +78,9 @@ def ask(command: Command, need: ApprovalNeed, deps: IngressDeps) -> SlackMessage
             "recorded, so nothing was started and no one was asked.",
             hint="This is on our side: please try again in a minute.",
         ) from error
+    # Stored first, then claimed: a replayed request leaves an unshown approval nobody can press (the TTL removes
+    # it), never an "already received as <id>" naming an approval that was not stored.
+    claim_first_sighting(command, approval_id, deps)
     record(requested_event(approval, command), deps, command.verified.deadline.within(RECORD_SECONDS))
     logger.info("command held for approval", extra={"command_id": approval_id, "rule": need.rule})
     return approval_message(approval, policy)
@@ -129,7 +131,7 @@ def approval_message(approval: PendingApproval, policy: ApprovalPolicy) -> Slack
     )
     blocks: list[Block] = [section(body), context(notes), buttons(approval.approval_id)]
     return SlackMessage(
-        text=f"Approval needed: {approval.requester_name or approval.requester} asks to run /ops {approval.text}",
+        text=f"Approval needed: {text(approval.requester_name or approval.requester)} asks to run {typed(approval)}",
         blocks=tuple(blocks),
         response_type="in_channel",
         replace_original=False,  # after a Confirm click: a new channel message, not a replaced private prompt

@@ -271,9 +271,9 @@ def test_a_replayed_request_is_not_held_twice(ingress: Ingress) -> None:
     ingress.post(body, headers)
     _, again = ingress.post(body, headers)
 
-    assert "already received as `new000000001`" in message_text(again)
-    store = ingress.deps.approvals
-    assert isinstance(store, MemoryApprovalStore) and list(store.approvals) == ["new000000001"]
+    assert "already received as `new000000001`" in message_text(again) and buttons(again) == {}
+    [held] = [event for event in ingress.publisher.events if isinstance(event, ApprovalRequested)]
+    assert held.command_id == "new000000001"  # the replay's own (unshown) approval is never announced
 
 
 def test_nothing_is_held_or_run_when_the_approval_table_does_not_answer(ingress: Ingress) -> None:
@@ -377,3 +377,11 @@ def test_an_approval_into_a_target_locked_since_runs_nothing(ingress: Ingress) -
 
     assert [event.command for event in requested(ingress)] == ["lock"]  # the lock, for the ledger; no deploy
     assert "was not started" in message_text(answer) and "is locked by <@U0DAN>" in message_text(answer)
+
+
+def test_names_from_slack_are_escaped_once_and_never_become_mentions(ingress: Ingress) -> None:
+    status, answer = ingress.send(PRODUCTION, user_id="U0ABC", user_name="<!channel> & co", trigger_id="esc.1")
+    assert status == 200
+    assert answer["text"].startswith("Approval needed: &lt;!channel&gt; &amp; co asks to run `/ops deploy")
+    denied = press(ingress, DENY, buttons(answer)[DENY], "U0BOB", "<!here>")
+    assert denied["text"] == "Denied by &lt;!here&gt;" and "<!here>" not in json.dumps(denied)

@@ -385,3 +385,13 @@ def test_names_from_slack_are_escaped_once_and_never_become_mentions(ingress: In
     assert answer["text"].startswith("Approval needed: &lt;!channel&gt; &amp; co asks to run `/ops deploy")
     denied = press(ingress, DENY, buttons(answer)[DENY], "U0BOB", "<!here>")
     assert denied["text"] == "Denied by &lt;!here&gt;" and "<!here>" not in json.dumps(denied)
+
+
+def test_help_says_which_requests_are_held_for_approval(ingress: Ingress) -> None:
+    _, overview = ingress.send("help", user_id="U0ABC")
+    assert "_(you: held for approval (rule #2 with `--env production`))_" in message_text(overview)
+    _, deploy = ingress.send("help deploy", user_id="U0ABC", trigger_id="help.2")
+    assert (
+        "You may run this in this channel (rule #1). Some requests are held for approval (rule #2 with "
+        "`--env production`)." in message_text(deploy)
+    )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import boto3
 
 from services.deploy.adapters.dynamodb_claims import create_table as create_deploy_table
+from shared.aws.approval_store import create_table as create_approval_table
 from shared.aws.replay_guard import create_table as create_replay_table
 from shared.commands.routing import routes
 from shared.ledger.dynamodb import create_table as create_ledger_table
@@ -31,6 +32,7 @@ LEDGER_TABLE = "slashops-ledger"
 DEPLOY_TABLE = "slashops-deploy"
 REPLAY_TABLE = "slashops-replays"
 LOCK_TABLE = "slashops-locks"
+APPROVAL_TABLE = "slashops-approvals"
 LOCAL_BUS_PARAMETERS = {
     "Prefix": LOCAL_PREFIX,
     "VisibilityTimeout": "30",  # a local consumer that crashed gets the message again within 30 s
@@ -61,6 +63,7 @@ class LocalResources:
     deploy_table: str
     replay_table: str = REPLAY_TABLE
     lock_table: str = LOCK_TABLE
+    approval_table: str = APPROVAL_TABLE
 
     def env(self) -> dict[str, str]:
         """The contract's environment names, as every local consumer reads them."""
@@ -73,6 +76,7 @@ class LocalResources:
             "SLASHOPS_DEPLOY_TABLE": self.deploy_table,
             "SLASHOPS_REPLAY_TABLE": self.replay_table,
             "SLASHOPS_LOCK_TABLE": self.lock_table,
+            "SLASHOPS_APPROVAL_TABLE": self.approval_table,
         }
 
 
@@ -119,6 +123,7 @@ def create_tables(client: DynamoDBClient) -> None:
     create_deploy_table(client, DEPLOY_TABLE)
     create_replay_table(client, REPLAY_TABLE)
     create_lock_table(client, LOCK_TABLE)
+    create_approval_table(client, APPROVAL_TABLE)
 
 
 def local_stores(aws_endpoint: str, dynamodb_endpoint: str, resources: LocalResources) -> LocalStores:
@@ -132,7 +137,13 @@ def local_stores(aws_endpoint: str, dynamodb_endpoint: str, resources: LocalReso
         dynamodb=session.client("dynamodb", endpoint_url=dynamodb_endpoint),
         s3=session.client("s3", endpoint_url=aws_endpoint),
         sqs=session.client("sqs", endpoint_url=aws_endpoint),
-        tables=(resources.ledger_table, resources.deploy_table, resources.replay_table, resources.lock_table),
+        tables=(
+            resources.ledger_table,
+            resources.deploy_table,
+            resources.replay_table,
+            resources.lock_table,
+            resources.approval_table,
+        ),
         bucket=resources.bucket,
         queue_prefix=f"{LOCAL_PREFIX}-",
     )

@@ -57,7 +57,10 @@ class Settings:
 SIMPLE_DEFAULTS: dict[str, tuple[str, str]] = {
     "INGRESS_PORT": (str(DEFAULT_INGRESS_PORT), "the ingress listens on 127.0.0.1:{value}"),
     "SLACK_SIGNING_SECRET": (LOCAL_SIGNING_SECRET, "local signing secret (slashops send uses it too)"),
-    "SLASHOPS_CONFIG": (str(REPO_ROOT / "config" / "local.yaml"), "{value}: admits everyone to every command"),
+    "SLASHOPS_CONFIG": (
+        str(REPO_ROOT / "config" / "local.yaml"),
+        "{value}: admits everyone; production deploys and restores wait for U0APPROVER or U0LEAD",
+    ),
     "SLASHOPS_DEPLOY_FIRST_FOLLOW_DELAY": ("1", "deploys are followed after {value}s (AWS default 5)"),
     "SLASHOPS_DEPLOY_FOLLOW_DELAY": ("2", "then every {value}s (AWS default 15)"),
 }

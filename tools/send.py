@@ -8,6 +8,10 @@ each follow-up the notifier posts are printed as they arrive, until the final re
 `slashops click` presses a button the same way: a signed `block_actions` payload to `/slack/interactions`.
 
     slashops click restore.confirm --value '{"db":"orders","from":"orders-20261128T101500Z-3f9c"}' --as U123
+
+A command held for approval keeps `send` waiting (up to `--timeout`) while an approver clicks, in another terminal:
+
+    slashops click approval.approve --value 3f9c0a1b2c3d --as U0APPROVER
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from slack_sdk.signature import SignatureVerifier
 from tools.defaults import DEFAULT_INGRESS_PORT, LOCAL_SIGNING_SECRET
 
 ACCEPTED = re.compile(r"accepted as `?([A-Za-z0-9_-]+)`?")
+APPROVE = "approval.approve"
+"""The **Approve** button's action id (`chalicelib.approving.APPROVE`): a command held for approval."""
 INTERIM_FOOTER = "Updates replace this message"
 """The notifier's footer on accepted/progress messages; a follow-up without it is the final result."""
 
@@ -207,6 +213,16 @@ def accepted_command_id(answer: Mapping[str, Any]) -> str | None:
     return found.group(1) if found else None
 
 
+def held_for_approval(answer: Mapping[str, Any]) -> bool:
+    """The ingress held the command: its answer carries an Approve button (the results follow once approved)."""
+    return any(
+        isinstance(element, Mapping) and element.get("action_id") == APPROVE
+        for block in answer.get("blocks", [])
+        if isinstance(block, Mapping)
+        for element in block.get("elements", [])
+    )
+
+
 def is_final(payload: Mapping[str, Any]) -> bool:
     return INTERIM_FOOTER not in render(payload)
 
@@ -236,8 +252,15 @@ def run(args: argparse.Namespace, out: Any = sys.stdout) -> int:
         print(f"── immediate answer (HTTP {status}) ──\n{render(answer)}", file=out, flush=True)
         if status != 200:
             return 1
-        if accepted_command_id(answer) is None:
+        if accepted_command_id(answer) is None and not held_for_approval(answer):
             return 0  # answered by the ingress itself (help, status, a refusal): nothing follows
+        if held_for_approval(answer):
+            print(
+                f"\n(held for approval: press Approve or Deny above in another terminal, as an approver: "
+                f"`--as U…`. Once approved, the command's answers arrive here, within {args.timeout:.0f}s)",
+                file=out,
+                flush=True,
+            )
         if follow(server, timeout=args.timeout, out=out):
             return 0
     print(f"\n(no final result within {args.timeout:.0f}s; `/ops status` shows it later)", file=out, flush=True)

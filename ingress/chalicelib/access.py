@@ -107,9 +107,10 @@ def describe(decision: AccessDecision | None) -> str:
     """One line of mrkdwn: allowed, allowed with limits, or denied, with the deciding rule's number."""
     if decision is None:
         return "open to everyone"
+    held = f"; {decision.describe_held()}" if decision.held else ""
     if decision.limited:
-        return f"allowed {decision.describe_limits()} (rule #{decision.rule})"
+        return f"allowed {decision.describe_limits()} (rule #{decision.rule}){held}"
     if decision.allowed:
-        return f"allowed (rule #{decision.rule})"
+        return f"allowed (rule #{decision.rule}){held}"
     rule = f" (rule #{decision.rule})" if decision.rule is not None else " (no rule admits you here)"
     return f"denied{rule} — {decision.reason}"

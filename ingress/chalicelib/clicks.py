@@ -16,6 +16,8 @@ from dataclasses import replace
 
 from pydantic import ValidationError
 
+from chalicelib.approval_clicks import approve, deny
+from chalicelib.approving import APPROVE, DENY
 from chalicelib.confirming import CONFIRM_RESTORE, RestoreButton
 from chalicelib.consumer import handle_command
 from chalicelib.deps import IngressDeps
@@ -56,7 +58,11 @@ def _once_per_prompt(click: BlockActions, signed: SignedRequest) -> SignedReques
     return replace(signed, once_per=f"{click.action.action_id}:{where}:{prompt}:{click.action.value}")
 
 
-ACTIONS: Mapping[str, ActionUseCase] = {CONFIRM_RESTORE: confirm_restore}
+ACTIONS: Mapping[str, ActionUseCase] = {
+    CONFIRM_RESTORE: confirm_restore,
+    APPROVE: approve,  # two-person approvals (approval_clicks)
+    DENY: deny,
+}
 """Every button slashops puts in a message, by action id."""
 
 
@@ -76,8 +82,11 @@ def handle_click(click: BlockActions, signed: SignedRequest, deadline: Deadline,
 
 
 def _answer(click: BlockActions, message: SlackMessage, deadline: Deadline, deps: IngressDeps) -> SlackMessage:
-    """Replaces the message that held the button, so it cannot be pressed again from there."""
-    replacing = message.model_copy(update={"replace_original": True})
+    """Replaces the message that held the button, so it cannot be pressed again from there — unless the action
+    said otherwise (`replace_original=False`: a private answer, or a new message beside a shared one)."""
+    replacing = message
+    if message.replace_original is None:
+        replacing = message.model_copy(update={"replace_original": True})
     deps.responder.respond(click.response_url, replacing, deadline=deadline)
     return replacing
 

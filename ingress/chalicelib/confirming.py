@@ -14,9 +14,9 @@ import shlex
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.approving import publish_or_ask
 from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
-from chalicelib.publishing import publish
 from shared.errors import UsageError
 from shared.slack.blocks import Block, SlackMessage, context, section, truncate
 from shared.slack.mrkdwn import code
@@ -61,7 +61,7 @@ def confirm_first(command: Command, deps: IngressDeps) -> SlackMessage:
             f"{code(f'--confirm {confirm}')} does not match {code(f'--db {database}')}: nothing was restored.",
             hint=f"To restore {code(database)} from {code(backup)}, type exactly: {code(_typed(database, backup))}",
         )
-    return publish(command, deps)
+    return publish_or_ask(command, deps)  # confirmed: then held for approval if a rule asks for one
 
 
 def _refuse_unlisted(database: str, deps: IngressDeps) -> None:

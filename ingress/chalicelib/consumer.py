@@ -5,7 +5,8 @@ Rules on arguments are applied to the parsed values, defaults included (an omitt
 
 The registry says what happens to each command: the ingress answers `help`, `status`, `history`, `whoami`, `lock`,
 `unlock` and `locks` itself (`handled_by="ingress"`, by name); every other command is published for its consumer
-(`publishing.publish`), after the checks `BEFORE_PUBLISHING` names (a deploy into a locked target is refused here).
+(`publishing.publish`), after the checks `BEFORE_PUBLISHING` names (a deploy into a locked target is refused here),
+unless an access rule holds it for approval (`approving.publish_or_ask`: held, and published once approved).
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import logging
 from collections.abc import Callable, Mapping
 
 from chalicelib.access import authorize, may_run_here
+from chalicelib.approving import publish_or_ask
 from chalicelib.confirming import confirm_first
 from chalicelib.deps import IngressDeps
 from chalicelib.help import show_help
 from chalicelib.history import show_history
 from chalicelib.locking import lock_target, refuse_if_locked, show_locks, unlock_target
 from chalicelib.models import Command, VerifiedRequest
-from chalicelib.publishing import publish
 from chalicelib.refusals import record_refusal
 from chalicelib.status import show_status
 from chalicelib.whoami import show_whoami
@@ -57,7 +58,7 @@ CONFIRMED_HERE: Mapping[str, UseCase] = {"restore": confirm_first}
 def use_case_for(spec: CommandSpec) -> UseCase:
     if spec.handled_by == "ingress":
         return ANSWERED_HERE[spec.name]
-    return CONFIRMED_HERE.get(spec.name, publish)
+    return CONFIRMED_HERE.get(spec.name, publish_or_ask)
 
 
 def handle_command(verified: VerifiedRequest, deps: IngressDeps, *, normalized: str | None = None) -> SlackMessage:
@@ -66,10 +67,18 @@ def handle_command(verified: VerifiedRequest, deps: IngressDeps, *, normalized: 
     `normalized`: text already in normalized form (a button's command, built by `shlex.join`), not normalized
     again (normalizing twice could change what the tokens mean).
     """
+    return run_command(verified, deps, normalized=normalized)[0]
+
+
+def run_command(
+    verified: VerifiedRequest, deps: IngressDeps, *, normalized: str | None = None
+) -> tuple[SlackMessage, SlashopsError | None]:
+    """`handle_command`, also saying why it refused (None: answered or published), for a caller that must act on
+    the difference (an approval that ran nothing is reopened: `approval_clicks`)."""
     with log_context():
         text = normalize(verified.request.text) if normalized is None else normalized
         try:
-            return _dispatch(verified, text, deps)
+            return _dispatch(verified, text, deps), None
         except SlashopsError as error:
             request = verified.request
             logger.info(
@@ -78,7 +87,7 @@ def handle_command(verified: VerifiedRequest, deps: IngressDeps, *, normalized: 
             )
             shown = shown_error(error)
             record_refusal(verified, text, error, shown.message, deps)  # refusals only
-            return error_message(shown)
+            return error_message(shown), error
 
 
 def _dispatch(verified: VerifiedRequest, text: str, deps: IngressDeps) -> SlackMessage:
@@ -88,8 +97,9 @@ def _dispatch(verified: VerifiedRequest, text: str, deps: IngressDeps) -> SlackM
         return help_for(spec)
     caller = None if spec.open_to_all else may_run_here(spec, verified.request, deps, deadline=verified.deadline)
     parsed = parse_arguments(spec, rest, extra_characters=branch_characters_from(deps.config.get))
-    rule = None if caller is None else authorize(spec, parsed.arguments, caller, deps).rule
-    command = Command(parsed=parsed, text=text, verified=verified, rule=rule)
+    decision = None if caller is None else authorize(spec, parsed.arguments, caller, deps)
+    rule, approval = (None, None) if decision is None else (decision.rule, decision.approval)
+    command = Command(parsed=parsed, text=text, verified=verified, rule=rule, approval=approval)
     if (check := BEFORE_PUBLISHING.get(spec.name)) is not None:
         check(command, deps)
     return use_case_for(spec)(command, deps)

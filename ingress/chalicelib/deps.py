@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from functools import cache
 
 from chalicelib.responding import Responder, WebhookResponder
+from shared.approvals import ApprovalStore
+from shared.aws.approval_store import DynamoDbApprovalStore
 from shared.aws.clients import ClientLimits
 from shared.aws.eventbridge import EventBridgePublisher
 from shared.aws.replay_guard import DynamoDbReplayGuard
@@ -47,6 +49,7 @@ class IngressSettings:
     ledger_table: str = "slashops-ledger"
     replay_table: str = "slashops-replays"
     lock_table: str = "slashops-locks"
+    approval_table: str = "slashops-approvals"
     slack: SlackBot = SlackBot()
     """The bot, to resolve the Slack user groups access rules name."""
 
@@ -61,6 +64,7 @@ class IngressSettings:
             ledger_table=env.get("SLASHOPS_LEDGER_TABLE") or "slashops-ledger",
             replay_table=env.get("SLASHOPS_REPLAY_TABLE") or "slashops-replays",
             lock_table=env.get("SLASHOPS_LOCK_TABLE") or "slashops-locks",
+            approval_table=env.get("SLASHOPS_APPROVAL_TABLE") or "slashops-approvals",
             slack=SlackBot.from_env(env),
         )
 
@@ -79,6 +83,8 @@ class IngressDeps:
     """Slack's user groups, for rules that name groups; None: those rules fail closed (Slack cannot be asked)."""
     locks: LockStore | None = None
     """Deploy locks: `lock`/`unlock`/`locks`, and the check before a deploy; None refuses all of them (fail closed)."""
+    approvals: ApprovalStore | None = None
+    """Commands held for approval (README "Approvals"); None refuses every command a rule holds (fail closed)."""
     responder: Responder = field(default_factory=WebhookResponder)
     """Posts a click's answer to its `response_url` (Slack ignores the HTTP body of a click's answer)."""
     catalog: Catalog = CATALOG
@@ -104,6 +110,7 @@ def ingress_deps() -> IngressDeps:
         ledger=DynamoDbLedger(current.ledger_table, read_timeout=1.0, attempts=1, max_read=300),
         groups=groups_provider(current, config),
         locks=DynamoDbLockStore(current.lock_table),
+        approvals=DynamoDbApprovalStore(current.approval_table),
     )
 
 

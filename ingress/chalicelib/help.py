@@ -64,7 +64,10 @@ def overview(deps: IngressDeps, found: Standing | None) -> SlackMessage:
 
 
 def _note(decision: AccessDecision | None) -> str:
-    return f" _(you: {decision.describe_limits()})_" if decision is not None and decision.limited else ""
+    if decision is None or not decision.allowed:
+        return ""
+    parts = [part for part in (decision.describe_limits(), decision.describe_held()) if part]
+    return f" _(you: {'; '.join(parts)})_" if parts else ""
 
 
 def access_line(spec: CommandSpec, found: Standing | None) -> str:
@@ -74,10 +77,12 @@ def access_line(spec: CommandSpec, found: Standing | None) -> str:
     decision = found.decisions.get(spec.name)
     if decision is None:
         return ":white_check_mark: Everyone may run this."
+    held = f" Some requests are {decision.describe_held()}." if decision.held else ""
     if decision.limited:
         return (
-            f":white_check_mark: In this channel you may run this {decision.describe_limits()} (rule #{decision.rule})."
+            f":white_check_mark: In this channel you may run this {decision.describe_limits()} "
+            f"(rule #{decision.rule}).{held}"
         )
     if decision.allowed:
-        return f":white_check_mark: You may run this in this channel (rule #{decision.rule})."
+        return f":white_check_mark: You may run this in this channel (rule #{decision.rule}).{held}"
     return f":no_entry: You may not run this here: {decision.reason} {WHOAMI_EXPLAINS}"

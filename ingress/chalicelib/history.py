@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from chalicelib.deps import IngressDeps
-from chalicelib.ledger_view import STATE_ICONS, Viewer, age, require_ledger
+from chalicelib.ledger_view import STATE_ICONS, Viewer, age, require_ledger, shown_state
 from chalicelib.models import Command
 from shared.commands.parser import ParsedCommand
 from shared.errors import UsageError
@@ -84,7 +84,8 @@ def history_line(entry: LedgerEntry, now: datetime) -> str:
     shown = format_arguments(entry.arguments)
     if len(shown) > ARGUMENTS_SHOWN:  # keeps ten lines within a section's 3,000 characters
         shown = shown[: ARGUMENTS_SHOWN - 1] + "…"
+    icon, state = shown_state(entry, now)
     return (
-        f"{STATE_ICONS[entry.state]} {code(entry.command_id)} {code(entry.command)}{(' ' + shown) if shown else ''}"
-        f" · {entry.state} · {mention(entry.user_id)} · {age(entry.started_at(), now)} ago"
+        f"{icon} {code(entry.command_id)} {code(entry.command)}{(' ' + shown) if shown else ''}"
+        f" · {state} · {mention(entry.user_id)} · {age(entry.started_at(), now)} ago"
     )

@@ -11,19 +11,21 @@ The ledger lists commands once the notifier has recorded them (a second or so af
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from chalicelib import access
 from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
-from shared.config.access import AccessRule, Caller, may_see_commands_of
+from shared.config.access import AccessRule, Caller, describe_approvers, may_see_commands_of
 from shared.errors import ConfigurationError
 from shared.incidents import open_incident
 from shared.ledger.models import CommandState, LedgerEntry
 from shared.ledger.port import LedgerReader
 from shared.slack.messages import misconfiguration
+from shared.slack.mrkdwn import mention
 
 STATE_ICONS: dict[CommandState, str] = {
+    "awaiting approval": ":raised_hand:",
     "requested": ":inbox_tray:",
     "accepted": ":hourglass_flowing_sand:",
     "running": ":arrows_counterclockwise:",
@@ -31,6 +33,8 @@ STATE_ICONS: dict[CommandState, str] = {
     "failed": ":x:",
     "rejected": ":no_entry:",
     "refused": ":no_entry_sign:",
+    "denied": ":no_entry:",
+    "expired": ":hourglass:",
 }
 
 
@@ -90,3 +94,39 @@ def age(then: datetime, now: datetime) -> str:
         if seconds >= size:
             return f"{seconds // size} {unit}"
     return f"{seconds} s"
+
+
+def shown_state(entry: LedgerEntry, now: datetime) -> tuple[str, str]:
+    """The icon and the words for a command's state, approvals included (mrkdwn: deciders are mentions)."""
+    if entry.approval_lapsed(now):
+        return STATE_ICONS["expired"], "expired (no decision)"
+    state = entry.shown_state
+    words: str = state
+    if state == "denied" and entry.decided_by:
+        words = f"denied by {mention(entry.decided_by)}"
+    elif entry.approval == "approved":
+        words = f"{state} (approved by {mention(entry.decided_by)})"
+    return STATE_ICONS[state], words
+
+
+def approval_line(entry: LedgerEntry, now: datetime) -> str | None:
+    """For a command held for approval: who may approve and until when, or who decided what and when."""
+    if not entry.approvers and not entry.approval:
+        return None
+    users = [who for who in entry.approvers if not who.startswith("group:")]
+    groups = [who.removeprefix("group:") for who in entry.approvers if who.startswith("group:")]
+    rule = f" (access rule #{entry.approval_rule})" if entry.approval_rule is not None else ""
+    expires = when(entry.approval_expires_at)
+    if entry.approval == "approved":
+        return f"*Approval:* approved by {mention(entry.decided_by)} at {when(entry.decided_at)}{rule}."
+    if entry.approval == "denied":
+        return f"*Approval:* denied by {mention(entry.decided_by)} at {when(entry.decided_at)}{rule}: nothing ran."
+    if entry.approval == "expired":
+        return f"*Approval:* expired at {expires} without a decision{rule}: nothing ran."
+    if entry.approval_lapsed(now):
+        return f"*Approval:* expired at {expires}: no one decided in time{rule}, so nothing ran."
+    return f"*Approval:* waiting for approval by {describe_approvers(users, groups)}{rule}, expires {expires}."
+
+
+def when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "(unknown)"

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from chalicelib.slack_request import SlashCommandRequest
 from shared.commands.parser import ParsedCommand
+from shared.config.access import ApprovalNeed
 from shared.deadline import Deadline
+from shared.events.models import Approval
 from shared.replay import SignedRequest
+
+
+@dataclass(frozen=True)
+class Granted:
+    """An approved request being run: the id it was held as (it runs as that id), when it was typed (its
+    response_url's 30 minutes started then) and who approved it (carried by the published event)."""
+
+    command_id: str
+    requested_at: datetime
+    approval: Approval
 
 
 @dataclass(frozen=True)
@@ -17,6 +30,8 @@ class VerifiedRequest:
     request: SlashCommandRequest
     signed: SignedRequest
     deadline: Deadline
+    approved: Granted | None = None
+    """Set when an approver's click runs a held request (`approval_clicks`): it is published, not held again."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,8 @@ class Command:
     verified: VerifiedRequest
     rule: int | None = None
     """The number (1-based) of the access rule that allowed it, when the policy names one (carried to the ledger)."""
+    approval: ApprovalNeed | None = None
+    """Set when an access rule holds it for approval (`approving.publish_or_ask`)."""
 
     @property
     def request(self) -> SlashCommandRequest:

@@ -28,10 +28,11 @@ MIN_SECONDS_TO_QUEUE = 0.5
 
 def publish(command: Command, deps: IngressDeps) -> SlackMessage:
     """Publish once per signed request, and say only what is known: queued, not queued, or maybe queued."""
-    event = build_event(command, command_id=deps.new_id(), now=deps.now())
+    granted = command.verified.approved  # an approved request runs as the id it was held as
+    event = build_event(command, command_id=granted.command_id if granted else deps.new_id(), now=deps.now())
     name, command_id = command.name, event.command_id
     bind_command_id(command_id)
-    _claim_first_sighting(command, command_id, deps)
+    claim_first_sighting(command, command_id, deps)
     try:
         deps.publisher.publish([event], deadline=command.verified.deadline)
     except PublishOutcomeUnknownError as error:
@@ -49,7 +50,7 @@ def publish(command: Command, deps: IngressDeps) -> SlackMessage:
     return acknowledgement(command.parsed.spec, event.arguments, command_id)
 
 
-def _claim_first_sighting(command: Command, command_id: str, deps: IngressDeps) -> None:
+def claim_first_sighting(command: Command, command_id: str, deps: IngressDeps) -> None:
     """A replayed request is answered with the first one's id; if the guard cannot tell, fail closed."""
     name, deadline = command.name, command.verified.deadline
     if deadline.remaining() < MIN_SECONDS_TO_QUEUE:
@@ -79,7 +80,8 @@ def _not_queued(name: str) -> NotQueuedError:
 
 def build_event(command: Command, *, command_id: str, now: datetime) -> CommandRequested:
     """The typed event; its `text` is the text as normalized once for parsing, not normalized again."""
-    request, spec = command.request, command.parsed.spec
+    request, spec, granted = command.request, command.parsed.spec, command.verified.approved
+    requested_at = granted.requested_at if granted else now
     return CommandRequested(
         command_id=command_id,
         command=spec.name,
@@ -92,9 +94,10 @@ def build_event(command: Command, *, command_id: str, now: datetime) -> CommandR
             user_id=request.user_id,
             visibility=spec.visibility,
         ),
-        requested_at=now,
+        requested_at=requested_at,
         occurred_at=now,
         long_running=spec.long_running,
         text=command.text,
         rule=command.rule,
+        approval=granted.approval if granted else None,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.deps import IngressDeps
-from chalicelib.ledger_view import STATE_ICONS, Viewer, age, require_ledger
+from chalicelib.ledger_view import Viewer, age, approval_line, require_ledger, shown_state
 from chalicelib.models import Command
 from shared.errors import SlashopsError
 from shared.ledger.models import LedgerEntry
@@ -52,9 +52,12 @@ def _refusal_lines(entry: LedgerEntry) -> list[str]:
 
 
 def _status_blocks(entry: LedgerEntry, now: datetime) -> list[dict[str, object]]:
-    head = f"{STATE_ICONS[entry.state]} {code(entry.command)} {code(entry.command_id)} — *{entry.state}*"
+    icon, state = shown_state(entry, now)
+    head = f"{icon} {code(entry.command)} {code(entry.command_id)} — *{state}*"
     shown = format_arguments(entry.arguments)
     lines = [head + (f"\n{shown}" if shown else "")]
+    if (approval := approval_line(entry, now)) is not None:
+        lines.append(approval)
     if entry.finished and not entry.reported:
         lines.append(NOT_REPORTED)
     if entry.state == "refused":
@@ -63,7 +66,8 @@ def _status_blocks(entry: LedgerEntry, now: datetime) -> list[dict[str, object]]
         lines.append(f"*Last message:* {entry.last_message}")
     if entry.links:
         lines.append(" · ".join(link(item.url, item.label) for item in entry.links))
-    facts = [f"Run by {mention(entry.user_id)}", f"in {channel(entry.channel_id)}"]
+    never_ran = entry.shown_state in ("awaiting approval", "denied", "expired") or entry.approval_lapsed(now)
+    facts = [f"{'Asked' if never_ran else 'Run'} by {mention(entry.user_id)}", f"in {channel(entry.channel_id)}"]
     facts.append(f"{age(entry.started_at(), now)} ago")
     if entry.duration_seconds is not None:
         facts.append(f"took {round(entry.duration_seconds)}s")

@@ -17,6 +17,8 @@ from services.notifier.notifying import Outcome, record, record_and_notify
 from shared.events.envelope import MalformedEventError, parse_eventbridge_json
 from shared.events.models import (
     AnyEvent,
+    ApprovalDecided,
+    ApprovalRequested,
     CommandAccepted,
     CommandFailed,
     CommandProgress,
@@ -39,6 +41,8 @@ UseCase = Callable[[Any, "NotifierDeps"], Outcome]
 USE_CASES: Mapping[str, UseCase] = {
     CommandRequested.detail_type: record,
     CommandRefused.detail_type: record,
+    ApprovalRequested.detail_type: record,  # the ingress answered in the channel: the ledger only
+    ApprovalDecided.detail_type: record,
     CommandAccepted.detail_type: record_and_notify,
     CommandProgress.detail_type: record_and_notify,
     CommandSucceeded.detail_type: record_and_notify,

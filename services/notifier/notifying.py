@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Literal
 
 from services.notifier.delivery import Route, deliver
 from services.notifier.messages import format_event
-from shared.events.models import CommandAccepted, CommandProgress, CommandRefused, CommandRequested, ResultEvent
+from shared.events.models import (
+    ApprovalDecided,
+    ApprovalRequested,
+    CommandAccepted,
+    CommandProgress,
+    CommandRefused,
+    CommandRequested,
+    ResultEvent,
+)
 from shared.ledger.models import event_key
 
 if TYPE_CHECKING:
@@ -24,9 +32,11 @@ logger = logging.getLogger(__name__)
 Outcome = Route | Literal["recorded", "superseded", "already notified"]
 
 
-def record(event: CommandRequested | CommandRefused, deps: NotifierDeps) -> Outcome:
-    """A `CommandRequested` or `CommandRefused`: the ingress already answered the slash command itself, so only the
-    ledger learns it (a refusal carries no reply target: it could not be posted even by mistake)."""
+def record(
+    event: CommandRequested | CommandRefused | ApprovalRequested | ApprovalDecided, deps: NotifierDeps
+) -> Outcome:
+    """A `CommandRequested`, `CommandRefused` or approval event: the ingress already answered in Slack itself, so
+    only the ledger learns it (refusals and approval events carry no reply target: never posted, even by mistake)."""
     deps.ledger.record(event, now=deps.now())
     return "recorded"
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from shared.locks.models import DurationError, describe_duration, parse_duration
 from shared.slack.groups import GroupDirectory, UserGroup, caller_groups
-from shared.slack.mrkdwn import code
+from shared.slack.mrkdwn import code, mention
 
 if TYPE_CHECKING:
     from shared.commands.spec import ArgumentValue
@@ -31,6 +33,84 @@ WILDCARD = "*"
 Effect = Literal["allow", "deny"]
 SLACK_NOT_ASKED = "Slack could not be asked which user groups you are in"
 EMPTY = "empty or null — remove the key to admit anyone, or list who"
+APPROVAL_DEFAULT_SECONDS = 30 * 60
+"""`approval.expires` when the rule does not say: a request waits this long for a decision."""
+APPROVAL_MAX_SECONDS = 12 * 3600
+"""The longest `approval.expires` allowed: a command runs from when it was typed, and the deploy service never
+starts one typed more than 24 hours ago (`max_request_age_seconds`). Past Slack's 30-minute response_url, the
+results go through the bot."""
+_GROUP_ID = re.compile(r"S[A-Z0-9]{2,40}")
+
+
+class ApprovalPolicy(BaseModel):
+    """`approval: {users: [U0BOB, dev.two], groups: [S0SRE, "@leads"], expires: 30m}` on an allow rule.
+
+    Approvers are users (by ID or user name) or Slack user groups (by ID or handle), like the rule's own fields. At
+    least one approver must be listed: `approval: {}` or empty lists are a configuration error (fail closed), never
+    "anyone". `expires` is a duration (`30m`, `2h`, `1d`), at most `APPROVAL_MAX_SECONDS`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    users: tuple[str, ...] | None = None
+    groups: tuple[str, ...] | None = None
+    expires: int = APPROVAL_DEFAULT_SECONDS
+    """Seconds (written as a duration in the file)."""
+
+    @field_validator("users", "groups")
+    @classmethod
+    def _listed(cls, values: tuple[str, ...] | None) -> tuple[str, ...]:
+        if not values:
+            raise ValueError("empty or null — list who may approve")
+        if any(not value.strip() for value in values):
+            raise ValueError("entries must not be blank")
+        return values
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, str):
+            raise ValueError("a duration such as 30m, 2h or 1d")
+        try:
+            seconds = parse_duration(value)
+        except DurationError as error:
+            raise ValueError(str(error)) from error
+        if seconds > APPROVAL_MAX_SECONDS:
+            raise ValueError(f"at most {describe_duration(APPROVAL_MAX_SECONDS)}")
+        return seconds
+
+    @model_validator(mode="after")
+    def _someone(self) -> ApprovalPolicy:
+        if self.users is None and self.groups is None:
+            raise ValueError("list who may approve (`users` and/or `groups`): an approval no one can give fails closed")
+        return self
+
+    def admits(self, user_id: str, user_name: str, groups: tuple[UserGroup, ...] | None) -> bool | None:
+        """Whether this user may decide; None when only a group could tell and Slack could not be asked."""
+        if self.users is not None and _matches(self.users, user_id, user_name):
+            return True
+        if self.groups is None:
+            return False
+        if groups is None:
+            return None
+        return any(group.named_by(reference) for group in groups for reference in self.groups)
+
+    def describe(self) -> str:
+        """mrkdwn: who may approve — user and group ids as mentions, user names and group handles as code."""
+        return describe_approvers(self.users or (), self.groups or ())
+
+
+def describe_approvers(users: Iterable[str], groups: Iterable[str]) -> str:
+    """mrkdwn for a list of approvers, as rules name them (validated ids become mentions, the rest text)."""
+    shown = [mention(user) if _is_user_id(user) else code(user) for user in users]
+    shown += [
+        f"<!subteam^{group}>" if _GROUP_ID.fullmatch(group) else code("@" + group.removeprefix("@")) for group in groups
+    ]
+    return " or ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def _is_user_id(value: str) -> bool:
+    return mention(value).startswith("<@")
 
 
 class AccessRule(BaseModel):
@@ -50,6 +130,22 @@ class AccessRule(BaseModel):
     channels: tuple[str, ...] | None = None
     arguments: dict[str, tuple[str, ...]] | None = None
     effect: Effect = "allow"
+    approval: ApprovalPolicy | None = None
+    """Requests this allow rule admits are not run until an approver agrees (README "Approvals")."""
+
+    @field_validator("approval", mode="before")
+    @classmethod
+    def _approval_present(cls, value: Any) -> Any:
+        """Runs only for a key present in the file: `approval:` with nothing under it never means "no approval"."""
+        if value is None:
+            raise ValueError("empty or null — list who may approve (`users`, `groups`), or remove the key")
+        return value
+
+    @model_validator(mode="after")
+    def _approval_on_allow_only(self) -> AccessRule:
+        if self.approval is not None and self.deny:
+            raise ValueError("`approval` belongs on allow rules: a deny rule admits no one to approve")
+        return self
 
     @field_validator("users", "groups", "channels")
     @classmethod
@@ -150,6 +246,14 @@ class Limit:
 
 
 @dataclass(frozen=True)
+class ApprovalNeed:
+    """Rule #`rule` asks for approval of this request, by the approvers its `policy` names."""
+
+    rule: int
+    policy: ApprovalPolicy
+
+
+@dataclass(frozen=True)
 class AccessDecision:
     """What `decide` found. `reason` is mrkdwn (values escaped once), shown to users as it is.
 
@@ -166,10 +270,22 @@ class AccessDecision:
     exceptions: tuple[Limit, ...] = ()
     slack_not_asked: bool = False
     """Slack could not be asked for the caller's groups and a rule naming groups was skipped or applied for it."""
+    approval: ApprovalNeed | None = None
+    """Allowed, but only once approved: which rule asks and who may approve (decided with arguments only)."""
+    held: tuple[Limit, ...] = ()
+    """Asked without arguments (help, whoami): the approval rules that admit the caller here, with their argument
+    conditions (none: every request is held)."""
 
     @property
     def limited(self) -> bool:
         return self.allowed and bool(self.limits or self.exceptions)
+
+    def describe_held(self) -> str:
+        """mrkdwn for help and whoami: "held for approval (rule #2) with `--env production`", or ""."""
+        parts = [
+            f"rule #{limit.rule}" + (f" with {limit.describe()}" if limit.arguments else "") for limit in self.held
+        ]
+        return f"held for approval ({' or '.join(parts)})" if parts else ""
 
     def describe_limits(self) -> str:
         """mrkdwn for help and whoami: "with `--env staging` only", "but not with `--env production`", or ""."""
@@ -254,10 +370,14 @@ def _allow(
     not_asked = any(who is None for _, _, who in users)
     here = [(number, rule) for number, rule, who in users if who is True and rule.admits_channel(caller)]
     if arguments is not None:
-        for number, rule in here:
-            if rule.admits_arguments(arguments):
-                return AccessDecision(allowed=True, reason=f"Access rule #{number} admits you.", rule=number)
+        matching = [(number, rule) for number, rule in here if rule.admits_arguments(arguments)]
+        if matching:
+            number = matching[0][0]
+            return AccessDecision(
+                allowed=True, reason=f"Access rule #{number} admits you.", rule=number, approval=_approval(matching)
+            )
     else:
+        held = tuple(Limit(number, dict(rule.arguments or {})) for number, rule in here if rule.approval is not None)
         unlimited = [number for number, rule in here if not rule.arguments]
         if unlimited:
             return AccessDecision(
@@ -265,16 +385,28 @@ def _allow(
                 reason=f"Access rule #{unlimited[0]} admits you.",
                 rule=unlimited[0],
                 exceptions=exceptions,
+                held=held,
             )
         if here:
             limits = tuple(Limit(number, dict(rule.arguments or {})) for number, rule in here)
             number = here[0][0]
             reason = f"Access rule #{number} admits you."
-            return AccessDecision(allowed=True, reason=reason, rule=number, limits=limits, exceptions=exceptions)
+            return AccessDecision(
+                allowed=True, reason=reason, rule=number, limits=limits, exceptions=exceptions, held=held
+            )
     reason = _refusal(command, allows, users, here)
     if not_asked:
         reason += f" {SLACK_NOT_ASKED}, so rules that admit groups do not admit you until it can be."
     return AccessDecision(allowed=False, reason=reason, slack_not_asked=not_asked)
+
+
+def _approval(matching: list[tuple[int, AccessRule]]) -> ApprovalNeed | None:
+    """Fail closed: if any matching allow rule asks for approval, approval is required; the lowest-numbered of
+    them names the approvers and the expiry (another rule admitting the same request never waives it)."""
+    for number, rule in matching:
+        if rule.approval is not None:
+            return ApprovalNeed(rule=number, policy=rule.approval)
+    return None
 
 
 def _refusal(
@@ -341,6 +473,8 @@ def recheck(
     decision = decide(
         config.access, command=request.command, caller=caller_of(request, groups), arguments=request.arguments
     )
+    if decision.allowed and decision.approval is not None:
+        decision = _recheck_approval(request, decision, decision.approval, directory, deadline=deadline)
     if not decision.allowed:
         logger.warning(
             "refusing %s: %s may not run %s now (rule %s: %s)",
@@ -351,3 +485,33 @@ def recheck(
             decision.reason,
         )
     return decision
+
+
+def _recheck_approval(
+    request: CommandRequested,
+    decision: AccessDecision,
+    need: ApprovalNeed,
+    directory: GroupDirectory | None,
+    *,
+    deadline: Deadline | None,
+) -> AccessDecision:
+    """A request the rules admit only once approved must carry an approval by someone rule #`need.rule` names now,
+    who is not the requester (a `CommandRequested` without one did not come through the ingress' approval)."""
+    approval, rule = request.approval, need.rule
+    if approval is None:
+        reason = f"Access rule #{rule} requires approval by {need.policy.describe()}, and this request carries none."
+    elif approval.approver_id == request.actor.user_id:
+        reason = f"Access rule #{rule} requires approval by someone else than the requester."
+    else:
+        references = set(need.policy.groups or ())
+        groups = caller_groups(approval.approver_id, references, directory, deadline=deadline) if references else ()
+        admitted = need.policy.admits(approval.approver_id, approval.approver_name, groups)
+        if admitted is True:
+            return decision
+        reason = (
+            f"{mention(approval.approver_id)} approved it, but access rule #{rule} now names "
+            f"{need.policy.describe()} as approvers."
+        )
+        if admitted is None:
+            reason += f" {SLACK_NOT_ASKED}."
+    return AccessDecision(allowed=False, reason=reason, rule=rule, slack_not_asked=False)

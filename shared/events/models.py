@@ -75,6 +75,16 @@ class Event(_Model):
     occurred_at: datetime = Field(default_factory=utcnow)
 
 
+class Approval(_Model):
+    """Who approved a command that an access rule admits only once approved (README "Approvals")."""
+
+    approver_id: str
+    approver_name: str = ""
+    approved_at: datetime
+    rule: int | None = None
+    """The access rule that asked for the approval."""
+
+
 class CommandRequested(Event):
     """A verified, authorized, fully validated command, ready for its consumer."""
 
@@ -89,6 +99,8 @@ class CommandRequested(Event):
     text: str = ""
     rule: int | None = None
     """The number (1-based, in the configuration) of the access rule that allowed it, when the policy names one."""
+    approval: Approval | None = None
+    """Set when an access rule required approval: the consumers' `recheck` refuses such a command without it."""
 
 
 MAX_REFUSED_COMMAND = 40
@@ -167,9 +179,46 @@ class CommandRejected(ResultEvent):
     hint: str = ""
 
 
+class ApprovalRequested(Event):
+    """The ingress holds a command until an approver decides (for the ledger: the ingress answered in the channel).
+
+    `command_id` is the id the command runs as once approved; no reply target (nothing is posted from it).
+    """
+
+    detail_type: ClassVar[str] = "ApprovalRequested"
+    event: Literal["ApprovalRequested"] = "ApprovalRequested"
+    arguments: dict[str, ArgumentValue]
+    actor: Actor
+    place: Place
+    text: str = ""
+    rule: int
+    """The access rule that asks for approval."""
+    approvers: tuple[str, ...]
+    """Who may approve, as the rule names them (user ids or names; groups as `group:<id or handle>`)."""
+    expires_at: datetime
+    requested_at: datetime = Field(default_factory=utcnow)
+
+
+ApprovalOutcome = Literal["approved", "denied", "expired"]
+
+
+class ApprovalDecided(Event):
+    """The first decision on an approval: approved (the command is published as `command_id`), denied, or expired
+    (noticed when someone clicked after `expires_at`: `decided_by` is who clicked)."""
+
+    detail_type: ClassVar[str] = "ApprovalDecided"
+    event: Literal["ApprovalDecided"] = "ApprovalDecided"
+    decision: ApprovalOutcome
+    decided_by: str
+    decided_by_name: str = ""
+    decided_at: datetime
+
+
 AnyEvent = Annotated[
     CommandRequested
     | CommandRefused
+    | ApprovalRequested
+    | ApprovalDecided
     | CommandAccepted
     | CommandProgress
     | CommandSucceeded

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from shared.aws.clients import ClientLimits, LazyClient, aws_client
 from shared.aws.dynamodb_tables import create_table as create_keyed_table
-from shared.events.models import CommandRefused, CommandRequested, ResultEvent
+from shared.events.models import ApprovalDecided, ApprovalRequested, CommandRefused, CommandRequested, ResultEvent
 from shared.ledger.errors import LedgerUnavailableError
 from shared.ledger.models import RANKS, RUNNING_RANK, LedgerEntry, RecordOutcome, event_key, transition_for
+from shared.ledger.port import Recordable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -91,11 +92,15 @@ class DynamoDbLedger:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def record(self, event: CommandRequested | CommandRefused | ResultEvent, *, now: datetime) -> RecordOutcome:
+    def record(self, event: Recordable, *, now: datetime) -> RecordOutcome:
         if isinstance(event, CommandRequested):
             update = _request_update(event, now)
         elif isinstance(event, CommandRefused):
             update = _refusal_update(event, now)
+        elif isinstance(event, ApprovalRequested):
+            update = _approval_request_update(event, now)
+        elif isinstance(event, ApprovalDecided):
+            update = _approval_decision_update(event, now)
         else:
             update = _result_update(event, now)
         try:
@@ -235,6 +240,11 @@ def _request_update(event: CommandRequested, now: datetime) -> _Update:
         update.set(attribute, value)
     if event.rule is not None:
         update.set("rule", event.rule)
+    if event.approval is not None:  # also written by `ApprovalDecided`; here too, should that one be late
+        update.set("approval", "approved")
+        update.set("decided_by", event.approval.approver_id)
+        update.set("decided_by_name", event.approval.approver_name)
+        update.set("decided_at", _iso(event.approval.approved_at))
     _set_creation_defaults(update, created=event.requested_at, now=now)
     update.set_default("state", "requested")
     update.set_default("rank", 0)
@@ -267,6 +277,56 @@ def _refusal_update(event: CommandRefused, now: datetime) -> _Update:
         update.set(attribute, value)
     _set_creation_defaults(update, created=event.requested_at, now=now)
     update.condition = f"attribute_not_exists({update.name('command_id')})"
+    return update
+
+
+def _approval_request_update(event: ApprovalRequested, now: datetime) -> _Update:
+    """The held command's facts; `awaiting approval` unless something moved it already (a decision, a result)."""
+    update = _Update()
+    for attribute, value in {
+        "command": event.command,
+        "user_id": event.actor.user_id,
+        "user_name": event.actor.user_name,
+        "team_id": event.actor.team_id,
+        "channel_id": event.place.channel_id,
+        "channel_name": event.place.channel_name,
+        "arguments": dict(event.arguments),
+        "text": event.text,
+        "requested_at": _iso(event.requested_at),
+        "recent_sk": _sort_key(event.requested_at, event.command_id),
+        "approvers": list(event.approvers),
+        "approval_rule": event.rule,
+        "approval_expires_at": _iso(event.expires_at),
+    }.items():
+        update.set(attribute, value)
+    _set_creation_defaults(update, created=event.requested_at, now=now)
+    update.set_default("state", "awaiting approval")
+    update.set_default("rank", RANKS["awaiting approval"])
+    update.set_default("updated_at", _iso(now))
+    return update
+
+
+def _approval_decision_update(event: ApprovalDecided, now: datetime) -> _Update:
+    """The first decision only; denied and expired are final states (nothing was published)."""
+    update = _Update()
+    for attribute, value in {
+        "approval": event.decision,
+        "decided_by": event.decided_by,
+        "decided_by_name": event.decided_by_name,
+        "decided_at": _iso(event.decided_at),
+        "updated_at": _iso(now),
+    }.items():
+        update.set(attribute, value)
+    update.set_default("command", event.command)
+    update.set_default("recent_sk", _sort_key(event.occurred_at, event.command_id))
+    _set_creation_defaults(update, created=event.occurred_at, now=now)
+    if event.decision == "approved":
+        update.set_default("state", "awaiting approval")
+        update.set_default("rank", RANKS["awaiting approval"])
+    else:
+        update.set("state", event.decision)
+        update.set("rank", RANKS[event.decision])
+    update.condition = f"attribute_not_exists({update.name('approval')})"
     return update
 
 

@@ -24,10 +24,27 @@ from shared.events.models import (
     ResultEvent,
 )
 
-CommandState = Literal["requested", "accepted", "running", "succeeded", "failed", "rejected", "refused"]
-"""`refused`: the ingress refused it (unknown, not allowed, invalid, misconfigured); nothing ran, nothing is posted."""
-TERMINAL_STATES: frozenset[CommandState] = frozenset({"succeeded", "failed", "rejected", "refused"})
+CommandState = Literal[
+    "awaiting approval",
+    "requested",
+    "accepted",
+    "running",
+    "succeeded",
+    "failed",
+    "rejected",
+    "refused",
+    "denied",
+    "expired",
+]
+"""`refused`: the ingress refused it (unknown, not allowed, invalid, misconfigured); nothing ran, nothing is posted.
+`awaiting approval`: held by the ingress until an approver decides; `denied` / `expired`: never run (README
+"Approvals"). An approved command stays `awaiting approval` until its consumer accepts it (`approval` says
+"approved": `shown_state` is `requested` then)."""
+TERMINAL_STATES: frozenset[CommandState] = frozenset(
+    {"succeeded", "failed", "rejected", "refused", "denied", "expired"}
+)
 RANKS: dict[CommandState, int] = {
+    "awaiting approval": 0,
     "requested": 0,
     "accepted": 1,
     "running": 2,
@@ -35,6 +52,8 @@ RANKS: dict[CommandState, int] = {
     "failed": 3,
     "rejected": 3,
     "refused": 3,
+    "denied": 3,
+    "expired": 3,
 }
 RUNNING_RANK = RANKS["running"]
 
@@ -69,6 +88,15 @@ class LedgerEntry(BaseModel):
     """For a refused command, why in one word (`CommandRefused.decision`); the reason is `last_message`."""
     rule: int | None = None
     """The access rule (1-based) that allowed or refused it, when the policy named one."""
+    approvers: tuple[str, ...] = ()
+    """Who may approve a held command, as the rule names them (user ids or names, `group:<id or handle>`)."""
+    approval_rule: int | None = None
+    approval_expires_at: datetime | None = None
+    approval: str = ""
+    """The decision on a held command: `approved`, `denied` or `expired`; empty while none was made."""
+    decided_by: str = ""
+    decided_by_name: str = ""
+    decided_at: datetime | None = None
     last_event_key: str = ""
     notified_key: str = ""
     last_route: str = ""
@@ -80,6 +108,23 @@ class LedgerEntry(BaseModel):
     @property
     def finished(self) -> bool:
         return self.state in TERMINAL_STATES
+
+    @property
+    def shown_state(self) -> CommandState:
+        """An approved command is `requested` (queued) until its consumer accepts it."""
+        if self.state == "awaiting approval" and self.approval == "approved":
+            return "requested"
+        return self.state
+
+    def approval_lapsed(self, now: datetime) -> bool:
+        """Still awaiting a decision past its expiry: it will never run (the ledger learns "expired" only when
+        someone clicks afterwards)."""
+        return (
+            self.state == "awaiting approval"
+            and not self.approval
+            and self.approval_expires_at is not None
+            and now >= self.approval_expires_at
+        )
 
     @property
     def reported(self) -> bool:

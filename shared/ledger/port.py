@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Protocol
 
-from shared.events.models import CommandRefused, CommandRequested, ResultEvent
+from shared.events.models import ApprovalDecided, ApprovalRequested, CommandRefused, CommandRequested, ResultEvent
 from shared.ledger.models import LedgerEntry, RecordOutcome
+
+Recordable = CommandRequested | CommandRefused | ApprovalRequested | ApprovalDecided | ResultEvent
 
 
 class LedgerReader(Protocol):
@@ -28,8 +30,9 @@ class LedgerReader(Protocol):
 class Ledger(LedgerReader, Protocol):
     """Records events conditionally (never backwards) and keeps the per-command delivery bookkeeping."""
 
-    def record(self, event: CommandRequested | CommandRefused | ResultEvent, *, now: datetime) -> RecordOutcome:
-        """A refusal is written once (a replay of it is a no-op); other events move a command forward only."""
+    def record(self, event: Recordable, *, now: datetime) -> RecordOutcome:
+        """A refusal is written once (a replay of it is a no-op); other events move a command forward only. An
+        approval's request fills in the command (held: `awaiting approval`); the first decision on it is kept."""
         ...
 
     def claim_response_url_use(self, command_id: str, *, now: datetime, max_uses: int) -> bool:

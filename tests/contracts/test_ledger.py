@@ -10,7 +10,18 @@ import pytest
 
 from shared.ledger.dynamodb import DynamoDbLedger
 from shared.ledger.port import Ledger
-from tests.support.events import accepted, at, failed, progress, refused, rejected, succeeded
+from tests.support.events import (
+    accepted,
+    approval_decided,
+    approval_requested,
+    approved_by,
+    at,
+    failed,
+    progress,
+    refused,
+    rejected,
+    succeeded,
+)
 from tests.support.events import command_requested as requested
 from tests.support.fakes.ledger import InMemoryLedger
 from tests.support.ledger import moto_ledger
@@ -209,3 +220,43 @@ def test_the_rule_that_allowed_a_command_is_kept(ledger: Ledger) -> None:
     entry = ledger.get("abc123def456")
     assert entry is not None and entry.rule == 2 and entry.decision == ""
     assert ledger.record(requested("abc123def457"), now=at(0)).entry.rule is None
+
+
+def test_a_held_command_awaits_approval_then_runs_under_its_id(ledger: Ledger) -> None:
+    held = ledger.record(approval_requested(), now=at(0)).entry
+    assert (held.state, held.user_id, held.approval_rule, held.approval) == ("awaiting approval", "U0ABC", 2, "")
+    assert held.approvers == ("U0BOB", "group:S0SRE") and held.approval_expires_at == at(30)
+    assert held.arguments["env"] == "production" and not held.finished
+
+    decided = ledger.record(approval_decided(), now=at(5))
+    assert decided.applied and decided.entry.approval == "approved" and decided.entry.decided_by == "U0BOB"
+    assert decided.entry.state == "awaiting approval" and decided.entry.shown_state == "requested"
+    assert not ledger.record(approval_decided(decision="denied", by="U0CAROL"), now=at(6)).applied  # first wins
+
+    ledger.record(requested(arguments=held.arguments, requested_at=at(0), approval=approved_by()), now=at(5))
+    running = ledger.record(accepted(minute=6), now=at(6)).entry
+    assert running.state == "accepted" and running.decided_by == "U0BOB" and running.requested_at == at(0)
+    assert [entry.command_id for entry in ledger.iter_recent()] == ["abc123def456"]
+
+
+def test_a_denied_or_expired_approval_is_final_and_listed(ledger: Ledger) -> None:
+    ledger.record(approval_requested("den000000001"), now=at(0))
+    ledger.record(approval_requested("exp000000002", minute=1), now=at(1))
+    denied = ledger.record(approval_decided("den000000001", "denied"), now=at(2)).entry
+    expired = ledger.record(approval_decided("exp000000002", "expired", minute=40), now=at(40)).entry
+
+    assert (denied.state, denied.finished, denied.decided_by) == ("denied", True, "U0BOB")
+    assert (expired.state, expired.finished, expired.approval) == ("expired", True, "expired")
+    assert [entry.command_id for entry in ledger.iter_recent()] == ["exp000000002", "den000000001"]
+
+
+def test_an_approval_carried_by_the_request_is_kept_when_the_decision_event_is_late(ledger: Ledger) -> None:
+    ledger.record(approval_requested(), now=at(0))
+    entry = ledger.record(requested(approval=approved_by()), now=at(5)).entry
+    assert entry.approval == "approved" and entry.decided_by == "U0BOB" and entry.decided_at == at(5)
+    assert not ledger.record(approval_decided(), now=at(6)).applied
+
+
+def test_a_held_command_awaits_no_longer_than_its_expiry(ledger: Ledger) -> None:
+    entry = ledger.record(approval_requested(), now=at(0)).entry
+    assert not entry.approval_lapsed(at(29)) and entry.approval_lapsed(at(30))

@@ -22,7 +22,7 @@ from services.backup.job import JobSettings
 from services.backup.models import Manifest
 from services.backup.ports import BackupStore, JobQueue, QueueMessage, ToolCommand
 from shared.config.port import ConfigPort
-from shared.events.models import Actor, CommandRequested, Event, Place, ReplyTarget
+from shared.events.models import Actor, Approval, CommandRequested, Event, Place, ReplyTarget
 from shared.events.publisher import EventPublisher
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.backup import FakeBackupStore, FakeJobQueue
@@ -45,6 +45,7 @@ def request_message(
     channel_id: str = "C0123",
     source: str = "slashops.ingress",
     command_id: str | None = None,
+    approval: Approval | None = None,
     **arguments: object,
 ) -> QueueMessage:
     """An SQS message as the EventBridge rule delivers it: the whole event, the command in `detail`."""
@@ -55,6 +56,7 @@ def request_message(
         actor=Actor(team_id="T1", user_id=user_id, user_name="example.user" if user_id == "U0ABC" else ""),
         place=Place(channel_id=channel_id, channel_name="ops" if channel_id == "C0123" else ""),
         reply_to=ReplyTarget(response_url="https://hooks.slack.com/x", channel_id=channel_id, user_id=user_id),
+        approval=approval,
     )
     envelope = {
         "source": source,

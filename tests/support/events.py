@@ -1,6 +1,7 @@
 """One builder per event and per AWS wrapper, and the real payloads in tests/events/ they start from.
 
-- `command_requested(...)`, `accepted/progress/succeeded/failed/rejected(...)`: typed slashops events.
+- `command_requested(...)`, `accepted/progress/succeeded/failed/rejected(...)`, `approval_requested/decided(...)`,
+  `approved_by(...)`: typed slashops events.
 - `eventbridge_envelope(event, source=...)` / `eventbridge_body(...)`: the event as an EventBridge rule delivers
   it to SQS (tests/events/eventbridge_command_requested.json with this event inside).
 - `sqs_record(body, receive_count=...)` / `sqs_event(*records)`: the Lambda SQS event
@@ -20,6 +21,10 @@ from typing import Any
 
 from shared.events.models import (
     Actor,
+    Approval,
+    ApprovalDecided,
+    ApprovalOutcome,
+    ApprovalRequested,
     CommandAccepted,
     CommandFailed,
     CommandProgress,
@@ -229,3 +234,41 @@ def sqs_batch(*items: tuple[str, str] | Event | str, receive_count: int = 1) -> 
             message_id, body = f"msg-{index}", item if isinstance(item, str) else eventbridge_body(item)
         records.append(sqs_record(body, message_id, receive_count=receive_count))
     return sqs_event(*records)
+
+
+def approval_requested(command_id: str = "abc123def456", *, minute: float = 0, **fields: Any) -> ApprovalRequested:
+    """A production deploy held for approval by U0BOB (rule #2) for 30 minutes, as the ingress publishes it."""
+    values: dict[str, Any] = {
+        "command_id": command_id,
+        "command": "deploy",
+        "arguments": {"client": "acme", "branch": "main", "env": "production"},
+        "actor": Actor(team_id="T1", user_id="U0ABC", user_name="example.user"),
+        "place": Place(channel_id="C0123", channel_name="ops"),
+        "text": "deploy --client acme --branch main --env production",
+        "rule": 2,
+        "approvers": ("U0BOB", "group:S0SRE"),
+        "expires_at": at(minute + 30),
+        "requested_at": at(minute),
+        "occurred_at": at(minute),
+    }
+    values.update(fields)
+    return ApprovalRequested(**values)
+
+
+def approval_decided(
+    command_id: str = "abc123def456", decision: ApprovalOutcome = "approved", *, by: str = "U0BOB", minute: float = 5
+) -> ApprovalDecided:
+    return ApprovalDecided(
+        command_id=command_id,
+        command="deploy",
+        decision=decision,
+        decided_by=by,
+        decided_by_name=by.lower(),
+        decided_at=at(minute),
+        occurred_at=at(minute),
+    )
+
+
+def approved_by(by: str = "U0BOB", *, minute: float = 5) -> Approval:
+    """What a `CommandRequested` run on approval carries."""
+    return Approval(approver_id=by, approver_name=by.lower(), approved_at=at(minute), rule=2)

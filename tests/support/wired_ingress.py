@@ -20,6 +20,7 @@ from chalice.test import Client
 
 from app import create_app
 from chalicelib import deps as composition
+from shared.aws.approval_store import create_table as create_approval_table
 from shared.aws.replay_guard import create_table
 from shared.locks.dynamodb import create_table as create_lock_table
 from tests.support.ingress import SEED_RULES, message_text
@@ -52,6 +53,8 @@ def ingress_instances(
     table = new_replay_table(dynamodb_endpoint)
     locks = f"locks-{uuid.uuid4().hex[:8]}"
     create_lock_table(boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), locks)
+    approvals = f"approvals-{uuid.uuid4().hex[:8]}"
+    create_approval_table(boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), approvals)
 
     def instance(events_endpoint: str) -> Send:
         for name, value in {
@@ -60,6 +63,7 @@ def ingress_instances(
             "SLASHOPS_EVENT_BUS": "slashops",
             "SLASHOPS_REPLAY_TABLE": table,
             "SLASHOPS_LOCK_TABLE": locks,
+            "SLASHOPS_APPROVAL_TABLE": approvals,
             "AWS_ENDPOINT_URL": events_endpoint,
             "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
         }.items():

@@ -11,7 +11,7 @@ import pytest
 
 from shared.ledger.dynamodb import RECENT_INDEX
 from tools.local_aws import Service, running, start_moto
-from tools.local_system import DEPLOY_TABLE, LEDGER_TABLE, LOCAL_BUCKET, REPLAY_TABLE, provision
+from tools.local_system import APPROVAL_TABLE, DEPLOY_TABLE, LEDGER_TABLE, LOCAL_BUCKET, REPLAY_TABLE, provision
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +33,9 @@ def test_provision_on_moto_alone_routes_commands_and_creates_tables_and_bucket(m
     assert tables.describe_table(TableName=DEPLOY_TABLE)["Table"]["TableStatus"] == "ACTIVE"
     replays = tables.describe_time_to_live(TableName=REPLAY_TABLE)["TimeToLiveDescription"]
     assert replays["TimeToLiveStatus"] == "ENABLED" and resources.env()["SLASHOPS_REPLAY_TABLE"] == REPLAY_TABLE
+    approvals = tables.describe_time_to_live(TableName=APPROVAL_TABLE)["TimeToLiveDescription"]
+    assert approvals["AttributeName"] == "forget_at" and approvals["TimeToLiveStatus"] == "ENABLED"
+    assert resources.env()["SLASHOPS_APPROVAL_TABLE"] == APPROVAL_TABLE
     session.client("s3", endpoint_url=moto_server.endpoint).head_bucket(Bucket=LOCAL_BUCKET)
 
     events = session.client("events", endpoint_url=moto_server.endpoint)

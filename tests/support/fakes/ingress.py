@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 from chalicelib.deps import IngressDeps
+from shared.approvals import ApprovalStoreUnavailableError, DecideOutcome, Decision, PendingApproval
 from shared.deadline import Deadline
 from shared.replay import ReplayGuardUnavailableError, SignedRequest
 from shared.slack.blocks import SlackMessage
@@ -33,6 +34,68 @@ class MemoryReplayGuard:
         return None if earlier == command_id else earlier  # like a retried put that finds its own id
 
 
+class MemoryApprovalStore:
+    """`ApprovalStore` in one process; tests/contracts/test_approval_store.py holds it to the DynamoDB adapter.
+
+    `unavailable=True` is a store that does not answer: nothing may be held or run on it.
+    """
+
+    def __init__(self, *, unavailable: bool = False) -> None:
+        self.approvals: dict[str, PendingApproval] = {}
+        self.unavailable = unavailable
+        self._mutex = threading.Lock()
+
+    def create(self, approval: PendingApproval, *, deadline: Deadline) -> None:
+        self._answer()
+        with self._mutex:
+            if approval.approval_id in self.approvals:
+                raise ApprovalStoreUnavailableError(f"approval {approval.approval_id} exists already")
+            self.approvals[approval.approval_id] = approval
+
+    def get(self, approval_id: str, *, deadline: Deadline) -> PendingApproval | None:
+        self._answer()
+        return self.approvals.get(approval_id)
+
+    def decide(self, approval_id: str, decision: Decision, *, deadline: Deadline) -> DecideOutcome:
+        self._answer()
+        with self._mutex:
+            stored = self.approvals.get(approval_id)
+            if stored is None:
+                return DecideOutcome(won=False, approval=None)
+            in_time = stored.expired(decision.at) if decision.state == "expired" else not stored.expired(decision.at)
+            if stored.state != "pending" or not in_time:
+                return DecideOutcome(won=False, approval=stored)
+            decided = stored.model_copy(
+                update={
+                    "state": decision.state,
+                    "decided_by": decision.by,
+                    "decided_by_name": decision.by_name,
+                    "decided_at": decision.at,
+                }
+            )
+            self.approvals[approval_id] = decided
+            return DecideOutcome(won=True, approval=decided)
+
+    def reopen(self, approval_id: str, decision: Decision, *, deadline: Deadline) -> bool:
+        self._answer()
+        with self._mutex:
+            stored = self.approvals.get(approval_id)
+            if stored is None or (stored.state, stored.decided_by, stored.decided_at) != (
+                decision.state,
+                decision.by,
+                decision.at,
+            ):
+                return False
+            self.approvals[approval_id] = stored.model_copy(
+                update={"state": "pending", "decided_by": "", "decided_by_name": "", "decided_at": 0}
+            )
+            return True
+
+    def _answer(self) -> None:
+        if self.unavailable:
+            raise ApprovalStoreUnavailableError("the approval table did not answer (unavailable)")
+
+
 class RecordingResponder:
     """`Responder` that keeps what a click's answer would have posted to its `response_url`."""
 
@@ -45,12 +108,14 @@ class RecordingResponder:
 
 
 def ingress_deps(**overrides: Any) -> IngressDeps:
-    """The ingress on fakes: the seed access rules, a recording bus, in-memory replay guard and locks, no ledger."""
+    """The ingress on fakes: the seed access rules, a recording bus, in-memory replay guard, locks and approvals,
+    no ledger."""
     fields: dict[str, Any] = {
         "config": StaticConfig.from_text(SEED_RULES),
         "publisher": RecordingPublisher(),
         "replays": MemoryReplayGuard(),
         "locks": MemoryLockStore(),
+        "approvals": MemoryApprovalStore(),
         "responder": RecordingResponder(),
     }
     fields.update(overrides)

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.events.models import CommandRefused, CommandRequested, ResultEvent
+from shared.events.models import ApprovalDecided, ApprovalRequested, CommandRefused, CommandRequested, ResultEvent
 from shared.ledger.models import RANKS, RUNNING_RANK, LedgerEntry, RecordOutcome, event_key, transition_for
+from shared.ledger.port import Recordable
 
 RETENTION = timedelta(days=180)
 
@@ -47,11 +48,15 @@ class InMemoryLedger:
                 continue
             yield LedgerEntry.model_validate(item)
 
-    def record(self, event: CommandRequested | CommandRefused | ResultEvent, *, now: datetime) -> RecordOutcome:
+    def record(self, event: Recordable, *, now: datetime) -> RecordOutcome:
         if isinstance(event, CommandRequested):
             return RecordOutcome(applied=True, entry=self._request(event, now))
         if isinstance(event, CommandRefused):
             return self._refusal(event, now)
+        if isinstance(event, ApprovalRequested):
+            return RecordOutcome(applied=True, entry=self._approval_request(event, now))
+        if isinstance(event, ApprovalDecided):
+            return self._approval_decision(event, now)
         current = self.items.get(event.command_id)
         if current is not None and not _forward(current, event):
             return RecordOutcome(applied=False, entry=LedgerEntry.model_validate(current))
@@ -92,10 +97,61 @@ class InMemoryLedger:
         )
         if event.rule is not None:
             item["rule"] = event.rule
+        if event.approval is not None:
+            item.update(
+                approval="approved",
+                decided_by=event.approval.approver_id,
+                decided_by_name=event.approval.approver_name,
+                decided_at=event.approval.approved_at,
+            )
         _created(item, event.requested_at, now)
         for attribute, default in {"state": "requested", "rank": 0, "updated_at": now}.items():
             item.setdefault(attribute, default)
         return LedgerEntry.model_validate(item)
+
+    def _approval_request(self, event: ApprovalRequested, now: datetime) -> LedgerEntry:
+        item = self.items.setdefault(event.command_id, {"command_id": event.command_id})
+        item.update(
+            command=event.command,
+            user_id=event.actor.user_id,
+            user_name=event.actor.user_name,
+            team_id=event.actor.team_id,
+            channel_id=event.place.channel_id,
+            channel_name=event.place.channel_name,
+            arguments=dict(event.arguments),
+            text=event.text,
+            requested_at=event.requested_at,
+            recent_sk=(event.requested_at, event.command_id),
+            approvers=event.approvers,
+            approval_rule=event.rule,
+            approval_expires_at=event.expires_at,
+        )
+        _created(item, event.requested_at, now)
+        for attribute, default in {"state": "awaiting approval", "rank": 0, "updated_at": now}.items():
+            item.setdefault(attribute, default)
+        return LedgerEntry.model_validate(item)
+
+    def _approval_decision(self, event: ApprovalDecided, now: datetime) -> RecordOutcome:
+        current = self.items.get(event.command_id)
+        if current is not None and current.get("approval"):  # the first decision is kept
+            return RecordOutcome(applied=False, entry=LedgerEntry.model_validate(current))
+        item = self.items.setdefault(event.command_id, {"command_id": event.command_id})
+        item.update(
+            approval=event.decision,
+            decided_by=event.decided_by,
+            decided_by_name=event.decided_by_name,
+            decided_at=event.decided_at,
+            updated_at=now,
+        )
+        item.setdefault("command", event.command)
+        item.setdefault("recent_sk", (event.occurred_at, event.command_id))
+        _created(item, event.occurred_at, now)
+        if event.decision == "approved":
+            item.setdefault("state", "awaiting approval")
+            item.setdefault("rank", 0)
+        else:
+            item.update(state=event.decision, rank=RANKS[event.decision])
+        return RecordOutcome(applied=True, entry=LedgerEntry.model_validate(item))
 
     def _refusal(self, event: CommandRefused, now: datetime) -> RecordOutcome:
         if event.command_id in self.items:  # a replayed refusal: written once

@@ -8,25 +8,30 @@ import io
 import re
 import shlex
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from app import create_app
+from chalicelib.approving import APPROVE
+from chalicelib.deps import IngressDeps
 from chalicelib.responding import WebhookResponder
-from shared.events.models import CommandRequested
-from tests.support.fakes import RecordingPublisher
+from shared.events.models import ApprovalRequested, CommandRequested
+from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.ingress import ingress_deps
 from tests.support.slack import SIGNING_SECRET
+from tools import send
 from tools.local_ingress import build_server
-from tools.send import run, run_click
+from tools.send import post, run, run_click
 
 
 @dataclass
 class Served:
     base: str
     publisher: RecordingPublisher
+    deps: IngressDeps
 
 
 @pytest.fixture
@@ -37,7 +42,7 @@ def served() -> Iterator[Served]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     port = server.server.server_address[1]
-    yield Served(base=f"http://127.0.0.1:{port}", publisher=publisher)
+    yield Served(base=f"http://127.0.0.1:{port}", publisher=publisher, deps=deps)
     server.server.shutdown()
     server.server.server_close()
 
@@ -96,3 +101,50 @@ def test_a_clicker_the_rules_refuse_is_told_so(served: Served) -> None:
     code, clicked = _click(served, "restore.confirm", '{"db":"orders","from":"b1"}', user="U9NOPE")
     assert code == 0 and "not allowed" in clicked.lower()
     assert not [e for e in served.publisher.events if isinstance(e, CommandRequested)]
+
+
+def test_a_held_command_keeps_send_waiting_while_an_approver_clicks(served: Served) -> None:
+    """`send` prints the approval message and keeps its response_url open; `click approval.approve --as` an approver
+    runs the command, whose answers (here one the test posts as the notifier would) reach the waiting `send`."""
+    assert send.APPROVE == APPROVE
+    served.deps.config = StaticConfig.from_text(
+        '[{"command": "deploy"}, {"command": "deploy", "arguments": {"env": ["production"]},'
+        ' "approval": {"users": ["U0APPROVER"]}}]'
+    )
+    out = io.StringIO()
+    args = argparse.Namespace(
+        text="deploy --client acme --branch main --env production",
+        user="U0ABC",
+        channel="C0123",
+        team="T0001",
+        url=f"{served.base}/slack/commands",
+        secret=SIGNING_SECRET,
+        timeout=10.0,
+    )
+    codes: list[int] = []
+    sending = threading.Thread(target=lambda: codes.append(run(args, out=out)))
+    sending.start()
+    [held] = _wait_for(served, ApprovalRequested)
+
+    code, clicked = _click(served, "approval.approve", held.command_id, user="U0APPROVER")
+
+    assert code == 0 and "Approved by <@U0APPROVER>" in clicked
+    [event] = [e for e in served.publisher.events if isinstance(e, CommandRequested)]
+    assert event.command_id == held.command_id and event.actor.user_id == "U0ABC"
+    post(event.reply_to.response_url, b'{"text": "deploy finished"}', {"Content-Type": "application/json"})
+    sending.join(timeout=15)
+    printed = out.getvalue()
+    assert codes == [0]
+    assert "asks to run `/ops deploy --client acme --branch main --env production`" in printed
+    assert f"bin/slashops click approval.approve --value {held.command_id}" in printed
+    assert "held for approval" in printed and "deploy finished" in printed
+
+
+def _wait_for[T](served: Served, kind: type[T], seconds: float = 5.0) -> list[T]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = [event for event in served.publisher.events if isinstance(event, kind)]
+        if found:
+            return found
+        time.sleep(0.05)
+    return []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from shared.commands.catalog import CATALOG
 from shared.commands.routing import routes
 from shared.config.source import CachedConfig
 from shared.errors import ConfigurationError
-from shared.events.models import CommandAccepted, CommandFailed, CommandRejected, CommandSucceeded
+from shared.events.models import Approval, CommandAccepted, CommandFailed, CommandRejected, CommandSucceeded
 from tests.support.backup import a_manifest, backup_deps, published, request_message
 from tests.support.fakes import StaticConfig
 from tests.support.fakes.backup import FakeBackupStore
@@ -79,6 +80,21 @@ def test_a_caller_the_current_rules_do_not_admit_is_rejected_and_nothing_runs() 
     )
     assert rejected.hint == "Ask an admin to add you to the `restore` rule of the slashops configuration."
     assert not store.calls
+
+
+def test_a_restore_a_rule_holds_for_approval_runs_nothing_without_one() -> None:
+    """A `CommandRequested` that skipped the ingress' approval (or carries the requester's own) is refused."""
+    rules = "access:\n  - {command: restore, users: [U0ABC], approval: {users: [U0BOB]}}\n"
+    arguments = {"db": "orders", "confirm": "orders", "from": a_manifest().backup_id}
+    for approval in (None, Approval(approver_id="U0ABC", approved_at=datetime.now(UTC))):
+        store = FakeBackupStore().add(a_manifest())
+        deps = backup_deps(config=StaticConfig.from_text(rules), store=store)
+
+        _handle(deps, request_message("restore", approval=approval, **arguments))
+
+        [rejected] = published(deps)
+        assert isinstance(rejected, CommandRejected) and "not allowed to run `restore`" in rejected.reason
+        assert not store.calls
 
 
 def test_an_allowed_user_in_another_channel_is_rejected() -> None:

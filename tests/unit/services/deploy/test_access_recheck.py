@@ -12,6 +12,7 @@ from services.deploy.starting import start_deploy
 from shared.errors import ConfigurationError
 from shared.events.models import (
     Actor,
+    Approval,
     CommandFailed,
     CommandProgress,
     CommandRejected,
@@ -137,3 +138,33 @@ def test_the_recheck_asks_slack_for_groups_and_fails_closed_when_it_cannot() -> 
     deps.groups = MemoryGroupDirectory().define("S0SRE", "sre", ["U0SRE1"])
     start_deploy(_with_env("production", "U0SRE1").model_copy(update={"command_id": "cccccc123456"}), deps)
     assert [job for job, _ in jenkins.triggered] == ["deploy-acme"]
+
+
+HELD = """
+access:
+  - {command: deploy, users: [U0LEAD], channels: [C0OPS]}
+  - {command: deploy, arguments: {env: [production]}, approval: {users: [U0BOB]}}
+deploy:
+  clients: {acme: {}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("approver", "runs"),
+    [(None, False), ("U0LEAD", False), ("U0MALLORY", False), ("U0BOB", True)],
+)
+def test_a_production_deploy_a_rule_holds_runs_only_with_a_valid_approval(approver: str | None, runs: bool) -> None:
+    """No approval (a forged or re-sent event), the requester's own, or an unlisted approver: rejected, untouched."""
+    deps, jenkins, claims = _deps(StaticConfig.from_text(HELD))
+    approval = None if approver is None else Approval(approver_id=approver, approved_at=NOW)
+    event = _deploy().model_copy(
+        update={"arguments": {"client": "acme", "branch": "main", "env": "production"}, "approval": approval}
+    )
+
+    start_deploy(event, deps)
+
+    assert bool(jenkins.triggered) is runs
+    if not runs:
+        [rejected] = _events(deps)
+        assert isinstance(rejected, CommandRejected) and "not allowed to run `deploy`" in rejected.reason
+        assert claims.records == {}

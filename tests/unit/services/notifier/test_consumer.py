@@ -21,6 +21,8 @@ from shared.ledger.models import RecordOutcome
 from tests.support.clock import Clock
 from tests.support.events import (
     accepted,
+    approval_decided,
+    approval_requested,
     at,
     eventbridge_body,
     failed,
@@ -223,7 +225,7 @@ def test_every_event_type_has_a_use_case_and_only_results_are_posted() -> None:
     kinds = get_args(get_args(AnyEvent)[0])
     assert sorted(USE_CASES) == sorted(kind.detail_type for kind in kinds)
     recorded_only = {kind.detail_type for kind in kinds if USE_CASES[kind.detail_type] is record}
-    assert recorded_only == {"CommandRequested", "CommandRefused"}
+    assert recorded_only == {"CommandRequested", "CommandRefused", "ApprovalRequested", "ApprovalDecided"}
 
 
 @pytest.mark.parametrize("problem", ["response_url answered 429 ratelimited", "response_url answered 503"])
@@ -285,4 +287,19 @@ def test_a_refusal_is_recorded_in_the_ledger_and_never_posted(
     entry = ledger.get("5e1f00d00d5e")
     assert entry is not None and entry.state == "refused" and entry.decision == "not allowed" and entry.rule == 2
     assert [e.command_id for e in ledger.iter_recent(refused=True)] == ["5e1f00d00d5e"]
+    assert slack.responses == [] and slack.posts == [] and slack.updates == []
+
+
+def test_approval_events_from_the_bus_are_recorded_and_never_posted(
+    deps: NotifierDeps, slack: RecordingSlack, ledger: InMemoryLedger
+) -> None:
+    """As EventBridge delivers them (the envelope parsed by type), redelivered once each."""
+    for event in (approval_requested(), approval_decided(decision="denied")):
+        body = eventbridge_body(event)
+        assert handle_body(body, deps) == "recorded"
+        assert handle_body(body, deps) == "recorded"
+
+    entry = ledger.get("abc123def456")
+    assert entry is not None and (entry.state, entry.approval, entry.decided_by) == ("denied", "denied", "U0BOB")
+    assert entry.approvers == ("U0BOB", "group:S0SRE") and entry.finished
     assert slack.responses == [] and slack.posts == [] and slack.updates == []

@@ -1,4 +1,5 @@
-"""`config/local.yaml` (make run's default) admits everyone; its commented examples are valid rules of each kind."""
+"""`config/local.yaml` (make run's default) admits everyone, holds a production deploy and a restore for approval by
+users a local tryer can click as; its commented examples are valid rules of each kind."""
 
 from __future__ import annotations
 
@@ -27,3 +28,20 @@ def test_local_config_carries_a_valid_commented_example_of_every_rule_kind() -> 
     assert any(rule.channels for rule in rules) and any(rule.arguments for rule in rules)
     assert any(rule.deny for rule in rules) and any(rule.command == "*" for rule in rules)
     assert any("*" in value for rule in rules for values in (rule.arguments or {}).values() for value in values)
+    assert any(rule.approval for rule in rules)
+
+
+def test_local_config_holds_production_deploys_and_restores_for_approval_by_local_users() -> None:
+    rules = parse_config(LOCAL.read_text(), origin="local", known_commands=CATALOG.names()).access
+    caller = Caller("U0LOCAL", "local.user", "C0LOCAL", "local")
+    production = {"client": "acme", "branch": "main", "env": "production"}
+    held = {
+        "deploy --env production": decide(rules, command="deploy", caller=caller, arguments=production).approval,
+        "restore": decide(rules, command="restore", caller=caller, arguments={"db": "orders", "from": "b1"}).approval,
+    }
+    for what, need in held.items():
+        assert need is not None, what
+        assert need.policy.users == ("U0APPROVER", "U0LEAD") and need.policy.groups is None, what  # `--as U0…`
+    staging = decide(rules, command="deploy", caller=caller, arguments={**production, "env": "staging"})
+    assert staging.allowed and staging.approval is None
+    assert decide(rules, command="backup", caller=caller, arguments={"db": "orders"}).approval is None

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from pydantic import ValidationError
 
+from chalicelib.command_buttons import KEEPS_ORIGINAL, cancel_command, retry_command
 from chalicelib.confirming import CONFIRM_RESTORE, RestoreButton
 from chalicelib.consumer import handle_command
 from chalicelib.deps import IngressDeps
@@ -25,6 +26,7 @@ from chalicelib.slack_request import MalformedRequestError
 from shared.deadline import Deadline
 from shared.errors import SlashopsError
 from shared.replay import SignedRequest
+from shared.slack.actions import CANCEL, RETRY
 from shared.slack.blocks import SlackMessage
 from shared.slack.messages import error_message
 from shared.slack.mrkdwn import code
@@ -56,7 +58,11 @@ def _once_per_prompt(click: BlockActions, signed: SignedRequest) -> SignedReques
     return replace(signed, once_per=f"{click.action.action_id}:{where}:{prompt}:{click.action.value}")
 
 
-ACTIONS: Mapping[str, ActionUseCase] = {CONFIRM_RESTORE: confirm_restore}
+ACTIONS: Mapping[str, ActionUseCase] = {
+    CONFIRM_RESTORE: confirm_restore,
+    CANCEL: cancel_command,
+    RETRY: retry_command,
+}
 """Every button slashops puts in a message, by action id."""
 
 
@@ -76,10 +82,14 @@ def handle_click(click: BlockActions, signed: SignedRequest, deadline: Deadline,
 
 
 def _answer(click: BlockActions, message: SlackMessage, deadline: Deadline, deps: IngressDeps) -> SlackMessage:
-    """Replaces the message that held the button, so it cannot be pressed again from there."""
-    replacing = message.model_copy(update={"replace_original": True})
-    deps.responder.respond(click.response_url, replacing, deadline=deadline)
-    return replacing
+    """Replaces the message that held the button, so it cannot be pressed again from there; a button on a channel
+    message (`KEEPS_ORIGINAL`) is answered to the clicker alone, the message stays."""
+    if click.action.action_id in KEEPS_ORIGINAL:
+        answer = message.model_copy(update={"replace_original": False, "response_type": "ephemeral"})
+    else:
+        answer = message.model_copy(update={"replace_original": True})
+    deps.responder.respond(click.response_url, answer, deadline=deadline)
+    return answer
 
 
 def _unknown_action(action_id: str) -> SlashopsError:

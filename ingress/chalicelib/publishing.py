@@ -91,6 +91,7 @@ def build_event(command: Command, *, command_id: str, now: datetime) -> CommandR
             channel_id=request.channel_id,
             user_id=request.user_id,
             visibility=spec.visibility,
+            keep_original=request.keep_original,
         ),
         requested_at=now,
         occurred_at=now,

@@ -5,6 +5,8 @@ The texts are mrkdwn: names, ids and users are escaped where they are put in (`s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from services.backup.connections import Database
 from services.backup.models import Manifest, RestoreRecord, manifest_key
 from shared.slack.messages import misconfigured
@@ -13,6 +15,14 @@ from shared.slack.mrkdwn import code, text
 STARTED = {"backup": "Backing up", "backups": "Listing the backups of", "restore": "Restoring"}
 """How each command's start reads; a command added without its own wording says "Running `<command>` on"."""
 INTERRUPTED = "Interrupted: the worker is stopping; it will run again."
+
+
+def activity(command: str, database: str, arguments: Mapping[str, object]) -> str:
+    """What an announced command does, as its channel message reads after the caller's mention and "is" / "was"
+    (restores are announced in the channel, start and end); "" for the commands that are not announced."""
+    if command == "restore":
+        return f"restoring {code(database)} from backup {code(arguments.get('from') or '')}"
+    return ""
 
 
 def started(command: str, database: Database) -> str:

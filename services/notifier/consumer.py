@@ -18,6 +18,7 @@ from shared.events.envelope import MalformedEventError, parse_eventbridge_json
 from shared.events.models import (
     AnyEvent,
     CommandAccepted,
+    CommandCancelled,
     CommandFailed,
     CommandProgress,
     CommandRefused,
@@ -43,6 +44,7 @@ USE_CASES: Mapping[str, UseCase] = {
     CommandProgress.detail_type: record_and_notify,
     CommandSucceeded.detail_type: record_and_notify,
     CommandFailed.detail_type: record_and_notify,
+    CommandCancelled.detail_type: record_and_notify,
     CommandRejected.detail_type: record_and_notify,
 }
 

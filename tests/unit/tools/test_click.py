@@ -58,7 +58,13 @@ def _send(served: Served, text: str) -> str:
 
 
 def _click(
-    served: Served, action_id: str, value: str, *, user: str = "U0ABC", secret: str = SIGNING_SECRET
+    served: Served,
+    action_id: str,
+    value: str,
+    *,
+    user: str = "U0ABC",
+    secret: str = SIGNING_SECRET,
+    message_ts: str = "",
 ) -> tuple[int, str]:
     out = io.StringIO()
     args = argparse.Namespace(
@@ -66,6 +72,7 @@ def _click(
         value=value,
         user=user,
         channel="C0123",
+        message_ts=message_ts,
         url=f"{served.base}/slack/interactions",
         secret=secret,
         timeout=0.5,
@@ -96,3 +103,14 @@ def test_a_clicker_the_rules_refuse_is_told_so(served: Served) -> None:
     code, clicked = _click(served, "restore.confirm", '{"db":"orders","from":"b1"}', user="U9NOPE")
     assert code == 0 and "not allowed" in clicked.lower()
     assert not [e for e in served.publisher.events if isinstance(e, CommandRequested)]
+
+
+def test_click_presses_cancel_on_a_channel_message_as_the_clicker(served: Served) -> None:
+    """`make run` prints a channel message's buttons as `click command.cancel --value <id> --message-ts <ts>`."""
+    code, clicked = _click(served, "command.cancel", "abc123def456", user="U0BOB", message_ts="1764331200.000001")
+
+    assert "answer to the click (HTTP 200)" in clicked and "accepted as" in clicked
+    [event] = [e for e in served.publisher.events if isinstance(e, CommandRequested)]
+    assert event.command == "cancel" and event.arguments == {"id": "abc123def456"}
+    assert event.actor.user_id == "U0BOB" and event.reply_to.keep_original
+    assert code == 2  # no deploy service here: the cancel's result never comes

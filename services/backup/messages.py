@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from services.backup.connections import Database
 from services.backup.models import Manifest, RestoreRecord, manifest_key
 from shared.slack.messages import misconfigured
-from shared.slack.mrkdwn import code, text
+from shared.slack.mrkdwn import code, mention, text
 
 STARTED = {"backup": "Backing up", "backups": "Listing the backups of", "restore": "Restoring"}
 """How each command's start reads; a command added without its own wording says "Running `<command>` on"."""
@@ -69,7 +69,7 @@ def listed(manifest: Manifest, present: bool = True) -> str:
     missing = "" if present else " — *data missing from the bucket, cannot be restored*"
     return (
         f"• {code(manifest.backup_id)} — {size(manifest.size_bytes)}, {manifest.finished_at:%Y-%m-%d %H:%M} UTC, "
-        f"by {text(manifest.created_by)}{missing}"
+        f"by {mention(manifest.created_by)}{missing}"
     )
 
 
@@ -93,7 +93,7 @@ def confirm_restore(database: str, manifest: Manifest) -> tuple[str, str]:
     return (
         f"Restoring replaces everything in {code(database)} with backup {code(manifest.backup_id)} "
         f"({size(manifest.size_bytes)}, taken {manifest.finished_at:%Y-%m-%d %H:%M} UTC by "
-        f"{text(manifest.created_by)}). Nothing was changed.",
+        f"{mention(manifest.created_by)}). Nothing was changed.",
         f"To go ahead, type exactly: {code(command)}",
     )
 

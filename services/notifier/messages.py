@@ -49,7 +49,8 @@ def format_event(event: ResultEvent) -> SlackMessage:
             line = f":x: {_name(event)} *failed*: {event.reason}"
             return _final(event, line, event.links, event.output, event.duration_seconds, advice)
         case CommandCancelled():
-            line = f":octagonal_sign: {_name(event)} *was cancelled*{_by(event)}: {event.reason}"
+            by = "" if mention(event.cancelled_by) in event.reason else _by(event)  # said once
+            line = f":octagonal_sign: {_name(event)} *was cancelled*{by}: {event.reason}"
             return _final(event, line, event.links, "", event.duration_seconds, "")
         case CommandRejected():
             line = f":no_entry: {_name(event)} *was refused*: {event.reason}"

@@ -42,7 +42,10 @@ def acknowledgement(spec: CommandSpec, arguments: Mapping[str, ArgumentValue], c
     shown = format_arguments(arguments)
     line = f":inbox_tray: `{spec.name}`{(' ' + shown) if shown else ''} accepted as `{command_id}`."
     if spec.long_running and spec.visibility == "in_channel":
-        follow = "It is announced in this channel when it starts, with its progress in that message's thread."
+        follow = (
+            "It is announced in this channel when it starts, with its progress in that message's thread "
+            "(or reported here if the slashops app cannot post in this channel)."
+        )
     else:
         follow = "I'll report progress here." if spec.long_running else "I'll report the result here."
     return SlackMessage(

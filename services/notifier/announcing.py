@@ -16,7 +16,12 @@ Thread replies are de-duplicated like every notification (`notified_key`: a rede
 again); only a crash between a reply and `mark_notified` repeats that reply.
 
 A rejection before anything ran (no channel message yet) is answered like any other command's result, and so is
-everything when the bot cannot post in the channel (`NO_PARENT` recorded: no thread, the response_url is used).
+everything when the bot cannot post in the channel (`NO_PARENT` recorded: no thread, the response_url is used), and
+an event whose channel message can no longer be edited (deleted, `message_not_found`).
+
+Known limit: two events of one command handled at the same moment by two deliveries may update the channel message
+in either order (Slack's `chat.update` has no condition), so for a moment it can show an older state; the final
+event is always the last thread reply posted by its own delivery, and `/ops status` reads the ledger.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from services.notifier.errors import ChannelUnavailableError, ParentPendingError
+from services.notifier.errors import ChannelUnavailableError, ParentPendingError, SlackRejectedError
 from services.notifier.messages import parent_message, thread_reply
 from shared.events.models import CommandRejected, ResultEvent
 from shared.ledger.models import NO_PARENT, LedgerEntry
@@ -51,14 +56,28 @@ def announce(event: ResultEvent, entry: LedgerEntry, deps: NotifierDeps, now: da
     (the caller then reports the event like any other)."""
     message = parent_message(event, entry, now)
     if entry.has_parent:
-        deps.slack.update(entry.parent_channel, entry.parent_ts, message)
+        try:
+            deps.slack.update(entry.parent_channel, entry.parent_ts, message)
+        except SlackRejectedError as error:  # deleted by someone, or too old to edit: never lose the event
+            logger.warning(
+                "cannot update the channel message: reporting as usual",
+                extra={"command_id": event.command_id, "problem": str(error)},
+            )
+            return False
         channel, ts = entry.parent_channel, entry.parent_ts
     else:
         parent = _post_parent(event, entry, deps, now)
         if parent is None:
             return False
         channel, ts = parent
-    deps.slack.post(channel, thread_reply(event), thread_ts=ts)
+    try:
+        deps.slack.post(channel, thread_reply(event), thread_ts=ts)
+    except SlackRejectedError as error:  # the thread is gone: the event still reaches the user
+        logger.warning(
+            "cannot reply in the thread: reporting as usual",
+            extra={"command_id": event.command_id, "problem": str(error)},
+        )
+        return False
     return True
 
 

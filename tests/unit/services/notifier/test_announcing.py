@@ -11,7 +11,12 @@ import pytest
 from services.notifier.announcing import PARENT_LEASE
 from services.notifier.consumer import handle_body, handle_event
 from services.notifier.deps import NotifierDeps
-from services.notifier.errors import ChannelUnavailableError, ParentPendingError, SlackUnavailableError
+from services.notifier.errors import (
+    ChannelUnavailableError,
+    ParentPendingError,
+    SlackRejectedError,
+    SlackUnavailableError,
+)
 from shared.events.models import Link, ResultEvent
 from shared.ledger.models import NO_PARENT
 from shared.slack.actions import CANCEL, RETRY
@@ -239,3 +244,12 @@ def test_mentions_are_mentions_in_the_message_and_the_thread(
     everything: list[Any] = [body(shown), *[body(m) for m in slack.replies[(channel, ts)]]]
     assert f"<@{user}>" in everything[0] and "<@U0BOB>" in everything[0]
     assert all("&lt;@" not in text for text in everything)
+
+
+def test_a_channel_message_deleted_meanwhile_never_loses_the_result(deps: NotifierDeps, slack: RecordingSlack) -> None:
+    handle_event(requested(), deps)
+    handle_event(doing(accepted()), deps)
+    slack.post_errors["update"] = SlackRejectedError("chat_update: 200 message_not_found")
+
+    assert handle_event(doing(succeeded()), deps) == "response_url"
+    assert "succeeded" in slack.responses[-1][1].text

@@ -10,6 +10,7 @@ Slack) is followed by asking `/ops status <id>` once a second until it has finis
 `slashops click` presses a button the same way: a signed `block_actions` payload to `/slack/interactions`.
 
     slashops click restore.confirm --value '{"db":"orders","from":"orders-20261128T101500Z-3f9c"}' --as U123
+    slashops click command.cancel --value 3f9c2a7d41b0 --channel C123 --message-ts 1764331200.000001 --as U456
 """
 
 from __future__ import annotations

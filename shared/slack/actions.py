@@ -43,4 +43,6 @@ def retry_button(command_id: str) -> Block:
 
 
 def actions(*buttons: Block) -> Block:
-    return {"type": "actions", "block_id": "command.buttons", "elements": list(buttons)}
+    """No `block_id`: the message is updated as the command goes, and Slack asks for a new one on each version
+    (it makes one up when there is none)."""
+    return {"type": "actions", "elements": list(buttons)}

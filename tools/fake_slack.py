@@ -3,14 +3,16 @@
 - **response_url** endpoints (`response_url()` mints one): JSON posts, `replace_original` / `delete_original`
   semantics, at most `max_uses` uses (then 404 `used_url`), `expire()` makes one answer 404 `expired_url`.
 - **Web API** under `api_url` (`/api/<method>`): `auth.test`, `conversations.open` (DMs),
-  `chat.postMessage`, `chat.update`, `usergroups.list` and `usergroups.users.list` (groups defined with
+  `chat.postMessage` (with `thread_ts`: a reply in that message's thread), `chat.update`, `conversations.replies`
+  (a thread: its parent, then the replies), `usergroups.list` and `usergroups.users.list` (groups defined with
   `define_group()`, or `--group S0SRE:sre:U1,U2` standalone); bearer-token auth (`invalid_auth` /
   `token_revoked`), per-channel errors (`not_in_channel`, `channel_not_found`).
 - **Scripted failures** (`fail()`): 429 with `Retry-After`, 5xx, or an `ok: false` error, `times` times.
 - **Outage** (`down()` … `up()`): every request fails (503 by default) until Slack is back.
 
-Every accepted message is recorded (`messages`), and `visible()` shows what a user currently sees through
-a response_url. The real slack-sdk clients are pointed at it:
+Every accepted message is recorded (`messages`), `visible()` shows what a user currently sees through
+a response_url, `in_channel()` a channel's top-level messages as they read now, `thread()` a message's replies.
+The real slack-sdk clients are pointed at it:
 
     with FakeSlack() as slack:
         WebClient(token=slack.bot_token, base_url=slack.api_url).chat_postMessage(channel="C1", text="hi")
@@ -60,6 +62,8 @@ class Posted:
     payload: dict[str, Any]
     channel: str = ""
     ts: str = ""
+    thread_ts: str = ""
+    """For a reply in a thread: the parent message's `ts`."""
     response_url: str = ""
     at: float = field(default_factory=time.time)
 
@@ -103,6 +107,7 @@ class FakeSlack(LocalHttpServer):
         """`{group id: (handle, member user ids)}`, as `usergroups.list` / `usergroups.users.list` answer."""
         self._hooks: dict[str, _Hook] = {}
         self._channels: dict[str, list[Posted]] = {}
+        self._threads: dict[tuple[str, str], list[Posted]] = {}
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
         self._on_message = on_message
@@ -170,12 +175,17 @@ class FakeSlack(LocalHttpServer):
             return list(self._hooks[urlsplit(response_url).path].visible)
 
     def in_channel(self, channel: str) -> list[Posted]:
-        """Messages the bot posted in `channel` (a `D…` id for DMs), after `chat.update`s."""
+        """Top-level messages the bot posted in `channel` (a `D…` id for DMs), after `chat.update`s."""
         with self._lock:
             return list(self._channels.get(channel, []))
 
+    def thread(self, channel: str, ts: str) -> list[Posted]:
+        """The replies in the thread of the message `ts` in `channel`, oldest first."""
+        with self._lock:
+            return list(self._threads.get((channel, ts), []))
+
     def transcript(self) -> str:
-        return "\n".join(f"[{m.via} {m.channel or 'response_url'}] {m.text}" for m in self.messages)
+        return "\n".join(_line(m) for m in self.messages)
 
     # --- behaviour (called by the request handler) -------------------------------------------------------
 
@@ -226,6 +236,7 @@ class FakeSlack(LocalHttpServer):
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._post_message,
             "chat.update": self._update_message,
+            "conversations.replies": self._conversations_replies,
             "usergroups.list": self._usergroups_list,
             "usergroups.users.list": self._usergroups_users_list,
         }.get(method)
@@ -248,11 +259,18 @@ class FakeSlack(LocalHttpServer):
         if problem:
             return {"ok": False, "error": problem}
         ts = f"{int(time.time())}.{next(self._counter):06d}"
-        posted = Posted("chat.postMessage", _message_fields(params), channel=channel, ts=ts)
+        thread_ts = str(params.get("thread_ts") or "")
+        posted = Posted("chat.postMessage", _message_fields(params), channel=channel, ts=ts, thread_ts=thread_ts)
         with self._lock:
-            self._channels.setdefault(channel, []).append(posted)
+            if thread_ts:  # Slack keeps a reply out of the channel's history: it is listed in its thread
+                if not any(message.ts == thread_ts for message in self._channels.get(channel, [])):
+                    return {"ok": False, "error": "thread_not_found"}
+                self._threads.setdefault((channel, thread_ts), []).append(posted)
+            else:
+                self._channels.setdefault(channel, []).append(posted)
             self._record(posted)
-        return {"ok": True, "channel": channel, "ts": ts, "message": posted.payload}
+        message = {**posted.payload, "ts": ts, **({"thread_ts": thread_ts} if thread_ts else {})}
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _update_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
@@ -265,6 +283,17 @@ class FakeSlack(LocalHttpServer):
             shown[index] = posted
             self._record(posted)
         return {"ok": True, "channel": channel, "ts": ts}
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        with self._lock:
+            parent = next((m for m in self._channels.get(channel, []) if m.ts == ts), None)
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            replies = list(self._threads.get((channel, ts), []))
+        listed = [{**parent.payload, "ts": ts, "thread_ts": ts, "reply_count": len(replies)}]
+        listed += [{**reply.payload, "ts": reply.ts, "thread_ts": ts} for reply in replies]
+        return {"ok": True, "messages": listed, "has_more": False}
 
     def _usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -374,7 +403,34 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _print_message(posted: Posted) -> None:
-    print(f"[{posted.via} {posted.channel or posted.response_type}] {posted.text}", flush=True)
+    """What `make run` shows: each message (a thread reply indented under its parent's ts), and its buttons as the
+    `bin/slashops click` commands that press them."""
+    print(_line(posted), flush=True)
+    for button in _buttons(posted.payload):
+        label = button.get("text", {}).get("text", "") if isinstance(button.get("text"), dict) else ""
+        press = f"bin/slashops click {button['action_id']} --value {button.get('value', '')}"
+        if posted.channel:
+            press += f" --channel {posted.channel} --message-ts {posted.ts}"
+        print(f"    [{label}] → {press} --as <user id>", flush=True)
+
+
+def _line(posted: Posted) -> str:
+    where = posted.channel or posted.response_type
+    if posted.thread_ts:
+        return f"  ↳ [thread of {posted.thread_ts} in {where}] {posted.text}"
+    stamp = f" ts={posted.ts}" if posted.ts else ""
+    return f"[{posted.via} {where}{stamp}] {posted.text}"
+
+
+def _buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks = payload.get("blocks") or []
+    return [
+        element
+        for block in blocks
+        if isinstance(block, dict) and block.get("type") == "actions"
+        for element in block.get("elements", [])
+        if isinstance(element, dict) and element.get("action_id")
+    ]
 
 
 if __name__ == "__main__":

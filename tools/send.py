@@ -1,7 +1,9 @@
 """`slashops send`: sign and post a slash command exactly as Slack does, then print every answer.
 
 It serves the command's `response_url` itself (a small local HTTP server), so the immediate answer and
-each follow-up the notifier posts are printed as they arrive, until the final result or `--timeout`.
+each follow-up the notifier posts are printed as they arrive, until the final result or `--timeout`. An announced
+command (deploy, restore: its progress goes to a channel message and its thread, which `make run` prints from the fake
+Slack) is followed by asking `/ops status <id>` once a second until it has finished.
 
     slashops send "deploy --client acme --branch main" --user U123 --channel C123
 
@@ -12,6 +14,10 @@ each follow-up the notifier posts are printed as they arrive, until the final re
 A command held for approval keeps `send` waiting (up to `--timeout`) while an approver clicks, in another terminal:
 
     slashops click approval.approve --value 3f9c0a1b2c3d --as U0APPROVER
+
+Press Cancel or Retry on a channel message (`make run` prints them ready to copy):
+
+    slashops click command.cancel --value 3f9c2a7d41b0 --channel C123 --message-ts 1764331200.000001 --as U456
 """
 
 from __future__ import annotations
@@ -41,6 +47,11 @@ from tools.defaults import DEFAULT_INGRESS_PORT, LOCAL_SIGNING_SECRET
 ACCEPTED = re.compile(r"accepted as `?([A-Za-z0-9_-]+)`?")
 APPROVE = "approval.approve"
 """The **Approve** button's action id (`chalicelib.approving.APPROVE`): a command held for approval."""
+ANNOUNCED = "announced in this channel"
+"""The ingress' acknowledgement of a command announced in the channel (`shared.slack.messages.acknowledgement`)."""
+STATUS_STATE = re.compile(r": (\w+)$")
+"""The state at the end of a `status` answer's text (`<command> <id>: <state>`)."""
+FINISHED = frozenset({"succeeded", "failed", "cancelled", "rejected", "refused", "denied", "expired"})
 INTERIM_FOOTER = "Updates replace this message"
 """The notifier's footer on accepted/progress messages; a follow-up without it is the final result."""
 
@@ -179,17 +190,29 @@ def _button_line(button: Mapping[str, Any]) -> str:
 
 
 def click_payload(
-    action_id: str, value: str, response_url: str, *, user_id: str, channel_id: str, team_id: str = "T0LOCAL"
+    action_id: str,
+    value: str,
+    response_url: str,
+    *,
+    user_id: str,
+    channel_id: str,
+    team_id: str = "T0LOCAL",
+    message_ts: str = "",
 ) -> dict[str, Any]:
-    """The `block_actions` payload Slack posts when a button in an ephemeral message is pressed
-    (docs: reference/interaction-payloads/block_actions-payload)."""
+    """The `block_actions` payload Slack posts when a button is pressed: in an ephemeral message, or with
+    `message_ts` in the bot's channel message (docs: reference/interaction-payloads/block_actions-payload)."""
     now = f"{time.time():.6f}"
     return {
         "type": "block_actions",
         "user": {"id": user_id, "username": "local.user", "name": "local.user", "team_id": team_id},
         "api_app_id": "A0LOCAL",
         "token": "local-verification-token",
-        "container": {"type": "message", "message_ts": now, "channel_id": channel_id, "is_ephemeral": True},
+        "container": {
+            "type": "message",
+            "message_ts": message_ts or now,
+            "channel_id": channel_id,
+            "is_ephemeral": not message_ts,
+        },
         "trigger_id": f"{int(time.time())}.local",
         "team": {"id": team_id, "domain": "local"},
         "channel": {"id": channel_id, "name": "local"},
@@ -213,14 +236,14 @@ def accepted_command_id(answer: Mapping[str, Any]) -> str | None:
     return found.group(1) if found else None
 
 
-def held_for_approval(answer: Mapping[str, Any]) -> bool:
-    """The ingress held the command: its answer carries an Approve button (the results follow once approved)."""
-    return any(
-        isinstance(element, Mapping) and element.get("action_id") == APPROVE
-        for block in answer.get("blocks", [])
-        if isinstance(block, Mapping)
-        for element in block.get("elements", [])
-    )
+def held_for_approval(answer: Mapping[str, Any]) -> str | None:
+    """The held command's id when the ingress held it for approval (its answer carries an Approve button whose
+    value is that id: the command runs under it once approved), else None."""
+    for block in answer.get("blocks", []):
+        for element in block.get("elements", []) if isinstance(block, Mapping) else ():
+            if isinstance(element, Mapping) and element.get("action_id") == APPROVE:
+                return str(element.get("value", "")) or None
+    return None
 
 
 def is_final(payload: Mapping[str, Any]) -> bool:
@@ -252,17 +275,54 @@ def run(args: argparse.Namespace, out: Any = sys.stdout) -> int:
         print(f"── immediate answer (HTTP {status}) ──\n{render(answer)}", file=out, flush=True)
         if status != 200:
             return 1
-        if accepted_command_id(answer) is None and not held_for_approval(answer):
-            return 0  # answered by the ingress itself (help, status, a refusal): nothing follows
-        if held_for_approval(answer):
+        if (held := held_for_approval(answer)) is not None:
             print(
-                f"\n(held for approval: press Approve or Deny above in another terminal, as an approver: "
-                f"`--as U…`. Once approved, the command's answers arrive here, within {args.timeout:.0f}s)",
+                "\n(held for approval: press Approve or Deny above in another terminal, as an approver: `--as U…`)",
                 file=out,
                 flush=True,
             )
+            return 0 if follow_status(args, command, held, out=out) else _gave_up(args, out)
+        command_id = accepted_command_id(answer)
+        if command_id is None:
+            return 0  # answered by the ingress itself (help, status, a refusal): nothing follows
+        if ANNOUNCED in render(answer):
+            return 0 if follow_status(args, command, command_id, out=out) else _gave_up(args, out)
         if follow(server, timeout=args.timeout, out=out):
             return 0
+    print(f"\n(no final result within {args.timeout:.0f}s; `/ops status` shows it later)", file=out, flush=True)
+    return 2
+
+
+def follow_status(args: argparse.Namespace, command: SlashCommand, command_id: str, *, out: Any) -> bool:
+    """Ask `/ops status <id>` (signed, as `command`'s user) until it has finished (True) or `--timeout` (False);
+    print each new state."""
+    print(
+        f"\n(announced in channel {command.channel_id}: `make run` prints the channel message and its thread; "
+        f"following it with /ops status {command_id})",
+        file=out,
+        flush=True,
+    )
+    deadline, last = time.monotonic() + args.timeout, ""
+    while time.monotonic() < deadline:
+        asking = SlashCommand(text=f"status {command_id}", user_id=command.user_id, channel_id=command.channel_id)
+        body = urlencode(slack_form(asking, "http://127.0.0.1:9/unused")).encode()
+        _, answer = post(args.url, body, signed_headers(body, args.secret))
+        state = STATUS_STATE.search(str(answer.get("text", "")))
+        if state and state.group(1) != last:
+            last = state.group(1)
+            print(f"\n── status: {last} ──\n{render(answer)}", file=out, flush=True)
+            if last in FINISHED:
+                return True
+        time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+    return False
+
+
+def _commands_url(interactions_url: str) -> str:
+    """The slash-command endpoint beside the interactivity one (`/ops status` is a command)."""
+    return interactions_url.removesuffix("/slack/interactions") + "/slack/commands"
+
+
+def _gave_up(args: argparse.Namespace, out: Any) -> int:
     print(f"\n(no final result within {args.timeout:.0f}s; `/ops status` shows it later)", file=out, flush=True)
     return 2
 
@@ -270,7 +330,14 @@ def run(args: argparse.Namespace, out: Any = sys.stdout) -> int:
 def run_click(args: argparse.Namespace, out: Any = sys.stdout) -> int:
     """Press a button: print the answer (which the ingress also posts to the response_url) and the follow-ups."""
     with ResponseUrlServer() as server:
-        payload = click_payload(args.action_id, args.value, server.url, user_id=args.user, channel_id=args.channel)
+        payload = click_payload(
+            args.action_id,
+            args.value,
+            server.url,
+            user_id=args.user,
+            channel_id=args.channel,
+            message_ts=args.message_ts,
+        )
         body = urlencode({"payload": json.dumps(payload)}).encode()
         try:
             status, answer = post(args.url, body, signed_headers(body, args.secret))
@@ -281,8 +348,13 @@ def run_click(args: argparse.Namespace, out: Any = sys.stdout) -> int:
         if status != 200:
             return 1
         server.next(1.0)  # the same answer, posted to the response_url in place of the button's message
-        if accepted_command_id(answer) is None:
+        command_id = accepted_command_id(answer)
+        if command_id is None:
             return 0
+        if ANNOUNCED in render(answer):  # a Retry: a new announced command
+            clicker = SlashCommand(text="", user_id=args.user, channel_id=args.channel)
+            status_args = argparse.Namespace(**{**vars(args), "url": _commands_url(args.url)})
+            return 0 if follow_status(status_args, clicker, command_id, out=out) else _gave_up(args, out)
         if follow(server, timeout=args.timeout, out=out):
             return 0
     print(f"\n(no final result within {args.timeout:.0f}s; `/ops status` shows it later)", file=out, flush=True)
@@ -300,6 +372,11 @@ def click_parser() -> argparse.ArgumentParser:
     cli.add_argument("--value", default="", help="the button's value, as `send` printed it")
     cli.add_argument("--as", dest="user", default="U0LOCAL", help="the Slack user id who clicks (default U0LOCAL)")
     cli.add_argument("--channel", default="C0LOCAL", help="Slack channel id (default C0LOCAL)")
+    cli.add_argument(
+        "--message-ts",
+        default="",
+        help="the channel message holding the button (Cancel, Retry: `make run` prints it); default: an ephemeral one",
+    )
     cli.add_argument(
         "--url", default=f"http://127.0.0.1:{port}/slack/interactions", help="the ingress (default: $INGRESS_PORT)"
     )

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from chalicelib.approval_clicks import approve, deny
 from chalicelib.approving import APPROVE, DENY
+from chalicelib.command_buttons import KEEPS_ORIGINAL, cancel_command, retry_command
 from chalicelib.confirming import CONFIRM_RESTORE, RestoreButton
 from chalicelib.consumer import handle_command
 from chalicelib.deps import IngressDeps
@@ -27,6 +28,7 @@ from chalicelib.slack_request import MalformedRequestError
 from shared.deadline import Deadline
 from shared.errors import SlashopsError
 from shared.replay import SignedRequest
+from shared.slack.actions import CANCEL, RETRY
 from shared.slack.blocks import SlackMessage
 from shared.slack.messages import error_message
 from shared.slack.mrkdwn import code
@@ -62,6 +64,8 @@ ACTIONS: Mapping[str, ActionUseCase] = {
     CONFIRM_RESTORE: confirm_restore,
     APPROVE: approve,  # two-person approvals (approval_clicks)
     DENY: deny,
+    CANCEL: cancel_command,
+    RETRY: retry_command,
 }
 """Every button slashops puts in a message, by action id."""
 
@@ -83,12 +87,16 @@ def handle_click(click: BlockActions, signed: SignedRequest, deadline: Deadline,
 
 def _answer(click: BlockActions, message: SlackMessage, deadline: Deadline, deps: IngressDeps) -> SlackMessage:
     """Replaces the message that held the button, so it cannot be pressed again from there — unless the action
-    said otherwise (`replace_original=False`: a private answer, or a new message beside a shared one)."""
-    replacing = message
-    if message.replace_original is None:
-        replacing = message.model_copy(update={"replace_original": True})
-    deps.responder.respond(click.response_url, replacing, deadline=deadline)
-    return replacing
+    said otherwise (`replace_original=False`: a private answer, or a new message beside a shared one). A button on a
+    channel message (`KEEPS_ORIGINAL`: Cancel, Retry) is answered to the clicker alone; the message stays."""
+    if click.action.action_id in KEEPS_ORIGINAL:
+        answer = message.model_copy(update={"replace_original": False, "response_type": "ephemeral"})
+    elif message.replace_original is None:
+        answer = message.model_copy(update={"replace_original": True})
+    else:
+        answer = message
+    deps.responder.respond(click.response_url, answer, deadline=deadline)
+    return answer
 
 
 def _unknown_action(action_id: str) -> SlashopsError:

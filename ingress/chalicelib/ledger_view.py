@@ -31,6 +31,7 @@ STATE_ICONS: dict[CommandState, str] = {
     "running": ":arrows_counterclockwise:",
     "succeeded": ":white_check_mark:",
     "failed": ":x:",
+    "cancelled": ":octagonal_sign:",
     "rejected": ":no_entry:",
     "refused": ":no_entry_sign:",
     "denied": ":no_entry:",

@@ -93,6 +93,7 @@ def build_event(command: Command, *, command_id: str, now: datetime) -> CommandR
             channel_id=request.channel_id,
             user_id=request.user_id,
             visibility=spec.visibility,
+            keep_original=request.keep_original,
         ),
         requested_at=requested_at,
         occurred_at=now,

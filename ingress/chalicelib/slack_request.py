@@ -32,6 +32,8 @@ class SlashCommandRequest(BaseModel):
     text: str = Field(default="", max_length=MAX_TEXT)
     response_url: str = Field(pattern=r"^https?://\S+$")
     trigger_id: str = ""
+    keep_original: bool = False
+    """Set for a click on a channel message (not from the form): answers on this response_url never replace it."""
 
     def actor(self) -> Actor:
         """Who typed it, as every event about the command carries it."""
@@ -49,7 +51,7 @@ def parse_form(body: bytes) -> dict[str, str]:
 
 def to_slash_command(form: Mapping[str, str]) -> SlashCommandRequest:
     try:
-        return SlashCommandRequest.model_validate(dict(form))
+        return SlashCommandRequest.model_validate({k: v for k, v in form.items() if k != "keep_original"})
     except ValidationError as error:
         fields = sorted({str(detail["loc"][0]) for detail in error.errors() if detail["loc"]})
         raise MalformedRequestError(

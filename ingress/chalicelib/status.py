@@ -64,6 +64,9 @@ def _status_blocks(entry: LedgerEntry, now: datetime) -> list[dict[str, object]]
         lines.extend(_refusal_lines(entry))
     elif entry.last_message:  # mrkdwn from a result event, escaped where it was written: shown as it is
         lines.append(f"*Last message:* {entry.last_message}")
+    if entry.state == "cancelled":
+        by = f"by {mention(entry.cancelled_by)}" if entry.cancelled_by else "outside slashops (in Jenkins)"
+        lines.append(f"*Cancelled* {by}")
     if entry.links:
         lines.append(" · ".join(link(item.url, item.label) for item in entry.links))
     never_ran = entry.shown_state in ("awaiting approval", "denied", "expired") or entry.approval_lapsed(now)

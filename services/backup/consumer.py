@@ -94,6 +94,7 @@ def _run(request: CommandRequested, deps: BackupDeps, stop: threading.Event) -> 
         config = _config(request, deps)
         _check_access(request, config, deps)
         database = _database(request, deps, config)
+        report = report.doing(messages.activity(request.command, database.name, request.arguments))
         job = _job(request, database, deps, stop, report)
         found = use_case.precheck(job)
         with _database_lock(request, database, deps, locked=use_case.locked):

@@ -5,14 +5,24 @@ The texts are mrkdwn: names, ids and users are escaped where they are put in (`s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from services.backup.connections import Database
 from services.backup.models import Manifest, RestoreRecord, manifest_key
 from shared.slack.messages import misconfigured
-from shared.slack.mrkdwn import code, text
+from shared.slack.mrkdwn import code, mention, text
 
 STARTED = {"backup": "Backing up", "backups": "Listing the backups of", "restore": "Restoring"}
 """How each command's start reads; a command added without its own wording says "Running `<command>` on"."""
 INTERRUPTED = "Interrupted: the worker is stopping; it will run again."
+
+
+def activity(command: str, database: str, arguments: Mapping[str, object]) -> str:
+    """What an announced command does, as its channel message reads after the caller's mention and "is" / "was"
+    (restores are announced in the channel, start and end); "" for the commands that are not announced."""
+    if command == "restore":
+        return f"restoring {code(database)} from backup {code(arguments.get('from') or '')}"
+    return ""
 
 
 def started(command: str, database: Database) -> str:
@@ -61,7 +71,7 @@ def listed(manifest: Manifest, present: bool = True) -> str:
     missing = "" if present else " — *data missing from the bucket, cannot be restored*"
     return (
         f"• {code(manifest.backup_id)} — {size(manifest.size_bytes)}, {manifest.finished_at:%Y-%m-%d %H:%M} UTC, "
-        f"by {text(manifest.created_by)}{missing}"
+        f"by {mention(manifest.created_by)}{missing}"
     )
 
 
@@ -85,7 +95,7 @@ def confirm_restore(database: str, manifest: Manifest) -> tuple[str, str]:
     return (
         f"Restoring replaces everything in {code(database)} with backup {code(manifest.backup_id)} "
         f"({size(manifest.size_bytes)}, taken {manifest.finished_at:%Y-%m-%d %H:%M} UTC by "
-        f"{text(manifest.created_by)}). Nothing was changed.",
+        f"{mention(manifest.created_by)}). Nothing was changed.",
         f"To go ahead, type exactly: {code(command)}",
     )
 

@@ -16,6 +16,7 @@ from services.deploy.errors import JenkinsError, JenkinsNotFoundError, JenkinsUn
 from services.deploy.messages import build_link
 from services.deploy.models import ClaimRecord, Delivery, FollowMessage
 from services.deploy.ports import MAX_DELAY_SECONDS
+from shared.events.models import Link
 from shared.events.reporter import CommandReporter
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def follow(message: FollowMessage, deps: DeployDeps, delivery: Delivery) -> None
     if not transitions.take_step(deps.store, record, message.seq, delivery.message_id):
         logger.info("follow of %s: step %d already taken, dropping duplicate", message.command_id, message.seq)
         return
-    reporter = deps.reporter.about(record.command_id, "deploy", record.reply_to)
+    reporter = deps.reporter.about(record.command_id, "deploy", record.reply_to).doing(messages.activity(record))
     try:
         _step(deps, record, message, reporter)
     except JenkinsUnavailableError as error:
@@ -77,7 +78,8 @@ def _step_queued(deps: DeployDeps, record: ClaimRecord, message: FollowMessage, 
             return
         number, url, cancelled = found.build_number, found.build_url, False
     if cancelled:
-        _finish(deps, record, reporter, "ABORTED", messages.aborted(_fresh(deps, record), None))
+        _cancelled(deps, record, reporter, None, ())
+        _mark_finished(deps, record, "ABORTED")
     elif number is None:
         _next(deps, message)
     else:
@@ -102,12 +104,26 @@ def _step_running(
     if result == "SUCCESS":
         reporter.succeeded(messages.succeeded(record, number), links=links, duration=build.duration_seconds)
     elif result == "ABORTED":
-        reporter.failed(messages.aborted(_fresh(deps, record), number), links=links, duration=build.duration_seconds)
+        _cancelled(deps, record, reporter, number, links, duration=build.duration_seconds)
     else:
         output = _console_tail(deps, record, number)
         reason = messages.failed(record, number, result)
         reporter.failed(reason, links=links, duration=build.duration_seconds, output=output)
     _mark_finished(deps, record, result)
+
+
+def _cancelled(
+    deps: DeployDeps,
+    record: ClaimRecord,
+    reporter: CommandReporter,
+    number: int | None,
+    links: tuple[Link, ...],
+    *,
+    duration: float | None = None,
+) -> None:
+    """An aborted build is a cancel, reported as one: by whom (`cancel` recorded it), never as a failure."""
+    fresh = _fresh(deps, record)
+    reporter.cancelled(messages.aborted(fresh, number), by=fresh.cancelled_by or "", links=links, duration=duration)
 
 
 def _console_tail(deps: DeployDeps, record: ClaimRecord, number: int) -> str:

@@ -29,6 +29,11 @@ def what(record: ClaimRecord) -> str:
     return f"{code(record.branch)} of *{text(record.client)}* to *{text(record.env)}*"
 
 
+def activity(record: ClaimRecord) -> str:
+    """What the deploy does, as its channel message reads after the starter's mention and "is" / "was"."""
+    return f"deploying {what(record)}"
+
+
 def jenkins_failure(error: JenkinsError, record: ClaimRecord) -> str:
     """A failure reason that says what to fix."""
     if isinstance(error, JenkinsAuthError):  # what to fix names variables and secrets: the admins' logs only
@@ -91,10 +96,11 @@ def succeeded(record: ClaimRecord, number: int) -> str:
 
 
 def aborted(record: ClaimRecord, number: int | None) -> str:
-    by = f" by {mention(record.cancelled_by)}" if record.cancelled_by else ""
+    """A cancelled deploy: who stopped it (or that it was stopped in Jenkins, not through slashops)."""
+    by = f" by {mention(record.cancelled_by)}" if record.cancelled_by else " in Jenkins (not through slashops)"
     if number is None:
-        return f"Deploy of {what(record)} was cancelled{by} before its build started (aborted)."
-    return f"Build #{number} of {what(record)} was aborted{by}."
+        return f"Deploy of {what(record)} was cancelled{by} before its build started."
+    return f"Build #{number} of {what(record)} was cancelled{by}."
 
 
 def failed(record: ClaimRecord, number: int, result: str) -> str:

@@ -60,6 +60,7 @@ def start_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery =
     record = _new_record(event, deps, reporter)
     if record is None:
         return
+    reporter = reporter.doing(messages.activity(record))
     if (lock := _other_users_lock(record, deps, delivery)) is not None:
         _refuse_locked(event, lock, deps, reporter, delivery)
         return
@@ -224,6 +225,7 @@ def _trigger_failed(
 
 
 def _resume(existing: ClaimRecord, deps: DeployDeps, reporter: CommandReporter, delivery: Delivery) -> None:
+    reporter = reporter.doing(messages.activity(existing))
     if existing.state in ("queued", "running"):
         logger.info("duplicate delivery of %s (%s): re-arming follow only", existing.command_id, existing.state)
         schedule_first_follow(existing.command_id, deps, seq=existing.follow_seq)

@@ -20,6 +20,7 @@ from shared.events.models import (
     ApprovalDecided,
     ApprovalRequested,
     CommandAccepted,
+    CommandCancelled,
     CommandFailed,
     CommandProgress,
     CommandRefused,
@@ -47,6 +48,7 @@ USE_CASES: Mapping[str, UseCase] = {
     CommandProgress.detail_type: record_and_notify,
     CommandSucceeded.detail_type: record_and_notify,
     CommandFailed.detail_type: record_and_notify,
+    CommandCancelled.detail_type: record_and_notify,
     CommandRejected.detail_type: record_and_notify,
 }
 

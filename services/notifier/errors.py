@@ -17,6 +17,10 @@ class SlackUnavailableError(NotifierError):
     retryable = True
 
 
+class ParentPendingError(SlackUnavailableError):
+    """Another delivery is posting the command's channel message right now: retried, then threaded under it."""
+
+
 class SlackAuthError(NotifierError):
     """The bot token is missing, invalid or revoked: retrying cannot help until an admin fixes it."""
 

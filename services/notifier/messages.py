@@ -3,6 +3,9 @@
 Accepted and progress messages are ephemeral and replace the previous one (one message that updates in
 place). The final result is posted to the channel when the command is declared `in_channel` (as a new
 message, so the channel sees it), otherwise it replaces the ephemeral progress message.
+An announced command (in-channel, its events carrying `activity`) is shown differently: one channel message
+(`parent_message`: who does what, its state, its buttons), updated in place, with each event as a reply in its
+thread (`thread_reply`).
 Long output keeps its end (the useful part of a log) and says it was cut, with a link to the full log.
 An event's text fields are mrkdwn, escaped by the service that wrote them, so they are shown as they are;
 only `output` (plain text) and link labels are escaped here (`shared.slack.mrkdwn`).
@@ -11,9 +14,11 @@ only `output` (plain text) and link labels are escaped here (`shared.slack.mrkdw
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from shared.events.models import (
     CommandAccepted,
+    CommandCancelled,
     CommandFailed,
     CommandProgress,
     CommandRejected,
@@ -21,6 +26,8 @@ from shared.events.models import (
     Link,
     ResultEvent,
 )
+from shared.ledger.models import LedgerEntry
+from shared.slack.actions import actions, cancel_button, retry_button
 from shared.slack.blocks import Block, SlackMessage, code_block, context, section
 from shared.slack.mrkdwn import code, link, mention
 
@@ -41,10 +48,85 @@ def format_event(event: ResultEvent) -> SlackMessage:
             advice = "Retrying may help." if event.retryable else "Retrying will not help until the cause is fixed."
             line = f":x: {_name(event)} *failed*: {event.reason}"
             return _final(event, line, event.links, event.output, event.duration_seconds, advice)
+        case CommandCancelled():
+            by = "" if mention(event.cancelled_by) in event.reason else _by(event)  # said once
+            line = f":octagonal_sign: {_name(event)} *was cancelled*{by}: {event.reason}"
+            return _final(event, line, event.links, "", event.duration_seconds, "")
         case CommandRejected():
             line = f":no_entry: {_name(event)} *was refused*: {event.reason}"
             return _final(event, line, (), "", None, event.hint)
     raise TypeError(f"not a result event: {type(event).__name__}")
+
+
+CANCELLABLE = frozenset({"deploy"})
+"""Commands `cancel <id>` stops (services/deploy/cancelling.py): their channel message has a Cancel button."""
+
+
+def parent_message(event: ResultEvent, entry: LedgerEntry, now: datetime) -> SlackMessage:
+    """The announced command's channel message as of `event`: who does what and how it stands, with Cancel while
+    it runs (if it can be stopped) and Retry after a failure. `entry` (the ledger, with this event recorded) holds
+    the latest links, and when the command was typed (the duration, when the event does not carry one)."""
+    who, doing = mention(event.reply_to.user_id), event.activity
+    links = " · ".join(_link(item) for item in entry.links)
+    facts = [_name(event)]
+    buttons: list[Block] = []
+    if isinstance(event, CommandAccepted | CommandProgress):
+        line = f"{_PARENT_ICONS[type(event)]} {who} is {doing}" + (f" — {links}" if links else "")
+        if event.command in CANCELLABLE:
+            buttons.append(cancel_button(event.command_id, f"{_name(event)}: {doing}"))
+    else:
+        line = f"{_PARENT_ICONS[type(event)]} {who} was {doing} — {_outcome(event, _took(event, entry, now))}"
+        facts += [links] if links else []
+        if isinstance(event, CommandFailed):
+            buttons.append(retry_button(event.command_id))
+    facts.append(f"progress in the thread · `/ops status {event.command_id}`")
+    blocks: list[Block] = [section(line), context(" · ".join(facts))]
+    if buttons:
+        blocks.append(actions(*buttons))
+    return SlackMessage(text=_plain(line), blocks=tuple(blocks), response_type="in_channel")
+
+
+def thread_reply(event: ResultEvent) -> SlackMessage:
+    """The event as a reply in the channel message's thread: its line (and for the final result, the details)."""
+    message = format_event(event)
+    if isinstance(event, CommandAccepted | CommandProgress):
+        return SlackMessage(text=message.text, blocks=message.blocks[:1], response_type="in_channel")
+    return message.model_copy(update={"replace_original": None})
+
+
+_PARENT_ICONS: dict[type[ResultEvent], str] = {
+    CommandAccepted: ":hourglass_flowing_sand:",
+    CommandProgress: ":arrows_counterclockwise:",
+    CommandSucceeded: ":white_check_mark:",
+    CommandFailed: ":x:",
+    CommandCancelled: ":octagonal_sign:",
+    CommandRejected: ":no_entry:",
+}
+
+
+def _outcome(event: ResultEvent, took: str) -> str:
+    match event:
+        case CommandSucceeded():
+            return f"*succeeded* in {took}"
+        case CommandFailed():
+            return f"*failed* after {took}: {event.reason}"
+        case CommandCancelled():
+            return f"*cancelled*{_by(event)} after {took}"
+        case CommandRejected():
+            return f"*refused*: {event.reason}"
+    raise TypeError(f"not a final event: {type(event).__name__}")
+
+
+def _by(event: CommandCancelled) -> str:
+    return f" by {mention(event.cancelled_by)}" if event.cancelled_by else ""
+
+
+def _took(event: ResultEvent, entry: LedgerEntry, now: datetime) -> str:
+    """The event's own duration (a build's), else the time since the command was typed."""
+    seconds = getattr(event, "duration_seconds", None)
+    if not isinstance(seconds, int | float):
+        seconds = max((now - entry.started_at()).total_seconds(), 0.0)
+    return _duration(seconds)
 
 
 def _name(event: ResultEvent) -> str:
@@ -62,7 +144,8 @@ def _progress(event: CommandProgress) -> SlackMessage:
 
 def _interim(event: ResultEvent, line: str) -> SlackMessage:
     footer = context(f"Updates replace this message. `/ops status {event.command_id}` shows it any time.")
-    return SlackMessage(text=_plain(line), blocks=(section(line), footer), replace_original=True)
+    replace = not event.reply_to.keep_original
+    return SlackMessage(text=_plain(line), blocks=(section(line), footer), replace_original=replace)
 
 
 def _final(
@@ -90,7 +173,7 @@ def _final(
         text=_plain(line),
         blocks=tuple(blocks),
         response_type="in_channel" if public else "ephemeral",
-        replace_original=not public,
+        replace_original=not public and not event.reply_to.keep_original,
     )
 
 

@@ -3,7 +3,8 @@
 Idempotent per event (EventBridge and SQS deliver at least once): an event is reported only while it is the
 command's latest transition and has not been reported yet. A duplicate of a reported event, a progress overtaken by
 a later one, or anything arriving after the final result is recorded (or ignored) but never posted again. If posting
-fails the event stays unreported, so the SQS retry of the same message posts it.
+fails the event stays unreported, so the SQS retry of the same message posts it. An announced command's events go
+to its channel message and thread instead (`announcing`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Literal
 
+from services.notifier.announcing import announce, announces
 from services.notifier.delivery import Route, deliver
 from services.notifier.messages import format_event
 from shared.events.models import (
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Outcome = Route | Literal["recorded", "superseded", "already notified"]
+Outcome = Route | Literal["thread", "recorded", "superseded", "already notified"]
 
 
 def record(
@@ -51,6 +53,10 @@ def record_and_notify(event: ResultEvent, deps: NotifierDeps) -> Outcome:
         return "superseded"
     if entry.notified_key == key:
         return "already notified"
+    if announces(event, entry) and announce(event, entry, deps, now):
+        deps.ledger.mark_notified(event.command_id, key, route="thread")
+        logger.info("notified", extra={"command_id": event.command_id, "event": key, "route": "thread"})
+        return "thread"
     delivery = deliver(
         format_event(event),
         interim=isinstance(event, CommandAccepted | CommandProgress),

@@ -14,8 +14,8 @@ class SlackPort(Protocol):
         """Post through a command's response_url (honours `replace_original` and `response_type`)."""
         ...
 
-    def post(self, channel: str, message: SlackMessage) -> str:
-        """`chat.postMessage` with the bot token; returns the message's `ts`."""
+    def post(self, channel: str, message: SlackMessage, *, thread_ts: str = "") -> str:
+        """`chat.postMessage` with the bot token (a reply in the thread of `thread_ts`, if given); returns its `ts`."""
         ...
 
     def update(self, channel: str, ts: str, message: SlackMessage) -> None:

@@ -132,6 +132,7 @@ RESTORE = CommandSpec(
         "/ops restore --db orders --from orders-20261128T101500Z-3f9c --confirm orders",
     ),
     long_running=True,
+    visibility="in_channel",  # announced in the channel: who restores which database from which backup
     consumer="backup",
 )
 

@@ -1,9 +1,9 @@
 """The typed, versioned events that flow on the bus.
 
 The ingress publishes `CommandRequested` (and `CommandRefused`, for the ledger only); consumers publish the
-result events (`CommandAccepted`, `CommandProgress`, `CommandSucceeded`, `CommandFailed`, `CommandRejected`),
-all keyed on `command_id`, and the notifier turns those into Slack messages. Each event's EventBridge
-`detail-type` is its class name, and `detail` is its JSON.
+result events (`CommandAccepted`, `CommandProgress`, `CommandSucceeded`, `CommandFailed`, `CommandCancelled`,
+`CommandRejected`), all keyed on `command_id`, and the notifier turns those into Slack messages. Each event's
+EventBridge `detail-type` is its class name, and `detail` is its JSON.
 """
 
 from __future__ import annotations
@@ -58,6 +58,9 @@ class ReplyTarget(_Model):
     channel_id: str
     user_id: str
     visibility: Visibility = "ephemeral"
+    keep_original: bool = False
+    """The response_url is a click's on a channel message (a Cancel or Retry button): answers posted through it
+    never replace that message, they reach the clicker as new ephemeral messages."""
 
 
 class Link(_Model):
@@ -135,6 +138,10 @@ class ResultEvent(Event):
 
     reply_to: ReplyTarget
     source: str
+    activity: str = ""
+    """mrkdwn: what the command does, as the channel reads it after the caller's mention and "is" / "was"
+    ("deploying `main` of *acme* to *production*"). Set by a service whose in-channel command announces itself:
+    the notifier then posts one channel message for the command and its progress in that message's thread."""
 
 
 class CommandAccepted(ResultEvent):
@@ -168,6 +175,19 @@ class CommandFailed(ResultEvent):
     links: tuple[Link, ...] = ()
     duration_seconds: float | None = None
     output: str = ""
+
+
+class CommandCancelled(ResultEvent):
+    """Someone stopped the command (`cancel <id>`, its Cancel button, or directly in Jenkins): not a failure."""
+
+    detail_type: ClassVar[str] = "CommandCancelled"
+    event: Literal["CommandCancelled"] = "CommandCancelled"
+    reason: str
+    """mrkdwn: what was stopped, and by whom."""
+    cancelled_by: str = ""
+    """The Slack user id who asked for the stop; empty when it was stopped outside slashops (e.g. in Jenkins)."""
+    links: tuple[Link, ...] = ()
+    duration_seconds: float | None = None
 
 
 class CommandRejected(ResultEvent):
@@ -223,6 +243,7 @@ AnyEvent = Annotated[
     | CommandProgress
     | CommandSucceeded
     | CommandFailed
+    | CommandCancelled
     | CommandRejected,
     Field(discriminator="event"),
 ]

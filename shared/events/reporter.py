@@ -3,6 +3,7 @@
     reporter = Reporter(publisher, "slashops.backup")          # once per unit (its composition root)
     report = reporter.about_request(request)                   # once per command
     report.accepted("Backing up `orders`…"); report.succeeded("Backed up `orders`.", duration=12.5)
+    report = report.doing("restoring `orders` from backup `b1`")  # announced in the channel (in-channel commands)
 
 Every event carries the command id, the command's name and where to reply, so the notifier can record it in the
 ledger and post it where the command was typed. Publishing raises the publisher's `PublishError`: the caller's
@@ -12,11 +13,12 @@ SQS message is then delivered again, and the event published again (the notifier
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import TypedDict
+from dataclasses import dataclass, replace
+from typing import NotRequired, TypedDict
 
 from shared.events.models import (
     CommandAccepted,
+    CommandCancelled,
     CommandFailed,
     CommandProgress,
     CommandRejected,
@@ -36,6 +38,7 @@ class _About(TypedDict):
     command: str
     reply_to: ReplyTarget
     source: str
+    activity: NotRequired[str]
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,13 @@ class CommandReporter:
     command_id: str
     command: str
     reply_to: ReplyTarget
+    activity: str = ""
+    """Carried by every event it publishes (`ResultEvent.activity`): set with `doing`."""
+
+    def doing(self, activity: str) -> CommandReporter:
+        """The same reporter, its events saying what the command does (an in-channel command is then announced
+        in the channel, its progress threaded under that message)."""
+        return replace(self, activity=activity)
 
     def accepted(self, message: str) -> None:
         self._publish(CommandAccepted(**self._about(), message=message))
@@ -94,16 +104,27 @@ class CommandReporter:
             )
         )
 
+    def cancelled(
+        self, reason: str, *, by: str = "", links: tuple[Link, ...] = (), duration: float | None = None
+    ) -> None:
+        """Stopped on purpose (`by`: the Slack user id who asked, empty if unknown): cancelled, not failed."""
+        self._publish(
+            CommandCancelled(**self._about(), reason=reason, cancelled_by=by, links=links, duration_seconds=duration)
+        )
+
     def rejected(self, reason: str, hint: str = "") -> None:
         self._publish(CommandRejected(**self._about(), reason=reason, hint=hint))
 
     def _about(self) -> _About:
-        return {
+        about: _About = {
             "command_id": self.command_id,
             "command": self.command,
             "reply_to": self.reply_to,
             "source": self.reporter.source,
         }
+        if self.activity:
+            about["activity"] = self.activity
+        return about
 
     def _publish(self, event: ResultEvent) -> None:
         logger.info("publishing %s for %s", event.detail_type, self.command_id)

@@ -124,6 +124,30 @@ class DynamoDbLedger:
             return False
         return True
 
+    def claim_parent(self, command_id: str, *, now: datetime, stale_after: timedelta) -> bool:
+        update = _Update()
+        update.set("parent_claimed_at", _stamp(now))
+        claimed = update.name("parent_claimed_at")
+        update.condition = (
+            f"attribute_exists({update.name('command_id')}) AND attribute_not_exists({update.name('parent_ts')}) AND "
+            f"(attribute_not_exists({claimed}) OR {claimed} < {update.value('stale', _stamp(now - stale_after))})"
+        )
+        try:
+            self._update(command_id, update)
+        except _ConditionFailed:
+            return False
+        return True
+
+    def record_parent(self, command_id: str, channel: str, ts: str) -> None:
+        update = _Update()
+        update.set("parent_channel", channel)
+        update.set("parent_ts", ts)
+        update.condition = f"attribute_exists({update.name('command_id')})"
+        try:
+            self._update(command_id, update)
+        except _ConditionFailed:
+            logger.warning("channel message of a command the ledger does not know", extra={"command_id": command_id})
+
     def mark_notified(
         self, command_id: str, key: str, *, route: str, bot_message: tuple[str, str] | None = None
     ) -> None:
@@ -358,6 +382,8 @@ def _result_update(event: ResultEvent, now: datetime) -> _Update:
         changes["retryable"] = transition.retryable
     if transition.duration_seconds is not None:
         changes["duration_seconds"] = transition.duration_seconds
+    if transition.cancelled_by is not None:
+        changes["cancelled_by"] = transition.cancelled_by
     for attribute, change in changes.items():
         update.set(attribute, change)
     update.condition = _forward_only(update, transition.rank, _stamp(event.occurred_at))

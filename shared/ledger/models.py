@@ -1,7 +1,7 @@
 """What the ledger stores about a command, and how each event moves it forward (pure, no storage).
 
 States only move forward: requested < accepted < running < a terminal state (succeeded, failed,
-rejected, refused). Within `running`, a progress event replaces the previous one only if it happened later.
+cancelled, rejected, refused). Within `running`, a progress event replaces the previous one only if it happened later.
 A replayed or late event therefore never moves a command backwards, and the first terminal event wins.
 """
 
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from shared.commands.spec import ArgumentValue, Visibility
 from shared.events.models import (
     CommandAccepted,
+    CommandCancelled,
     CommandFailed,
     CommandProgress,
     CommandRejected,
@@ -31,6 +32,7 @@ CommandState = Literal[
     "running",
     "succeeded",
     "failed",
+    "cancelled",
     "rejected",
     "refused",
     "denied",
@@ -39,9 +41,9 @@ CommandState = Literal[
 """`refused`: the ingress refused it (unknown, not allowed, invalid, misconfigured); nothing ran, nothing is posted.
 `awaiting approval`: held by the ingress until an approver decides; `denied` / `expired`: never run (README
 "Approvals"). An approved command stays `awaiting approval` until its consumer accepts it (`approval` says
-"approved": `shown_state` is `requested` then)."""
+"approved": `shown_state` is `requested` then). `cancelled`: stopped on someone's request (`cancelled_by`)."""
 TERMINAL_STATES: frozenset[CommandState] = frozenset(
-    {"succeeded", "failed", "rejected", "refused", "denied", "expired"}
+    {"succeeded", "failed", "cancelled", "rejected", "refused", "denied", "expired"}
 )
 RANKS: dict[CommandState, int] = {
     "awaiting approval": 0,
@@ -50,12 +52,15 @@ RANKS: dict[CommandState, int] = {
     "running": 2,
     "succeeded": 3,
     "failed": 3,
+    "cancelled": 3,
     "rejected": 3,
     "refused": 3,
     "denied": 3,
     "expired": 3,
 }
 RUNNING_RANK = RANKS["running"]
+NO_PARENT = "none"
+"""`parent_ts` of an announced command whose channel message cannot be posted (bot not in the channel)."""
 
 
 class LedgerEntry(BaseModel):
@@ -102,6 +107,14 @@ class LedgerEntry(BaseModel):
     last_route: str = ""
     bot_channel: str = ""
     bot_ts: str = ""
+    cancelled_by: str = ""
+    """Who stopped a cancelled command (a Slack user id; empty if it was stopped outside slashops)."""
+    parent_channel: str = ""
+    parent_ts: str = ""
+    """The channel message an announced command (`ResultEvent.activity`) is shown in, its progress in the thread;
+    `NO_PARENT` when the bot cannot post in the channel (the command is then reported as any other)."""
+    parent_claimed_at: datetime | None = None
+    """When a delivery took the right to post that message (`Ledger.claim_parent`)."""
     response_url_uses: int = 0
     response_url_first_used_at: datetime | None = None
 
@@ -133,6 +146,10 @@ class LedgerEntry(BaseModel):
         holds the new state while `notified_key` still names an earlier event."""
         return not self.last_event_key or self.notified_key == self.last_event_key
 
+    @property
+    def has_parent(self) -> bool:
+        return bool(self.parent_ts) and self.parent_ts != NO_PARENT
+
     def started_at(self) -> datetime:
         """When the command was typed: its response_url's 30 minutes start then."""
         candidates = [t for t in (self.requested_at, self.response_url_first_used_at, self.created_at) if t]
@@ -150,6 +167,7 @@ class Transition(BaseModel):
     links: tuple[Link, ...] = ()
     retryable: bool | None = None
     duration_seconds: float | None = None
+    cancelled_by: str | None = None
 
     @property
     def rank(self) -> int:
@@ -188,6 +206,14 @@ def transition_for(event: ResultEvent) -> Transition:
                 links=event.links,
                 retryable=event.retryable,
                 duration_seconds=event.duration_seconds,
+            )
+        case CommandCancelled():
+            return Transition(
+                state="cancelled",
+                message=event.reason,
+                links=event.links,
+                duration_seconds=event.duration_seconds,
+                cancelled_by=event.cancelled_by,
             )
         case CommandRejected():
             message = event.reason + (f" {event.hint}" if event.hint else "")

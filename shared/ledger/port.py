@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.events.models import ApprovalDecided, ApprovalRequested, CommandRefused, CommandRequested, ResultEvent
@@ -37,6 +37,15 @@ class Ledger(LedgerReader, Protocol):
 
     def claim_response_url_use(self, command_id: str, *, now: datetime, max_uses: int) -> bool:
         """Atomically take one of the response_url's uses; False when they are all spent."""
+        ...
+
+    def claim_parent(self, command_id: str, *, now: datetime, stale_after: timedelta) -> bool:
+        """Atomically take the right to post the command's channel message: False while the message is recorded,
+        or another delivery claimed it less than `stale_after` ago (it may be posting it right now)."""
+        ...
+
+    def record_parent(self, command_id: str, channel: str, ts: str) -> None:
+        """Where the command's channel message is (`ts` = `NO_PARENT`: it cannot be posted there)."""
         ...
 
     def mark_notified(

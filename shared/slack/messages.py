@@ -41,7 +41,13 @@ def shown_error(error: SlashopsError) -> SlashopsError:
 def acknowledgement(spec: CommandSpec, arguments: Mapping[str, ArgumentValue], command_id: str) -> SlackMessage:
     shown = format_arguments(arguments)
     line = f":inbox_tray: `{spec.name}`{(' ' + shown) if shown else ''} accepted as `{command_id}`."
-    follow = "I'll report progress here." if spec.long_running else "I'll report the result here."
+    if spec.long_running and spec.visibility == "in_channel":
+        follow = (
+            "It is announced in this channel when it starts, with its progress in that message's thread "
+            "(or reported here if the slashops app cannot post in this channel)."
+        )
+    else:
+        follow = "I'll report progress here." if spec.long_running else "I'll report the result here."
     return SlackMessage(
         text=f"{spec.name} accepted as {command_id}",
         blocks=(section(line), context(f"{follow} Check any time with `/ops status {command_id}`.")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
@@ -16,6 +17,7 @@ from tests.support.events import (
     approval_requested,
     approved_by,
     at,
+    cancelled,
     failed,
     progress,
     refused,
@@ -260,3 +262,28 @@ def test_an_approval_carried_by_the_request_is_kept_when_the_decision_event_is_l
 def test_a_held_command_awaits_no_longer_than_its_expiry(ledger: Ledger) -> None:
     entry = ledger.record(approval_requested(), now=at(0)).entry
     assert not entry.approval_lapsed(at(29)) and entry.approval_lapsed(at(30))
+
+
+def test_a_cancel_is_a_final_state_that_keeps_who_cancelled(ledger: Ledger) -> None:
+    ledger.record(requested(), now=at(0))
+    ledger.record(accepted(), now=at(0.1))
+    entry = ledger.record(cancelled(by="U0BOB"), now=at(5)).entry
+    assert (entry.state, entry.cancelled_by, entry.finished) == ("cancelled", "U0BOB", True)
+    assert "cancelled by <@U0BOB>" in entry.last_message and entry.duration_seconds == 95.0
+    assert not ledger.record(failed(minute=6), now=at(6)).applied  # the first final state wins
+
+
+def test_the_channel_message_is_claimed_once_until_recorded_or_stale(ledger: Ledger) -> None:
+    lease = timedelta(seconds=60)
+    assert not ledger.claim_parent("abc123def456", now=at(0), stale_after=lease)  # an unknown command
+    ledger.record(requested(), now=at(0))
+
+    assert ledger.claim_parent("abc123def456", now=at(1), stale_after=lease)
+    assert not ledger.claim_parent("abc123def456", now=at(1.5), stale_after=lease)  # another delivery, too soon
+    assert ledger.claim_parent("abc123def456", now=at(2.1), stale_after=lease)  # the first one went stale
+
+    ledger.record_parent("abc123def456", "C0123", "1764331200.000001")
+    entry = ledger.get("abc123def456")
+    assert entry is not None and entry.has_parent
+    assert (entry.parent_channel, entry.parent_ts) == ("C0123", "1764331200.000001")
+    assert not ledger.claim_parent("abc123def456", now=at(10), stale_after=lease)  # recorded: never again

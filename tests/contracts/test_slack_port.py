@@ -38,6 +38,7 @@ class Slack(Protocol):
     def fail_next_post(self, status: int, error: str) -> None: ...
     def shown(self, channel: str) -> list[str]: ...
     def responded(self, response_url: str) -> list[str]: ...
+    def thread(self, channel: str, ts: str) -> list[str]: ...
 
 
 class InMemory:
@@ -63,6 +64,9 @@ class InMemory:
     def responded(self, response_url: str) -> list[str]:
         return self.fake.responded(response_url)
 
+    def thread(self, channel: str, ts: str) -> list[str]:
+        return self.fake.thread(channel, ts)
+
 
 class OverHttp:
     def __init__(self, server: FakeSlack) -> None:
@@ -86,6 +90,9 @@ class OverHttp:
 
     def responded(self, response_url: str) -> list[str]:
         return [m.text for m in self.server.messages if m.response_url == response_url]
+
+    def thread(self, channel: str, ts: str) -> list[str]:
+        return [posted.text for posted in self.server.thread(channel, ts)]
 
 
 @pytest.fixture(params=["memory", pytest.param("slack-sdk", marks=pytest.mark.integration)])
@@ -123,6 +130,16 @@ def test_post_returns_the_ts_that_update_edits(slack: Slack) -> None:
     ts = slack.port.post("C1", FIRST)
     slack.port.update("C1", ts, SECOND)
     assert slack.shown("C1") == ["second"]
+
+
+def test_a_reply_goes_into_the_thread_and_the_parent_stays_editable(slack: Slack) -> None:
+    parent = slack.port.post("C1", FIRST)
+    reply = slack.port.post("C1", SECOND, thread_ts=parent)
+    slack.port.update("C1", parent, SlackMessage(text="first, edited"))
+
+    assert reply and reply != parent
+    assert slack.shown("C1") == ["first, edited"]  # a reply is not a channel message
+    assert slack.thread("C1", parent) == ["second"]
 
 
 def test_updating_a_message_that_was_never_posted_is_refused(slack: Slack) -> None:

@@ -1,7 +1,7 @@
 """One builder per event and per AWS wrapper, and the real payloads in tests/events/ they start from.
 
-- `command_requested(...)`, `accepted/progress/succeeded/failed/rejected(...)`, `approval_requested/decided(...)`,
-  `approved_by(...)`: typed slashops events.
+- `command_requested(...)`, `accepted/progress/succeeded/failed/cancelled/rejected(...)`,
+  `approval_requested/decided(...)`, `approved_by(...)`: typed slashops events.
 - `eventbridge_envelope(event, source=...)` / `eventbridge_body(...)`: the event as an EventBridge rule delivers
   it to SQS (tests/events/eventbridge_command_requested.json with this event inside).
 - `sqs_record(body, receive_count=...)` / `sqs_event(*records)`: the Lambda SQS event
@@ -26,6 +26,7 @@ from shared.events.models import (
     ApprovalOutcome,
     ApprovalRequested,
     CommandAccepted,
+    CommandCancelled,
     CommandFailed,
     CommandProgress,
     CommandRefused,
@@ -138,6 +139,23 @@ def failed(command_id: str = "abc123def456", *, minute: float = 5, reply: ReplyT
         reason="Build #42 failed at stage test.",
         retryable=True,
         links=(Link(label="Console", url="https://jenkins.example/job/acme/42/console"),),
+    )
+
+
+def cancelled(
+    command_id: str = "abc123def456",
+    *,
+    minute: float = 5,
+    by: str = "U0BOB",
+    reply: ReplyTarget | None = None,
+    duration: float | None = 95.0,
+) -> CommandCancelled:
+    return CommandCancelled(
+        **_common(command_id, minute, reply),
+        reason=f"Build #42 of `main` of *acme* to *staging* was cancelled by <@{by}>.",
+        cancelled_by=by,
+        links=(Link(label="Build #42", url="https://jenkins.example/job/acme/42/"),),
+        duration_seconds=duration,
     )
 
 

@@ -83,8 +83,9 @@ class SlackSdkAdapter:
             raise SlackUnavailableError(f"response_url unreachable ({type(error).__name__})") from error
         _check_webhook(response.status_code, str(response.body or ""))
 
-    def post(self, channel: str, message: SlackMessage) -> str:
-        response = self._call("chat_postMessage", channel=channel, **_content(message))
+    def post(self, channel: str, message: SlackMessage, *, thread_ts: str = "") -> str:
+        threaded = {"thread_ts": thread_ts} if thread_ts else {}
+        response = self._call("chat_postMessage", channel=channel, **threaded, **_content(message))
         return str(response.get("ts", ""))
 
     def update(self, channel: str, ts: str, message: SlackMessage) -> None:

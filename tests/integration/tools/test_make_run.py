@@ -110,6 +110,12 @@ def test_make_run_serves_a_signed_command_end_to_end_and_stops_cleanly(
     assert sent.returncode == 0, sent.stdout + sent.stderr + log.read_text(errors="replace")[-4000:]
     assert "immediate answer (HTTP 200)" in sent.stdout and "accepted as" in sent.stdout
     assert "*succeeded*" in sent.stdout, sent.stdout
+    # the fake Slack printed the channel message, its thread, and the message updated with the outcome
+    shown = log.read_text(errors="replace")
+    assert "[chat.postMessage C123 ts=" in shown and "<@U123> is deploying `main` of *acme* to *staging*" in shown
+    assert "↳ [thread of" in shown and "[Cancel] → bin/slashops click command.cancel --value" in shown
+    assert "[chat.update C123 ts=" in shown
+    assert "<@U123> was deploying `main` of *acme* to *staging* — *succeeded*" in shown
 
     pids = _started_pids(log.read_text(errors="replace"))
     assert len(pids) >= 6  # moto, LocalStack or not, fake Slack, fake Jenkins, ingress, deploy, notifier

@@ -70,6 +70,21 @@ class InMemoryLedger:
         item["response_url_uses"] = item.get("response_url_uses", 0) + 1
         return True
 
+    def claim_parent(self, command_id: str, *, now: datetime, stale_after: timedelta) -> bool:
+        item = self.items.get(command_id)
+        if item is None or item.get("parent_ts"):
+            return False
+        claimed = item.get("parent_claimed_at")
+        if claimed is not None and claimed >= now - stale_after:
+            return False
+        item["parent_claimed_at"] = now
+        return True
+
+    def record_parent(self, command_id: str, channel: str, ts: str) -> None:
+        item = self.items.get(command_id)
+        if item is not None:
+            item.update(parent_channel=channel, parent_ts=ts)
+
     def mark_notified(
         self, command_id: str, key: str, *, route: str, bot_message: tuple[str, str] | None = None
     ) -> None:
@@ -207,6 +222,8 @@ class InMemoryLedger:
             item["retryable"] = transition.retryable
         if transition.duration_seconds is not None:
             item["duration_seconds"] = transition.duration_seconds
+        if transition.cancelled_by is not None:
+            item["cancelled_by"] = transition.cancelled_by
         return LedgerEntry.model_validate(item)
 
 

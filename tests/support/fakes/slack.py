@@ -25,6 +25,8 @@ class RecordingSlack:
 
     responses: list[tuple[str, SlackMessage]] = field(default_factory=list)
     posts: list[tuple[str, SlackMessage]] = field(default_factory=list)
+    replies: dict[tuple[str, str], list[SlackMessage]] = field(default_factory=dict)
+    """Thread replies by (channel, parent ts), in order; they are not in `posts` (top-level messages only)."""
     updates: list[tuple[str, str, SlackMessage]] = field(default_factory=list)
     respond_errors: list[NotifierError] = field(default_factory=list)
     post_errors: dict[str, NotifierError] = field(default_factory=dict)
@@ -42,9 +44,15 @@ class RecordingSlack:
         self._uses[response_url] += 1
         self.responses.append((response_url, message))
 
-    def post(self, channel: str, message: SlackMessage) -> str:
+    def post(self, channel: str, message: SlackMessage, *, thread_ts: str = "") -> str:
         if channel in self.post_errors:
             raise self.post_errors[channel]
+        if thread_ts:
+            if (channel, thread_ts) not in self._posted:
+                raise SlackRejectedError("chat_postMessage: 200 thread_not_found")
+            replies = self.replies.setdefault((channel, thread_ts), [])
+            replies.append(message)
+            return f"{thread_ts}{len(replies):03d}"
         self.posts.append((channel, message))
         ts = f"1764331200.{len(self.posts):06d}"
         self._posted[(channel, ts)] = message
@@ -66,6 +74,14 @@ class RecordingSlack:
     def shown(self, channel: str) -> list[str]:
         """The texts of the messages in `channel` as they read now (after updates)."""
         return [message.text for (where, _), message in self._posted.items() if where == channel]
+
+    def message(self, channel: str, ts: str) -> SlackMessage:
+        """A top-level message as it reads now (after updates)."""
+        return self._posted[(channel, ts)]
+
+    def thread(self, channel: str, ts: str) -> list[str]:
+        """The texts of the replies in the thread of (`channel`, `ts`), in order."""
+        return [message.text for message in self.replies.get((channel, ts), [])]
 
     def responded(self, response_url: str) -> list[str]:
         return [message.text for url, message in self.responses if url == response_url]

@@ -57,3 +57,10 @@ def test_a_finished_command_whose_result_was_not_posted_says_so() -> None:
 @pytest.mark.parametrize(("state", "notified_key"), [("succeeded", FINAL_KEY), ("running", "")])
 def test_reported_or_unfinished_commands_carry_no_such_note(state: str, notified_key: str) -> None:
     assert NOT_REPORTED not in _status_text(_entry(state, notified_key=notified_key))
+
+
+def test_a_cancelled_command_shows_who_cancelled_it_as_a_mention_not_as_a_failure() -> None:
+    entry = _entry("cancelled", notified_key=FINAL_KEY).model_copy(update={"cancelled_by": "U0BOB"})
+    text = _status_text(entry)
+    assert ":octagonal_sign:" in text and "*cancelled*" in text and "*Cancelled* by <@U0BOB>" in text
+    assert ":x:" not in text and "failed" not in text and "&lt;@" not in text

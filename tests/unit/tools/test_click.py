@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,12 +20,14 @@ from chalicelib.approving import APPROVE
 from chalicelib.deps import IngressDeps
 from chalicelib.responding import WebhookResponder
 from shared.events.models import ApprovalRequested, CommandRequested
+from tests.support.events import succeeded
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.ingress import ingress_deps
+from tests.support.fakes.ledger import InMemoryLedger
 from tests.support.slack import SIGNING_SECRET
 from tools import send
 from tools.local_ingress import build_server
-from tools.send import post, run, run_click
+from tools.send import run, run_click
 
 
 @dataclass
@@ -32,17 +35,18 @@ class Served:
     base: str
     publisher: RecordingPublisher
     deps: IngressDeps
+    ledger: InMemoryLedger
 
 
 @pytest.fixture
 def served() -> Iterator[Served]:
-    publisher = RecordingPublisher()
-    deps = ingress_deps(publisher=publisher, responder=WebhookResponder())
+    publisher, ledger = RecordingPublisher(), InMemoryLedger()
+    deps = ingress_deps(publisher=publisher, responder=WebhookResponder(), ledger=ledger)
     server = build_server(create_app(signing_secret=lambda: SIGNING_SECRET, deps=lambda: deps), "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     port = server.server.server_address[1]
-    yield Served(base=f"http://127.0.0.1:{port}", publisher=publisher, deps=deps)
+    yield Served(base=f"http://127.0.0.1:{port}", publisher=publisher, deps=deps, ledger=ledger)
     server.server.shutdown()
     server.server.server_close()
 
@@ -63,7 +67,13 @@ def _send(served: Served, text: str) -> str:
 
 
 def _click(
-    served: Served, action_id: str, value: str, *, user: str = "U0ABC", secret: str = SIGNING_SECRET
+    served: Served,
+    action_id: str,
+    value: str,
+    *,
+    user: str = "U0ABC",
+    secret: str = SIGNING_SECRET,
+    message_ts: str = "",
 ) -> tuple[int, str]:
     out = io.StringIO()
     args = argparse.Namespace(
@@ -71,6 +81,7 @@ def _click(
         value=value,
         user=user,
         channel="C0123",
+        message_ts=message_ts,
         url=f"{served.base}/slack/interactions",
         secret=secret,
         timeout=0.5,
@@ -104,8 +115,9 @@ def test_a_clicker_the_rules_refuse_is_told_so(served: Served) -> None:
 
 
 def test_a_held_command_keeps_send_waiting_while_an_approver_clicks(served: Served) -> None:
-    """`send` prints the approval message and keeps its response_url open; `click approval.approve --as` an approver
-    runs the command, whose answers (here one the test posts as the notifier would) reach the waiting `send`."""
+    """`send` prints the approval message and keeps following the held command's status; `click approval.approve
+    --as` an approver runs the command under the held id, whose end (here recorded as the notifier would) `send`
+    then prints."""
     assert send.APPROVE == APPROVE
     served.deps.config = StaticConfig.from_text(
         '[{"command": "deploy"}, {"command": "deploy", "arguments": {"env": ["production"]},'
@@ -131,13 +143,14 @@ def test_a_held_command_keeps_send_waiting_while_an_approver_clicks(served: Serv
     assert code == 0 and "Approved by <@U0APPROVER>" in clicked
     [event] = [e for e in served.publisher.events if isinstance(e, CommandRequested)]
     assert event.command_id == held.command_id and event.actor.user_id == "U0ABC"
-    post(event.reply_to.response_url, b'{"text": "deploy finished"}', {"Content-Type": "application/json"})
+    served.ledger.record(event, now=datetime.now(UTC))
+    served.ledger.record(succeeded(held.command_id, reply=event.reply_to), now=datetime.now(UTC))
     sending.join(timeout=15)
     printed = out.getvalue()
     assert codes == [0]
     assert "asks to run `/ops deploy --client acme --branch main --env production`" in printed
     assert f"bin/slashops click approval.approve --value {held.command_id}" in printed
-    assert "held for approval" in printed and "deploy finished" in printed
+    assert "held for approval" in printed and "── status: succeeded ──" in printed
 
 
 def _wait_for[T](served: Served, kind: type[T], seconds: float = 5.0) -> list[T]:
@@ -148,3 +161,14 @@ def _wait_for[T](served: Served, kind: type[T], seconds: float = 5.0) -> list[T]
             return found
         time.sleep(0.05)
     return []
+
+
+def test_click_presses_cancel_on_a_channel_message_as_the_clicker(served: Served) -> None:
+    """`make run` prints a channel message's buttons as `click command.cancel --value <id> --message-ts <ts>`."""
+    code, clicked = _click(served, "command.cancel", "abc123def456", user="U0BOB", message_ts="1764331200.000001")
+
+    assert "answer to the click (HTTP 200)" in clicked and "accepted as" in clicked
+    [event] = [e for e in served.publisher.events if isinstance(e, CommandRequested)]
+    assert event.command == "cancel" and event.arguments == {"id": "abc123def456"}
+    assert event.actor.user_id == "U0BOB" and event.reply_to.keep_original
+    assert code == 2  # no deploy service here: the cancel's result never comes

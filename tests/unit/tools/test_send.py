@@ -19,6 +19,7 @@ from chalicelib.verification import is_signed_by_slack
 from services.notifier.messages import format_event
 from shared.commands.catalog import CATALOG
 from shared.events.models import CommandAccepted, CommandFailed, CommandProgress, CommandSucceeded, ReplyTarget
+from shared.slack.blocks import section
 from shared.slack.messages import acknowledgement, help_overview
 from tools.send import (
     ResponseUrlServer,
@@ -83,18 +84,29 @@ class FakeIngress(BaseHTTPRequestHandler):
             self.end_headers()
             return
         form = dict(parse_qsl(body.decode()))
-        answer = json.dumps(acknowledgement(CATALOG.get("deploy"), {}, "cmd-7").payload()).encode()
+        if form["text"].startswith("status "):  # an announced deploy, followed with `/ops status`
+            asked.append(form["text"])
+            state = "running" if len(asked) < 3 else "succeeded"
+            payload = {"text": f"deploy cmd-8: {state}", "blocks": [section(f"`deploy` `cmd-8` — *{state}*")]}
+        elif form["text"] == "deploy":
+            payload = acknowledgement(CATALOG.get("deploy"), {}, "cmd-8").payload()
+        else:
+            payload = acknowledgement(CATALOG.get("backup"), {}, "cmd-7").payload()
+            threading.Thread(target=_follow_ups, args=(form["response_url"],)).start()
+        answer = json.dumps(payload).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
         self.wfile.write(answer)
-        threading.Thread(target=_follow_ups, args=(form["response_url"],)).start()
+
+
+asked: list[str] = []
 
 
 def _follow_ups(response_url: str) -> None:
     for event in (
-        CommandAccepted(command_id="cmd-7", command="deploy", reply_to=REPLY, source="s"),
-        CommandSucceeded(command_id="cmd-7", command="deploy", reply_to=REPLY, source="s", summary="deployed"),
+        CommandAccepted(command_id="cmd-7", command="backup", reply_to=REPLY, source="s"),
+        CommandSucceeded(command_id="cmd-7", command="backup", reply_to=REPLY, source="s", summary="backed up"),
     ):
         data = json.dumps(format_event(event).payload()).encode()
         urllib.request.urlopen(urllib.request.Request(response_url, data=data, method="POST"), timeout=5).close()
@@ -110,10 +122,8 @@ def ingress_url() -> Iterator[str]:
     server.server_close()
 
 
-def _args(url: str, secret: str = SECRET, timeout: float = 5.0) -> argparse.Namespace:
-    return argparse.Namespace(
-        text="deploy", user="U1", channel="C1", team="T1", url=url, secret=secret, timeout=timeout
-    )
+def _args(url: str, secret: str = SECRET, timeout: float = 5.0, text: str = "backup") -> argparse.Namespace:
+    return argparse.Namespace(text=text, user="U1", channel="C1", team="T1", url=url, secret=secret, timeout=timeout)
 
 
 def test_run_prints_the_answer_and_every_follow_up_until_the_final_one(ingress_url: str) -> None:
@@ -122,7 +132,17 @@ def test_run_prints_the_answer_and_every_follow_up_until_the_final_one(ingress_u
     printed = out.getvalue()
     assert "immediate answer (HTTP 200)" in printed and "accepted as `cmd-7`" in printed
     assert "follow-up 1" in printed and "started" in printed
-    assert "follow-up 2" in printed and "deployed" in printed
+    assert "follow-up 2" in printed and "backed up" in printed
+
+
+def test_an_announced_command_is_followed_with_status_until_it_has_finished(ingress_url: str) -> None:
+    asked.clear()
+    out = io.StringIO()
+    assert run(_args(ingress_url, text="deploy"), out=out) == 0
+    printed = out.getvalue()
+    assert "announced in channel C1" in printed
+    assert "── status: running ──" in printed and "── status: succeeded ──" in printed
+    assert printed.count("── status: running ──") == 1 and asked == ["status cmd-8"] * 3
 
 
 def test_a_wrong_secret_is_refused_and_reported(ingress_url: str) -> None:

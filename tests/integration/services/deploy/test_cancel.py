@@ -1,4 +1,5 @@
-"""`cancel <id>`: the starter or a rule-admitted user stops a queued or running build; it ends as aborted."""
+"""`cancel <id>`: the starter or a rule-admitted user stops a queued or running build; it ends cancelled by them
+(`CommandCancelled`), never failed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from services.deploy.deps import DeployDeps
 from services.deploy.following import follow
 from services.deploy.models import Delivery
 from services.deploy.starting import start_deploy
-from shared.events.models import CommandFailed, CommandRejected, CommandSucceeded
+from shared.events.models import CommandCancelled, CommandFailed, CommandRejected, CommandSucceeded
 from tests.support.deploy import STARTER, deliver_follows, requested
 from tests.support.fakes import RecordingPublisher
 from tests.support.fakes.deploy import MemoryScheduler
@@ -25,7 +26,7 @@ def _events_for(publisher: RecordingPublisher, command_id: str) -> list[object]:
     return [event for event in publisher.events if event.command_id == command_id]
 
 
-def test_starter_stops_a_running_build_and_the_deploy_ends_aborted(
+def test_starter_stops_a_running_build_and_the_deploy_ends_cancelled_by_them(
     deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     jenkins.polls_before_start, jenkins.polls_before_finish = 0, 100
@@ -40,7 +41,8 @@ def test_starter_stops_a_running_build_and_the_deploy_ends_aborted(
     [stop_requested] = _events_for(publisher, cancel_id)
     assert isinstance(stop_requested, CommandSucceeded) and "build #1" in stop_requested.summary
     final = _events_for(publisher, deploy.command_id)[-1]
-    assert isinstance(final, CommandFailed) and "aborted by <@U0STARTER>" in final.reason
+    assert isinstance(final, CommandCancelled) and final.cancelled_by == STARTER
+    assert "cancelled by <@U0STARTER>" in final.reason
 
 
 def test_cancel_of_a_queued_deploy_cancels_the_queue_item(
@@ -55,7 +57,7 @@ def test_cancel_of_a_queued_deploy_cancels_the_queue_item(
 
     assert jenkins.cancelled == [1] and jenkins.stopped == []
     final = _events_for(publisher, deploy.command_id)[-1]
-    assert isinstance(final, CommandFailed) and "before its build started (aborted)" in final.reason
+    assert isinstance(final, CommandCancelled) and "before its build started" in final.reason
 
 
 def test_user_admitted_by_a_cancel_rule_may_cancel_someone_elses_deploy(

@@ -6,7 +6,7 @@ import pytest
 
 from services.deploy.consumer import consume
 from services.deploy.deps import DeployDeps
-from shared.events.models import CommandFailed, CommandProgress, CommandRejected, CommandSucceeded
+from shared.events.models import CommandCancelled, CommandFailed, CommandProgress, CommandRejected, CommandSucceeded
 from shared.sqs_lambda import SqsMessage
 from tests.support.deploy import deliver_follows, requested
 from tests.support.events import eventbridge_body
@@ -115,7 +115,7 @@ def test_failed_build_reports_result_duration_and_console_tail(
     assert final.duration_seconds == pytest.approx(4.321)
 
 
-def test_build_aborted_in_jenkins_is_reported_as_aborted(
+def test_build_aborted_in_jenkins_is_reported_as_cancelled_outside_slashops(
     deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
     jenkins.result = "ABORTED"
@@ -123,8 +123,8 @@ def test_build_aborted_in_jenkins_is_reported_as_aborted(
     _deploy(deps, scheduler)
 
     final = publisher.events[-1]
-    assert isinstance(final, CommandFailed) and "aborted" in final.reason
-    assert final.output == ""
+    assert isinstance(final, CommandCancelled) and final.cancelled_by == ""
+    assert "cancelled in Jenkins (not through slashops)" in final.reason
 
 
 def test_queue_item_forgotten_by_jenkins_is_found_by_its_command_id(

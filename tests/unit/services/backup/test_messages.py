@@ -80,3 +80,10 @@ def test_an_unknown_database_is_quoted() -> None:
 def test_a_command_without_its_own_start_wording_still_starts_with_a_true_message() -> None:
     assert messages.started("backup-count", ORDERS) == "Running `backup-count` on `orders` (postgresql)…"
     assert messages.started("backup", ORDERS) == "Backing up `orders` (postgresql)…"
+
+
+def test_who_took_a_backup_is_a_mention_when_it_is_a_user_id_and_escaped_text_otherwise() -> None:
+    by_id = messages.listed(a_manifest(created_by="U0ALICE"))
+    by_name = messages.listed(a_manifest(created_by="<!channel>"))
+    assert "by <@U0ALICE>" in by_id and "&lt;@" not in by_id
+    assert "by &lt;!channel&gt;" in by_name

@@ -9,6 +9,7 @@ from pathlib import Path
 from services.backup.consumer import Disposition, handle_message
 from services.backup.deps import BackupDeps
 from services.backup.ports import QueueMessage
+from shared.commands.catalog import CATALOG
 from shared.events.models import CommandAccepted, CommandFailed, CommandProgress, CommandRejected, CommandSucceeded
 from tests.support.backup import a_manifest, backup_deps, counting_restore, events_of, published, request_message
 from tests.support.fakes.backup import FakeBackupStore
@@ -164,3 +165,16 @@ def test_a_restore_whose_record_cannot_be_written_is_still_reported_as_done(tmp_
     assert succeeded.summary.startswith(f"Restored `orders` from `{MANIFEST.backup_id}`")
     assert "could not be recorded" in succeeded.summary and "restore again" in succeeded.summary
     assert not events_of(deps, CommandFailed)
+
+
+def test_a_restore_announces_who_restores_which_database_from_which_backup(tmp_path: Path) -> None:
+    """Its events carry the activity the notifier announces in the channel (start and end); other commands' don't."""
+    deps, _, _ = _restoring(tmp_path)
+    _handle(_restore(), deps)
+    _handle(request_message("backups", db="orders"), deps)
+
+    restore_events = [e for e in published(deps) if e.command == "restore"]
+    assert [type(e) for e in restore_events] == [CommandAccepted, CommandSucceeded]
+    assert {e.activity for e in restore_events} == {f"restoring `orders` from backup `{MANIFEST.backup_id}`"}
+    assert CATALOG.get("restore").visibility == "in_channel"  # so the notifier announces it in the channel
+    assert all(e.activity == "" for e in published(deps) if e.command == "backups")

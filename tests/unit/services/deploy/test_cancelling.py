@@ -8,7 +8,7 @@ from services.deploy.following import follow
 from services.deploy.models import Delivery
 from services.deploy.starting import start_deploy
 from shared.errors import ConfigurationError
-from shared.events.models import CommandFailed, CommandRejected, CommandSucceeded, Event
+from shared.events.models import CommandCancelled, CommandFailed, CommandRejected, CommandSucceeded, Event
 from tests.support.deploy import STARTER, MemoryDeploy, requested
 from tests.support.fakes import StaticConfig
 
@@ -27,7 +27,7 @@ def _running(deploy: MemoryDeploy) -> str:
     return event.command_id
 
 
-def test_the_starter_stops_a_running_build_and_the_deploy_ends_aborted_by_them() -> None:
+def test_the_starter_stops_a_running_build_and_the_deploy_ends_cancelled_by_them_not_failed() -> None:
     deploy = MemoryDeploy()
     command_id = _running(deploy)
 
@@ -37,7 +37,9 @@ def test_the_starter_stops_a_running_build_and_the_deploy_ends_aborted_by_them()
     assert isinstance(asked, CommandSucceeded) and "build #1" in asked.summary
     assert deploy.jenkins.stopped == [("deploy-acme", 1)]
     final = [e for e in deploy.publisher.events if e.command_id == command_id][-1]
-    assert isinstance(final, CommandFailed) and "aborted by <@U0STARTER>" in final.reason
+    assert isinstance(final, CommandCancelled) and final.cancelled_by == STARTER
+    assert "cancelled by <@U0STARTER>" in final.reason and final.activity.startswith("deploying `main` of *acme*")
+    assert not any(isinstance(e, CommandFailed) for e in deploy.publisher.events if e.command_id == command_id)
 
 
 def test_a_queued_deploy_has_its_queue_item_cancelled() -> None:
@@ -52,7 +54,8 @@ def test_a_queued_deploy_has_its_queue_item_cancelled() -> None:
     assert isinstance(asked, CommandSucceeded) and "queued build" in asked.summary
     assert deploy.jenkins.cancelled == [1] and deploy.jenkins.stopped == []
     final = deploy.publisher.events[-1]
-    assert isinstance(final, CommandFailed) and "before its build started (aborted)" in final.reason
+    assert isinstance(final, CommandCancelled) and final.cancelled_by == STARTER
+    assert f"cancelled by <@{STARTER}> before its build started" in final.reason
 
 
 def test_a_user_admitted_by_a_cancel_rule_may_cancel_and_others_may_not() -> None:

@@ -78,7 +78,11 @@ def test_every_deploy_message_shows_quoted_values_escaped_once(message: Callable
 
 
 def test_aborted_names_who_cancelled_with_a_real_mention() -> None:
-    assert "aborted by <@UBOB>" in messages.aborted(_record(), 7)
+    assert "cancelled by <@UBOB>" in messages.aborted(_record(), 7)
+
+
+def test_a_build_aborted_outside_slashops_says_so() -> None:
+    assert "cancelled in Jenkins (not through slashops)" in messages.aborted(_record(cancelled_by=None), 7)
 
 
 class OneRecord:
@@ -118,7 +122,7 @@ def test_a_deploy_result_shown_by_the_notifier_keeps_its_escaping_single() -> No
         reason=messages.aborted(_record(), 7),
     )
     body = check_message(format_event(event))
-    assert shows_once(body) and "aborted by <@UBOB>" in body
+    assert shows_once(body) and "cancelled by <@UBOB>" in body
 
 
 def test_missing_jenkins_credentials_show_the_incident_never_the_variables() -> None:

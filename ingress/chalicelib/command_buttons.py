@@ -1,0 +1,83 @@
+"""The buttons on an announced command's channel message (`shared.slack.actions`): each is a command a user could
+type, run for the clicker through `consumer.handle_command`.
+
+**Cancel** is `cancel <id>`: the deploy service decides who may stop a deploy (its starter, or users the access
+rules admit for `cancel`). **Retry** is the failed command's own text, read from the ledger, run as if the clicker
+typed it where they clicked: parsed again, access-checked for the clicker (approval rules included), published as
+a NEW command with its own id. A button's value is only the command id, validated like a typed one.
+Each button acts once per message, whoever clicks and however often (the replay guard is keyed on the message and
+the button, as for the restore confirmation): the second click is told the first one's command id.
+Answers go to the clicker alone (`keep_original`): the channel message is the notifier's, updated as the command goes.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import replace
+
+from chalicelib.consumer import handle_command
+from chalicelib.deps import IngressDeps
+from chalicelib.interaction_request import BlockActions
+from chalicelib.ledger_view import require_ledger
+from chalicelib.models import VerifiedRequest
+from shared.errors import SlashopsError
+from shared.replay import SignedRequest
+from shared.slack.actions import CANCEL, RETRY
+from shared.slack.blocks import SlackMessage
+from shared.slack.mrkdwn import code
+
+KEEPS_ORIGINAL = frozenset({CANCEL, RETRY})
+"""Buttons on a channel message: the answer to a click is a new ephemeral message, never a replacement."""
+_COMMAND_ID = re.compile(r"[a-z0-9]{6,32}")
+"""What `cancel` and `status` accept as a command id (`shared.commands.validators`)."""
+
+
+def cancel_command(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:
+    """`cancel <id>`, as if the clicker typed it."""
+    return _as_typed(click, verified, deps, shlex.join(["cancel", _command_id(click)]))
+
+
+def retry_command(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:
+    """The failed command again, as the clicker: its text from the ledger, a new command id."""
+    command_id = _command_id(click)
+    entry = require_ledger(deps.ledger).get(command_id)
+    if entry is None or not entry.text:
+        raise SlashopsError(
+            f"slashops has no record of command {code(command_id)}: nothing was run.",
+            title="Nothing to retry",
+            hint="Type the command again; `/ops history --mine` lists your latest commands.",
+        )
+    if entry.state != "failed":
+        raise SlashopsError(
+            f"{code(entry.command)} {code(command_id)} is {entry.state}, not failed: nothing was run.",
+            title="Nothing to retry",
+            hint=f"`/ops status {command_id}` shows it. To run it again anyway, type it: {code('/ops ' + entry.text)}",
+        )
+    return _as_typed(click, verified, deps, entry.text)
+
+
+def _as_typed(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps, text: str) -> SlackMessage:
+    request = click.as_request(text).model_copy(update={"keep_original": True})
+    signed = _once_per_message(click, verified.signed)
+    return handle_command(VerifiedRequest(request, signed, verified.deadline), deps, normalized=text)
+
+
+def _command_id(click: BlockActions) -> str:
+    value = click.action.value
+    if not _COMMAND_ID.fullmatch(value):
+        raise SlashopsError(
+            "This button does not carry a command id slashops can read: nothing was run.",
+            title="Unreadable button",
+            hint="Type the command instead; `/ops help cancel` shows how.",
+        )
+    return value
+
+
+def _once_per_message(click: BlockActions, signed: SignedRequest) -> SignedRequest:
+    """Every click on this button of this message is one request for the replay guard."""
+    message = click.container.message_ts
+    if not message:
+        return signed
+    where = click.container.channel_id or (click.channel.id if click.channel else "")
+    return replace(signed, once_per=f"{click.action.action_id}:{where}:{message}:{click.action.value}")

@@ -1,0 +1,136 @@
+"""The Cancel and Retry buttons of an announced command's channel message, through `/slack/interactions` on the real
+Chalice app: each is the command a user could type, run for the clicker with the same rules, once per message."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from app import create_app
+from shared.events.models import CommandRefused, CommandRequested
+from shared.slack.actions import CANCEL, RETRY
+from tests.support.events import at, command_requested, failed, succeeded
+from tests.support.fakes import RecordingPublisher
+from tests.support.fakes.ingress import RecordingResponder, ingress_deps
+from tests.support.fakes.ledger import InMemoryLedger
+from tests.support.ingress import Ingress, message_text
+from tests.support.slack import SIGNING_SECRET, click_body, click_payload, signed_headers
+
+FAILED_ID = "abc123def456"
+TEXT = "deploy --client acme --branch main --env staging"
+
+
+@pytest.fixture
+def ledger() -> InMemoryLedger:
+    ledger = InMemoryLedger()
+    ledger.record(command_requested(FAILED_ID, text=TEXT, arguments={"client": "acme", "branch": "main"}), now=at(0))
+    ledger.record(failed(FAILED_ID), now=at(5))
+    return ledger
+
+
+@pytest.fixture
+def ingress(ledger: InMemoryLedger) -> Iterator[Ingress]:
+    counter = itertools.count(1)
+    publisher = RecordingPublisher()
+    deps = ingress_deps(
+        publisher=publisher,
+        ledger=ledger,
+        new_id=lambda: f"new{next(counter):09d}",
+        now=lambda: datetime(2026, 11, 28, 12, 0, tzinfo=UTC),
+    )
+    app = create_app(signing_secret=lambda: SIGNING_SECRET, deps=lambda: deps)
+    with Client(app) as client:
+        yield Ingress(client=client, publisher=publisher, deps=deps)
+
+
+def press(ingress: Ingress, action: str, value: str, *, user: str = "U0ABC", **changes: Any) -> dict[str, Any]:
+    """A click on a button of the bot's channel message (not ephemeral)."""
+    payload = click_payload(action, value, user_id=user, user_name=user.lower())
+    payload["container"].update(is_ephemeral=False, message_ts="1764331200.000001")
+    payload["actions"][0].update(changes)
+    body = click_body(payload)
+    status, answer = ingress.click(body, signed_headers(body))
+    assert status == 200
+    return answer
+
+
+def requested(ingress: Ingress) -> list[CommandRequested]:
+    return [event for event in ingress.publisher.events if isinstance(event, CommandRequested)]
+
+
+def shown(ingress: Ingress) -> list[dict[str, Any]]:
+    responder = ingress.deps.responder
+    assert isinstance(responder, RecordingResponder)
+    return [message.payload() for _, message in responder.posted]
+
+
+def test_cancel_is_the_cancel_command_for_the_clicker_and_keeps_the_channel_message(ingress: Ingress) -> None:
+    answer = press(ingress, CANCEL, FAILED_ID, user="U0BOB")
+
+    [event] = requested(ingress)
+    assert event.command == "cancel" and event.arguments == {"id": FAILED_ID}
+    assert event.actor.user_id == "U0BOB" and event.text == f"cancel {FAILED_ID}"
+    assert event.reply_to.keep_original  # the notifier will not replace the channel message with the result
+    assert "accepted as `new000000001`" in message_text(answer)
+    [posted] = shown(ingress)
+    assert posted["replace_original"] is False and posted["response_type"] == "ephemeral"
+
+
+def test_a_double_click_on_cancel_asks_once(ingress: Ingress) -> None:
+    press(ingress, CANCEL, FAILED_ID)
+    again = press(ingress, CANCEL, FAILED_ID, user="U0BOB", action_ts="1764400099.000001")
+    assert len(requested(ingress)) == 1
+    assert "already received as `new000000001`" in message_text(again)
+
+
+def test_retry_runs_the_same_command_text_as_a_new_command_for_the_clicker(ingress: Ingress) -> None:
+    answer = press(ingress, RETRY, FAILED_ID, user="U0ABC")
+
+    [event] = requested(ingress)
+    assert event.command == "deploy" and event.command_id == "new000000001" != FAILED_ID
+    assert event.arguments == {"client": "acme", "branch": "main", "env": "staging"}
+    assert event.text == TEXT and event.actor.user_id == "U0ABC"
+    assert event.place.channel_id == "C0123" and event.reply_to.visibility == "in_channel"
+    assert "accepted as `new000000001`" in message_text(answer)
+    assert shown(ingress)[0]["replace_original"] is False
+
+
+def test_retry_goes_through_the_access_rules_for_the_clicker(ingress: Ingress) -> None:
+    answer = press(ingress, RETRY, FAILED_ID, user="U9MALLORY")
+
+    assert requested(ingress) == []
+    assert "not allowed" in message_text(answer).lower()
+    [refusal] = [e for e in ingress.publisher.events if isinstance(e, CommandRefused)]
+    assert refusal.actor.user_id == "U9MALLORY" and refusal.command == "deploy"
+    assert shown(ingress)[0]["replace_original"] is False  # a refusal never replaces the channel message either
+
+
+def test_retry_once_per_message(ingress: Ingress) -> None:
+    press(ingress, RETRY, FAILED_ID)
+    press(ingress, RETRY, FAILED_ID, action_ts="1764400099.000001")
+    assert len(requested(ingress)) == 1
+
+
+def test_only_a_failed_command_is_retried(ingress: Ingress, ledger: InMemoryLedger) -> None:
+    ledger.record(command_requested("0000000000ok", text=TEXT), now=at(0))
+    ledger.record(succeeded("0000000000ok"), now=at(5))
+
+    answer = press(ingress, RETRY, "0000000000ok")
+    unknown = press(ingress, RETRY, "0000000000no")
+
+    assert requested(ingress) == []
+    assert "is succeeded, not failed: nothing was run" in message_text(answer)
+    assert "no record of command `0000000000no`" in message_text(unknown)
+
+
+@pytest.mark.parametrize("action", [CANCEL, RETRY])
+def test_a_button_value_that_is_not_a_command_id_runs_nothing(ingress: Ingress, action: str) -> None:
+    answer = press(ingress, action, "abc; deploy --client evil")
+    assert requested(ingress) == []
+    assert "does not carry a command id" in message_text(answer)
+    assert shown(ingress)[0]["replace_original"] is False

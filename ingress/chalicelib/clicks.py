@@ -88,9 +88,11 @@ def handle_click(click: BlockActions, signed: SignedRequest, deadline: Deadline,
 def _answer(click: BlockActions, message: SlackMessage, deadline: Deadline, deps: IngressDeps) -> SlackMessage:
     """Replaces the message that held the button, so it cannot be pressed again from there — unless the action
     said otherwise (`replace_original=False`: a private answer, or a new message beside a shared one). A button on a
-    channel message (`KEEPS_ORIGINAL`: Cancel, Retry) is answered to the clicker alone; the message stays."""
+    channel message (`KEEPS_ORIGINAL`: Cancel, Retry) never replaces it: the answer goes to the clicker alone,
+    unless it is for the channel (a Retry held for approval: the approvers must see the request)."""
     if click.action.action_id in KEEPS_ORIGINAL:
-        answer = message.model_copy(update={"replace_original": False, "response_type": "ephemeral"})
+        shown_to = "in_channel" if message.response_type == "in_channel" else "ephemeral"
+        answer = message.model_copy(update={"replace_original": False, "response_type": shown_to})
     elif message.replace_original is None:
         answer = message.model_copy(update={"replace_original": True})
     else:

@@ -15,7 +15,7 @@ from app import create_app
 from shared.events.models import CommandRefused, CommandRequested
 from shared.slack.actions import CANCEL, RETRY
 from tests.support.events import at, command_requested, failed, succeeded
-from tests.support.fakes import RecordingPublisher
+from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.ingress import RecordingResponder, ingress_deps
 from tests.support.fakes.ledger import InMemoryLedger
 from tests.support.ingress import Ingress, message_text
@@ -134,3 +134,17 @@ def test_a_button_value_that_is_not_a_command_id_runs_nothing(ingress: Ingress, 
     assert requested(ingress) == []
     assert "does not carry a command id" in message_text(answer)
     assert shown(ingress)[0]["replace_original"] is False
+
+
+def test_a_retry_the_rules_hold_for_approval_shows_the_approval_request_to_the_channel(ingress: Ingress) -> None:
+    """GIVEN deploys need approval WHEN Retry is pressed THEN nothing runs, and the approval request with its buttons
+    goes to the channel (approvers must see it), beside the failed deploy's message, not instead of it."""
+    ingress.deps.config = StaticConfig.from_text(
+        '[{"command": "deploy", "approval": {"users": ["U0APPROVER"]}}, {"command": "status"}]'
+    )
+    press(ingress, RETRY, FAILED_ID, user="U0ABC")
+
+    assert requested(ingress) == []
+    [posted] = shown(ingress)
+    assert posted["response_type"] == "in_channel" and posted["replace_original"] is False
+    assert "asks to run" in message_text(posted) and "approval.approve" in str(posted["blocks"])

@@ -217,10 +217,10 @@ def stack_parameters(arns: Mapping[str, str], databases: list[str]) -> list[str]
         lines.append(f"  deploy:   JenkinsSecretArn={arns['jenkins']} {bot}".rstrip())
     if bot:
         lines.append(f"  notifier: {bot}")
-        lines.append(f"  backup:   {bot}")
-    for database in databases:
-        if f"db/{database}" in arns:
-            lines.append(f"  backup database {database}: {arns[f'db/{database}']}")
+    pairs = [f"{database}={arns[f'db/{database}']}" for database in databases if f"db/{database}" in arns]
+    listed = f"Databases={','.join(pairs)}" if pairs else ""
+    if bot or listed:
+        lines.append(f"  backup:   {' '.join(part for part in (bot, listed) if part)}")
     return lines
 
 

@@ -16,7 +16,7 @@ from chalicelib.responding import Responder, WebhookResponder
 from shared.aws.clients import ClientLimits
 from shared.aws.eventbridge import EventBridgePublisher
 from shared.aws.replay_guard import DynamoDbReplayGuard
-from shared.aws.secrets import read_secret
+from shared.aws.secrets import cached_secret, read_secret
 from shared.commands.catalog import CATALOG, Catalog
 from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
@@ -123,8 +123,27 @@ def config_provider(current: IngressSettings) -> ConfigPort:
     return cached_config(current.config, ssm_limits=SSM_LIMITS)
 
 
-def signing_secret() -> str:
-    return signing_secret_from(settings())
+@dataclass(frozen=True)
+class SigningSecret:
+    """The Slack signing secret, read when the first request arrives (`signing_secret_from`)."""
+
+    settings: Callable[[], IngressSettings] = settings
+
+    def __call__(self) -> str:
+        return signing_secret_from(self.settings())
+
+    def cached(self) -> str | None:
+        """The secret when it is known without I/O (from the environment, or read from Secrets Manager within the
+        cache's age), else None: the handler then reads it within the request's deadline."""
+        current = self.settings()
+        if current.signing_secret:
+            return current.signing_secret
+        if current.signing_secret_id:
+            return cached_secret(current.signing_secret_id)
+        return None
+
+
+signing_secret = SigningSecret()
 
 
 def signing_secret_from(current: IngressSettings) -> str:

@@ -132,7 +132,9 @@ def _unverified(
 ) -> HttpAnswer | None:
     """The answer to a request that is not a correctly signed, fresh form from Slack; None when it is one."""
     try:
-        secret = run_within(deadline.at_least(SECRET_READ_FLOOR_SECONDS), signing_secret)
+        secret = _known_secret(signing_secret) or run_within(
+            deadline.at_least(SECRET_READ_FLOOR_SECONDS), signing_secret
+        )
     except ConfigurationError as error:  # logged under an incident id by `error_message`, never shown
         return _message(error_message(error))
     except DeadlineExceededError as error:
@@ -144,6 +146,12 @@ def _unverified(
     if not _is_form(headers):  # only now: an unsigned request learns nothing, not even which types we take
         return HttpAnswer(status=415, body=json.dumps({"error": f"unsupported media type; expected {FORM}"}))
     return None
+
+
+def _known_secret(signing_secret: Callable[[], str]) -> str | None:
+    """The secret if its provider knows it without I/O (`deps.SigningSecret.cached`): no thread for a warm request."""
+    cached: Callable[[], str | None] | None = getattr(signing_secret, "cached", None)
+    return cached() if cached is not None else None
 
 
 def _is_form(headers: Mapping[str, str]) -> bool:

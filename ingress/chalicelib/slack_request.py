@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import parse_qs
+from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -42,9 +42,22 @@ class SlashCommandRequest(BaseModel):
 
 
 def parse_form(body: bytes) -> dict[str, str]:
-    """Form fields, first value of each; undecodable bytes are replaced rather than fatal."""
-    fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-    return {name: values[0] for name, values in fields.items()}
+    """Form fields, first value of each; undecodable bytes are replaced rather than fatal.
+
+    What `parse_qs(..., keep_blank_values=True)` reads, without its per-field overhead (tests hold the two equal).
+    """
+    fields: dict[str, str] = {}
+    for pair in body.decode("utf-8", errors="replace").split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            name = _unquote(name)
+            if name not in fields:
+                fields[name] = _unquote(value)
+    return fields
+
+
+def _unquote(text: str) -> str:
+    return unquote_plus(text, errors="replace") if "%" in text or "+" in text else text
 
 
 def to_slash_command(form: Mapping[str, str]) -> SlashCommandRequest:

@@ -56,15 +56,68 @@ def parse_arguments(
     spec: CommandSpec, tokens: Sequence[str], *, extra_characters: ExtraCharacters = no_extra_characters
 ) -> ParsedCommand:
     """Validate `tokens` as `spec`'s arguments; raise `UsageError` saying what is wrong."""
-    namespace, leftovers = build_parser(spec).parse_known_args(list(tokens))
-    arguments: dict[str, ArgumentValue] = {a.dest: getattr(namespace, a.dest) for a in spec.arguments}
-    _refuse_leftovers(spec, leftovers, arguments)
+    arguments = read_plain_options(spec, tokens)
+    if arguments is None:
+        namespace, leftovers = build_parser(spec).parse_known_args(list(tokens))
+        arguments = {a.dest: getattr(namespace, a.dest) for a in spec.arguments}
+        _refuse_leftovers(spec, leftovers, arguments)
+    else:
+        _refuse_leftovers(spec, [], arguments)
     for argument in spec.arguments:
         _refuse_invisible(spec, argument, arguments[argument.dest])
     for argument in spec.arguments:
         _refuse_other_choices(spec, argument, arguments[argument.dest])
         _validate(spec, argument, arguments, extra_characters)
     return ParsedCommand(spec=spec, arguments=arguments)
+
+
+def read_plain_options(spec: CommandSpec, tokens: Sequence[str]) -> dict[str, ArgumentValue] | None:
+    """What argparse reads from the usual tokens, read directly (argparse costs more than the rest of a request).
+
+    Only `--option value` pairs and `--flag`s of a command without positionals, each given once, no value starting
+    with `-`, every integer readable: None for anything else, which argparse then reads (and explains).
+    tests/unit/shared/commands/test_parser.py holds the two equal.
+    """
+    options = _plain_options(spec)
+    if options is None:
+        return None
+    arguments = dict(_argparse_defaults(spec))
+    seen: set[str] = set()
+    index, count = 0, len(tokens)
+    while index < count:
+        argument = options.get(tokens[index])
+        if argument is None or argument.dest in seen:
+            return None
+        seen.add(argument.dest)
+        if argument.type == "flag":
+            arguments[argument.dest] = True
+            index += 1
+            continue
+        if index + 1 == count or tokens[index + 1].startswith("-"):
+            return None
+        value: str | int = tokens[index + 1]
+        if argument.type == "integer":
+            try:
+                value = int(value)
+            except ValueError:
+                return None
+        arguments[argument.dest] = value
+        index += 2
+    return arguments
+
+
+@functools.lru_cache(maxsize=128)
+def _plain_options(spec: CommandSpec) -> dict[str, ArgumentSpec] | None:
+    if any(argument.positional for argument in spec.arguments):
+        return None
+    return {argument.option: argument for argument in spec.arguments}
+
+
+@functools.lru_cache(maxsize=128)
+def _argparse_defaults(spec: CommandSpec) -> dict[str, ArgumentValue]:
+    """Each argument's value when absent, as argparse gives it (a string default converted by the type)."""
+    namespace, _ = build_parser(spec).parse_known_args([])
+    return {argument.dest: getattr(namespace, argument.dest) for argument in spec.arguments}
 
 
 @functools.lru_cache(maxsize=128)

@@ -15,6 +15,9 @@ _INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff"))
 _DASH_OPTION = re.compile(r"(^|\s)[\u2012\u2013\u2014\u2015\u2212]-?(?=\S)")
 # <@U123|name>, <#C123|name>, <https://…|label>, <mailto:…|label>, <!here>
 _SLACK_ESCAPE = re.compile(r"<([@#!]?)([^<>|\s]+)(?:\|[^<>]*)?>")
+_QUOTING = re.compile(r"[\"'\\]")
+_SHELL_WHITESPACE = re.compile(r"[ \t\r\n]+")
+"""`shlex`'s whitespace (not str.split's: a vertical tab or U+2028 stays inside a word, as shlex keeps it)."""
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
@@ -46,6 +49,8 @@ def split_words(normalized: str) -> list[str]:
     Apart from `tokenize` so that a caller that keeps the normalized text (the ingress puts it in the event)
     normalizes once.
     """
+    if not _QUOTING.search(normalized):  # no quote or backslash: shlex would split on its whitespace alone
+        return [word for word in _SHELL_WHITESPACE.split(normalized) if word]
     try:
         return shlex.split(normalized, comments=False, posix=True)
     except ValueError as error:

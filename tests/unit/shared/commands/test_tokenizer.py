@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-import pytest
+import shlex
 
-from shared.commands.tokenizer import normalize, tokenize
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared.commands.tokenizer import normalize, split_words, tokenize
 from shared.errors import UsageError
 
 
@@ -38,3 +42,21 @@ def test_unbalanced_quote_is_a_usage_error_with_a_hint() -> None:
     with pytest.raises(UsageError) as caught:
         tokenize('deploy --client "acme')
     assert "quote" in (caught.value.hint or "")
+
+
+_SHELLISH = st.text(alphabet=st.sampled_from(list("ab-=/ \t\r\n\x0b\x0c\x00é\u2028\u00a0")), max_size=40)
+
+
+@settings(max_examples=400)
+@given(text=st.one_of(_SHELLISH, st.text(max_size=40)))
+def test_split_words_splits_exactly_as_shlex_does(text: str) -> None:
+    """The fast path (no quote, no backslash) and shlex agree on every text, including odd whitespace."""
+    try:
+        expected: list[str] | None = shlex.split(text, comments=False, posix=True)
+    except ValueError:
+        expected = None
+    if expected is None:
+        with pytest.raises(UsageError):
+            split_words(text)
+    else:
+        assert split_words(text) == expected

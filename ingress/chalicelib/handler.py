@@ -14,10 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from chalicelib.budget import answer_deadline
-from chalicelib.clicks import handle_click
 from chalicelib.consumer import handle_command
 from chalicelib.deps import IngressDeps
-from chalicelib.interaction_request import to_block_actions
 from chalicelib.models import VerifiedRequest
 from chalicelib.slack_request import parse_form, to_slash_command
 from chalicelib.verification import is_signed_by_slack, signed_request_of
@@ -101,6 +99,9 @@ def _click(
     deps: Callable[[], IngressDeps],
     deadline: Deadline,
 ) -> HttpAnswer:
+    from chalicelib.clicks import handle_click  # here: a command's cold start does not need the click models
+    from chalicelib.interaction_request import to_block_actions
+
     refused = _unverified(body, headers, signing_secret, deadline)
     if refused is not None:
         return refused

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_to_bytes
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -48,16 +48,20 @@ def parse_form(body: bytes) -> dict[str, str]:
     """
     fields: dict[str, str] = {}
     for pair in body.decode("utf-8", errors="replace").split("&"):
-        if pair:
-            name, _, value = pair.partition("=")
-            name = _unquote(name)
-            if name not in fields:
-                fields[name] = _unquote(value)
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        if "%" in pair or "+" in pair:
+            name, value = _unquote_plus(name), _unquote_plus(value)
+        if name not in fields:
+            fields[name] = value
     return fields
 
 
-def _unquote(text: str) -> str:
-    return unquote_plus(text, errors="replace") if "%" in text or "+" in text else text
+def _unquote_plus(text: str) -> str:
+    """`unquote_plus(text, errors="replace")` in one pass over the bytes (the stdlib splits on ASCII runs first)."""
+    text = text.replace("+", " ")
+    return unquote_to_bytes(text).decode("utf-8", errors="replace") if "%" in text else text
 
 
 def to_slash_command(form: Mapping[str, str]) -> SlashCommandRequest:

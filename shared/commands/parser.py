@@ -78,10 +78,11 @@ def read_plain_options(spec: CommandSpec, tokens: Sequence[str]) -> dict[str, Ar
     with `-`, every integer readable: None for anything else, which argparse then reads (and explains).
     tests/unit/shared/commands/test_parser.py holds the two equal.
     """
-    options = _plain_options(spec)
-    if options is None:
+    plain = _plain_reading(spec)
+    if plain is None:
         return None
-    arguments = dict(_argparse_defaults(spec))
+    options, defaults = plain
+    arguments = dict(defaults)
     seen: set[str] = set()
     index, count = 0, len(tokens)
     while index < count:
@@ -106,18 +107,26 @@ def read_plain_options(spec: CommandSpec, tokens: Sequence[str]) -> dict[str, Ar
     return arguments
 
 
-@functools.lru_cache(maxsize=128)
-def _plain_options(spec: CommandSpec) -> dict[str, ArgumentSpec] | None:
-    if any(argument.positional for argument in spec.arguments):
-        return None
-    return {argument.option: argument for argument in spec.arguments}
+_PlainReading = tuple[dict[str, ArgumentSpec], dict[str, ArgumentValue]] | None
+_PLAIN_READINGS: dict[int, tuple[CommandSpec, _PlainReading]] = {}
+"""By the spec's identity (the spec kept alive with it): hashing a frozen spec hashes every argument, every time."""
 
 
-@functools.lru_cache(maxsize=128)
-def _argparse_defaults(spec: CommandSpec) -> dict[str, ArgumentValue]:
-    """Each argument's value when absent, as argparse gives it (a string default converted by the type)."""
-    namespace, _ = build_parser(spec).parse_known_args([])
-    return {argument.dest: getattr(namespace, argument.dest) for argument in spec.arguments}
+def _plain_reading(spec: CommandSpec) -> _PlainReading:
+    """(the options by name, each argument's value when absent as argparse gives it), or None for a command with
+    positionals."""
+    known = _PLAIN_READINGS.get(id(spec))
+    if known is not None and known[0] is spec:
+        return known[1]
+    reading: _PlainReading = None
+    if not any(argument.positional for argument in spec.arguments):
+        namespace, _ = build_parser(spec).parse_known_args([])  # a string default converted by the type
+        defaults = {argument.dest: getattr(namespace, argument.dest) for argument in spec.arguments}
+        reading = {argument.option: argument for argument in spec.arguments}, defaults
+    if len(_PLAIN_READINGS) >= 256:  # tests build many specs; a catalog has a few
+        _PLAIN_READINGS.clear()
+    _PLAIN_READINGS[id(spec)] = (spec, reading)
+    return reading
 
 
 @functools.lru_cache(maxsize=128)

@@ -23,11 +23,14 @@ _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 def normalize(text: str) -> str:
     """Undo smart quotes, dashes, odd spaces and Slack's `<…|…>` escapes; the result is plain text."""
-    text = text.translate(_DOUBLE_QUOTES).translate(_SINGLE_QUOTES).translate(_SPACES).translate(_INVISIBLE)
-    text = _DASH_OPTION.sub(r"\1--", text)
-    text = _SLACK_ESCAPE.sub(_unescape_reference, text)
-    for entity, character in _ENTITIES:
-        text = text.replace(entity, character)
+    if not text.isascii():  # every quote, dash, space and invisible character undone here is outside ASCII
+        text = text.translate(_DOUBLE_QUOTES).translate(_SINGLE_QUOTES).translate(_SPACES).translate(_INVISIBLE)
+        text = _DASH_OPTION.sub(r"\1--", text)
+    if "<" in text:
+        text = _SLACK_ESCAPE.sub(_unescape_reference, text)
+    if "&" in text:
+        for entity, character in _ENTITIES:
+            text = text.replace(entity, character)
     return text.strip()
 
 

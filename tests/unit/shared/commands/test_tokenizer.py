@@ -60,3 +60,26 @@ def test_split_words_splits_exactly_as_shlex_does(text: str) -> None:
             split_words(text)
     else:
         assert split_words(text) == expected
+
+
+def _normalize_every_step(text: str) -> str:
+    """`normalize` without its shortcuts: every step on every text."""
+    from shared.commands import tokenizer as t
+
+    text = text.translate(t._DOUBLE_QUOTES).translate(t._SINGLE_QUOTES).translate(t._SPACES).translate(t._INVISIBLE)
+    text = t._DASH_OPTION.sub(r"\1--", text)
+    text = t._SLACK_ESCAPE.sub(t._unescape_reference, text)
+    for entity, character in t._ENTITIES:
+        text = text.replace(entity, character)
+    return text.strip()
+
+
+@settings(max_examples=400)
+@given(
+    text=st.one_of(
+        st.text(max_size=40),
+        st.text(alphabet=st.sampled_from(list("ab -<>@#!|&;amplgt\u2014\u201c\u00a0\u200b")), max_size=40),
+    )
+)
+def test_normalize_skips_only_steps_that_cannot_change_the_text(text: str) -> None:
+    assert normalize(text) == _normalize_every_step(text)

@@ -167,13 +167,13 @@ def render(results: Mapping[str, Results], absent: Iterable[str] = (), *, when: 
     return "\n".join(out) + "\n"
 
 
-def main(argv: Sequence[str] = ()) -> int:
-    paths = sorted(RESULTS.glob("*.json"))
-    results = {path.stem: load(path) for path in paths}
+def main(argv: Sequence[str] = (), *, directory: Path = RESULTS, output: Path = OUTPUT) -> int:
+    """Render `directory`'s results into `output`; `argv` names the benchmarks that must have results."""
+    results = {path.stem: load(path) for path in sorted(directory.glob("*.json"))}
     absent = [name for name in argv if name not in results]
-    OUTPUT.write_text(render(results, absent))
+    output.write_text(render(results, absent))
     failed = absent or any(result.missed for result in results.values())
-    print(f"wrote {OUTPUT.relative_to(REPO)}: " + ("targets MISSED" if failed else "every target met"))
+    print(f"wrote {output.name}: " + ("targets MISSED" if failed else "every target met"))
     return 1 if failed else 0
 
 

@@ -14,6 +14,7 @@ The same signed `/ops deploy --client acme --branch main --env production` goes 
    handler module, builds a boto3 `events` client and answers one signed request through the Chalice app, as
    Lambda calls it. Anchor: `python -c "import boto3; boto3.client('events')"`. Bolt uses its Chalice adapter.
    Targets: slashops ≤ 1.3× the anchor, and below Bolt.
+3. With valgrind installed, the same comparisons in instructions (a note, no target): exact where time is noisy.
 
 Writes build/bench/ingress.json (see bench/report.py); exits 1 when a target is missed.
 """
@@ -25,6 +26,8 @@ import hmac
 import json
 import logging
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -123,6 +126,21 @@ def hmac_floor(body: bytes, headers: dict[str, str]) -> bool:
     return hmac.compare_digest(expected, headers["X-Slack-Signature"])
 
 
+class EntriesPublisher:
+    """The EventBridge adapter's work short of the network: each event becomes its `PutEvents` entry (JSON and
+    all), counted, not kept (a Lambda's publisher keeps no event in memory; a recording fake would keep 20,000)."""
+
+    def __init__(self) -> None:
+        self.published = 0
+
+    def publish(self, events: object, *, deadline: object = None) -> None:
+        from shared.events.envelope import to_put_events_entry
+
+        for event in events:  # type: ignore[attr-defined]
+            to_put_events_entry(event, source="slashops.ingress", bus_name="slashops")
+            self.published += 1
+
+
 def warm(requests: int, block: int) -> dict[str, list[float]]:
     """Per-request times in µs. The three handlers alternate in blocks of `block` requests (fair under drift and
     noise; each block runs back to back, as a warm Lambda serves its own requests); `block=1` interleaves them
@@ -135,7 +153,8 @@ def warm(requests: int, block: int) -> dict[str, list[float]]:
     from tests.support.fakes import StaticConfig
     from tests.support.fakes.ingress import ingress_deps
 
-    deps = ingress_deps(config=StaticConfig.from_text(CONFIG))
+    publisher = EntriesPublisher()
+    deps = ingress_deps(config=StaticConfig.from_text(CONFIG), publisher=publisher)
     bolt = create_bolt_app(SIGNING_SECRET)
     published_before = len(PUBLISHED)
 
@@ -171,9 +190,50 @@ def warm(requests: int, block: int) -> dict[str, list[float]]:
             assert valid
             if measured:
                 times["hmac"].append(elapsed / 1000)
-    assert len(deps.publisher.requested) == len(inputs), "slashops did not publish every request"  # type: ignore[attr-defined]
+    assert publisher.published == len(inputs), "slashops did not publish every request"
     assert len(PUBLISHED) - published_before == len(inputs), "Bolt did not append every request"
     return times
+
+
+INSTRUCTION_REQUESTS = 300
+
+
+def instruction_run(which: str, requests: int) -> None:
+    """`which` ("slashops", "bolt" or "none") handling `requests` signed requests after a warm-up: what
+    `instructions` counts (the difference with "none" is the requests' own)."""
+    from slack_bolt import BoltRequest
+
+    from bench.bolt_app import create_bolt_app
+    from chalicelib.deps import signing_secret
+    from chalicelib.handler import handle_slash_http
+    from tests.support.fakes import StaticConfig
+    from tests.support.fakes.ingress import ingress_deps
+
+    logging.disable(logging.INFO)
+    deps = ingress_deps(config=StaticConfig.from_text(CONFIG), publisher=EntriesPublisher())
+    bolt = create_bolt_app(SIGNING_SECRET)
+    inputs = [signed(trigger) for trigger in range(requests + 50)]
+    for body, headers in inputs[:50]:
+        handle_slash_http(body, headers, signing_secret=signing_secret, deps=lambda: deps)
+        bolt.dispatch(BoltRequest(body=body.decode(), headers=headers))
+    for body, headers in inputs[50:] if which != "none" else ():
+        if which == "slashops":
+            handle_slash_http(body, headers, signing_secret=signing_secret, deps=lambda: deps)
+        else:
+            bolt.dispatch(BoltRequest(body=body.decode(), headers=headers))
+
+
+def instructions(args: list[str], env: dict[str, str]) -> int | None:
+    """Instructions a fresh interpreter runs for `args` (valgrind's cachegrind): exact and repeatable where wall
+    time is noisy. None without valgrind."""
+    if shutil.which("valgrind") is None:
+        return None
+    command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", sys.executable]
+    result = subprocess.run([*command, *args], env={**env, "PYTHONHASHSEED": "0"}, cwd=REPO, capture_output=True)
+    found = re.search(rb"I\s+refs:\s+([\d,]+)", result.stderr)
+    if result.returncode != 0 or found is None:
+        raise RuntimeError(f"valgrind run failed: {result.stderr.decode()[-2000:]}")
+    return int(found.group(1).replace(b",", b""))
 
 
 def _run(code: str, env: dict[str, str]) -> tuple[float, float]:
@@ -192,9 +252,9 @@ def _run(code: str, env: dict[str, str]) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
-def cold(rounds: int) -> dict[str, dict[str, list[float]]]:
+def cold_env() -> dict[str, str]:
     body, headers = signed(0)
-    env = {
+    return {
         "PATH": os.environ.get("PATH", ""),
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "bench",
@@ -203,6 +263,10 @@ def cold(rounds: int) -> dict[str, dict[str, list[float]]]:
         "PYDANTIC_DISABLE_PLUGINS": "__all__",  # as infra/ingress.yaml deploys the ingress (no effect on Bolt)
         "BENCH_EVENT": json.dumps(api_gateway_event(body, headers)),
     }
+
+
+def cold(rounds: int) -> dict[str, dict[str, list[float]]]:
+    env = cold_env()
     kinds = {"anchor": ANCHOR, "slashops": SLASHOPS_COLD, "bolt": BOLT_COLD}
     for code in kinds.values():  # once each first: bytecode caches written, files in the page cache
         _run(code, env)
@@ -289,8 +353,9 @@ def main() -> int:
     results.notes += [
         f"Warm: {WARM_REQUESTS} requests after 200 discarded, each freshly signed, in one process; slashops, Bolt "
         f"and the HMAC floor alternate in blocks of {WARM_BLOCK} requests, each block back to back as a warm "
-        "Lambda serves them. slashops: `handle_slash_http` on in-memory fakes (config, bus, replay guard, "
-        "locks) and its deployed secret provider; Bolt: `App.dispatch` with `process_before_response=True`.",
+        "Lambda serves them. slashops: `handle_slash_http` on in-memory fakes (config, replay guard, locks), a bus "
+        "that builds each `PutEvents` entry (the adapter's work short of the network), its deployed secret "
+        "provider; Bolt: `App.dispatch` with `process_before_response=True`.",
         f"Interleaved request by request instead ({WARM_REQUESTS // 4} requests; each then also pays for the "
         "other's evictions from the CPU caches): "
         + "; ".join(
@@ -303,9 +368,35 @@ def main() -> int:
         "pydantic event, publish. INFO logging is off for both (slashops writes one JSON line per command).",
         "Bolt is given its most favourable setup: `authorize` answers at once (no `auth.test` call).",
     ]
+    results.notes.append(instruction_counts())
     save("ingress", results)
     return 1 if results.missed else 0
 
 
+def instruction_counts() -> str:
+    """The same comparisons in instructions (no target: the targets are on time; these do not move with load)."""
+    env = cold_env()
+    cold_ir = {"anchor": ["-c", ANCHOR], "slashops": ["-c", SLASHOPS_COLD], "bolt": ["-c", BOLT_COLD]}
+    counted = {kind: instructions(args, env) for kind, args in cold_ir.items()}
+    if counted["anchor"] is None:
+        return "Instruction counts skipped: valgrind is not installed."
+    anchor, ours, bolt = (counted[kind] or 0 for kind in ("anchor", "slashops", "bolt"))
+    script = [str(Path(__file__).resolve()), "--instruction-run"]
+    per_request = {
+        which: instructions([*script, which, str(INSTRUCTION_REQUESTS)], env) or 0
+        for which in ("none", "slashops", "bolt")
+    }
+    ours_warm, bolt_warm = ((per_request[w] - per_request["none"]) / INSTRUCTION_REQUESTS for w in ("slashops", "bolt"))
+    return (
+        f"Instructions (valgrind cachegrind, PYTHONHASHSEED=0): cold start anchor {anchor / 1e6:.0f} M, slashops "
+        f"{ours / 1e6:.0f} M ({ours / anchor:.2f}x), Bolt {bolt / 1e6:.0f} M ({bolt / anchor:.2f}x); a warm request "
+        f"slashops {ours_warm / 1e3:.0f} k vs Bolt {bolt_warm / 1e3:.0f} k ({ours_warm / bolt_warm:.2f}x), "
+        f"mean of {INSTRUCTION_REQUESTS}."
+    )
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--instruction-run"]:
+        instruction_run(sys.argv[2], int(sys.argv[3]))
+        raise SystemExit(0)
     raise SystemExit(main())

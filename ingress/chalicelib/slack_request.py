@@ -35,10 +35,22 @@ class SlashCommandRequest(BaseModel):
 
     def actor(self) -> Actor:
         """Who typed it, as every event about the command carries it."""
-        return Actor(team_id=self.team_id, team_domain=self.team_domain, user_id=self.user_id, user_name=self.user_name)
+        return Actor.model_validate(self.actor_fields())
+
+    def actor_fields(self) -> dict[str, str]:
+        """`actor()`'s fields, for an event validated in one call with its nested models."""
+        return {
+            "team_id": self.team_id,
+            "team_domain": self.team_domain,
+            "user_id": self.user_id,
+            "user_name": self.user_name,
+        }
 
     def place(self) -> Place:
-        return Place(channel_id=self.channel_id, channel_name=self.channel_name)
+        return Place.model_validate(self.place_fields())
+
+    def place_fields(self) -> dict[str, str]:
+        return {"channel_id": self.channel_id, "channel_name": self.channel_name}
 
 
 def parse_form(body: bytes) -> dict[str, str]:

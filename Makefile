@@ -85,10 +85,20 @@ deploy: $(VENV)/.installed ## Package and deploy one stack: make deploy SERVICE=
 deploy-local: $(VENV)/.installed ## Package and deploy all five stacks, in order, onto moto's CloudFormation (KEEP=1 keeps it running)
 	$(PY) -m tools.deploy_local $(if $(KEEP),--keep) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
+BENCHES := ingress e2e burst backup
+
+$(VENV)/.bench-installed: requirements/bench.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r requirements/bench.txt
+	touch $@
+
 .PHONY: bench
-bench: install ## Benchmarks (ratios against baselines measured in the same run; exits non-zero on a missed target)
-	$(PY) bench/ingress_bench.py
-	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) bench/backup_bench.py
+bench: install $(VENV)/.bench-installed ## Benchmarks into BENCHMARKS.md (ratios against baselines measured in the same run; exits non-zero on a missed target)
+	rm -rf build/bench
+	status=0; for name in $(BENCHES); do \
+		SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) bench/$${name}_bench.py || status=1; \
+	done; \
+	$(PY) bench/report.py $(BENCHES) || status=1; \
+	exit $$status
 
 .PHONY: format
 format: $(VENV)/.installed ## Apply ruff's formatting and import order

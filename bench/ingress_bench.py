@@ -1,16 +1,33 @@
-"""Ingress speed against baselines measured in the same run.
+"""Ingress speed side by side with Slack Bolt, on one machine, in the same run.
 
-1. Cold start (a fresh interpreter importing the app and answering one signed command, as a new Lambda would)
-   against a bare interpreter start. Target: the absolute figure stays far inside Slack's 3 s deadline.
-2. Warm requests (verify, parse, authorize, validate, build the event, publish to an in-memory publisher)
-   against the least any ingress must do: verifying the HMAC signature alone.
+The same signed `/ops deploy --client acme --branch main --env production` goes through
+(a) slashops' ingress (`chalicelib.handler.handle_slash_http`: signature, form, pydantic request, parsing, ACL,
+    lock check, replay guard, pydantic event, publish to an in-memory bus) and
+(b) a Bolt app configured for FaaS (`bench/bolt_app.py`: `process_before_response=True`; its listener does a
+    `shlex` split, an allow check and an append).
 
-Run with `make bench`; prints one line per figure and exits non-zero if a target is missed.
+1. Warm handling: p50 and p99 per request, the two alternating in blocks of 100 requests (each request freshly
+   signed, so slashops' replay guard sees a new request every time), with the HMAC check alone as the floor;
+   the figures interleaved request by request are in the notes.
+   Targets: slashops' p50 and p99 below Bolt's.
+2. Cold start: a fresh interpreter (median of several, the three kinds interleaved) that imports the Lambda
+   handler module, builds a boto3 `events` client and answers one signed request through the Chalice app, as
+   Lambda calls it. Anchor: `python -c "import boto3; boto3.client('events')"`. Bolt uses its Chalice adapter.
+   Targets: slashops ≤ 1.3× the anchor, and below Bolt.
+3. With valgrind installed, the same comparisons in instructions (a note, no target): exact where time is noisy.
+
+Writes build/bench/ingress.json (see bench/report.py); exits 1 when a target is missed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
+import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -21,83 +38,365 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "ingress")]
 
-from slack_sdk.signature import SignatureVerifier  # noqa: E402
-
-from chalicelib.handler import handle_slash_http  # noqa: E402
-from tests.support.fakes import StaticConfig  # noqa: E402
-from tests.support.fakes.ingress import ingress_deps  # noqa: E402
+from bench.report import Figure, Results, save  # noqa: E402
 from tests.support.slack import SIGNING_SECRET, signed_headers, slash_form  # noqa: E402
 
-COLD_START_TARGET_SECONDS = 1.5
-# ~0.5 ms a request: two orders of magnitude inside the 3 s deadline, with room for a slower CI core.
-WARM_RATIO_TARGET = 150.0
+TEXT = "deploy --client acme --branch main --env production"
+CONFIG = '{"command": "deploy"}'
+COLD_RATIO_TARGET = 1.3
+WARM_REQUESTS = int(os.environ.get("BENCH_WARM_REQUESTS", "20000"))
+WARM_BLOCK = 100
+COLD_ROUNDS = int(os.environ.get("BENCH_COLD_ROUNDS", "15"))
 
-COLD_START = f"""
-import logging, sys
-logging.disable(logging.INFO)
+LAMBDA_CONTEXT = """
+class Context:
+    function_name = "bench"
+    aws_request_id = "bench-request"
+    def get_remaining_time_in_millis(self):
+        return 3000
+"""
+ANCHOR = "import boto3; boto3.client('events')"
+SLASHOPS_COLD = f"""import json, os, sys
 sys.path[:0] = [{str(REPO)!r}, {str(REPO / "ingress")!r}]
-from app import create_app
+import app as lambda_module  # what Lambda imports: the Chalice app, logging configured
+import boto3
+boto3.client("events")  # the publisher's client, built on the first request
 from chalicelib.handler import handle_slash_http
 from tests.support.fakes import StaticConfig
 from tests.support.fakes.ingress import ingress_deps
-from tests.support.slack import SIGNING_SECRET, signed_request
-create_app()
-deps = ingress_deps(config=StaticConfig.from_text('{{"command": "deploy"}}'))
-body, headers = signed_request("deploy --client acme --branch main")
-answer = handle_slash_http(body, headers, signing_secret=lambda: SIGNING_SECRET, deps=lambda: deps)
-assert answer.status == 200 and "accepted" in answer.body, answer.body
+deps = ingress_deps(config=StaticConfig.from_text({CONFIG!r}))
+app = lambda_module.create_app(deps=lambda: deps)  # the secret as deployed: SLACK_SIGNING_SECRET here
+{LAMBDA_CONTEXT}
+answer = app(json.loads(os.environ["BENCH_EVENT"]), Context())
+assert answer["statusCode"] == 200 and "accepted" in answer["body"], answer
+"""
+BOLT_COLD = f"""import json, os, sys
+sys.path[:0] = [{str(REPO)!r}]
+from bench.bolt_app import create_chalice_app
+import boto3
+boto3.client("events")
+app = create_chalice_app(os.environ["SLACK_SIGNING_SECRET"])
+{LAMBDA_CONTEXT}
+answer = app(json.loads(os.environ["BENCH_EVENT"]), Context())
+assert answer["statusCode"] == 200 and "accepted" in answer["body"], answer
 """
 
 
-def _run_python(code: str) -> float:
+def signed(trigger: int) -> tuple[bytes, dict[str, str]]:
+    """A distinct signed request (its own trigger_id, so its own signature)."""
+    body = urlencode(slash_form(TEXT, trigger_id=f"{trigger}.738474920.8088930838d88f008e0")).encode()
+    return body, signed_headers(body)
+
+
+def api_gateway_event(body: bytes, headers: dict[str, str]) -> dict[str, object]:
+    """The proxy event API Gateway hands the Lambda for a POST to /slack/commands."""
+    path = "/slack/commands"
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": "POST",
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "body": body.decode(),
+        "isBase64Encoded": False,
+        "requestContext": {
+            "httpMethod": "POST",
+            "resourcePath": path,
+            "path": f"/api{path}",
+            "stage": "api",
+            "apiId": "bench",
+            "requestId": "bench",  # no requestTimeEpoch: the answer budget counts from the request's arrival
+        },
+    }
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def hmac_floor(body: bytes, headers: dict[str, str]) -> bool:
+    """The least any ingress must do: Slack's v0 HMAC-SHA256 over `v0:timestamp:body`, compared in constant time."""
+    base = b"v0:" + headers["X-Slack-Request-Timestamp"].encode() + b":" + body
+    expected = "v0=" + hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, headers["X-Slack-Signature"])
+
+
+class EntriesPublisher:
+    """The EventBridge adapter's work short of the network: each event becomes its `PutEvents` entry (JSON and
+    all), counted, not kept (a Lambda's publisher keeps no event in memory; a recording fake would keep 20,000)."""
+
+    def __init__(self) -> None:
+        self.published = 0
+
+    def publish(self, events: object, *, deadline: object = None) -> None:
+        from shared.events.envelope import to_put_events_entry
+
+        for event in events:  # type: ignore[attr-defined]
+            to_put_events_entry(event, source="slashops.ingress", bus_name="slashops")
+            self.published += 1
+
+
+def warm(requests: int, block: int) -> dict[str, list[float]]:
+    """Per-request times in µs. The three handlers alternate in blocks of `block` requests (fair under drift and
+    noise; each block runs back to back, as a warm Lambda serves its own requests); `block=1` interleaves them
+    request by request (each then also pays for the other's evictions from the CPU caches)."""
+    from slack_bolt import BoltRequest
+
+    from bench.bolt_app import PUBLISHED, create_bolt_app
+    from chalicelib.deps import signing_secret
+    from chalicelib.handler import handle_slash_http
+    from tests.support.fakes import StaticConfig
+    from tests.support.fakes.ingress import ingress_deps
+
+    publisher = EntriesPublisher()
+    deps = ingress_deps(config=StaticConfig.from_text(CONFIG), publisher=publisher)
+    bolt = create_bolt_app(SIGNING_SECRET)
+    published_before = len(PUBLISHED)
+
+    def ours() -> object:
+        return deps
+
+    warmup = 200
+    inputs = [signed(trigger) for trigger in range(requests + warmup)]
+    times: dict[str, list[float]] = {"slashops": [], "bolt": [], "hmac": []}
+    clock = time.perf_counter_ns
+    for first in range(0, len(inputs), block):
+        chunk = inputs[first : first + block]
+        measured = first >= warmup
+        for body, headers in chunk:
+            started = clock()
+            answer = handle_slash_http(body, headers, signing_secret=signing_secret, deps=ours)  # type: ignore[arg-type]
+            elapsed = clock() - started
+            assert answer.status == 200 and "accepted" in answer.body, answer
+            if measured:
+                times["slashops"].append(elapsed / 1000)
+        for body, headers in chunk:
+            text = body.decode()
+            started = clock()
+            response = bolt.dispatch(BoltRequest(body=text, headers=headers))
+            elapsed = clock() - started
+            assert response.status == 200 and "accepted" in response.body, response.body
+            if measured:
+                times["bolt"].append(elapsed / 1000)
+        for body, headers in chunk:
+            started = clock()
+            valid = hmac_floor(body, headers)
+            elapsed = clock() - started
+            assert valid
+            if measured:
+                times["hmac"].append(elapsed / 1000)
+    assert publisher.published == len(inputs), "slashops did not publish every request"
+    assert len(PUBLISHED) - published_before == len(inputs), "Bolt did not append every request"
+    return times
+
+
+INSTRUCTION_REQUESTS = 300
+
+
+def instruction_run(which: str, requests: int) -> None:
+    """`which` ("slashops", "bolt" or "none") handling `requests` signed requests after a warm-up: what
+    `instructions` counts (the difference with "none" is the requests' own)."""
+    from slack_bolt import BoltRequest
+
+    from bench.bolt_app import create_bolt_app
+    from chalicelib.deps import signing_secret
+    from chalicelib.handler import handle_slash_http
+    from tests.support.fakes import StaticConfig
+    from tests.support.fakes.ingress import ingress_deps
+
+    logging.disable(logging.INFO)
+    deps = ingress_deps(config=StaticConfig.from_text(CONFIG), publisher=EntriesPublisher())
+    bolt = create_bolt_app(SIGNING_SECRET)
+    inputs = [signed(trigger) for trigger in range(requests + 50)]
+    for body, headers in inputs[:50]:
+        handle_slash_http(body, headers, signing_secret=signing_secret, deps=lambda: deps)
+        bolt.dispatch(BoltRequest(body=body.decode(), headers=headers))
+    for body, headers in inputs[50:] if which != "none" else ():
+        if which == "slashops":
+            handle_slash_http(body, headers, signing_secret=signing_secret, deps=lambda: deps)
+        else:
+            bolt.dispatch(BoltRequest(body=body.decode(), headers=headers))
+
+
+def instructions(args: list[str], env: dict[str, str]) -> int | None:
+    """Instructions a fresh interpreter runs for `args` (valgrind's cachegrind): exact and repeatable where wall
+    time is noisy. None without valgrind."""
+    if shutil.which("valgrind") is None:
+        return None
+    command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", sys.executable]
+    result = subprocess.run([*command, *args], env={**env, "PYTHONHASHSEED": "0"}, cwd=REPO, capture_output=True)
+    found = re.search(rb"I\s+refs:\s+([\d,]+)", result.stderr)
+    if result.returncode != 0 or found is None:
+        raise RuntimeError(f"valgrind run failed: {result.stderr.decode()[-2000:]}")
+    return int(found.group(1).replace(b",", b""))
+
+
+def _run(code: str, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + sys) seconds of one fresh interpreter running `code`."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
-    return time.perf_counter() - started
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"cold start failed ({process.returncode}): {errors.decode()[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime
 
 
-def cold_start(rounds: int = 5) -> tuple[float, float]:
-    baseline = statistics.median(_run_python("pass") for _ in range(rounds))
-    ingress = statistics.median(_run_python(COLD_START) for _ in range(rounds))
-    return baseline, ingress
+def cold_env() -> dict[str, str]:
+    body, headers = signed(0)
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",  # as infra/ingress.yaml deploys the ingress (no effect on Bolt)
+        "BENCH_EVENT": json.dumps(api_gateway_event(body, headers)),
+    }
 
 
-def warm(requests: int = 2000) -> tuple[float, float]:
-    body = urlencode(slash_form("deploy --client acme --branch main --env production")).encode()
-    headers = signed_headers(body)
-    deps = ingress_deps(config=StaticConfig.from_text('{"command": "deploy"}'))
-    verifier = SignatureVerifier(SIGNING_SECRET)
-    timestamp, signature = headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
-
-    started = time.perf_counter()
-    for _ in range(requests):
-        assert verifier.is_valid(body, timestamp, signature)
-    baseline = (time.perf_counter() - started) / requests
-
-    started = time.perf_counter()
-    for _ in range(requests):
-        answer = handle_slash_http(body, headers, signing_secret=lambda: SIGNING_SECRET, deps=lambda: deps)
-    ingress = (time.perf_counter() - started) / requests
-    assert answer.status == 200
-    return baseline, ingress
+def cold(rounds: int) -> dict[str, dict[str, list[float]]]:
+    env = cold_env()
+    kinds = {"anchor": ANCHOR, "slashops": SLASHOPS_COLD, "bolt": BOLT_COLD}
+    for code in kinds.values():  # once each first: bytecode caches written, files in the page cache
+        _run(code, env)
+    times: dict[str, dict[str, list[float]]] = {kind: {"wall": [], "cpu": []} for kind in kinds}
+    for _ in range(rounds):
+        for kind, code in kinds.items():
+            wall, cpu = _run(code, env)
+            times[kind]["wall"].append(wall * 1000)
+            times[kind]["cpu"].append(cpu * 1000)
+    return times
 
 
 def main() -> int:
-    logging.disable(logging.INFO)
-    baseline, ingress = cold_start()
-    print(
-        f"ingress cold start: {ingress * 1000:.0f} ms vs bare interpreter {baseline * 1000:.0f} ms "
-        f"(ratio {ingress / baseline:.1f}x; target < {COLD_START_TARGET_SECONDS * 1000:.0f} ms absolute)"
+    os.environ["SLACK_SIGNING_SECRET"] = SIGNING_SECRET  # the ingress' secret as `make run` sets it
+    logging.disable(logging.INFO)  # as today's bench: no INFO lines from either (slashops logs one per command)
+    results = Results(
+        title="Ingress: slashops vs Slack Bolt",
+        commands=[
+            f"{Path(sys.executable).name} bench/ingress_bench.py  "
+            f"# BENCH_WARM_REQUESTS={WARM_REQUESTS} BENCH_COLD_ROUNDS={COLD_ROUNDS}",
+            f'anchor: python -c "{ANCHOR}"',
+            "cold starts: SLASHOPS_COLD and BOLT_COLD in bench/ingress_bench.py, each in a fresh interpreter",
+        ],
     )
-    warm_baseline, warm_ingress = warm()
-    ratio = warm_ingress / warm_baseline
-    print(
-        f"ingress warm request: {warm_ingress * 1e6:.0f} us vs signature check alone {warm_baseline * 1e6:.0f} us "
-        f"(ratio {ratio:.1f}x; target < {WARM_RATIO_TARGET:.0f}x)"
+    cold_times = cold(COLD_ROUNDS)
+    anchor = statistics.median(cold_times["anchor"]["wall"])
+    ours = statistics.median(cold_times["slashops"]["wall"])
+    bolt = statistics.median(cold_times["bolt"]["wall"])
+    results.figures += [
+        Figure("cold start, anchor (import boto3 + events client), median wall", anchor, "ms"),
+        Figure(
+            "cold start, slashops vs anchor, median wall",
+            ours,
+            "ms",
+            baseline=anchor,
+            ratio=ours / anchor,
+            target=f"<= {COLD_RATIO_TARGET}x anchor",
+            met=ours <= COLD_RATIO_TARGET * anchor,
+        ),
+        Figure(
+            "cold start, Bolt (Chalice adapter) vs anchor, median wall",
+            bolt,
+            "ms",
+            baseline=anchor,
+            ratio=bolt / anchor,
+        ),
+        Figure(
+            "cold start, slashops vs Bolt, median wall",
+            ours,
+            "ms",
+            baseline=bolt,
+            ratio=ours / bolt,
+            target="< Bolt",
+            met=ours < bolt,
+        ),
+    ]
+    cpu = {kind: statistics.median(cold_times[kind]["cpu"]) for kind in cold_times}
+    results.notes.append(
+        f"Cold start CPU time (user+sys, median): anchor {cpu['anchor']:.0f} ms, slashops {cpu['slashops']:.0f} ms "
+        f"({cpu['slashops'] / cpu['anchor']:.2f}x), Bolt {cpu['bolt']:.0f} ms ({cpu['bolt'] / cpu['anchor']:.2f}x); "
+        f"{COLD_ROUNDS} rounds, the three interleaved, after one discarded warm-up run each."
     )
-    missed = ingress > COLD_START_TARGET_SECONDS or ratio > WARM_RATIO_TARGET
-    print("ingress targets: " + ("MISSED" if missed else "met"))
-    return 1 if missed else 0
+
+    times = warm(WARM_REQUESTS, WARM_BLOCK)
+    for label, fraction in (("p50", 0.5), ("p99", 0.99)):
+        ours_q, bolt_q, floor_q = (percentile(times[kind], fraction) for kind in ("slashops", "bolt", "hmac"))
+        results.figures += [
+            Figure(f"warm {label}, HMAC check alone (floor)", floor_q, "µs"),
+            Figure(
+                f"warm {label}, slashops vs Bolt",
+                ours_q,
+                "µs",
+                baseline=bolt_q,
+                ratio=ours_q / bolt_q,
+                target="< Bolt",
+                met=ours_q < bolt_q,
+            ),
+        ]
+    mixed = warm(WARM_REQUESTS // 4, 1)
+    mixed_figures = {
+        label: (percentile(mixed["slashops"], fraction), percentile(mixed["bolt"], fraction))
+        for label, fraction in (("p50", 0.5), ("p99", 0.99))
+    }
+    results.notes += [
+        f"Warm: {WARM_REQUESTS} requests after 200 discarded, each freshly signed, in one process; slashops, Bolt "
+        f"and the HMAC floor alternate in blocks of {WARM_BLOCK} requests, each block back to back as a warm "
+        "Lambda serves them. slashops: `handle_slash_http` on in-memory fakes (config, replay guard, locks), a bus "
+        "that builds each `PutEvents` entry (the adapter's work short of the network), its deployed secret "
+        "provider; Bolt: `App.dispatch` with `process_before_response=True`.",
+        f"Interleaved request by request instead ({WARM_REQUESTS // 4} requests; each then also pays for the "
+        "other's evictions from the CPU caches): "
+        + "; ".join(
+            f"{label} slashops {ours_q:.0f} µs vs Bolt {bolt_q:.0f} µs ({ours_q / bolt_q:.2f}x)"
+            for label, (ours_q, bolt_q) in mixed_figures.items()
+        )
+        + ".",
+        "slashops does more per request: constant-time v0 signature check with the replay window, pydantic "
+        "request, argparse-like parsing against the command catalog, access rules, lock check, replay guard, "
+        "pydantic event, publish. INFO logging is off for both (slashops writes one JSON line per command).",
+        "Bolt is given its most favourable setup: `authorize` answers at once (no `auth.test` call).",
+    ]
+    results.notes.append(instruction_counts())
+    save("ingress", results)
+    return 1 if results.missed else 0
+
+
+def instruction_counts() -> str:
+    """The same comparisons in instructions (no target: the targets are on time; these do not move with load)."""
+    env = cold_env()
+    cold_ir = {"anchor": ["-c", ANCHOR], "slashops": ["-c", SLASHOPS_COLD], "bolt": ["-c", BOLT_COLD]}
+    counted = {kind: instructions(args, env) for kind, args in cold_ir.items()}
+    if counted["anchor"] is None:
+        return "Instruction counts skipped: valgrind is not installed."
+    anchor, ours, bolt = (counted[kind] or 0 for kind in ("anchor", "slashops", "bolt"))
+    script = [str(Path(__file__).resolve()), "--instruction-run"]
+    per_request = {
+        which: instructions([*script, which, str(INSTRUCTION_REQUESTS)], env) or 0
+        for which in ("none", "slashops", "bolt")
+    }
+    ours_warm, bolt_warm = ((per_request[w] - per_request["none"]) / INSTRUCTION_REQUESTS for w in ("slashops", "bolt"))
+    return (
+        f"Instructions (valgrind cachegrind, PYTHONHASHSEED=0): cold start anchor {anchor / 1e6:.0f} M, slashops "
+        f"{ours / 1e6:.0f} M ({ours / anchor:.2f}x), Bolt {bolt / 1e6:.0f} M ({bolt / anchor:.2f}x); a warm request "
+        f"slashops {ours_warm / 1e3:.0f} k vs Bolt {bolt_warm / 1e3:.0f} k ({ours_warm / bolt_warm:.2f}x), "
+        f"mean of {INSTRUCTION_REQUESTS}."
+    )
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--instruction-run"]:
+        instruction_run(sys.argv[2], int(sys.argv[3]))
+        raise SystemExit(0)
     raise SystemExit(main())

@@ -6,6 +6,8 @@ add up to a bound (3 attempts x 2 tries x 2 s was 12 s); one deadline passed dow
 
 from __future__ import annotations
 
+import contextvars
+import os
 import queue
 import threading
 import time
@@ -49,16 +51,17 @@ def run_within[T](deadline: Deadline, call: Callable[[], T]) -> T:
     The call runs in a daemon thread because Python cannot interrupt a blocking socket read (DNS, a server that
     trickles bytes): the caller stops waiting at the deadline, and the call finishes or fails on its own later,
     unobserved. So a caller must treat `DeadlineExceededError` as "may still happen", never as "did not happen".
+    Threads are reused (`_WORKERS`): starting one costs more than most calls it guards.
     """
-    results: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=1)
+    results: queue.SimpleQueue[tuple[bool, object]] = queue.SimpleQueue()
 
-    def target() -> None:
+    def job() -> None:
         try:
-            results.put((True, call()))
+            results.put((True, contextvars.Context().run(call)))  # a fresh context, as a new thread would have
         except BaseException as error:  # handed to the waiting caller, re-raised there
             results.put((False, error))
 
-    threading.Thread(target=target, name="slashops-deadline", daemon=True).start()
+    _WORKERS.run(job)
     try:
         succeeded, value = results.get(timeout=deadline.remaining())
     except queue.Empty:
@@ -67,3 +70,46 @@ def run_within[T](deadline: Deadline, call: Callable[[], T]) -> T:
         return value  # type: ignore[return-value]
     assert isinstance(value, BaseException)
     raise value
+
+
+class _Workers:
+    """Idle daemon threads, each waiting on its own inbox for one job at a time.
+
+    A job goes to an idle thread, or to a new one when none is idle: a call that hangs keeps its thread and never
+    delays another call. A thread idle for `idle_seconds` ends. After a fork the child starts with none.
+    """
+
+    def __init__(self, idle_seconds: float = 60.0) -> None:
+        self.idle_seconds = idle_seconds
+        self._lock = threading.Lock()
+        self._idle: list[queue.SimpleQueue[Callable[[], None]]] = []
+
+    def run(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            inbox = self._idle.pop() if self._idle else None
+        if inbox is None:
+            inbox = queue.SimpleQueue()
+            threading.Thread(target=self._serve, args=(inbox,), name="slashops-deadline", daemon=True).start()
+        inbox.put(job)
+
+    def _serve(self, inbox: queue.SimpleQueue[Callable[[], None]]) -> None:
+        while True:
+            try:
+                job = inbox.get(timeout=self.idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    if inbox in self._idle:  # else a caller has just taken it and is putting a job in
+                        self._idle.remove(inbox)
+                        return
+                continue
+            job()  # never raises: `run_within`'s job hands every outcome to its caller
+            with self._lock:
+                self._idle.append(inbox)
+
+    def forget_after_fork(self) -> None:
+        self._lock = threading.Lock()
+        self._idle = []
+
+
+_WORKERS = _Workers()
+os.register_at_fork(after_in_child=_WORKERS.forget_after_fork)

@@ -1,7 +1,7 @@
 """The ingress' composition root: its settings, its dependencies, and the real adapters built on first use.
 
-Nothing here runs at import (that is the Lambda cold start); `ingress_deps()` builds the adapters once per
-instance, when the first request arrives.
+Nothing here runs at import (that is the Lambda cold start); `ingress_deps()` imports and builds the adapters
+once per instance, when the first request arrives.
 """
 
 from __future__ import annotations
@@ -16,19 +16,14 @@ from chalicelib.responding import Responder, WebhookResponder
 from shared.approvals import ApprovalStore
 from shared.aws.approval_store import DynamoDbApprovalStore
 from shared.aws.clients import ClientLimits
-from shared.aws.eventbridge import EventBridgePublisher
-from shared.aws.replay_guard import DynamoDbReplayGuard
-from shared.aws.secrets import read_secret
+from shared.aws.secrets import cached_secret, read_secret
 from shared.commands.catalog import CATALOG, Catalog
 from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
-from shared.config.source import cached_config, groups_ttl
 from shared.errors import ConfigurationError
 from shared.events.models import INGRESS_SOURCE, new_command_id
 from shared.events.publisher import EventPublisher
-from shared.ledger.dynamodb import DynamoDbLedger
 from shared.ledger.port import LedgerReader
-from shared.locks.dynamodb import DynamoDbLockStore
 from shared.locks.port import LockStore
 from shared.replay import ReplayGuard
 from shared.slack.bot import SlackBot
@@ -99,6 +94,12 @@ def settings() -> IngressSettings:
 
 @cache
 def ingress_deps() -> IngressDeps:
+    # The adapters are imported here, on the first request, not at the cold start's import of the app.
+    from shared.aws.eventbridge import EventBridgePublisher
+    from shared.aws.replay_guard import DynamoDbReplayGuard
+    from shared.ledger.dynamodb import DynamoDbLedger
+    from shared.locks.dynamodb import DynamoDbLockStore
+
     current = settings()
     config = config_provider(current)
     return IngressDeps(
@@ -117,6 +118,7 @@ def ingress_deps() -> IngressDeps:
 def groups_provider(current: IngressSettings, config: ConfigPort) -> GroupDirectory:
     """slack-sdk behind a cache whose TTL is the configuration's `slack.groups_ttl`; 1 s per call, no retries:
     the request's deadline bounds every ask on top of that (`shared.slack.groups.caller_groups`)."""
+    from shared.config.source import groups_ttl
     from shared.slack.sdk_groups import group_directory
 
     return group_directory(
@@ -127,11 +129,32 @@ def groups_provider(current: IngressSettings, config: ConfigPort) -> GroupDirect
 
 
 def config_provider(current: IngressSettings) -> ConfigPort:
+    from shared.config.source import cached_config
+
     return cached_config(current.config, ssm_limits=SSM_LIMITS)
 
 
-def signing_secret() -> str:
-    return signing_secret_from(settings())
+@dataclass(frozen=True)
+class SigningSecret:
+    """The Slack signing secret, read when the first request arrives (`signing_secret_from`)."""
+
+    settings: Callable[[], IngressSettings] = settings
+
+    def __call__(self) -> str:
+        return signing_secret_from(self.settings())
+
+    def cached(self) -> str | None:
+        """The secret when it is known without I/O (from the environment, or read from Secrets Manager within the
+        cache's age), else None: the handler then reads it within the request's deadline."""
+        current = self.settings()
+        if current.signing_secret:
+            return current.signing_secret
+        if current.signing_secret_id:
+            return cached_secret(current.signing_secret_id)
+        return None
+
+
+signing_secret = SigningSecret()
 
 
 def signing_secret_from(current: IngressSettings) -> str:

@@ -14,10 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from chalicelib.budget import answer_deadline
-from chalicelib.clicks import handle_click
 from chalicelib.consumer import handle_command
 from chalicelib.deps import IngressDeps
-from chalicelib.interaction_request import to_block_actions
 from chalicelib.models import VerifiedRequest
 from chalicelib.slack_request import parse_form, to_slash_command
 from chalicelib.verification import is_signed_by_slack, signed_request_of
@@ -101,6 +99,9 @@ def _click(
     deps: Callable[[], IngressDeps],
     deadline: Deadline,
 ) -> HttpAnswer:
+    from chalicelib.clicks import handle_click  # here: a command's cold start does not need the click models
+    from chalicelib.interaction_request import to_block_actions
+
     refused = _unverified(body, headers, signing_secret, deadline)
     if refused is not None:
         return refused
@@ -132,7 +133,9 @@ def _unverified(
 ) -> HttpAnswer | None:
     """The answer to a request that is not a correctly signed, fresh form from Slack; None when it is one."""
     try:
-        secret = run_within(deadline.at_least(SECRET_READ_FLOOR_SECONDS), signing_secret)
+        secret = _known_secret(signing_secret) or run_within(
+            deadline.at_least(SECRET_READ_FLOOR_SECONDS), signing_secret
+        )
     except ConfigurationError as error:  # logged under an incident id by `error_message`, never shown
         return _message(error_message(error))
     except DeadlineExceededError as error:
@@ -144,6 +147,12 @@ def _unverified(
     if not _is_form(headers):  # only now: an unsigned request learns nothing, not even which types we take
         return HttpAnswer(status=415, body=json.dumps({"error": f"unsupported media type; expected {FORM}"}))
     return None
+
+
+def _known_secret(signing_secret: Callable[[], str]) -> str | None:
+    """The secret if its provider knows it without I/O (`deps.SigningSecret.cached`): no thread for a warm request."""
+    cached: Callable[[], str | None] | None = getattr(signing_secret, "cached", None)
+    return cached() if cached is not None else None
 
 
 def _is_form(headers: Mapping[str, str]) -> bool:

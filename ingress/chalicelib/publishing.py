@@ -12,7 +12,7 @@ from datetime import datetime
 from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
 from shared.errors import AlreadyReceivedError, CommandMayBeQueuedError, NotQueuedError
-from shared.events.models import CommandRequested, ReplyTarget
+from shared.events.models import CommandRequested
 from shared.events.publisher import PublishError, PublishOutcomeUnknownError
 from shared.logs import bind_command_id
 from shared.replay import ReplayGuardUnavailableError
@@ -81,24 +81,24 @@ def _not_queued(name: str) -> NotQueuedError:
 def build_event(command: Command, *, command_id: str, now: datetime) -> CommandRequested:
     """The typed event; its `text` is the text as normalized once for parsing, not normalized again."""
     request, spec, granted = command.request, command.parsed.spec, command.verified.approved
-    requested_at = granted.requested_at if granted else now
-    return CommandRequested(
-        command_id=command_id,
-        command=spec.name,
-        arguments=dict(command.parsed.arguments),
-        actor=request.actor(),
-        place=request.place(),
-        reply_to=ReplyTarget(
-            response_url=request.response_url,
-            channel_id=request.channel_id,
-            user_id=request.user_id,
-            visibility=spec.visibility,
-            keep_original=request.keep_original,
-        ),
-        requested_at=requested_at,
-        occurred_at=now,
-        long_running=spec.long_running,
-        text=command.text,
-        rule=command.rule,
-        approval=granted.approval if granted else None,
-    )
+    fields = {
+        "command_id": command_id,
+        "command": spec.name,
+        "arguments": dict(command.parsed.arguments),
+        "actor": request.actor_fields(),
+        "place": request.place_fields(),
+        "reply_to": {
+            "response_url": request.response_url,
+            "channel_id": request.channel_id,
+            "user_id": request.user_id,
+            "visibility": spec.visibility,
+            "keep_original": request.keep_original,
+        },
+        "requested_at": granted.requested_at if granted else now,
+        "occurred_at": now,
+        "long_running": spec.long_running,
+        "text": command.text,
+        "rule": command.rule,
+        "approval": granted.approval if granted else None,
+    }
+    return CommandRequested.model_validate(fields)  # one validation, the nested models included

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import urllib.request
 from typing import Protocol
 
 from shared.deadline import Deadline
@@ -36,6 +35,8 @@ class WebhookResponder:
         if remaining < MIN_SECONDS_TO_RESPOND:
             logger.warning("a click's answer was not posted: out of time")
             return False
+        import urllib.request  # here: only a click's answer needs it, not a command's cold start
+
         body = json.dumps(message.payload()).encode()
         request = urllib.request.Request(
             response_url, data=body, headers={"Content-Type": "application/json"}, method="POST"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import parse_qs
+from urllib.parse import unquote_to_bytes
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -37,16 +37,45 @@ class SlashCommandRequest(BaseModel):
 
     def actor(self) -> Actor:
         """Who typed it, as every event about the command carries it."""
-        return Actor(team_id=self.team_id, team_domain=self.team_domain, user_id=self.user_id, user_name=self.user_name)
+        return Actor.model_validate(self.actor_fields())
+
+    def actor_fields(self) -> dict[str, str]:
+        """`actor()`'s fields, for an event validated in one call with its nested models."""
+        return {
+            "team_id": self.team_id,
+            "team_domain": self.team_domain,
+            "user_id": self.user_id,
+            "user_name": self.user_name,
+        }
 
     def place(self) -> Place:
-        return Place(channel_id=self.channel_id, channel_name=self.channel_name)
+        return Place.model_validate(self.place_fields())
+
+    def place_fields(self) -> dict[str, str]:
+        return {"channel_id": self.channel_id, "channel_name": self.channel_name}
 
 
 def parse_form(body: bytes) -> dict[str, str]:
-    """Form fields, first value of each; undecodable bytes are replaced rather than fatal."""
-    fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-    return {name: values[0] for name, values in fields.items()}
+    """Form fields, first value of each; undecodable bytes are replaced rather than fatal.
+
+    What `parse_qs(..., keep_blank_values=True)` reads, without its per-field overhead (tests hold the two equal).
+    """
+    fields: dict[str, str] = {}
+    for pair in body.decode("utf-8", errors="replace").split("&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        if "%" in pair or "+" in pair:
+            name, value = _unquote_plus(name), _unquote_plus(value)
+        if name not in fields:
+            fields[name] = value
+    return fields
+
+
+def _unquote_plus(text: str) -> str:
+    """`unquote_plus(text, errors="replace")` in one pass over the bytes (the stdlib splits on ASCII runs first)."""
+    text = text.replace("+", " ")
+    return unquote_to_bytes(text).decode("utf-8", errors="replace") if "%" in text else text
 
 
 def to_slash_command(form: Mapping[str, str]) -> SlashCommandRequest:

@@ -22,6 +22,8 @@ def is_unsafe(character: str) -> bool:
 
 def unsafe_character(text: str) -> str | None:
     """The first invisible or control character in `text`, or None."""
+    if text.isascii() and text.isprintable():  # the usual case, at C speed: printable ASCII has none of them
+        return None
     return next((character for character in text if is_unsafe(character)), None)
 
 

@@ -56,15 +56,77 @@ def parse_arguments(
     spec: CommandSpec, tokens: Sequence[str], *, extra_characters: ExtraCharacters = no_extra_characters
 ) -> ParsedCommand:
     """Validate `tokens` as `spec`'s arguments; raise `UsageError` saying what is wrong."""
-    namespace, leftovers = build_parser(spec).parse_known_args(list(tokens))
-    arguments: dict[str, ArgumentValue] = {a.dest: getattr(namespace, a.dest) for a in spec.arguments}
-    _refuse_leftovers(spec, leftovers, arguments)
+    arguments = read_plain_options(spec, tokens)
+    if arguments is None:
+        namespace, leftovers = build_parser(spec).parse_known_args(list(tokens))
+        arguments = {a.dest: getattr(namespace, a.dest) for a in spec.arguments}
+        _refuse_leftovers(spec, leftovers, arguments)
+    else:
+        _refuse_leftovers(spec, [], arguments)
     for argument in spec.arguments:
         _refuse_invisible(spec, argument, arguments[argument.dest])
     for argument in spec.arguments:
         _refuse_other_choices(spec, argument, arguments[argument.dest])
         _validate(spec, argument, arguments, extra_characters)
     return ParsedCommand(spec=spec, arguments=arguments)
+
+
+def read_plain_options(spec: CommandSpec, tokens: Sequence[str]) -> dict[str, ArgumentValue] | None:
+    """What argparse reads from the usual tokens, read directly (argparse costs more than the rest of a request).
+
+    Only `--option value` pairs and `--flag`s of a command without positionals, each given once, no value starting
+    with `-`, every integer readable: None for anything else, which argparse then reads (and explains).
+    tests/unit/shared/commands/test_parser.py holds the two equal.
+    """
+    plain = _plain_reading(spec)
+    if plain is None:
+        return None
+    options, defaults = plain
+    arguments = dict(defaults)
+    seen: set[str] = set()
+    index, count = 0, len(tokens)
+    while index < count:
+        argument = options.get(tokens[index])
+        if argument is None or argument.dest in seen:
+            return None
+        seen.add(argument.dest)
+        if argument.type == "flag":
+            arguments[argument.dest] = True
+            index += 1
+            continue
+        if index + 1 == count or tokens[index + 1].startswith("-"):
+            return None
+        value: str | int = tokens[index + 1]
+        if argument.type == "integer":
+            try:
+                value = int(value)
+            except ValueError:
+                return None
+        arguments[argument.dest] = value
+        index += 2
+    return arguments
+
+
+_PlainReading = tuple[dict[str, ArgumentSpec], dict[str, ArgumentValue]] | None
+_PLAIN_READINGS: dict[int, tuple[CommandSpec, _PlainReading]] = {}
+"""By the spec's identity (the spec kept alive with it): hashing a frozen spec hashes every argument, every time."""
+
+
+def _plain_reading(spec: CommandSpec) -> _PlainReading:
+    """(the options by name, each argument's value when absent as argparse gives it), or None for a command with
+    positionals."""
+    known = _PLAIN_READINGS.get(id(spec))
+    if known is not None and known[0] is spec:
+        return known[1]
+    reading: _PlainReading = None
+    if not any(argument.positional for argument in spec.arguments):
+        namespace, _ = build_parser(spec).parse_known_args([])  # a string default converted by the type
+        defaults = {argument.dest: getattr(namespace, argument.dest) for argument in spec.arguments}
+        reading = {argument.option: argument for argument in spec.arguments}, defaults
+    if len(_PLAIN_READINGS) >= 256:  # tests build many specs; a catalog has a few
+        _PLAIN_READINGS.clear()
+    _PLAIN_READINGS[id(spec)] = (spec, reading)
+    return reading
 
 
 @functools.lru_cache(maxsize=128)

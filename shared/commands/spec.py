@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -39,9 +40,9 @@ class ArgumentSpec(BaseModel):
             raise ValueError(f"default of {self.name!r} is not one of its choices")
         return self
 
-    @property
+    @cached_property
     def dest(self) -> str:
-        """The key this argument has in parsed arguments and in events."""
+        """The key this argument has in parsed arguments and in events (asked many times a request: cached)."""
         return self.name.replace("-", "_")
 
     @property

@@ -15,16 +15,22 @@ _INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff"))
 _DASH_OPTION = re.compile(r"(^|\s)[\u2012\u2013\u2014\u2015\u2212]-?(?=\S)")
 # <@U123|name>, <#C123|name>, <https://…|label>, <mailto:…|label>, <!here>
 _SLACK_ESCAPE = re.compile(r"<([@#!]?)([^<>|\s]+)(?:\|[^<>]*)?>")
+_QUOTING = re.compile(r"[\"'\\]")
+_SHELL_WHITESPACE = re.compile(r"[ \t\r\n]+")
+"""`shlex`'s whitespace (not str.split's: a vertical tab or U+2028 stays inside a word, as shlex keeps it)."""
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
 def normalize(text: str) -> str:
     """Undo smart quotes, dashes, odd spaces and Slack's `<…|…>` escapes; the result is plain text."""
-    text = text.translate(_DOUBLE_QUOTES).translate(_SINGLE_QUOTES).translate(_SPACES).translate(_INVISIBLE)
-    text = _DASH_OPTION.sub(r"\1--", text)
-    text = _SLACK_ESCAPE.sub(_unescape_reference, text)
-    for entity, character in _ENTITIES:
-        text = text.replace(entity, character)
+    if not text.isascii():  # every quote, dash, space and invisible character undone here is outside ASCII
+        text = text.translate(_DOUBLE_QUOTES).translate(_SINGLE_QUOTES).translate(_SPACES).translate(_INVISIBLE)
+        text = _DASH_OPTION.sub(r"\1--", text)
+    if "<" in text:
+        text = _SLACK_ESCAPE.sub(_unescape_reference, text)
+    if "&" in text:
+        for entity, character in _ENTITIES:
+            text = text.replace(entity, character)
     return text.strip()
 
 
@@ -46,6 +52,8 @@ def split_words(normalized: str) -> list[str]:
     Apart from `tokenize` so that a caller that keeps the normalized text (the ingress puts it in the event)
     normalizes once.
     """
+    if not _QUOTING.search(normalized):  # no quote or backslash: shlex would split on its whitespace alone
+        return [word for word in _SHELL_WHITESPACE.split(normalized) if word]
     try:
         return shlex.split(normalized, comments=False, posix=True)
     except ValueError as error:

@@ -12,7 +12,6 @@ from shared.replay import ReplayGuardUnavailableError, SignedRequest
 from shared.slack.blocks import SlackMessage
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.locks import MemoryLockStore
-from tests.support.ingress import SEED_RULES
 
 
 class MemoryReplayGuard:
@@ -111,7 +110,6 @@ def ingress_deps(**overrides: Any) -> IngressDeps:
     """The ingress on fakes: the seed access rules, a recording bus, in-memory replay guard, locks and approvals,
     no ledger."""
     fields: dict[str, Any] = {
-        "config": StaticConfig.from_text(SEED_RULES),
         "publisher": RecordingPublisher(),
         "replays": MemoryReplayGuard(),
         "locks": MemoryLockStore(),
@@ -119,4 +117,8 @@ def ingress_deps(**overrides: Any) -> IngressDeps:
         "responder": RecordingResponder(),
     }
     fields.update(overrides)
+    if "config" not in fields:  # imported only here: it imports chalice.test (bench/ingress_bench.py's cold start)
+        from tests.support.ingress import SEED_RULES
+
+        fields["config"] = StaticConfig.from_text(SEED_RULES)
     return IngressDeps(**fields)

@@ -1,12 +1,50 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from chalicelib.deps import IngressSettings, signing_secret_from
+from chalicelib.deps import IngressSettings, SigningSecret, signing_secret_from
+from chalicelib.handler import handle_slash_http
 from shared.errors import ConfigurationError
+from tests.support.fakes.ingress import ingress_deps
+from tests.support.slack import SIGNING_SECRET, signed_request
 
 
 def test_environment_wins_and_nothing_set_is_a_configuration_error() -> None:
     assert signing_secret_from(IngressSettings.from_env({"SLACK_SIGNING_SECRET": "local"})) == "local"
     with pytest.raises(ConfigurationError, match="no Slack signing secret"):
         signing_secret_from(IngressSettings.from_env({}))
+
+
+def test_the_signing_secret_is_known_without_io_only_from_the_environment_or_a_fresh_read() -> None:
+    local = SigningSecret(settings=lambda: IngressSettings.from_env({"SLACK_SIGNING_SECRET": "local"}))
+    assert local.cached() == local() == "local"
+    never_read = SigningSecret(settings=lambda: IngressSettings.from_env({"SLACK_SIGNING_SECRET_ID": "never-read"}))
+    assert never_read.cached() is None  # not fetched yet: the handler reads it within the deadline
+    assert SigningSecret(settings=lambda: IngressSettings.from_env({})).cached() is None
+
+
+class KnownSecret:
+    """A provider that knows its secret without I/O; reading it otherwise would be a bug here."""
+
+    def __init__(self, cached: str | None) -> None:
+        self.value = cached
+        self.reads = 0
+
+    def __call__(self) -> str:
+        self.reads += 1
+        return SIGNING_SECRET
+
+    def cached(self) -> str | None:
+        return self.value
+
+
+@pytest.mark.parametrize(("cached", "reads"), [(SIGNING_SECRET, 0), (None, 1)])
+def test_a_known_secret_is_used_directly_and_an_unknown_one_is_read(cached: str | None, reads: int) -> None:
+    provider = KnownSecret(cached)
+    deps = ingress_deps()
+    body, headers = signed_request("deploy --client acme --branch main")
+    answer = handle_slash_http(body, headers, signing_secret=provider, deps=lambda: deps)
+    assert answer.status == 200 and "deploy accepted as" in json.loads(answer.body)["text"]
+    assert provider.reads == reads

@@ -36,3 +36,31 @@ def test_importing_the_app_reads_nothing_and_connects_nowhere(tmp_path: Path) ->
     }
     result = subprocess.run([sys.executable, "-c", GUARDED_IMPORT], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+NOT_AT_IMPORT = (
+    "slack_sdk",  # the signature is checked without it (its `signature` module imports all of `slack_sdk.web`)
+    "boto3",  # the adapters build their clients on the first request
+    "yaml",  # the configuration is read (and parsed) on the first request
+    "asyncio",
+    "urllib.request",  # only a click's answer posts to its response_url
+    "shared.aws.eventbridge",
+    "shared.aws.replay_guard",
+    "shared.ledger.dynamodb",
+    "shared.locks.dynamodb",
+    "shared.config.source",
+    "aws_lambda_powertools.utilities.parameters",
+    "chalicelib.clicks",  # a click's models are built when a click arrives
+    "chalicelib.interaction_request",
+)
+"""Each would lengthen every cold start (bench/ingress_bench.py measures it). botocore is not listed: Powertools
+imports it with its logging, and the first request's boto3 client needs it anyway."""
+
+
+def test_importing_the_app_imports_nothing_a_command_does_not_need() -> None:
+    code = "import sys, app; print('\\n'.join(sorted(sys.modules)))"
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'ingress'}"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    imported = set(result.stdout.split())
+    assert "chalicelib.handler" in imported
+    assert sorted(imported & set(NOT_AT_IMPORT)) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 
@@ -59,3 +60,25 @@ def test_run_within_stops_waiting_at_the_deadline_for_a_call_that_hangs() -> Non
         assert time.monotonic() - started < 1.0
     finally:
         release.set()
+
+
+def test_run_within_reuses_an_idle_thread_but_never_waits_behind_a_hung_call() -> None:
+    names: list[int] = []
+    for _ in range(5):
+        names.append(run_within(Deadline.after(1.0), threading.get_ident))
+    assert len(set(names)) < 5  # the same idle thread served several calls
+    release = threading.Event()
+    try:
+        with pytest.raises(DeadlineExceededError):
+            run_within(Deadline.after(0.1), lambda: release.wait(10))
+        started = time.monotonic()
+        assert run_within(Deadline.after(1.0), lambda: 7) == 7  # another thread took it at once
+        assert time.monotonic() - started < 0.5
+    finally:
+        release.set()
+
+
+def test_run_within_runs_each_call_in_a_fresh_context() -> None:
+    marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
+    run_within(Deadline.after(1.0), lambda: marker.set("leaked"))
+    assert run_within(Deadline.after(1.0), marker.get) == "unset"

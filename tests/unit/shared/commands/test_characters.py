@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.commands.characters import describe, is_unsafe, unsafe_character, visible
 
@@ -48,3 +50,10 @@ def test_visible_writes_unsafe_characters_out_so_they_cannot_spoof() -> None:
     assert visible("fuzznl\n") == "fuzznl\\n"
     assert visible("a\u202eb") == "a\\u202eb"
     assert visible("plain ü") == "plain ü"
+
+
+@settings(max_examples=400)
+@given(text=st.one_of(st.text(max_size=30), st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=30)))
+def test_the_first_unsafe_character_is_found_whatever_the_text(text: str) -> None:
+    """The ASCII fast path finds what the character-by-character scan finds."""
+    assert unsafe_character(text) == next((character for character in text if is_unsafe(character)), None)

@@ -3,9 +3,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.commands.catalog import CATALOG, Catalog
-from shared.commands.parser import parse_arguments, resolve_command
+from shared.commands.parser import build_parser, parse_arguments, read_plain_options, resolve_command
 from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
 from shared.errors import UnknownCommandError, UsageError
 
@@ -247,3 +249,48 @@ def test_echoed_values_are_escaped_once_and_show_invisible_characters() -> None:
 def test_values_padded_with_spaces_are_refused(value: str) -> None:
     with pytest.raises(UsageError, match="`--from` starts or ends with a space"):
         parse_arguments(RESTORE, ["--db", "orders", "--from", value])
+
+
+MIXED = CommandSpec(
+    name="mixed",
+    summary="every kind of option",
+    arguments=(
+        ArgumentSpec(name="count", help="n", type="integer", default="3"),
+        ArgumentSpec(name="dry-run", help="f", type="flag"),
+        ArgumentSpec(name="target", help="t", required=True),
+        ArgumentSpec(name="env", help="e", choices=("a", "b"), default="a"),
+    ),
+    handled_by="ingress",
+)
+SPECS = [*(spec for spec in CATALOG if spec.arguments), MIXED]
+WORDS = ["acme", "main", "5", " 7", "-1", "", "x y", "--", "--client=acme", "prod", "-", "--dry", "9" * 5, "١٢"]
+
+
+@st.composite
+def spec_and_tokens(draw: st.DrawFn) -> tuple[CommandSpec, list[str]]:
+    spec = draw(st.sampled_from(SPECS))
+    options = [argument.option for argument in spec.arguments]
+    return spec, draw(st.lists(st.sampled_from(options + WORDS), max_size=8))
+
+
+@settings(max_examples=1500)
+@given(case=spec_and_tokens())
+def test_plain_options_are_read_exactly_as_argparse_reads_them(case: tuple[CommandSpec, list[str]]) -> None:
+    spec, tokens = case
+    plain = read_plain_options(spec, tokens)
+    if plain is None:
+        return  # argparse reads these itself
+    namespace, leftovers = build_parser(spec).parse_known_args(list(tokens))
+    assert leftovers == []
+    assert plain == {argument.dest: getattr(namespace, argument.dest) for argument in spec.arguments}
+
+
+def test_the_usual_deploy_is_read_without_argparse_and_odd_ones_with_it() -> None:
+    assert read_plain_options(DEPLOY, ["--client", "acme", "--branch", "main", "--env", "production"]) == {
+        "client": "acme",
+        "branch": "main",
+        "env": "production",
+    }
+    assert read_plain_options(MIXED, ["--target", "x"]) == {"count": 3, "dry_run": False, "target": "x", "env": "a"}
+    for odd in (["--client=acme"], ["--client", "a", "--client", "b"], ["--client"], ["--client", "-x"], ["word"]):
+        assert read_plain_options(DEPLOY, odd) is None

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-import pytest
+import shlex
 
-from shared.commands.tokenizer import normalize, tokenize
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared.commands.tokenizer import normalize, split_words, tokenize
 from shared.errors import UsageError
 
 
@@ -38,3 +42,44 @@ def test_unbalanced_quote_is_a_usage_error_with_a_hint() -> None:
     with pytest.raises(UsageError) as caught:
         tokenize('deploy --client "acme')
     assert "quote" in (caught.value.hint or "")
+
+
+_SHELLISH = st.text(alphabet=st.sampled_from(list("ab-=/ \t\r\n\x0b\x0c\x00é\u2028\u00a0")), max_size=40)
+
+
+@settings(max_examples=400)
+@given(text=st.one_of(_SHELLISH, st.text(max_size=40)))
+def test_split_words_splits_exactly_as_shlex_does(text: str) -> None:
+    """The fast path (no quote, no backslash) and shlex agree on every text, including odd whitespace."""
+    try:
+        expected: list[str] | None = shlex.split(text, comments=False, posix=True)
+    except ValueError:
+        expected = None
+    if expected is None:
+        with pytest.raises(UsageError):
+            split_words(text)
+    else:
+        assert split_words(text) == expected
+
+
+def _normalize_every_step(text: str) -> str:
+    """`normalize` without its shortcuts: every step on every text."""
+    from shared.commands import tokenizer as t
+
+    text = text.translate(t._DOUBLE_QUOTES).translate(t._SINGLE_QUOTES).translate(t._SPACES).translate(t._INVISIBLE)
+    text = t._DASH_OPTION.sub(r"\1--", text)
+    text = t._SLACK_ESCAPE.sub(t._unescape_reference, text)
+    for entity, character in t._ENTITIES:
+        text = text.replace(entity, character)
+    return text.strip()
+
+
+@settings(max_examples=400)
+@given(
+    text=st.one_of(
+        st.text(max_size=40),
+        st.text(alphabet=st.sampled_from(list("ab -<>@#!|&;amplgt\u2014\u201c\u00a0\u200b")), max_size=40),
+    )
+)
+def test_normalize_skips_only_steps_that_cannot_change_the_text(text: str) -> None:
+    assert normalize(text) == _normalize_every_step(text)

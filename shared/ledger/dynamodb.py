@@ -245,21 +245,28 @@ class _Update:
         return " ".join(parts)
 
 
-def _request_update(event: CommandRequested, now: datetime) -> _Update:
-    """The ingress' facts are authoritative (overwrite what a result event guessed); state never goes back."""
-    update = _Update()
-    for attribute, value in {
+def _who_where(event: CommandRequested | CommandRefused | ApprovalRequested) -> dict[str, object]:
+    """What the ingress knows of every command it saw: who typed what, where and when (and its place in `recent`)."""
+    return {
         "command": event.command,
         "user_id": event.actor.user_id,
         "user_name": event.actor.user_name,
         "team_id": event.actor.team_id,
         "channel_id": event.place.channel_id,
         "channel_name": event.place.channel_name,
-        "arguments": dict(event.arguments),
         "text": event.text,
-        "visibility": event.reply_to.visibility,
         "requested_at": _iso(event.requested_at),
         "recent_sk": _sort_key(event.requested_at, event.command_id),
+    }
+
+
+def _request_update(event: CommandRequested, now: datetime) -> _Update:
+    """The ingress' facts are authoritative (overwrite what a result event guessed); state never goes back."""
+    update = _Update()
+    for attribute, value in {
+        **_who_where(event),
+        "arguments": dict(event.arguments),
+        "visibility": event.reply_to.visibility,
     }.items():
         update.set(attribute, value)
     if event.rule is not None:
@@ -280,15 +287,7 @@ def _refusal_update(event: CommandRefused, now: datetime) -> _Update:
     """Written once: its id comes from the signed request, so a replayed refusal finds it and changes nothing."""
     update = _Update()
     facts: dict[str, object] = {
-        "command": event.command,
-        "user_id": event.actor.user_id,
-        "user_name": event.actor.user_name,
-        "team_id": event.actor.team_id,
-        "channel_id": event.place.channel_id,
-        "channel_name": event.place.channel_name,
-        "text": event.text,
-        "requested_at": _iso(event.requested_at),
-        "recent_sk": _sort_key(event.requested_at, event.command_id),
+        **_who_where(event),
         "state": "refused",
         "rank": RANKS["refused"],
         "decision": event.decision,
@@ -308,16 +307,8 @@ def _approval_request_update(event: ApprovalRequested, now: datetime) -> _Update
     """The held command's facts; `awaiting approval` unless something moved it already (a decision, a result)."""
     update = _Update()
     for attribute, value in {
-        "command": event.command,
-        "user_id": event.actor.user_id,
-        "user_name": event.actor.user_name,
-        "team_id": event.actor.team_id,
-        "channel_id": event.place.channel_id,
-        "channel_name": event.place.channel_name,
+        **_who_where(event),
         "arguments": dict(event.arguments),
-        "text": event.text,
-        "requested_at": _iso(event.requested_at),
-        "recent_sk": _sort_key(event.requested_at, event.command_id),
         "approvers": list(event.approvers),
         "approval_rule": event.rule,
         "approval_expires_at": _iso(event.expires_at),

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
-from chalicelib.publishing import claim_first_sighting, publish
+from chalicelib.publishing import claim_first_sighting, publish, record_history
 from shared.approvals import ApprovalStore, ApprovalStoreUnavailableError, PendingApproval
 from shared.config.access import ApprovalNeed, ApprovalPolicy
 from shared.deadline import Deadline
@@ -174,15 +174,7 @@ def store(deps: IngressDeps) -> ApprovalStore:
 
 def record(event: Event, deps: IngressDeps, deadline: Deadline) -> None:
     """An approval event for the ledger, best effort: the approval table is the truth, the ledger its history."""
-    try:
-        deps.publisher.publish([event], deadline=deadline)
-    except Exception as error:  # the approval table is the truth; its history in the ledger is best effort
-        logger.warning(
-            "%s not recorded in the ledger (%s)",
-            event.detail_type,
-            type(error).__name__,
-            extra={"command_id": event.command_id},
-        )
+    record_history(event, deps, deadline, what=event.detail_type)
 
 
 def _moment(epoch: int) -> datetime:

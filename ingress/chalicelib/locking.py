@@ -20,7 +20,7 @@ from collections.abc import Callable
 from chalicelib.access import AccessRefusedError, authorize, may_run_here
 from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
-from chalicelib.publishing import build_event
+from chalicelib.publishing import build_event, record_history
 from shared.config.deploy import LocksConfig
 from shared.deadline import Deadline
 from shared.errors import AccessDeniedError, ConfigurationError, SlashopsError, UsageError
@@ -222,15 +222,7 @@ def _record(command: Command, command_id: str, deps: IngressDeps) -> None:
     """The lock or unlock for the ledger, best effort: it took effect whatever the bus says."""
     event = build_event(command, command_id=command_id, now=deps.now())
     deadline = command.verified.deadline.within(RECORD_SECONDS)
-    try:
-        deps.publisher.publish([event], deadline=deadline)
-    except Exception as error:  # the lock table is the truth; its history in the ledger is best effort
-        logger.warning(
-            "%s not recorded in the ledger (%s)",
-            command.name,
-            type(error).__name__,
-            extra={"command_id": command_id, "user_id": command.request.user_id, "text": command.text},
-        )
+    record_history(event, deps, deadline, what=command.name, user_id=command.request.user_id, text=command.text)
 
 
 def _name(client: str, env: str) -> str:

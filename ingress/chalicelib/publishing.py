@@ -11,8 +11,9 @@ from datetime import datetime
 
 from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
+from shared.deadline import Deadline
 from shared.errors import AlreadyReceivedError, CommandMayBeQueuedError, NotQueuedError
-from shared.events.models import CommandRequested
+from shared.events.models import CommandRequested, Event
 from shared.events.publisher import PublishError, PublishOutcomeUnknownError
 from shared.logs import bind_command_id
 from shared.replay import ReplayGuardUnavailableError
@@ -102,3 +103,17 @@ def build_event(command: Command, *, command_id: str, now: datetime) -> CommandR
         "approval": granted.approval if granted else None,
     }
     return CommandRequested.model_validate(fields)  # one validation, the nested models included
+
+
+def record_history(event: Event, deps: IngressDeps, deadline: Deadline, *, what: str, **context: str) -> None:
+    """An event for the ledger's history only (a lock, an approval), best effort: its own table holds the truth and
+    it took effect whatever the bus says; a failure leaves a WARNING line instead."""
+    try:
+        deps.publisher.publish([event], deadline=deadline)
+    except Exception as error:  # noqa: BLE001 - any failure: the history is best effort, the answer must not wait
+        logger.warning(
+            "%s not recorded in the ledger (%s)",
+            what,
+            type(error).__name__,
+            extra={"command_id": event.command_id, **context},
+        )

@@ -96,6 +96,10 @@ def start_localstack(port: int | None = None, *, python: Path | None = None, tim
         "DISABLE_EVENTS": "1",
         "SKIP_SSL_CERT_DOWNLOAD": "1",
         "SERVICES": LOCALSTACK_SERVICES,
+        # Half of LocalStack's CPU under a burst went to its own bookkeeping (bench/burst_bench.py, profiled):
+        # a CloudWatch metric published per SQS call, and EventBridge → SQS deliveries made as HTTP calls to itself.
+        "SQS_DISABLE_CLOUDWATCH_METRICS": "1",
+        "IN_MEMORY_CLIENT": "1",
     }
     for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
         env.pop(key, None)

@@ -3,7 +3,8 @@
 LocalStack (moto's server when LocalStack cannot start) gets the bus stack from `infra/bus.yaml`;
 moto's server holds DynamoDB. Then, each in its own process group: the fake Slack and fake Jenkins
 (when `SLACK_API_URL` / `JENKINS_URL` are unset), the ingress on 127.0.0.1:$INGRESS_PORT, one SQS runner
-per Lambda consumer (deploy, notifier) and the backup worker. A child that exits on its own is restarted
+per Lambda consumer (deploy, notifier; batch size and concurrency from its template's event source mapping)
+and the backup worker. A child that exits on its own is restarted
 after a backoff (1 s doubling to 30 s), as Lambda and ECS would; only Ctrl-C (or SIGTERM) stops them all.
 """
 
@@ -31,6 +32,7 @@ from tools.defaults import DEFAULT_INGRESS_PORT, LOCAL_BOT_TOKEN, LOCAL_SIGNING_
 from tools.local_aws import FAKE_CREDENTIALS, LocalAwsError, Service, free_port, start_localstack, start_moto
 from tools.local_state import LocalStores, clear, restore, save
 from tools.local_system import LocalResources, local_stores, provision
+from tools.stacks import INFRA, load_template
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STATE_FILE = REPO_ROOT / ".local" / "make-run.json"
@@ -300,6 +302,28 @@ LAMBDA_HANDLERS = {
     "notifier": "services.notifier.handler:lambda_handler",
 }
 """Consumers that run as Lambda functions on their queue: `tools.sqs_runner` plays Lambda's SQS event source."""
+LAMBDA_TEMPLATES = {"deploy": "deploy-service.yaml", "notifier": "notifier.yaml"}
+"""Each Lambda consumer's stack in `infra/`: its event source mapping sets the local runner's batch and concurrency."""
+LOCAL_MAX_CONCURRENCY = 5
+"""Concurrent invocations when a mapping sets no `ScalingConfig.MaximumConcurrency` (Lambda starts five pollers
+on a queue and scales up from there; five is enough for one machine)."""
+
+
+@dataclass(frozen=True)
+class Scaling:
+    batch_size: int
+    concurrency: int
+
+
+def lambda_scaling(consumer: str) -> Scaling:
+    """Its event source mapping's `BatchSize` (SQS' default 10) and `ScalingConfig.MaximumConcurrency`, as in AWS."""
+    template = load_template((INFRA / LAMBDA_TEMPLATES[consumer]).read_text())
+    mappings = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    properties = mappings[0]["Properties"] if len(mappings) == 1 else {}
+    maximum = properties.get("ScalingConfig", {}).get("MaximumConcurrency", LOCAL_MAX_CONCURRENCY)
+    return Scaling(int(properties.get("BatchSize", 10)), min(int(maximum), LOCAL_MAX_CONCURRENCY))
+
+
 WORKERS = {"backup": ("services.backup", {"SLASHOPS_BACKUP_POLL_SECONDS": "2"})}
 """Consumers that poll their own queue (ECS in AWS): module to run, extra environment. A short long-poll lets
 Ctrl-C stop the backup worker within the supervisor's grace period."""
@@ -311,7 +335,9 @@ def start_services(supervisor: Supervisor, settings: Settings, resources: LocalR
     supervisor.start("ingress", [python, "-m", "tools.local_ingress", "--port", str(settings.ingress_port)])
     for name, queue in resources.queues.items():
         if name in LAMBDA_HANDLERS:
+            scaling = lambda_scaling(name)
             argv = ["--queue-url", queue.url, "--queue-arn", queue.arn, "--handler", LAMBDA_HANDLERS[name]]
+            argv += ["--batch-size", str(scaling.batch_size), "--concurrency", str(scaling.concurrency)]
             supervisor.start(name, [python, "-m", "tools.sqs_runner", *argv, "--name", f"slashops-{name}"])
         elif name in WORKERS and find_spec(f"{WORKERS[name][0]}.__main__") is not None:
             module, extra_env = WORKERS[name]

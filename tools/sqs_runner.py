@@ -6,6 +6,10 @@ raises, or names a message that was not in the batch, nothing (the whole batch c
 visibility timeout, and after `maxReceiveCount` goes to the DLQ — exactly as in AWS).
 
     python -m tools.sqs_runner --queue-url URL --handler services.deploy.handler:lambda_handler
+
+`--batch-size` and `--concurrency` play the event source mapping's `BatchSize` and its concurrent invocations
+(`ScalingConfig.MaximumConcurrency`): `concurrency` pollers, each receiving and handling its own batches, as
+Lambda runs that many invocations at once (here as threads of one process).
 """
 
 from __future__ import annotations
@@ -83,6 +87,8 @@ class SqsRunner:
     batch_size: int = 10
     wait_seconds: int = 1
     error_pause: float = 1.0
+    concurrency: int = 1
+    """Batches handled at once, each by its own poller (Lambda's concurrent invocations)."""
 
     def poll_once(self) -> BatchOutcome:
         """One receive → handler → delete cycle."""
@@ -103,7 +109,19 @@ class SqsRunner:
         return BatchOutcome(len(messages), len(done), len(messages) - len(done))
 
     def run(self, stop: threading.Event) -> None:
-        """Poll until `stop` is set; a failing queue call is logged and retried after a pause."""
+        """Poll until `stop` is set, with `concurrency` pollers; a failing queue call is logged and retried after a
+        pause. Returns once every poller has finished its batch."""
+        pollers = [
+            threading.Thread(target=self._poll_until, args=(stop,), name=f"{self.function_name}-{index}", daemon=True)
+            for index in range(1, self.concurrency)
+        ]
+        for poller in pollers:
+            poller.start()
+        self._poll_until(stop)
+        for poller in pollers:
+            poller.join()
+
+    def _poll_until(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 self.poll_once()
@@ -187,7 +205,10 @@ def main(argv: list[str] | None = None) -> None:
         "--handler", required=True, help="module:function, e.g. services.notifier.handler:lambda_handler"
     )
     parser.add_argument("--name", default="local", help="function name shown in logs and the Lambda context")
-    parser.add_argument("--batch-size", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=10, help="records per invocation (BatchSize)")
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="invocations at once (ScalingConfig.MaximumConcurrency)"
+    )
     args = parser.parse_args(argv)
     configure_logging(args.name)
     logging.getLogger("botocore").setLevel(logging.WARNING)
@@ -201,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         function_name=args.name,
         queue_arn=args.queue_arn,
         batch_size=args.batch_size,
+        concurrency=max(1, args.concurrency),
     )
     stop = threading.Event()
 
@@ -209,7 +231,9 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    logger.info("%s reading %s", args.name, args.queue_url)
+    logger.info(
+        "%s reading %s (batches of %d, %d at once)", args.name, args.queue_url, args.batch_size, runner.concurrency
+    )
     runner.run(stop)
 
 

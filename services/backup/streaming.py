@@ -1,11 +1,14 @@
 """Stream a dump into a multipart upload, and a stored backup back into a restore, with bounded memory.
 
-Memory is one part (default 8 MiB) whatever the database size; the SHA-256 is computed on the way.
+Memory is a few parts (default 8 MiB each) whatever the database size; the SHA-256 is computed on the way. A part
+is uploaded by a thread of its own while the next one is read, so the dump never waits for S3 unless a whole part
+is already waiting: a backup takes about as long as the dump alone.
 """
 
 from __future__ import annotations
 
 import hashlib
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -30,27 +33,85 @@ class Streamed:
 def upload_stream(
     source: IO[bytes], upload: Upload, *, part_size: int, stop: threading.Event, progress: Progress
 ) -> Streamed:
-    """Read `source` to its end into `upload` parts; the caller completes or aborts the upload."""
+    """Read `source` to its end into `upload` parts; the caller completes or aborts the upload.
+
+    At most three parts are in memory: the one being read, one waiting and one being uploaded.
+    """
     if part_size < MIN_PART_SIZE:
         raise ValueError(f"parts must be at least {MIN_PART_SIZE} bytes")
     digest, size, number = hashlib.sha256(), 0, 1
     part = bytearray()
-    while chunk := source.read(READ_SIZE):
-        if stop.is_set():
+    with _PartUploader(upload) as uploader:
+        while chunk := source.read(READ_SIZE):
+            if stop.is_set():
+                raise Interrupted()
+            digest.update(chunk)
+            size += len(chunk)
+            part += chunk
+            if len(part) >= part_size:
+                uploader.put(number, bytes(part[:part_size]))
+                del part[:part_size]
+                number += 1
+                progress(size)
+        if stop.is_set():  # the dump was killed because the worker is stopping: its output is incomplete
             raise Interrupted()
-        digest.update(chunk)
-        size += len(chunk)
-        part += chunk
-        if len(part) >= part_size:
-            upload.upload_part(number, bytes(part[:part_size]))
-            del part[:part_size]
-            number += 1
-            progress(size)
-    if stop.is_set():  # the dump was killed because the worker is stopping: its output is incomplete
-        raise Interrupted()
-    if part or number == 1:
-        upload.upload_part(number, bytes(part))
+        if part or number == 1:
+            uploader.put(number, bytes(part))
     return Streamed(size=size, sha256=digest.hexdigest())
+
+
+class _PartUploader:
+    """Uploads parts in order on one background thread, one part queued at most (so the reader waits, not memory).
+
+    A failed upload ends the stream: the next `put`, or the end of the `with` block, raises its error. Leaving the
+    block waits until every queued part is uploaded, or, when the block raised, until the part in flight is done.
+    """
+
+    def __init__(self, upload: Upload) -> None:
+        self._upload = upload
+        self._parts: queue.Queue[tuple[int, bytes] | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._abandoned = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="backup-upload", daemon=True)
+
+    def __enter__(self) -> _PartUploader:
+        self._thread.start()
+        return self
+
+    def put(self, number: int, data: bytes) -> None:
+        while True:
+            self._raise_if_failed()
+            try:
+                self._parts.put((number, data), timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> None:
+        if error is not None:
+            self._abandoned.set()
+        while self._thread.is_alive():
+            try:
+                self._parts.put(None, timeout=0.2)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+        if error is None:
+            self._raise_if_failed()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (item := self._parts.get()) is not None:
+            if self._abandoned.is_set() or self._error is not None:
+                continue  # drain until the end marker: the stream failed, nothing more is uploaded
+            try:
+                self._upload.upload_part(*item)
+            except BaseException as error:  # handed to the reading thread, which raises it
+                self._error = error
 
 
 def verify_stream(chunks: Iterable[bytes], expected_sha256: str, *, stop: threading.Event) -> int:

@@ -7,6 +7,7 @@ a client pointed at moto or LocalStack instead; an injected client always wins.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, overload
@@ -26,11 +27,21 @@ class ClientLimits:
     """Including the first try (botocore's `retries.total_max_attempts`, standard retry mode)."""
 
 
+_BUILDING = threading.Lock()
+"""boto3's default session is not thread-safe while it builds clients (a deadline's worker thread, or the local
+runner's concurrent pollers, may build their first clients at the same time): one client is built at a time."""
+
+
 def aws_client(service: str, limits: ClientLimits | None = None) -> Any:
     """A boto3 client for `service` with `limits`; honours `AWS_ENDPOINT_URL_<SERVICE>` (moto/LocalStack locally).
 
     Typed `Any` so each adapter states its client type once, on its `LazyClient` attribute.
     """
+    with _BUILDING:
+        return _build_client(service, limits)
+
+
+def _build_client(service: str, limits: ClientLimits | None) -> Any:
     import boto3
 
     if limits is None:

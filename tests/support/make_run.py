@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,12 +61,17 @@ class MakeRun:
 
 @contextlib.contextmanager
 def make_run(
-    ready_timeout: float = 90.0, *, state_dir: Path | None = None, port: int | None = None
+    ready_timeout: float = 90.0,
+    *,
+    state_dir: Path | None = None,
+    port: int | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[MakeRun]:
-    """`state_dir`: where it keeps its state (a fresh temporary folder by default, never the developer's)."""
+    """`state_dir`: where it keeps its state (a fresh temporary folder by default, never the developer's);
+    `extra_env` is set after the local settings are cleared (e.g. a `JENKINS_URL` the caller serves)."""
     port = port or free_port()
     env = {key: value for key, value in os.environ.items() if key not in UNSET and not key.startswith("AWS_ENDPOINT")}
-    env["INGRESS_PORT"] = str(port)
+    env |= {**(extra_env or {}), "INGRESS_PORT": str(port)}
     workdir = Path(tempfile.mkdtemp(prefix="slashops-make-run-"))
     env["SLASHOPS_STATE_DIR"] = str(state_dir or workdir / "state")
     log = workdir / "make-run.log"

@@ -7,7 +7,17 @@ from collections.abc import Mapping
 
 from shared.commands.routing import routes
 from tools.local_system import LocalResources, Queue, local_consumers
-from tools.run_local import LAMBDA_HANDLERS, WORKERS, Supervisor, resolve_settings, start_services
+from tools.run_local import (
+    LAMBDA_HANDLERS,
+    LAMBDA_TEMPLATES,
+    LOCAL_MAX_CONCURRENCY,
+    WORKERS,
+    Supervisor,
+    lambda_scaling,
+    resolve_settings,
+    start_services,
+)
+from tools.stacks import INFRA, load_template
 
 
 class RecordingSupervisor(Supervisor):
@@ -47,3 +57,24 @@ def test_each_consumer_reads_its_queue_url_from_the_contracts_name() -> None:
     assert {name: env[f"SLASHOPS_{name.upper()}_QUEUE_URL"] for name in local_consumers()} == {
         name: f"http://sqs/{name}" for name in local_consumers()
     }
+
+
+def test_each_lambda_runner_handles_batches_as_its_event_source_mapping_does() -> None:
+    supervisor = RecordingSupervisor(env={}, out=io.StringIO())
+    supervisor.started = {}
+    start_services(supervisor, resolve_settings({}), _resources())
+    assert set(LAMBDA_TEMPLATES) == set(LAMBDA_HANDLERS)
+    for name in LAMBDA_HANDLERS:
+        argv = supervisor.started[name]
+        scaling = lambda_scaling(name)
+        assert argv[argv.index("--batch-size") + 1] == str(scaling.batch_size)
+        assert argv[argv.index("--concurrency") + 1] == str(scaling.concurrency)
+
+
+def test_the_deploy_runner_takes_one_record_at_a_time_five_at_once_as_in_aws() -> None:
+    template = load_template((INFRA / "deploy-service.yaml").read_text())
+    mapping = template["Resources"]["QueueSource"]["Properties"]
+    assert lambda_scaling("deploy").batch_size == mapping["BatchSize"] == 1
+    assert lambda_scaling("deploy").concurrency == mapping["ScalingConfig"]["MaximumConcurrency"] == 5
+    assert lambda_scaling("notifier").batch_size == 10
+    assert lambda_scaling("notifier").concurrency == LOCAL_MAX_CONCURRENCY

@@ -23,6 +23,7 @@ class FakeQueue:
             for index, body in enumerate(bodies)
         }
         self.receives: list[dict[str, Any]] = []
+        self.invisible: set[str] = set()
 
     def receive_message(self, **kwargs: Any) -> Mapping[str, Any]:
         self.receives.append(kwargs)
@@ -130,6 +131,43 @@ def test_run_stops_when_asked_and_survives_a_failing_receive() -> None:
     thread.join(timeout=5)
     assert not thread.is_alive()
     assert len(queue.receives) >= 2
+
+
+def test_concurrent_pollers_handle_batches_at_the_same_time_and_each_message_once() -> None:
+    """Three pollers with one record each: the handler can only pass its barrier if three batches are in it at once."""
+    stop = threading.Event()
+    together = threading.Barrier(3, timeout=5)
+    handled: list[str] = []
+    lock = threading.Lock()
+
+    class SharedQueue(FakeQueue):
+        """Receiving hides what it hands out, as SQS' visibility timeout does."""
+
+        def receive_message(self, **kwargs: Any) -> Mapping[str, Any]:
+            with lock:
+                batch = [m for m in self.messages.values() if m["MessageId"] not in self.invisible]
+                batch = batch[: kwargs["MaxNumberOfMessages"]]
+                self.invisible |= {m["MessageId"] for m in batch}
+                if not self.messages:
+                    stop.set()
+            return {"Messages": [{**m, "Attributes": {}, "MessageAttributes": {}} for m in batch]}
+
+        def delete_message_batch(self, **kwargs: Any) -> Mapping[str, Any]:
+            with lock:
+                return super().delete_message_batch(**kwargs)
+
+    def waiting_handler(event: dict[str, Any], context: Any) -> None:
+        together.wait()
+        with lock:
+            handled.extend(record["body"] for record in event["Records"])
+
+    queue = SharedQueue(["a", "b", "c"])
+    runner = SqsRunner(QUEUE_URL, waiting_handler, queue, batch_size=1, concurrency=3, wait_seconds=0)
+    thread = threading.Thread(target=runner.run, args=(stop,))
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and not together.broken
+    assert sorted(handled) == ["a", "b", "c"] and queue.bodies() == []
 
 
 def test_helpers() -> None:

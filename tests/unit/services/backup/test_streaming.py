@@ -55,6 +55,79 @@ def test_stop_interrupts_the_upload() -> None:
         upload_stream(io.BytesIO(b"x" * 10), RecordingUpload(), part_size=MIN_PART_SIZE, stop=stop, progress=print)
 
 
+class _Pipe(io.RawIOBase):
+    """A dump's stdout: `data`, with an event set once the reader is past `mark` bytes."""
+
+    def __init__(self, data: bytes, mark: int) -> None:
+        self.data, self.offset, self.mark = data, 0, mark
+        self.past_mark = threading.Event()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        chunk = self.data[self.offset : self.offset + len(buffer)]
+        buffer[: len(chunk)] = chunk
+        self.offset += len(chunk)
+        if self.offset > self.mark:
+            self.past_mark.set()
+        return len(chunk)
+
+
+def test_the_next_part_is_read_while_a_part_uploads() -> None:
+    """Part 1's upload only finishes once the dump has been read into part 2: reading and uploading overlap."""
+    pipe = _Pipe(os.urandom(2 * MIN_PART_SIZE + 10), mark=MIN_PART_SIZE + 1)
+    overlapped: list[bool] = []
+
+    class SlowUpload(RecordingUpload):
+        def upload_part(self, number: int, data: bytes) -> None:
+            if number == 1:
+                overlapped.append(pipe.past_mark.wait(timeout=5))
+            super().upload_part(number, data)
+
+    upload = SlowUpload()
+    source = io.BufferedReader(pipe)
+    upload_stream(source, upload, part_size=MIN_PART_SIZE, stop=threading.Event(), progress=lambda _: None)
+    assert overlapped == [True]
+    assert upload.parts == [(1, MIN_PART_SIZE), (2, MIN_PART_SIZE), (3, 10)]
+
+
+def test_a_failed_part_upload_ends_the_stream_with_its_error_and_nothing_more_is_uploaded() -> None:
+    class FailingUpload(RecordingUpload):
+        def upload_part(self, number: int, data: bytes) -> None:
+            if number == 2:
+                raise ConnectionError("S3 went away")
+            super().upload_part(number, data)
+
+    upload = FailingUpload()
+    with pytest.raises(ConnectionError, match="S3 went away"):
+        upload_stream(
+            io.BytesIO(os.urandom(5 * MIN_PART_SIZE)),
+            upload,
+            part_size=MIN_PART_SIZE,
+            stop=threading.Event(),
+            progress=lambda _: None,
+        )
+    assert upload.parts == [(1, MIN_PART_SIZE)]
+
+
+def test_a_stop_while_a_part_uploads_interrupts_and_leaves_no_upload_running() -> None:
+    stop = threading.Event()
+
+    class StoppingUpload(RecordingUpload):
+        def upload_part(self, number: int, data: bytes) -> None:
+            stop.set()  # the worker is told to stop while part 1 is in flight
+            super().upload_part(number, data)
+
+    upload = StoppingUpload()
+    with pytest.raises(Interrupted):
+        upload_stream(
+            io.BytesIO(os.urandom(4 * MIN_PART_SIZE)), upload, part_size=MIN_PART_SIZE, stop=stop, progress=print
+        )
+    assert upload.parts[:1] == [(1, MIN_PART_SIZE)] and len(upload.parts) <= 2
+    assert not [t for t in threading.enumerate() if t.name == "backup-upload"]
+
+
 def _chunks(data: bytes, size: int = 1000) -> list[bytes]:
     return [data[i : i + size] for i in range(0, len(data), size)]
 

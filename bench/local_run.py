@@ -1,0 +1,285 @@
+"""What the end-to-end and burst benches share: `make run` with a fake Slack and Jenkins served from the bench
+process (so every message and build is counted and timed here), signed commands, and the anchor: a raw
+EventBridge PutEvents → rule → SQS receive on the same local AWS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+
+from tests.support.make_run import MakeRun, make_run
+from tools.defaults import LOCAL_SIGNING_SECRET
+from tools.fake_jenkins import FakeJenkins
+from tools.fake_slack import FakeSlack, Posted
+from tools.local_aws import FAKE_CREDENTIALS
+from tools.send import SlashCommand, accepted_command_id, is_final, signed_headers, slack_form
+
+JENKINS_USER, JENKINS_TOKEN = "slashops", "bench-api-token"
+
+
+@dataclass
+class Arrival:
+    at: float
+    final: bool
+    text: str
+
+
+@dataclass
+class Inbox:
+    """Every post to a response_url, by response_url, with the time it arrived (perf_counter)."""
+
+    posts: dict[str, list[Arrival]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    changed: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.changed = threading.Condition(self.lock)
+
+    def record(self, posted: Posted) -> None:
+        now = time.perf_counter()
+        if not posted.response_url:
+            return
+        with self.changed:
+            self.posts.setdefault(posted.response_url, []).append(
+                Arrival(now, is_final(posted.payload), posted.text[:200])
+            )
+            self.changed.notify_all()
+
+    def arrivals(self, response_url: str) -> list[Arrival]:
+        with self.lock:
+            return list(self.posts.get(response_url, []))
+
+    def finals(self, response_url: str) -> list[Arrival]:
+        return [arrival for arrival in self.arrivals(response_url) if arrival.final]
+
+    def wait_final(self, response_url: str, timeout: float) -> Arrival | None:
+        deadline = time.perf_counter() + timeout
+        with self.changed:
+            while True:
+                finals = [a for a in self.posts.get(response_url, []) if a.final]
+                if finals:
+                    return finals[0]
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    return None
+                self.changed.wait(left)
+
+    def wait_all_final(self, response_urls: list[str], timeout: float) -> float | None:
+        """When the last of them got its final message (perf_counter), or None on timeout."""
+        deadline = time.perf_counter() + timeout
+        with self.changed:
+            while True:
+                firsts = [next((a.at for a in self.posts.get(url, []) if a.final), None) for url in response_urls]
+                if all(at is not None for at in firsts):
+                    return max(at for at in firsts if at is not None)
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    return None
+                self.changed.wait(min(left, 1.0))
+
+
+@dataclass
+class LocalSystem:
+    run: MakeRun
+    slack: FakeSlack
+    jenkins: FakeJenkins
+    inbox: Inbox
+    aws_endpoint: str
+
+    @property
+    def ingress_url(self) -> str:
+        return f"http://127.0.0.1:{self.run.port}/slack/commands"
+
+    def send(self, text: str, *, user_id: str = "U0BENCH", timeout: float = 10.0) -> Sent:
+        """Sign and post `/ops <text>` with a fresh response_url of the fake Slack; time the ack."""
+        response_url = self.slack.response_url()
+        command = SlashCommand(text=text, user_id=user_id, channel_id="C0BENCH")
+        form = slack_form(command, response_url)
+        form["trigger_id"] = f"{int(time.time())}.{uuid.uuid4().hex}"
+        body = urlencode(form).encode()
+        headers = signed_headers(body, LOCAL_SIGNING_SECRET)
+        request = urllib.request.Request(self.ingress_url, data=body, headers=headers, method="POST")
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        except OSError as error:
+            return Sent(text, response_url, started, time.perf_counter(), 0, f"{type(error).__name__}: {error}")
+        acked = time.perf_counter()
+        try:
+            answer: Any = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            answer = {"text": raw.decode(errors="replace")}
+        command_id = accepted_command_id(answer) if isinstance(answer, dict) else None
+        return Sent(text, response_url, started, acked, status, str(answer)[:300], command_id)
+
+
+@dataclass
+class Sent:
+    text: str
+    response_url: str
+    started: float
+    acked: float
+    status: int
+    answer: str
+    command_id: str | None = None
+
+    @property
+    def ack_seconds(self) -> float:
+        return self.acked - self.started
+
+
+@contextlib.contextmanager
+def local_system(
+    extra_env: Mapping[str, str] | None = None, *, polls_before_start: int = 1, polls_before_finish: int = 1
+) -> Iterator[LocalSystem]:
+    """`make run` (as the reliability suite starts it) with this process' fake Slack and fake Jenkins."""
+    inbox = Inbox()
+    with (
+        FakeSlack(on_message=inbox.record) as slack,
+        FakeJenkins(
+            any_job=True,
+            user=JENKINS_USER,
+            token=JENKINS_TOKEN,
+            polls_before_start=polls_before_start,
+            polls_before_finish=polls_before_finish,
+        ) as jenkins,
+    ):
+        env = {
+            "SLACK_API_URL": slack.api_url,
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "JENKINS_URL": jenkins.url,
+            "JENKINS_USER": JENKINS_USER,
+            "JENKINS_API_TOKEN": JENKINS_TOKEN,
+            **(extra_env or {}),
+        }
+        with make_run(ready_timeout=180, extra_env=env) as run:
+            yield LocalSystem(run, slack, jenkins, inbox, aws_endpoint(run))
+
+
+def aws_endpoint(run: MakeRun) -> str:
+    """The endpoint make run's buses and queues are on (LocalStack, or moto's server when it fell back)."""
+    text = run.text()
+    found = re.search(r"LocalStack on (http://\S+)", text)
+    found = found or re.search(r"moto server \(DynamoDB\) on (http://\S+)", text)
+    assert found, text[-2000:]
+    return found.group(1)
+
+
+def process_ids(run: MakeRun) -> dict[str, int]:
+    """make run's emulators and children by name (the latest pid of each), and this bench process."""
+    text = run.text()
+    found = {"bench (fake Slack, fake Jenkins, senders)": os.getpid()}
+    for name, pid in re.findall(r"(LocalStack|moto server) \(?(?:DynamoDB\) )?on \S+ \(pid (\d+)\)", text):
+        found[name] = int(pid)
+    for name, pid in re.findall(r"(?:started|restarted) (\S+) \(pid (\d+)", text):
+        found[name] = int(pid)
+    return found
+
+
+def cpu_seconds(pids: Mapping[str, int]) -> dict[str, float]:
+    """User + system CPU time each process has used so far (Linux /proc; 0 for one that is gone)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for name, pid in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            used[name] = 0.0
+            continue
+        used[name] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def log_times(run: MakeRun, command_id: str) -> list[tuple[float, str, str]]:
+    """(epoch seconds, unit, message) of make run's JSON log lines about one command, in order."""
+    found = []
+    for line in run.text().splitlines():
+        unit, _, payload = line.partition(" | ")
+        if command_id not in payload or not payload.startswith("{"):
+            continue
+        try:
+            record = json.loads(payload)
+            stamp = datetime.strptime(record["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z").timestamp()
+        except (ValueError, KeyError):
+            continue
+        found.append((stamp, unit.strip(), str(record.get("message", ""))))
+    return sorted(found)
+
+
+def emulator(run: MakeRun) -> str:
+    return "LocalStack" if "LocalStack on http" in run.text() else "moto server"
+
+
+def eventbridge_to_sqs(endpoint: str, count: int, *, wait_seconds: int = 1) -> list[float]:
+    """The anchor: PutEvents on a bus of its own → a rule → an SQS queue, received by a long poll as
+    `tools/sqs_runner.py` receives (WaitTimeSeconds=1); seconds from the PutEvents call to the message in hand."""
+    session = boto3.Session(
+        region_name=FAKE_CREDENTIALS["AWS_DEFAULT_REGION"],
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    events, sqs = session.client("events", endpoint_url=endpoint), session.client("sqs", endpoint_url=endpoint)
+    name = f"bench-anchor-{uuid.uuid4().hex[:8]}"
+    bus_arn = events.create_event_bus(Name=name)["EventBusArn"]
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
+    events.put_rule(Name=name, EventBusName=name, EventPattern=json.dumps({"source": ["bench.anchor"]}))
+    events.put_targets(Rule=name, EventBusName=name, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    timings: list[float] = []
+    try:
+        for index in range(count + 2):  # the first two warm the path and are not counted
+            marker = uuid.uuid4().hex
+            detail = json.dumps({"m": marker})
+            started = time.perf_counter()
+            events.put_events(
+                Entries=[{"Source": "bench.anchor", "DetailType": "anchor", "Detail": detail, "EventBusName": bus_arn}]
+            )
+            while True:
+                got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds)
+                messages = got.get("Messages", [])
+                if any(marker in message["Body"] for message in messages):
+                    break
+                if time.perf_counter() - started > 30:
+                    raise TimeoutError("the anchor event never reached its queue")
+            elapsed = time.perf_counter() - started
+            for message in messages:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            if index >= 2:
+                timings.append(elapsed)
+    finally:
+        events.remove_targets(Rule=name, EventBusName=name, Ids=["queue"])
+        events.delete_rule(Name=name, EventBusName=name)
+        events.delete_event_bus(Name=name)
+        sqs.delete_queue(QueueUrl=queue_url)
+    return timings

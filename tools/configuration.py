@@ -78,7 +78,8 @@ def validate(text: str, origin: str) -> SlashopsConfig:
 def summary(config: SlashopsConfig) -> str:
     allows = sum(1 for rule in config.access if not rule.deny)
     denies = len(config.access) - allows
-    databases = ", ".join(config.backup.databases) or "every SLASHOPS_DB_<NAME> the backup worker has"
+    every = "every database the backup worker has (backup stack: Databases; make run: SLASHOPS_DB_<NAME>)"
+    databases = ", ".join(config.backup.databases) or every
     lines = [f"{allows} allow rule(s), {denies} deny rule(s)", f"backup databases: {databases}"]
     if not allows:
         lines.append("no allow rule: every command except help is refused")

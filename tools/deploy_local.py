@@ -50,8 +50,8 @@ SKIPPED_BY_MOTO = frozenset(
     }
 )
 PLACEHOLDER_SECRETS = {
-    "signing": ("slashops/signing", "local-signing-secret"),  # the names infra/README.md's examples use
-    "bot": ("slashops/bot-token", "xoxb-local-placeholder"),
+    "signing": ("slashops/slack-signing-secret", "local-signing-secret"),  # the names `slashops aws bootstrap` uses
+    "bot": ("slashops/slack-bot-token", "xoxb-local-placeholder"),
     "jenkins": ("slashops/jenkins", '{"url": "http://127.0.0.1:8080", "user": "slashops", "api_token": "local"}'),
     "orders": ("slashops/db/orders", "postgresql://postgres@127.0.0.1:5432/orders"),
 }

@@ -9,6 +9,7 @@ them again; consumers are idempotent on the command id, so a redriven result is 
     slashops dlq list notifier            # what waits there (command, id, event, receives)
     slashops dlq redrive notifier         # move it all back to slashops-notifier
     slashops dlq redrive notifier --local # against `make run` (its endpoints, from .local/make-run.json)
+    slashops dlq list notifier --endpoint-url http://127.0.0.1:5000   # any emulator
 
 The redrive uses SQS `StartMessageMoveTask` (AWS, LocalStack) and waits for it to finish; where the API is
 missing (moto's server) it moves the messages itself: receive, send to the source queue, then delete.
@@ -24,6 +25,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
+
+from tools.aws_target import Target, TargetError, add_target_options
 
 SERVICES = ("deploy", "backup", "notifier")
 DEFAULT_PREFIX = "slashops"
@@ -244,23 +247,14 @@ def _error_code(error: Any) -> str:
 # --- the command line ---------------------------------------------------------------------------------------
 
 
-def sqs_client(*, local: bool, state: Path = LOCAL_STATE) -> SqsClient:
-    """AWS as configured (profile, region, `AWS_ENDPOINT_URL`), or `make run`'s local AWS with `--local`."""
-    import boto3
-
-    if not local:
-        return boto3.client("sqs")  # type: ignore[return-value]
+def sqs_client(*, local: bool, endpoint_url: str | None = None, state: Path = LOCAL_STATE) -> SqsClient:
+    """AWS as configured (profile, region, `AWS_ENDPOINT_URL`), `make run`'s local AWS with `--local`, or an
+    emulator with `--endpoint-url` (tools/aws_target.py, as every operator verb)."""
     try:
-        running = json.loads(state.read_text())
-    except (OSError, ValueError) as error:
-        raise DlqError(f"`make run` does not seem to be running ({state} unreadable: {error})") from error
-    return boto3.client(  # type: ignore[return-value]
-        "sqs",
-        endpoint_url=running["aws_endpoint"],
-        region_name=running.get("region", "us-east-1"),
-        aws_access_key_id=running["access_key_id"],
-        aws_secret_access_key=running["secret_access_key"],
-    )
+        client: SqsClient = Target(local=local, endpoint_url=endpoint_url or None, state=state).client("sqs")
+    except TargetError as error:
+        raise DlqError(str(error)) from error
+    return client
 
 
 def list_command(sqs: SqsClient, pair: Pair, out: TextIO) -> int:
@@ -286,7 +280,7 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("action", choices=("list", "redrive"))
     cli.add_argument("service", choices=SERVICES)
     cli.add_argument("--prefix", default=DEFAULT_PREFIX, help="the bus stack's Prefix (default slashops)")
-    cli.add_argument("--local", action="store_true", help="the AWS `make run` started (not your AWS account)")
+    add_target_options(cli)
     cli.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for a redrive (default 120)")
     return cli
 
@@ -299,7 +293,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        sqs = sqs_client(local=args.local)
+        sqs = sqs_client(local=args.local, endpoint_url=args.endpoint_url)
         pair = Pair.of(sqs, args.service, prefix=args.prefix)
         if args.action == "list":
             return list_command(sqs, pair, out)

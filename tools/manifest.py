@@ -81,6 +81,8 @@ def usage_hint(catalog: Catalog) -> str:
 
 def manifest(catalog: Catalog = CATALOG, methods: Iterable[str] | None = None, base_url: str = "") -> dict[str, Any]:
     base = (base_url or PLACEHOLDER_BASE).rstrip("/")
+    for path in (COMMANDS_PATH, INTERACTIONS_PATH):  # the stack's SlackRequestUrl pasted whole is the base too
+        base = base.removesuffix(path)
     document = {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {
@@ -132,7 +134,11 @@ def render(document: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help="rewrite infra/slack-app-manifest.yaml")
-    parser.add_argument("--url", default="", help="the ingress' base URL: print a manifest with the real URLs")
+    parser.add_argument(
+        "--url",
+        default="",
+        help="the ingress' base URL, or its SlackRequestUrl output: print a manifest with the real URLs",
+    )
     args = parser.parse_args(argv)
     shown = MANIFEST.relative_to(REPO_ROOT) if MANIFEST.is_relative_to(REPO_ROOT) else MANIFEST
     try:

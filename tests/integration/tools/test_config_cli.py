@@ -41,7 +41,8 @@ def test_validate_uses_the_services_rules_and_names_the_rule_that_is_wrong(tmp_p
     assert _run("validate", _file(tmp_path, GOOD)) == (
         0,
         f"{tmp_path / 'config.yaml'}: valid (1 allow rule(s), 0 deny rule(s); "
-        "backup databases: every SLASHOPS_DB_<NAME> the backup worker has)\n",
+        "backup databases: every database the backup worker has "
+        "(backup stack: Databases; make run: SLASHOPS_DB_<NAME>))\n",
     )
     status, out = _run("validate", _file(tmp_path, BAD))
     assert status == 1 and "access rule #1 (command 'deploy'), field 'colour': unknown key" in out

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tools.dlq import Pair, list_command, peek, redrive, waiting
+from tools.dlq import Pair, list_command, main, peek, redrive, waiting
 from tools.local_aws import Service
 
 pytestmark = pytest.mark.integration
@@ -60,3 +60,21 @@ def test_list_names_the_commands_waiting(localstack: Service) -> None:
     assert list_command(sqs, pair, out) == 0
     assert "about 1 message(s)" in out.getvalue() and "CommandRequested deploy `abc123def456`" in out.getvalue()
     assert "slashops dlq redrive deploy" in out.getvalue()
+
+
+def test_the_command_line_takes_an_emulator_endpoint_like_every_operator_verb(
+    moto_server: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    sqs, pair = _pair(moto_server.endpoint, [_event("fedcba654321")])
+    prefix = pair.source.url.rsplit("/", 1)[-1].removesuffix("-deploy")
+    target = ["--prefix", prefix, "--endpoint-url", moto_server.endpoint]
+
+    out = io.StringIO()
+    assert main(["dlq", "list", "deploy", *target], out) == 0, out.getvalue()
+    assert "about 1 message(s)" in out.getvalue() and "`fedcba654321`" in out.getvalue()
+    out = io.StringIO()
+    assert main(["redrive", "deploy", *target], out) == 0, out.getvalue()
+    assert out.getvalue().startswith("moved 1 message(s)")
+    assert waiting(sqs, pair.dlq) == 0

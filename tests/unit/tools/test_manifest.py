@@ -79,6 +79,12 @@ def test_real_urls_replace_the_placeholders() -> None:
     assert document["settings"]["interactivity"]["request_url"].endswith("amazonaws.com/slack/interactions")
 
 
+def test_the_stacks_request_url_pasted_whole_gives_the_same_urls() -> None:
+    base = "https://abc123.execute-api.eu-west-1.amazonaws.com"
+    assert manifest(base_url=f"{base}/slack/commands") == manifest(base_url=base)
+    assert manifest(base_url=f"{base}/slack/interactions/") == manifest(base_url=base)
+
+
 def test_slacks_length_limits_are_enforced() -> None:
     many = Catalog([CommandSpec(name=f"command-{n:03d}", summary="x", consumer="c") for n in range(100)])
     with pytest.raises(ManifestError, match="usage_hint"):

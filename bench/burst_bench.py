@@ -2,9 +2,9 @@
 (so the one-deploy-per-target rule refuses none) and with its own response_url on the fake Slack.
 
 Targets: every command acked (HTTP 200, "accepted as …") in < 3 s; exactly one build in the fake Jenkins and
-exactly one final message at its response_url per command; 0 lost, 0 duplicated. Reported: commands/s acked,
-the time from the first send to the last final message, and the deploy consumer's throughput end to end
-(deploys/s: commands / that time).
+exactly one final message per command (the result's reply in its channel message's thread); 0 lost,
+0 duplicated. Reported: commands/s acked, the time from the first send to the last final message, and the deploy
+consumer's throughput end to end (deploys/s: commands / that time).
 
 make run as a developer gets it (its defaults: follow delays 1 s then 2 s), with the fake Slack and fake Jenkins
 served from this process so every message and build is counted here; the fake Jenkins behaves as make run's

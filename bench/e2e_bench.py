@@ -6,7 +6,8 @@ and half after the commands.
 
 Measured, one command at a time (each waits for its final message), DEPLOYS signed `/ops deploy --client
 benchNN --branch main` posted to make run's ingress, each with its own response_url on the fake Slack:
-- signed command → first follow-up at the response_url (the deploy's "queued" message through the notifier);
+- signed command → first follow-up in Slack (the deploy's channel message, "@U is deploying …", posted by the
+  notifier once Jenkins queued the build);
 - signed command → final message ("succeeded").
 
 The fake Jenkins starts each build when it is triggered and reports it finished at the first look (a build of
@@ -95,7 +96,7 @@ def main() -> int:
             value = percentile(values, fraction) * ms
             result.add(
                 Figure(
-                    f"signed deploy → {label} at the response_url {name}",
+                    f"signed deploy → {label} in Slack {name}",
                     value,
                     "ms",
                     baseline=base,

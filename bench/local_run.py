@@ -33,6 +33,12 @@ from tools.send import SlashCommand, accepted_command_id, is_final, signed_heade
 JENKINS_USER, JENKINS_TOKEN = "slashops", "bench-api-token"
 
 
+COMMAND_ID = re.compile(r"\b[0-9a-f]{12}\b")
+"""A command id, wherever a bot message carries it (the thread replies' text, the channel message's context)."""
+FINAL_IN_THREAD = re.compile(r"\*(succeeded|failed|was cancelled|was refused)\*")
+"""The final result's reply in an announced command's thread (`services/notifier/messages.py`)."""
+
+
 @dataclass
 class Arrival:
     at: float
@@ -42,9 +48,13 @@ class Arrival:
 
 @dataclass
 class Inbox:
-    """Every post to a response_url, by response_url, with the time it arrived (perf_counter)."""
+    """Every message for a command, by its response_url, with the time it arrived (perf_counter)."""
 
     posts: dict[str, list[Arrival]] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+    """command id → response_url (`register`)."""
+    orphans: dict[str, list[Arrival]] = field(default_factory=dict)
+    """Bot posts for a command id not registered yet."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     changed: threading.Condition = field(init=False)
 
@@ -52,13 +62,32 @@ class Inbox:
         self.changed = threading.Condition(self.lock)
 
     def record(self, posted: Posted) -> None:
+        """A post to a response_url counts for that URL; a bot post (an announced deploy's channel message, its
+        thread and the parent's updates) for the command whose id it carries, filed under that command's
+        response_url once `register` has linked the two. Final: the result's reply in the thread (a message
+        the channel sees once; the parent's `chat.update` is not a new message)."""
         now = time.perf_counter()
-        if not posted.response_url:
-            return
         with self.changed:
-            self.posts.setdefault(posted.response_url, []).append(
-                Arrival(now, is_final(posted.payload), posted.text[:200])
-            )
+            if posted.response_url:
+                self.posts.setdefault(posted.response_url, []).append(
+                    Arrival(now, is_final(posted.payload), posted.text[:200])
+                )
+            elif posted.via == "chat.postMessage":
+                final = bool(posted.thread_ts) and FINAL_IN_THREAD.search(posted.text) is not None
+                arrival = Arrival(now, final, posted.text[:200])
+                for command_id in set(COMMAND_ID.findall(json.dumps(posted.payload))):
+                    url = self.urls.get(command_id)
+                    target = self.posts.setdefault(url, []) if url else self.orphans.setdefault(command_id, [])
+                    target.append(arrival)
+            self.changed.notify_all()
+
+    def register(self, command_id: str, response_url: str) -> None:
+        """Link an accepted command's id to its response_url (bot posts that came first are filed now)."""
+        with self.changed:
+            self.urls[command_id] = response_url
+            early = self.orphans.pop(command_id, [])
+            if early:
+                self.posts[response_url] = sorted([*self.posts.get(response_url, []), *early], key=lambda a: a.at)
             self.changed.notify_all()
 
     def arrivals(self, response_url: str) -> list[Arrival]:
@@ -129,6 +158,8 @@ class LocalSystem:
         except ValueError:
             answer = {"text": raw.decode(errors="replace")}
         command_id = accepted_command_id(answer) if isinstance(answer, dict) else None
+        if command_id is not None:
+            self.inbox.register(command_id, response_url)
         return Sent(text, response_url, started, acked, status, str(answer)[:300], command_id)
 
 

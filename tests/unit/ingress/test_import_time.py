@@ -64,3 +64,51 @@ def test_importing_the_app_imports_nothing_a_command_does_not_need() -> None:
     imported = set(result.stdout.split())
     assert "chalicelib.handler" in imported
     assert sorted(imported & set(NOT_AT_IMPORT)) == []
+
+
+BUILT_AT_IMPORT = {
+    "shared.commands.spec.ArgumentSpec",  # the catalog is data: its `CommandSpec`s are instances at import
+    "shared.commands.spec.CommandSpec",
+    "shared.config.backup.BackupConfig",  # the configuration's section defaults are instances at import
+    "shared.config.deploy.DeployConfig",
+    "shared.config.deploy.LocksConfig",
+    "shared.config.model.SlackConfig",
+}
+"""Every other model is declared with `defer_build=True`: its validator is built when a request first uses it, so
+a cold start builds only what its request touches (a schema build costs about as much as importing a module)."""
+
+BUILT_MODELS = """
+import app
+from pydantic import BaseModel
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+built = {f"{m.__module__}.{m.__qualname__}" for m in subclasses(BaseModel) if m.__pydantic_complete__}
+print("\\n".join(sorted(built)))
+"""
+
+
+def test_importing_the_app_builds_only_the_models_it_instantiates() -> None:
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'ingress'}"}
+    result = subprocess.run([sys.executable, "-c", BUILT_MODELS], env=env, capture_output=True, text=True, check=True)
+    assert set(result.stdout.split()) == BUILT_AT_IMPORT
+
+
+JSON_CONFIG = """
+import sys
+from shared.commands.catalog import CATALOG
+from shared.config.loader import parse_config
+from shared.events import envelope
+config = parse_config('[{"command": "deploy"}]', origin="test", known_commands=CATALOG.names())
+assert config.access[0].command == "deploy"
+assert envelope._event_adapter.cache_info().currsize == 0  # the event parser is built on the first parse
+print("\\n".join(sorted(sys.modules)))
+"""
+
+
+def test_a_json_configuration_is_read_without_yaml_and_the_event_parser_waits_for_a_parse() -> None:
+    """PyYAML costs about a tenth of a cold start: only a YAML configuration text imports it."""
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", JSON_CONFIG], env=env, capture_output=True, text=True, check=True)
+    assert "yaml" not in result.stdout.split()

@@ -49,12 +49,12 @@ NOT_AT_IMPORT = (
     "shared.ledger.dynamodb",
     "shared.locks.dynamodb",
     "shared.config.source",
-    "aws_lambda_powertools.utilities.parameters",
+    "aws_lambda_powertools",  # the JSON log lines are the standard library's (shared/logs.py); secrets, SSM later
+    "botocore",  # the adapters' clients come with the first request
     "chalicelib.clicks",  # a click's models are built when a click arrives
     "chalicelib.interaction_request",
 )
-"""Each would lengthen every cold start (bench/ingress_bench.py measures it). botocore is not listed: Powertools
-imports it with its logging, and the first request's boto3 client needs it anyway."""
+"""Each would lengthen every cold start (bench/ingress_bench.py measures it)."""
 
 
 def test_importing_the_app_imports_nothing_a_command_does_not_need() -> None:

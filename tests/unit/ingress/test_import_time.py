@@ -47,6 +47,10 @@ NOT_AT_IMPORT = (
     "shared.aws.eventbridge",
     "shared.aws.replay_guard",
     "shared.ledger.dynamodb",
+    "shared.ledger.models",  # only `status` and `history` read the ledger: their modules load on their first use
+    "chalicelib.status",
+    "chalicelib.history",
+    "shared.aws.approval_store",
     "shared.locks.dynamodb",
     "shared.config.source",
     "aws_lambda_powertools",  # the JSON log lines are the standard library's (shared/logs.py); secrets, SSM later

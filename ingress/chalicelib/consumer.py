@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 
 from chalicelib.access import authorize, may_run_here
 from chalicelib.approving import publish_or_ask
-from chalicelib.confirming import confirm_first
 from chalicelib.deps import IngressDeps
 from chalicelib.help import show_help
 from chalicelib.locking import lock_target, refuse_if_locked, show_locks, unlock_target
@@ -50,6 +49,13 @@ def show_history(command: Command, deps: IngressDeps) -> SlackMessage:
     from chalicelib.history import show_history
 
     return show_history(command, deps)
+
+
+def confirm_first(command: Command, deps: IngressDeps) -> SlackMessage:
+    """`chalicelib.confirming.confirm_first`, imported on the first `restore` (as `show_status`)."""
+    from chalicelib.confirming import confirm_first
+
+    return confirm_first(command, deps)
 
 
 ANSWERED_HERE: Mapping[str, UseCase] = {

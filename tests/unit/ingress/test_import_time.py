@@ -43,6 +43,7 @@ NOT_AT_IMPORT = (
     "boto3",  # the adapters build their clients on the first request
     "yaml",  # the configuration is read (and parsed) on the first request
     "asyncio",
+    "difflib",  # only a mistyped command's suggestion needs it
     "urllib.request",  # only a click's answer posts to its response_url
     "shared.aws.eventbridge",
     "shared.aws.replay_guard",
@@ -50,6 +51,7 @@ NOT_AT_IMPORT = (
     "shared.ledger.models",  # only `status` and `history` read the ledger: their modules load on their first use
     "chalicelib.status",
     "chalicelib.history",
+    "chalicelib.confirming",  # a restore's confirmation button
     "shared.aws.approval_store",
     "shared.locks.dynamodb",
     "shared.config.source",

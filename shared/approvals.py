@@ -34,7 +34,7 @@ class PendingApproval(BaseModel):
     seconds (DynamoDB compares them in conditional writes).
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     approval_id: str = Field(min_length=1)
     command: str

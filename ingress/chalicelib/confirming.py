@@ -36,7 +36,7 @@ class ConfirmMismatchError(UsageError):
 class RestoreButton(BaseModel):
     """What a **Confirm restore** button carries: the arguments only, never who may press it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
     db: str = Field(min_length=1)
     backup: str = Field(alias="from", min_length=1)

@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
 from chalicelib.responding import Responder, WebhookResponder
 from shared.approvals import ApprovalStore
-from shared.aws.approval_store import DynamoDbApprovalStore
 from shared.aws.clients import ClientLimits
 from shared.aws.secrets import cached_secret, read_secret
 from shared.commands.catalog import CATALOG, Catalog
@@ -23,11 +23,13 @@ from shared.config.port import ConfigPort
 from shared.errors import ConfigurationError
 from shared.events.models import INGRESS_SOURCE, new_command_id
 from shared.events.publisher import EventPublisher
-from shared.ledger.port import LedgerReader
 from shared.locks.port import LockStore
 from shared.replay import ReplayGuard
 from shared.slack.bot import SlackBot
 from shared.slack.groups import GroupDirectory
+
+if TYPE_CHECKING:
+    from shared.ledger.port import LedgerReader  # only `status` and `history` read the ledger: imported by them
 
 SSM_LIMITS = ClientLimits(connect_timeout=0.5, read_timeout=1.0, total_max_attempts=1)
 """boto3's defaults for the SSM read (60 s, several tries) would spend the whole answer budget."""
@@ -95,6 +97,7 @@ def settings() -> IngressSettings:
 @cache
 def ingress_deps() -> IngressDeps:
     # The adapters are imported here, on the first request, not at the cold start's import of the app.
+    from shared.aws.approval_store import DynamoDbApprovalStore
     from shared.aws.eventbridge import EventBridgePublisher
     from shared.aws.replay_guard import DynamoDbReplayGuard
     from shared.ledger.dynamodb import DynamoDbLedger

@@ -15,7 +15,7 @@ MAX_VALUE = 2000
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class ClickUser(_Part):

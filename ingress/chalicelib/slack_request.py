@@ -20,7 +20,7 @@ class MalformedRequestError(SlashopsError):
 class SlashCommandRequest(BaseModel):
     """The fields slashops uses; the rest of Slack's payload (token, api_app_id, …) is ignored."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     team_id: str = Field(min_length=1)
     team_domain: str = ""

@@ -7,7 +7,6 @@ For `handled_by="event"`, its `consumer` is the only statement of where it goes 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 
 from shared.commands.spec import ArgumentSpec, CommandSpec
@@ -38,6 +37,8 @@ class Catalog:
         return list(self._commands)
 
     def closest(self, name: str) -> str | None:
+        import difflib  # only a mistyped command asks: not at every cold start
+
         matches = difflib.get_close_matches(name.lower(), self.names(), n=1, cutoff=0.6)
         return matches[0] if matches else None
 

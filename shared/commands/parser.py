@@ -10,7 +10,6 @@ validator runs; messages show what the user typed escaped once (`shared.slack.mr
 from __future__ import annotations
 
 import argparse
-import difflib
 import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -205,7 +204,7 @@ def _refuse_leftovers(spec: CommandSpec, leftovers: Sequence[str], arguments: Ma
     known = [argument.option for argument in spec.arguments if not argument.positional]
     sentences, suggested = [], set()
     for option in unknown:
-        closest = difflib.get_close_matches(option, known, n=1, cutoff=0.6)
+        closest = _close_matches(option, known, cutoff=0.6)
         if closest:
             suggested.add(closest[0])
             sentences.append(f"Unknown option {code(_shorten(option))}; did you mean {code(closest[0])}?")
@@ -261,7 +260,7 @@ def _closest_choice(value: str, choices: Sequence[str]) -> str | None:
     starting = [choice for choice in choices if lowered and choice.lower().startswith(lowered)]
     if same or len(starting) == 1:
         return (same or starting)[0]
-    close = difflib.get_close_matches(lowered, [choice.lower() for choice in choices], n=1, cutoff=0.5)
+    close = _close_matches(lowered, [choice.lower() for choice in choices], cutoff=0.5)
     return next((choice for choice in choices if close and choice.lower() == close[0]), None)
 
 
@@ -313,3 +312,10 @@ def _sentence(message: str) -> str:
 
 def _shorten(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _close_matches(word: str, candidates: Sequence[str], *, cutoff: float) -> list[str]:
+    """The closest candidate, if any; difflib is imported by the first mistyped word, not at every cold start."""
+    import difflib
+
+    return difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)

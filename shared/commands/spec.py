@@ -18,7 +18,7 @@ ArgumentValue = str | int | bool | None
 class ArgumentSpec(BaseModel):
     """One argument: `--name value`, a `--name` flag, or a positional `name`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     help: str
@@ -65,7 +65,7 @@ class CommandSpec(BaseModel):
     (help, status, history) are answered by the ingress itself. `open_to_all` commands skip access rules.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     summary: str

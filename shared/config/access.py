@@ -50,7 +50,7 @@ class ApprovalPolicy(BaseModel):
     "anyone". `expires` is a duration (`30m`, `2h`, `1d`), at most `APPROVAL_MAX_SECONDS`.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     users: tuple[str, ...] | None = None
     groups: tuple[str, ...] | None = None
@@ -122,7 +122,7 @@ class AccessRule(BaseModel):
     with no value (entries commented out) or `[]` is a configuration error, never "anyone" — the rule fails closed.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     command: str
     users: tuple[str, ...] | None = None

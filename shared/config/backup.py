@@ -6,6 +6,6 @@ from pydantic import BaseModel, ConfigDict
 
 
 class BackupConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     databases: tuple[str, ...] = ()

@@ -72,7 +72,7 @@ def _check_templates(values: dict[str, str] | None) -> None:
 class DeployTarget(BaseModel):
     """Overrides for one environment of a client; unset fields fall back to the client's, then the section's."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     job: str | None = None
     parameters: dict[str, str] | None = None
@@ -123,7 +123,7 @@ def branch_characters_problem(characters: str) -> str | None:
 class LocksConfig(BaseModel):
     """How long a `lock` lasts without `--for` (`default`) and at most (`max`), as durations: 30m, 2h, 1d."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     default: int = 2 * 3600
     max: int = 24 * 3600
@@ -152,7 +152,7 @@ class UnsafeBranchError(ValueError):
 class DeployPlan(BaseModel):
     """The resolved Jenkins job and build parameters for one deploy."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     job: str
     parameters: dict[str, str]
@@ -161,7 +161,7 @@ class DeployPlan(BaseModel):
 class DeployConfig(BaseModel):
     """Which clients can be deployed, and the Jenkins job and parameters for each."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     job: str = DEFAULT_JOB
     parameters: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PARAMETERS))

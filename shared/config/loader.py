@@ -11,7 +11,6 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from shared.commands.catalog import CATALOG
@@ -34,11 +33,16 @@ def parse_config(text: str, *, origin: str, known_commands: Iterable[str]) -> Sl
 
 def _parse_document(text: str, origin: str) -> Any:
     stripped = text.lstrip()
-    try:
-        if stripped.startswith(("{", "[")):
+    if stripped.startswith(("{", "[")):
+        try:
             return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise _error(f"{origin}: not valid JSON or YAML ({_first_line(error)})") from error
+    import yaml  # here, not at import: PyYAML is a tenth of a cold start, and a JSON configuration never needs it
+
+    try:
         return yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
+    except yaml.YAMLError as error:
         raise _error(f"{origin}: not valid JSON or YAML ({_first_line(error)})") from error
 
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from shared.events.models import AnyEvent, Event
 
-_EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+@cache
+def _event_adapter() -> TypeAdapter[AnyEvent]:
+    """Built on the first parse, not at import: the ingress publishes through this module and never parses."""
+    return TypeAdapter(AnyEvent)
 
 
 class MalformedEventError(ValueError):
@@ -29,7 +34,7 @@ def to_put_events_entry(event: Event, *, source: str, bus_name: str) -> dict[str
 
 def parse_detail(detail: Mapping[str, Any]) -> AnyEvent:
     try:
-        return _EVENT_ADAPTER.validate_python(detail)
+        return _event_adapter().validate_python(detail)
     except ValidationError as error:
         raise MalformedEventError(f"not a slashops event: {error.error_count()} problem(s)") from error
 

@@ -67,7 +67,7 @@ class LedgerEntry(BaseModel):
     """One command as the ledger knows it; fields the ingress' `CommandRequested` brings may still be
     empty when a result event arrived first (they are filled in when the request event lands)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     command_id: str
     command: str
@@ -159,7 +159,7 @@ class LedgerEntry(BaseModel):
 class Transition(BaseModel):
     """What a result event writes: the new state and the facts it carries."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     state: CommandState
     message: str
@@ -177,7 +177,7 @@ class Transition(BaseModel):
 class RecordOutcome(BaseModel):
     """`applied` is False when the event was a duplicate or came too late to change anything."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     applied: bool
     entry: LedgerEntry

@@ -42,7 +42,7 @@ class Lock(BaseModel):
     Times are epoch seconds: DynamoDB's TTL and the conditional writes compare them as numbers.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     client: str
     env: str

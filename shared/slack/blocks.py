@@ -20,7 +20,7 @@ Block = dict[str, Any]
 class SlackMessage(BaseModel):
     """What the ingress returns and the notifier posts: `text` is the notification/fallback."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     text: str
     blocks: tuple[Block, ...] = ()

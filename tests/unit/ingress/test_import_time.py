@@ -43,18 +43,24 @@ NOT_AT_IMPORT = (
     "boto3",  # the adapters build their clients on the first request
     "yaml",  # the configuration is read (and parsed) on the first request
     "asyncio",
+    "difflib",  # only a mistyped command's suggestion needs it
     "urllib.request",  # only a click's answer posts to its response_url
     "shared.aws.eventbridge",
     "shared.aws.replay_guard",
     "shared.ledger.dynamodb",
+    "shared.ledger.models",  # only `status` and `history` read the ledger: their modules load on their first use
+    "chalicelib.status",
+    "chalicelib.history",
+    "chalicelib.confirming",  # a restore's confirmation button
+    "shared.aws.approval_store",
     "shared.locks.dynamodb",
     "shared.config.source",
-    "aws_lambda_powertools.utilities.parameters",
+    "aws_lambda_powertools",  # the JSON log lines are the standard library's (shared/logs.py); secrets, SSM later
+    "botocore",  # the adapters' clients come with the first request
     "chalicelib.clicks",  # a click's models are built when a click arrives
     "chalicelib.interaction_request",
 )
-"""Each would lengthen every cold start (bench/ingress_bench.py measures it). botocore is not listed: Powertools
-imports it with its logging, and the first request's boto3 client needs it anyway."""
+"""Each would lengthen every cold start (bench/ingress_bench.py measures it)."""
 
 
 def test_importing_the_app_imports_nothing_a_command_does_not_need() -> None:
@@ -64,3 +70,51 @@ def test_importing_the_app_imports_nothing_a_command_does_not_need() -> None:
     imported = set(result.stdout.split())
     assert "chalicelib.handler" in imported
     assert sorted(imported & set(NOT_AT_IMPORT)) == []
+
+
+BUILT_AT_IMPORT = {
+    "shared.commands.spec.ArgumentSpec",  # the catalog is data: its `CommandSpec`s are instances at import
+    "shared.commands.spec.CommandSpec",
+    "shared.config.backup.BackupConfig",  # the configuration's section defaults are instances at import
+    "shared.config.deploy.DeployConfig",
+    "shared.config.deploy.LocksConfig",
+    "shared.config.model.SlackConfig",
+}
+"""Every other model is declared with `defer_build=True`: its validator is built when a request first uses it, so
+a cold start builds only what its request touches (a schema build costs about as much as importing a module)."""
+
+BUILT_MODELS = """
+import app
+from pydantic import BaseModel
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+built = {f"{m.__module__}.{m.__qualname__}" for m in subclasses(BaseModel) if m.__pydantic_complete__}
+print("\\n".join(sorted(built)))
+"""
+
+
+def test_importing_the_app_builds_only_the_models_it_instantiates() -> None:
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'ingress'}"}
+    result = subprocess.run([sys.executable, "-c", BUILT_MODELS], env=env, capture_output=True, text=True, check=True)
+    assert set(result.stdout.split()) == BUILT_AT_IMPORT
+
+
+JSON_CONFIG = """
+import sys
+from shared.commands.catalog import CATALOG
+from shared.config.loader import parse_config
+from shared.events import envelope
+config = parse_config('[{"command": "deploy"}]', origin="test", known_commands=CATALOG.names())
+assert config.access[0].command == "deploy"
+assert envelope._event_adapter.cache_info().currsize == 0  # the event parser is built on the first parse
+print("\\n".join(sorted(sys.modules)))
+"""
+
+
+def test_a_json_configuration_is_read_without_yaml_and_the_event_parser_waits_for_a_parse() -> None:
+    """PyYAML costs about a tenth of a cold start: only a YAML configuration text imports it."""
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", JSON_CONFIG], env=env, capture_output=True, text=True, check=True)
+    assert "yaml" not in result.stdout.split()

@@ -6,6 +6,7 @@ import contextvars
 import io
 import json
 import logging
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -93,3 +94,41 @@ def test_configure_logging_installs_one_root_handler_replacing_lambdas_own(monke
         assert root.level == logging.INFO
     finally:
         root.setLevel(level)
+
+
+def _records() -> list[logging.LogRecord]:
+    logger = logging.getLogger("services.deploy.example")
+    made = [
+        logger.makeRecord(logger.name, logging.INFO, "f.py", 12, "command published", (), None, "publish"),
+        logger.makeRecord(logger.name, logging.WARNING, "f.py", 3, "dumping %s of %d", ("orders", 2), None, "dump"),
+        logger.makeRecord(logger.name, logging.INFO, "f.py", 4, {"event": "x", "n": 1}, (), None, "f"),
+        logger.makeRecord(logger.name, logging.INFO, "f.py", 5, '{"json": ["text"]}', (), None, "f"),
+        logger.makeRecord(
+            logger.name, logging.INFO, "f.py", 6, "replay", (), None, "f", extra={"command_id": "e1", "n": None}
+        ),
+    ]
+    try:
+        raise ValueError("bad ✓")
+    except ValueError as error:
+        error.add_note("while reading")
+        made.append(logger.makeRecord(logger.name, logging.ERROR, "f.py", 7, "failed", (), sys.exc_info(), "run"))
+    return made
+
+
+def test_the_lines_are_powertools_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Written in the standard library (Powertools' formatter is a tenth of the ingress' cold start), the lines
+    stay what `LambdaPowertoolsFormatter` writes: same keys, same order, same values, bound keys and X-Ray id too."""
+    from aws_lambda_powertools.logging.formatter import THREAD_LOCAL_KEYS, LambdaPowertoolsFormatter
+
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8")
+    theirs, ours = LambdaPowertoolsFormatter(service="slashops-deploy"), json_handler("slashops-deploy").formatter
+    assert ours is not None
+    for record in _records():
+        with log_context(request_id="r1"):
+            bind_command_id("abc123")
+            token = THREAD_LOCAL_KEYS.set(bound_keys())
+            try:
+                expected = theirs.format(record)
+            finally:
+                THREAD_LOCAL_KEYS.reset(token)
+            assert ours.format(record) == expected

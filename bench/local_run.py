@@ -35,6 +35,8 @@ JENKINS_USER, JENKINS_TOKEN = "slashops", "bench-api-token"
 
 COMMAND_ID = re.compile(r"\b[0-9a-f]{12}\b")
 """A command id, wherever a bot message carries it (the thread replies' text, the channel message's context)."""
+MAYBE_QUEUED_AS = re.compile(r"may have been queued as `([0-9a-f]{12})`")
+"""The ingress' answer when the bus did not confirm a publish in time (`ingress/chalicelib/publishing.py`)."""
 FINAL_IN_THREAD = re.compile(r"\*(succeeded|failed|was cancelled|was refused)\*")
 """The final result's reply in an announced command's thread (`services/notifier/messages.py`)."""
 
@@ -158,8 +160,10 @@ class LocalSystem:
         except ValueError:
             answer = {"text": raw.decode(errors="replace")}
         command_id = accepted_command_id(answer) if isinstance(answer, dict) else None
-        if command_id is not None:
-            self.inbox.register(command_id, response_url)
+        maybe = MAYBE_QUEUED_AS.search(json.dumps(answer))  # "`deploy` may have been queued as `<id>`…"
+        known = command_id or (maybe.group(1) if maybe else None)
+        if known is not None:  # accepted, or may have been: either may run, and its messages count for it
+            self.inbox.register(known, response_url)
         return Sent(text, response_url, started, acked, status, str(answer)[:300], command_id)
 
 

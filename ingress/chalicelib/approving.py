@@ -21,7 +21,7 @@ from shared.deadline import Deadline
 from shared.errors import ConfigurationError, SlashopsError
 from shared.events.models import ApprovalRequested, Event
 from shared.locks.models import describe_duration
-from shared.slack.blocks import Block, SlackMessage, context, section
+from shared.slack.blocks import Block, SlackMessage, button, context, section
 from shared.slack.mrkdwn import code, mention, text
 
 logger = logging.getLogger(__name__)
@@ -148,20 +148,8 @@ def buttons(approval_id: str) -> Block:
         "type": "actions",
         "block_id": "approval",
         "elements": [
-            {
-                "type": "button",
-                "action_id": APPROVE,
-                "text": {"type": "plain_text", "text": "Approve"},
-                "style": "primary",
-                "value": approval_id,
-            },
-            {
-                "type": "button",
-                "action_id": DENY,
-                "text": {"type": "plain_text", "text": "Deny"},
-                "style": "danger",
-                "value": approval_id,
-            },
+            button(APPROVE, "Approve", approval_id, style="primary"),
+            button(DENY, "Deny", approval_id, style="danger"),
         ],
     }
 

@@ -18,15 +18,13 @@ from chalicelib.approving import publish_or_ask
 from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
 from shared.errors import UsageError
-from shared.slack.blocks import Block, SlackMessage, context, section, truncate
+from shared.slack.blocks import Block, SlackMessage, button, context, section
 from shared.slack.mrkdwn import code
 
 CONFIRM_RESTORE = "restore.confirm"
 """The action id of the **Confirm restore** button (`chalicelib.clicks.ACTIONS`)."""
 MAX_BUTTON_VALUE = 2000
 """Slack's limit on a button's `value`."""
-CONFIRM_DIALOG_TEXT = 300
-"""Slack's limit on a `confirm` object's text."""
 
 
 class ConfirmMismatchError(UsageError):
@@ -103,19 +101,12 @@ def confirm_button(database: str, backup: str, value: str) -> Block:
         "type": "actions",
         "block_id": CONFIRM_RESTORE,
         "elements": [
-            {
-                "type": "button",
-                "action_id": CONFIRM_RESTORE,
-                "text": {"type": "plain_text", "text": "Confirm restore"},
-                "style": "danger",
-                "value": value,
-                "confirm": {
-                    "title": {"type": "plain_text", "text": "Restore the database?"},
-                    "text": {"type": "mrkdwn", "text": truncate(dialog, CONFIRM_DIALOG_TEXT)},
-                    "confirm": {"type": "plain_text", "text": "Restore"},
-                    "deny": {"type": "plain_text", "text": "Cancel"},
-                    "style": "danger",
-                },
-            }
+            button(
+                CONFIRM_RESTORE,
+                "Confirm restore",
+                value,
+                style="danger",
+                confirm=("Restore the database?", dialog, "Restore", "Cancel"),
+            )
         ],
     }

@@ -7,39 +7,20 @@ only the command id: the ingress reads the rest from the ledger and re-checks ev
 
 from __future__ import annotations
 
-from shared.slack.blocks import Block, truncate
+from shared.slack.blocks import Block, button
 
 CANCEL = "command.cancel"
 RETRY = "command.retry"
-CONFIRM_TEXT_LIMIT = 300
 
 
 def cancel_button(command_id: str, what: str) -> Block:
     """A danger button behind Slack's "are you sure" dialog: `what` (mrkdwn) names what would be stopped."""
-    return {
-        "type": "button",
-        "action_id": CANCEL,
-        "text": {"type": "plain_text", "text": "Cancel"},
-        "style": "danger",
-        "value": command_id,
-        "confirm": {
-            "title": {"type": "plain_text", "text": "Stop it?"},
-            "text": {"type": "mrkdwn", "text": truncate(f"This stops {what}.", CONFIRM_TEXT_LIMIT)},
-            "confirm": {"type": "plain_text", "text": "Stop it"},
-            "deny": {"type": "plain_text", "text": "Keep it running"},
-            "style": "danger",
-        },
-    }
+    dialog = ("Stop it?", f"This stops {what}.", "Stop it", "Keep it running")
+    return button(CANCEL, "Cancel", command_id, style="danger", confirm=dialog)
 
 
 def retry_button(command_id: str) -> Block:
-    return {
-        "type": "button",
-        "action_id": RETRY,
-        "text": {"type": "plain_text", "text": "Retry"},
-        "style": "primary",
-        "value": command_id,
-    }
+    return button(RETRY, "Retry", command_id, style="primary")
 
 
 def actions(*buttons: Block) -> Block:

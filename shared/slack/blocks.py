@@ -79,3 +79,36 @@ def _escaped_tail(text: str, limit: int) -> str:
         start -= 1
         size += len(escape(text[start]))
     return escape(text[start:])
+
+
+CONFIRM_DIALOG_TEXT = 300
+"""Slack's limit on a `confirm` object's text."""
+
+
+def button(
+    action_id: str,
+    label: str,
+    value: str,
+    *,
+    style: Literal["primary", "danger"] | None = None,
+    confirm: tuple[str, str, str, str] | None = None,
+) -> Block:
+    """A Block Kit button; `confirm` = (title, mrkdwn text, confirm label, deny label) puts it behind Slack's own
+    "are you sure" dialog (styled like the button)."""
+    element: Block = {"type": "button", "action_id": action_id, "text": _plain(label), "value": value}
+    if style is not None:
+        element["style"] = style
+    if confirm is not None:
+        title, text, yes, no = confirm
+        element["confirm"] = {
+            "title": _plain(title),
+            "text": {"type": "mrkdwn", "text": truncate(text, CONFIRM_DIALOG_TEXT)},
+            "confirm": _plain(yes),
+            "deny": _plain(no),
+            **({"style": style} if style is not None else {}),
+        }
+    return element
+
+
+def _plain(text: str) -> dict[str, str]:
+    return {"type": "plain_text", "text": text}

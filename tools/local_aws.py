@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -122,8 +123,9 @@ def start_moto(port: int | None = None, *, timeout: float = 30.0) -> Service:
     port = port or free_port()
     workdir = Path(tempfile.mkdtemp(prefix="slashops-moto-"))
     log_path = workdir / "moto.log"
-    moto_server = Path(os.environ.get("VIRTUAL_ENV", REPO_ROOT / ".venv")) / "bin" / "moto_server"
-    command = [str(moto_server)] if moto_server.exists() else ["moto_server"]
+    venv_python = Path(os.environ.get("VIRTUAL_ENV", REPO_ROOT / ".venv")) / "bin" / "python"
+    python = str(venv_python) if venv_python.exists() else sys.executable
+    command = [python, str(REPO_ROOT / "tools" / "moto_server.py")]  # moto, with DynamoDB's writes atomic
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [*command, "-H", "127.0.0.1", "-p", str(port)],

@@ -42,14 +42,17 @@ def test_events_in_any_order_and_repeated_end_in_the_same_state(ledger: DynamoDb
 
 
 def test_concurrent_claims_never_exceed_five_uses(ledger: DynamoDbLedger) -> None:
-    ledger.record(command_requested(), now=at(0))
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        claims = list(
-            pool.map(lambda _: ledger.claim_response_url_use("abc123def456", now=at(1), max_uses=5), range(12))
-        )
-    assert claims.count(True) == 5
-    entry = ledger.get("abc123def456")
-    assert entry is not None and entry.response_url_uses == 5
+    """Many racing claims, round after round: DynamoDB applies each conditional write atomically, so must this."""
+    for round_number in range(4):
+        command_id = f"race{round_number:08d}"
+        ledger.record(command_requested(command_id), now=at(0))
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            claims = list(
+                pool.map(lambda _: ledger.claim_response_url_use(command_id, now=at(1), max_uses=5), range(48))
+            )
+        assert claims.count(True) == 5, f"round {round_number}"
+        entry = ledger.get(command_id)
+        assert entry is not None and entry.response_url_uses == 5
 
 
 def test_history_pages_through_the_index_newest_first(ledger: DynamoDbLedger) -> None:

@@ -168,7 +168,12 @@ def _decided_message(approval: PendingApproval, answer: SlackMessage | None) -> 
             f":no_entry: Denied by {decider} at {approval.decided}: {requester}'s {typed(approval)} "
             f"(access rule #{approval.rule}) was not run."
         )
-        return _in_channel(f"Denied by {text(approval.decided_by_name or approval.decided_by)}", [section(line)])
+        next_step = context(
+            f"{requester}: ask {decider} what would change their mind; running it again asks for a new approval."
+        )
+        return _in_channel(
+            f"Denied by {text(approval.decided_by_name or approval.decided_by)}", [section(line), next_step]
+        )
     line = f":white_check_mark: Approved by {decider} at {approval.decided}: {requester}'s {typed(approval)}"
     blocks: list[Block] = []
     if answer is not None and answer.text == f"{approval.command} accepted as {approval.approval_id}":  # queued

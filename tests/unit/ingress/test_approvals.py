@@ -177,6 +177,7 @@ def test_a_denial_runs_nothing_and_updates_the_message(ingress: Ingress) -> None
 
     assert requested(ingress) == []
     assert "Denied by <@U0BOB>" in message_text(answer) and "was not run" in message_text(answer)
+    assert "running it again asks for a new approval" in message_text(answer)  # what the requester can do next
     assert answer["replace_original"] is True and buttons(answer) == {}
     [decision] = decided(ingress)
     assert decision.decision == "denied"

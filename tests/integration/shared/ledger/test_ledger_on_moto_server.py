@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import boto3
@@ -46,10 +47,9 @@ def test_concurrent_claims_never_exceed_five_uses(ledger: DynamoDbLedger) -> Non
     for round_number in range(4):
         command_id = f"race{round_number:08d}"
         ledger.record(command_requested(command_id), now=at(0))
+        claim = partial(ledger.claim_response_url_use, now=at(1), max_uses=5)
         with ThreadPoolExecutor(max_workers=16) as pool:
-            claims = list(
-                pool.map(lambda _: ledger.claim_response_url_use(command_id, now=at(1), max_uses=5), range(48))
-            )
+            claims = list(pool.map(claim, [command_id] * 48))
         assert claims.count(True) == 5, f"round {round_number}"
         entry = ledger.get(command_id)
         assert entry is not None and entry.response_url_uses == 5

@@ -10,9 +10,9 @@ from services.backup.streaming import upload_stream
 
 
 def back_up(job: Job) -> Outcome:
-    already = [m for m in job.store.manifests(job.database.name) if m.command_id == job.command_id]
-    if already:  # a redelivered message whose backup had completed: report it again, don't dump twice
-        return backed_up(already[0])
+    already = job.store.backup_by_command(job.database.name, job.command_id)
+    if already is not None:  # a redelivered message whose backup had completed: report it again, don't dump twice
+        return backed_up(already)
     started = job.now()
     backup_id = backup_id_for(job.database.name, started, job.command_id)
     key = object_key(job.database.name, backup_id)

@@ -41,6 +41,10 @@ class BackupStore(Protocol):
 
     def manifest(self, database: str, backup_id: str) -> Manifest | None: ...
 
+    def backup_by_command(self, database: str, command_id: str) -> Manifest | None:
+        """The manifest of the backup this command finished, if any: a redelivered backup must not dump again."""
+        ...
+
     def read(self, key: str, chunk_size: int) -> Iterator[bytes]:
         """The object's bytes; raises `BackupDataMissing` if the object is gone."""
         ...

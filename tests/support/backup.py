@@ -105,6 +105,7 @@ def a_manifest(
     size_bytes: int = 2048,
     created_by: str = "example.user",
     finished_at: datetime = T0,
+    command_id: str = "abc123abc123",
 ) -> Manifest:
     return Manifest(
         backup_id=backup_id,
@@ -115,7 +116,7 @@ def a_manifest(
         size_bytes=size_bytes,
         sha256=sha256,
         created_by=created_by,
-        command_id="abc123abc123",
+        command_id=command_id,
         started_at=finished_at,
         finished_at=finished_at,
     )

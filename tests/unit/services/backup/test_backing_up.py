@@ -52,6 +52,16 @@ def test_a_redelivered_backup_that_completed_is_reported_again_not_dumped_twice(
     assert store.calls["start_upload"] == 1
 
 
+def test_a_backup_looks_up_only_its_own_command_not_every_manifest() -> None:
+    """Listing every manifest (a read of each on S3) before each backup grows with the backups kept."""
+    store = FakeBackupStore()
+    deps = _backing_up(store)
+
+    handle_message(request_message("backup", db="orders"), deps, threading.Event())
+
+    assert store.calls["backup_by_command"] == 1 and store.calls["manifests"] == 0
+
+
 def test_a_failing_dump_aborts_the_upload_lists_nothing_and_shows_the_tools_error() -> None:
     store = FakeBackupStore()
     failing = "import sys; sys.stderr.write('pg_dump: error: connection refused'); sys.exit(1)"

@@ -249,7 +249,7 @@ def report(measured: dict[str, float], took: float) -> int:
         f"The archive is {measured['archive_mib']:.0f} MiB (pg_dump --format=custom of incompressible rows; "
         "its compression makes pg_dump CPU-bound here).",
         "The worker's times include its whole message handling: the access re-check, the database's lock, "
-        "`psql` for the server version, the multipart upload's start and completion and the manifest (backup); "
+        "the redelivery check, the multipart upload's start and completion and the manifest (backup); "
         "the manifest, restore record and SHA-256 check (restore). S3 is LocalStack's, on this machine.",
         f"took {took:.0f} s",
     ]

@@ -20,6 +20,7 @@ from services.backup.ports import Upload
 
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
 READ_SIZE = 256 * 1024
+HEAD_SIZE = 4096  # kept for the engine to read the dump's header (the server's version)
 
 Progress = Callable[[int], None]
 
@@ -28,6 +29,8 @@ Progress = Callable[[int], None]
 class Streamed:
     size: int
     sha256: str
+    head: bytes = b""
+    """The stream's first `HEAD_SIZE` bytes (all of it, if shorter)."""
 
 
 def upload_stream(
@@ -39,12 +42,14 @@ def upload_stream(
     """
     if part_size < MIN_PART_SIZE:
         raise ValueError(f"parts must be at least {MIN_PART_SIZE} bytes")
-    digest, size, number = hashlib.sha256(), 0, 1
+    digest, size, number, head = hashlib.sha256(), 0, 1, b""
     part = bytearray()
     with _PartUploader(upload) as uploader:
         while chunk := source.read(READ_SIZE):
             if stop.is_set():
                 raise Interrupted()
+            if len(head) < HEAD_SIZE:
+                head += chunk[: HEAD_SIZE - len(head)]
             digest.update(chunk)
             size += len(chunk)
             part += chunk
@@ -57,7 +62,7 @@ def upload_stream(
             raise Interrupted()
         if part or number == 1:
             uploader.put(number, bytes(part))
-    return Streamed(size=size, sha256=digest.hexdigest())
+    return Streamed(size=size, sha256=digest.hexdigest(), head=head)
 
 
 class _PartUploader:

@@ -147,6 +147,11 @@ class ScriptEngine:
     def version(self, db: Database) -> ToolCommand:
         return _python("print('15.4')")
 
+    def version_in_dump(self, head: bytes) -> str | None:
+        """What a dump says after `version:` on its first line (`b'version: 15.6\\n…'`); else None."""
+        first = head.split(b"\n", 1)[0]
+        return first.removeprefix(b"version: ").decode() if first.startswith(b"version: ") else None
+
 
 def counting_restore(log: str, *, transactional: bool = True) -> ScriptEngine:
     """Reads the whole archive from stdin, then appends one line to `log` per restore."""

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from services.backup.errors import ChecksumMismatch, Interrupted
-from services.backup.streaming import MIN_PART_SIZE, feed_verified, upload_stream
+from services.backup.streaming import HEAD_SIZE, MIN_PART_SIZE, feed_verified, upload_stream
 
 
 class RecordingUpload:
@@ -34,6 +34,7 @@ def test_parts_are_fixed_size_except_the_last_and_the_checksum_covers_everything
     )
     assert upload.parts == [(1, MIN_PART_SIZE), (2, MIN_PART_SIZE), (3, 12345)]
     assert result.size == len(data) and result.sha256 == hashlib.sha256(data).hexdigest()
+    assert result.head == data[:HEAD_SIZE]
     assert seen and seen[-1] <= len(data)
 
 

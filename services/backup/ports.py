@@ -17,7 +17,9 @@ from services.backup.models import Manifest, RestoreRecord
 class Upload(Protocol):
     """One multipart upload in progress."""
 
-    def upload_part(self, number: int, data: bytes) -> None: ...
+    def upload_part(self, number: int, data: bytes | bytearray) -> None:
+        """`data` may be the stream's own buffer: it is not changed while the call runs, nor kept after it."""
+        ...
 
     def complete(self) -> None:
         """Only if the key is new; raises `ObjectExists` if it is taken (a finished backup is never replaced)."""

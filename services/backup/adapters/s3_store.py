@@ -30,9 +30,14 @@ class S3Upload:
         self._upload_id = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
         self._parts: list[dict[str, Any]] = []
 
-    def upload_part(self, number: int, data: bytes) -> None:
+    def upload_part(self, number: int, data: bytes | bytearray) -> None:
+        """A bytearray is sent as it is (bytes would be wrapped in a file object, read again in 16 KiB blocks)."""
         response = self._client.upload_part(
-            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
+            PartNumber=number,
+            Body=data,  # type: ignore[arg-type]  # botocore takes a bytearray as a blob
         )
         self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import subprocess
 import threading
 from collections import deque
@@ -35,8 +36,8 @@ class ToolProcess:
         self._reader.start()
 
     @property
-    def stdout(self) -> IO[bytes]:
-        assert self.process.stdout is not None
+    def stdout(self) -> io.BufferedReader:
+        assert isinstance(self.process.stdout, io.BufferedReader)  # what `Popen` makes of a pipe (bufsize -1)
         return self.process.stdout
 
     @property

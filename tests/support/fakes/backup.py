@@ -31,9 +31,9 @@ class FakeUpload:
         self.parts: dict[int, bytes] = {}
         self.state = "open"
 
-    def upload_part(self, number: int, data: bytes) -> None:
+    def upload_part(self, number: int, data: bytes | bytearray) -> None:
         self.store.call("upload_part")
-        self.parts[number] = data
+        self.parts[number] = bytes(data)
 
     def complete(self) -> None:
         self.store.call("complete")

@@ -66,11 +66,27 @@ def drop_database(name: str) -> None:
     subprocess.run([*PG, "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True)
 
 
+DUMP_CPU: list[float] = []
+"""pg_dump's CPU seconds (user + system) in each baseline run."""
+
+
 def pg_dump_to(name: str, target: str) -> float:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), children_cpu()
     with open(target, "wb") as sink:
         subprocess.run(["pg_dump", "--format=custom", *TARGET, "-d", name], stdout=sink, check=True)
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    DUMP_CPU.append(children_cpu() - cpu)
+    return elapsed
+
+
+def children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def own_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
 
 
 def pg_restore_from(name: str, archive: str) -> float:
@@ -110,12 +126,13 @@ def child(action: str, name: str, endpoint: str, bucket: str) -> None:
     else:
         latest = store.manifests("bench")[0]
         message = request_message("restore", db="bench", confirm="bench", **{"from": latest.backup_id})
-    started = time.perf_counter()
+    started, cpu, tools_cpu = time.perf_counter(), own_cpu(), children_cpu()
     handle_message(message, deps, threading.Event())
     elapsed = time.perf_counter() - started
+    cpu, tools_cpu = own_cpu() - cpu, children_cpu() - tools_cpu
     assert events_of(deps, CommandSucceeded), deps.publisher
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": elapsed, "peak_mib": peak_kib / 1024}))
+    print(json.dumps({"seconds": elapsed, "peak_mib": peak_kib / 1024, "cpu": cpu, "tools_cpu": tools_cpu}))
 
 
 def main() -> int:
@@ -161,6 +178,7 @@ def measure(small: str, large: str, endpoint: str, small_bucket: str, large_buck
         ROUNDS, lambda: pg_dump_to(large, os.devnull), lambda: worker("backup", large, endpoint, large_bucket)
     )
     backups = [float(run["seconds"]) for run in runs]
+    dump_cpu = DUMP_CPU[-ROUNDS:]
     small_peak = float(worker("backup", small, endpoint, small_bucket)["peak_mib"])
     with tempfile.TemporaryDirectory(prefix="slashops-bench-") as scratch:
         archive = str(Path(scratch) / "large.dump")
@@ -178,6 +196,9 @@ def measure(small: str, large: str, endpoint: str, small_bucket: str, large_buck
         "pg_dump_median": statistics.median(dumps),
         "backup_median": statistics.median(backups),
         "paired_ratio_median": statistics.median(d / b for d, b in zip(dumps, backups, strict=True)),
+        "pg_dump_cpu_median": statistics.median(dump_cpu),
+        "backup_cpu_median": statistics.median(float(run["cpu"]) for run in runs),
+        "backup_tools_cpu_median": statistics.median(float(run["tools_cpu"]) for run in runs),
         "pg_restore_median": statistics.median(local_restores),
         "restore_median": statistics.median(worker_restores),
         "large_peak": max(float(run["peak_mib"]) for run in runs),
@@ -251,6 +272,9 @@ def report(measured: dict[str, float], took: float) -> int:
         "The worker's times include its whole message handling: the access re-check, the database's lock, "
         "the redelivery check, the multipart upload's start and completion and the manifest (backup); "
         "the manifest, restore record and SHA-256 check (restore). S3 is LocalStack's, on this machine.",
+        f"CPU seconds per backup (medians; steadier than wall times on a busy machine): the worker's process "
+        f"{measured['backup_cpu_median']:.2f} s and its tools (pg_dump) {measured['backup_tools_cpu_median']:.2f} s, "
+        f"against pg_dump to /dev/null {measured['pg_dump_cpu_median']:.2f} s (LocalStack's share not counted).",
         f"took {took:.0f} s",
     ]
     return write("backup", result)

@@ -53,7 +53,7 @@ def upload_stream(
     digest, size, head = hashlib.sha256(), 0, b""
     with _PartUploader(upload) as uploader:
         for number in itertools.count(1):
-            part = _read_part(source, part_size, digest, stop)
+            part = _read_part(source, part_size, digest.update, stop)
             size += len(part)
             if number == 1:
                 head = bytes(part[:HEAD_SIZE])
@@ -68,7 +68,9 @@ def upload_stream(
     return Streamed(size=size, sha256=digest.hexdigest(), head=head)
 
 
-def _read_part(source: Readable, part_size: int, digest: hashlib._Hash, stop: threading.Event) -> bytearray:
+def _read_part(
+    source: Readable, part_size: int, hash_: Callable[[memoryview], None], stop: threading.Event
+) -> bytearray:
     """Up to `part_size` bytes read into a buffer of their own (shorter only at the dump's end), hashed on the way."""
     part = bytearray(part_size)
     view, filled = memoryview(part), 0
@@ -78,7 +80,7 @@ def _read_part(source: Readable, part_size: int, digest: hashlib._Hash, stop: th
             break
         if stop.is_set():
             raise Interrupted()
-        digest.update(view[filled : filled + read])
+        hash_(view[filled : filled + read])
         filled += read
     view.release()
     del part[filled:]

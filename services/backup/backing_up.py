@@ -10,25 +10,27 @@ from services.backup.streaming import upload_stream
 
 
 def back_up(job: Job) -> Outcome:
-    already = [m for m in job.store.manifests(job.database.name) if m.command_id == job.command_id]
-    if already:  # a redelivered message whose backup had completed: report it again, don't dump twice
-        return backed_up(already[0])
+    already = job.store.backup_by_command(job.database.name, job.command_id)
+    if already is not None:  # a redelivered message whose backup had completed: report it again, don't dump twice
+        return backed_up(already)
     started = job.now()
     backup_id = backup_id_for(job.database.name, started, job.command_id)
     key = object_key(job.database.name, backup_id)
-    version = server_version(job.engine, job.database, base_env=job.settings.tool_env)
-    upload = job.store.start_upload(key)
-    try:
-        with running(job.engine.dump(job.database), base_env=job.settings.tool_env) as dump:
-            dump.kill_when(job.stop)
+    with running(job.engine.dump(job.database), base_env=job.settings.tool_env) as dump:
+        dump.kill_when(job.stop)
+        upload = job.store.start_upload(key)  # while the dump connects and reads the catalog
+        try:
             streamed = upload_stream(
                 dump.stdout, upload, part_size=job.settings.part_size, stop=job.stop, progress=job.bytes_reporter()
             )
             dump.finish()
-        upload.complete()
-    except BaseException:
-        upload.abort()
-        raise
+            upload.complete()
+        except BaseException:
+            upload.abort()
+            raise
+    version = job.engine.version_in_dump(streamed.head) or server_version(
+        job.engine, job.database, base_env=job.settings.tool_env
+    )
     manifest = Manifest(
         backup_id=backup_id,
         database=job.database.name,

@@ -49,7 +49,12 @@ class RestoreRecord(BaseModel):
 
 def backup_id_for(database: str, started_at: datetime, command_id: str) -> str:
     """Sortable and readable: `orders-20261128T101500Z-3f9c2a`."""
-    return f"{database}-{started_at.strftime('%Y%m%dT%H%M%SZ')}-{command_id[:6]}"
+    return f"{database}-{started_at.strftime('%Y%m%dT%H%M%SZ')}{backup_id_suffix(command_id)}"
+
+
+def backup_id_suffix(command_id: str) -> str:
+    """How the id of every backup the command makes ends, so a store can find its backup without reading them all."""
+    return f"-{command_id[:6]}"
 
 
 def object_key(database: str, backup_id: str) -> str:

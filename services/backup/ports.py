@@ -17,7 +17,9 @@ from services.backup.models import Manifest, RestoreRecord
 class Upload(Protocol):
     """One multipart upload in progress."""
 
-    def upload_part(self, number: int, data: bytes) -> None: ...
+    def upload_part(self, number: int, data: bytes | bytearray) -> None:
+        """`data` may be the stream's own buffer: it is not changed while the call runs, nor kept after it."""
+        ...
 
     def complete(self) -> None:
         """Only if the key is new; raises `ObjectExists` if it is taken (a finished backup is never replaced)."""
@@ -40,6 +42,10 @@ class BackupStore(Protocol):
         ...
 
     def manifest(self, database: str, backup_id: str) -> Manifest | None: ...
+
+    def backup_by_command(self, database: str, command_id: str) -> Manifest | None:
+        """The manifest of the backup this command finished, if any: a redelivered backup must not dump again."""
+        ...
 
     def read(self, key: str, chunk_size: int) -> Iterator[bytes]:
         """The object's bytes; raises `BackupDataMissing` if the object is gone."""
@@ -103,3 +109,7 @@ class DumpEngine(Protocol):
     def restore(self, db: Database) -> ToolCommand: ...
 
     def version(self, db: Database) -> ToolCommand: ...
+
+    def version_in_dump(self, head: bytes) -> str | None:
+        """The server's version as the dump's first bytes state it, or None (then `version` is run for it)."""
+        ...

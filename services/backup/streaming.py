@@ -2,36 +2,47 @@
 
 Memory is a few parts (default 8 MiB each) whatever the database size; the SHA-256 is computed on the way. A part
 is uploaded by a thread of its own while the next one is read, so the dump never waits for S3 unless a whole part
-is already waiting: a backup takes about as long as the dump alone.
+is already waiting: a backup takes about as long as the dump alone. The dump is read straight into the part's
+buffer, which is what is uploaded: no byte of it is copied in Python.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Protocol
 
 from services.backup.errors import ChecksumMismatch, Interrupted
 from services.backup.ports import Upload
 
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
 READ_SIZE = 256 * 1024
+HEAD_SIZE = 4096  # kept for the engine to read the dump's header (the server's version)
 
 Progress = Callable[[int], None]
+
+
+class Readable(Protocol):
+    """A dump's stdout (`io.BufferedReader`): `readinto` fills the buffer given, until it is full or the dump ends."""
+
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
 
 
 @dataclass(frozen=True)
 class Streamed:
     size: int
     sha256: str
+    head: bytes = b""
+    """The stream's first `HEAD_SIZE` bytes (all of it, if shorter)."""
 
 
 def upload_stream(
-    source: IO[bytes], upload: Upload, *, part_size: int, stop: threading.Event, progress: Progress
+    source: Readable, upload: Upload, *, part_size: int, stop: threading.Event, progress: Progress
 ) -> Streamed:
     """Read `source` to its end into `upload` parts; the caller completes or aborts the upload.
 
@@ -39,25 +50,41 @@ def upload_stream(
     """
     if part_size < MIN_PART_SIZE:
         raise ValueError(f"parts must be at least {MIN_PART_SIZE} bytes")
-    digest, size, number = hashlib.sha256(), 0, 1
-    part = bytearray()
+    digest, size, head = hashlib.sha256(), 0, b""
     with _PartUploader(upload) as uploader:
-        while chunk := source.read(READ_SIZE):
-            if stop.is_set():
-                raise Interrupted()
-            digest.update(chunk)
-            size += len(chunk)
-            part += chunk
-            if len(part) >= part_size:
-                uploader.put(number, bytes(part[:part_size]))
-                del part[:part_size]
-                number += 1
-                progress(size)
-        if stop.is_set():  # the dump was killed because the worker is stopping: its output is incomplete
+        for number in itertools.count(1):
+            part = _read_part(source, part_size, digest.update, stop)
+            size += len(part)
+            if number == 1:
+                head = bytes(part[:HEAD_SIZE])
+            if len(part) < part_size:  # the dump's end
+                if stop.is_set():  # it was killed because the worker is stopping: its output is incomplete
+                    raise Interrupted()
+                if part or number == 1:
+                    uploader.put(number, part)
+                break
+            uploader.put(number, part)
+            progress(size)
+    return Streamed(size=size, sha256=digest.hexdigest(), head=head)
+
+
+def _read_part(
+    source: Readable, part_size: int, hash_: Callable[[memoryview], None], stop: threading.Event
+) -> bytearray:
+    """Up to `part_size` bytes read into a buffer of their own (shorter only at the dump's end), hashed on the way."""
+    part = bytearray(part_size)
+    view, filled = memoryview(part), 0
+    while filled < part_size:
+        read = source.readinto(view[filled : filled + READ_SIZE])
+        if not read:
+            break
+        if stop.is_set():
             raise Interrupted()
-        if part or number == 1:
-            uploader.put(number, bytes(part))
-    return Streamed(size=size, sha256=digest.hexdigest())
+        hash_(view[filled : filled + read])
+        filled += read
+    view.release()
+    del part[filled:]
+    return part
 
 
 class _PartUploader:
@@ -69,7 +96,7 @@ class _PartUploader:
 
     def __init__(self, upload: Upload) -> None:
         self._upload = upload
-        self._parts: queue.Queue[tuple[int, bytes] | None] = queue.Queue(maxsize=1)
+        self._parts: queue.Queue[tuple[int, bytearray] | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
         self._abandoned = threading.Event()
         self._thread = threading.Thread(target=self._run, name="backup-upload", daemon=True)
@@ -78,7 +105,7 @@ class _PartUploader:
         self._thread.start()
         return self
 
-    def put(self, number: int, data: bytes) -> None:
+    def put(self, number: int, data: bytearray) -> None:
         while True:
             self._raise_if_failed()
             try:

@@ -105,6 +105,7 @@ def a_manifest(
     size_bytes: int = 2048,
     created_by: str = "example.user",
     finished_at: datetime = T0,
+    command_id: str = "abc123abc123",
 ) -> Manifest:
     return Manifest(
         backup_id=backup_id,
@@ -115,7 +116,7 @@ def a_manifest(
         size_bytes=size_bytes,
         sha256=sha256,
         created_by=created_by,
-        command_id="abc123abc123",
+        command_id=command_id,
         started_at=finished_at,
         finished_at=finished_at,
     )
@@ -145,6 +146,11 @@ class ScriptEngine:
 
     def version(self, db: Database) -> ToolCommand:
         return _python("print('15.4')")
+
+    def version_in_dump(self, head: bytes) -> str | None:
+        """What a dump says after `version:` on its first line (`b'version: 15.6\\n…'`); else None."""
+        first = head.split(b"\n", 1)[0]
+        return first.removeprefix(b"version: ").decode() if first.startswith(b"version: ") else None
 
 
 def counting_restore(log: str, *, transactional: bool = True) -> ScriptEngine:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from services.backup.errors import BackupDataMissing, ObjectExists
-from services.backup.models import Manifest, RestoreRecord, manifest_key, restore_record_key
+from services.backup.models import Manifest, RestoreRecord, backup_id_suffix, manifest_key, restore_record_key
 from shared.aws.clients import LazyClient, aws_client
 
 if TYPE_CHECKING:
@@ -30,9 +30,14 @@ class S3Upload:
         self._upload_id = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
         self._parts: list[dict[str, Any]] = []
 
-    def upload_part(self, number: int, data: bytes) -> None:
+    def upload_part(self, number: int, data: bytes | bytearray) -> None:
+        """A bytearray is sent as it is (bytes would be wrapped in a file object, read again in 16 KiB blocks)."""
         response = self._client.upload_part(
-            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
+            PartNumber=number,
+            Body=data,  # type: ignore[arg-type]  # botocore takes a bytearray as a blob
         )
         self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
 
@@ -104,6 +109,19 @@ class S3BackupStore:
                 body = self.client.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
                 found.append(Manifest.model_validate_json(body))
         return sorted(found, key=lambda manifest: manifest.finished_at, reverse=True)
+
+    def backup_by_command(self, database: str, command_id: str) -> Manifest | None:
+        """Lists the keys, but reads only the manifests whose backup id ends as the command's do (one, as a rule)."""
+        suffix = f"{backup_id_suffix(command_id)}.json"
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"manifests/{database}/"):
+            for item in page.get("Contents", []):
+                if item["Key"].endswith(suffix):
+                    body = self.client.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
+                    manifest = Manifest.model_validate_json(body)
+                    if manifest.command_id == command_id:
+                        return manifest
+        return None
 
     def manifest(self, database: str, backup_id: str) -> Manifest | None:
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import io
 import subprocess
 import threading
 from collections import deque
@@ -14,6 +16,9 @@ from services.backup.errors import BackupError
 from services.backup.ports import DumpEngine, ToolCommand
 
 STDERR_TAIL_BYTES = 4000
+PIPE_SIZE = 1024 * 1024
+"""Linux's default pipe holds 64 KiB, a few ms of a dump's output: on a busy machine the tool would stop at each
+moment the worker's reading thread is not running. Linux lets any process have 1 MiB (`/proc/sys/fs/pipe-max-size`)."""
 
 
 class ToolProcess:
@@ -29,14 +34,15 @@ class ToolProcess:
             )
         except OSError as error:
             raise BackupError(f"`{self.name}` could not be started: {error.strerror or error}") from error
+        _widen(self.process.stdin if stdin else self.process.stdout)
         self._stderr: deque[bytes] = deque()
         self._stderr_size = 0
         self._reader = threading.Thread(target=self._collect_stderr, daemon=True)
         self._reader.start()
 
     @property
-    def stdout(self) -> IO[bytes]:
-        assert self.process.stdout is not None
+    def stdout(self) -> io.BufferedReader:
+        assert isinstance(self.process.stdout, io.BufferedReader)  # what `Popen` makes of a pipe (bufsize -1)
         return self.process.stdout
 
     @property
@@ -84,6 +90,13 @@ class ToolProcess:
             self._stderr_size += len(line)
             while self._stderr_size > STDERR_TAIL_BYTES and len(self._stderr) > 1:
                 self._stderr_size -= len(self._stderr.popleft())
+
+
+def _widen(pipe: IO[bytes] | None) -> None:
+    """A larger pipe where the system allows one (Linux); the default size elsewhere."""
+    if pipe is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
 
 
 @contextlib.contextmanager

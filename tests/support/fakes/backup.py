@@ -31,9 +31,9 @@ class FakeUpload:
         self.parts: dict[int, bytes] = {}
         self.state = "open"
 
-    def upload_part(self, number: int, data: bytes) -> None:
+    def upload_part(self, number: int, data: bytes | bytearray) -> None:
         self.store.call("upload_part")
-        self.parts[number] = data
+        self.parts[number] = bytes(data)
 
     def complete(self) -> None:
         self.store.call("complete")
@@ -104,8 +104,16 @@ class FakeBackupStore:
 
     def manifests(self, database: str) -> list[Manifest]:
         self.call("manifests")
+        return self._listed(database)
+
+    def _listed(self, database: str) -> list[Manifest]:
         found = [m for key, m in self.manifest_objects.items() if key.startswith(f"manifests/{database}/")]
         return sorted(found, key=lambda manifest: manifest.finished_at, reverse=True)
+
+    def backup_by_command(self, database: str, command_id: str) -> Manifest | None:
+        self.call("backup_by_command")
+        found = [m for m in self._listed(database) if m.command_id == command_id]
+        return found[0] if found else None
 
     def manifest(self, database: str, backup_id: str) -> Manifest | None:
         self.call("manifest")

@@ -92,6 +92,36 @@ def test_manifests_are_written_once_and_listed_newest_first(store: BackupStore) 
     assert store.manifests("nothing") == []
 
 
+def test_the_backup_a_command_finished_is_found_by_its_command_id(store: BackupStore) -> None:
+    ours = a_manifest("orders-20261128T101500Z-abc123", command_id="abc123abc123")
+    store.put_manifest(ours)
+    store.put_manifest(a_manifest("orders-20261128T111500Z-abc123", command_id="abc123ffffff"))  # same 6 first
+    store.put_manifest(a_manifest("orders-20261128T121500Z-def456", command_id="def456def456"))
+    store.put_manifest(a_manifest("billing-20261128T101500Z-abc123", database="billing", command_id="abc123abc123"))
+
+    assert store.backup_by_command("orders", "abc123abc123") == ours
+    assert store.backup_by_command("orders", "fed654fed654") is None
+    assert store.backup_by_command("nothing", "abc123abc123") is None
+
+
+@pytest.mark.integration
+def test_s3_reads_only_the_manifests_that_may_be_the_commands(localstack: Service) -> None:
+    """A redelivery check costs one listing and one read, not a read of every backup the database has."""
+    s3 = boto3.client("s3", endpoint_url=localstack.endpoint)
+    bucket = f"slashops-contract-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    store = S3BackupStore(bucket, client=s3)
+    for hour in range(6):
+        store.put_manifest(a_manifest(f"orders-20261128T{hour:02}1500Z-0{hour}0000", command_id=f"0{hour}0000aaaaaa"))
+    ours = a_manifest("orders-20261128T101500Z-abc123", command_id="abc123abc123")
+    store.put_manifest(ours)
+    reads: list[str] = []
+    s3.meta.events.register("before-parameter-build.s3.GetObject", lambda params, **_: reads.append(params["Key"]))
+
+    assert store.backup_by_command("orders", "abc123abc123") == ours
+    assert reads == ["manifests/orders/orders-20261128T101500Z-abc123.json"]
+
+
 def test_a_restore_record_is_written_once_per_command(store: BackupStore) -> None:
     record = RestoreRecord(
         command_id="abc123def456",

@@ -52,6 +52,27 @@ def test_a_redelivered_backup_that_completed_is_reported_again_not_dumped_twice(
     assert store.calls["start_upload"] == 1
 
 
+def test_a_backup_looks_up_only_its_own_command_not_every_manifest() -> None:
+    """Listing every manifest (a read of each on S3) before each backup grows with the backups kept."""
+    store = FakeBackupStore()
+    deps = _backing_up(store)
+
+    handle_message(request_message("backup", db="orders"), deps, threading.Event())
+
+    assert store.calls["backup_by_command"] == 1 and store.calls["manifests"] == 0
+
+
+def test_the_server_version_comes_from_the_dumps_header_without_running_the_version_tool() -> None:
+    store = FakeBackupStore()
+    dump = "import sys; sys.stdout.buffer.write(b'version: 16.1\\nthe rest of the dump')"
+    deps = _backing_up(store, ScriptEngine(dump_script=dump))  # its version tool would say 15.4
+
+    handle_message(request_message("backup", db="orders"), deps, threading.Event())
+
+    [manifest] = store.manifests("orders")
+    assert manifest.server_version == "16.1"
+
+
 def test_a_failing_dump_aborts_the_upload_lists_nothing_and_shows_the_tools_error() -> None:
     store = FakeBackupStore()
     failing = "import sys; sys.stderr.write('pg_dump: error: connection refused'); sys.exit(1)"

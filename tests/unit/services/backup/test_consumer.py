@@ -225,7 +225,7 @@ def test_another_command_holding_the_lock_makes_the_database_busy() -> None:
 
 def test_the_lock_is_released_when_the_job_fails() -> None:
     store = FakeBackupStore()
-    store.fail("manifests", RuntimeError("S3 unreachable"))
+    store.fail("backup_by_command", RuntimeError("S3 unreachable"))
     deps = backup_deps(store=store)
 
     _handle(deps, request_message("backup", db="orders"))

@@ -4,18 +4,20 @@ import hashlib
 import io
 import os
 import threading
+import time
+import tracemalloc
 
 import pytest
 
 from services.backup.errors import ChecksumMismatch, Interrupted
-from services.backup.streaming import MIN_PART_SIZE, feed_verified, upload_stream
+from services.backup.streaming import HEAD_SIZE, MIN_PART_SIZE, feed_verified, upload_stream
 
 
 class RecordingUpload:
     def __init__(self) -> None:
         self.parts: list[tuple[int, int]] = []
 
-    def upload_part(self, number: int, data: bytes) -> None:
+    def upload_part(self, number: int, data: bytes | bytearray) -> None:
         self.parts.append((number, len(data)))
 
     def complete(self) -> None:  # pragma: no cover - not used here
@@ -34,7 +36,30 @@ def test_parts_are_fixed_size_except_the_last_and_the_checksum_covers_everything
     )
     assert upload.parts == [(1, MIN_PART_SIZE), (2, MIN_PART_SIZE), (3, 12345)]
     assert result.size == len(data) and result.sha256 == hashlib.sha256(data).hexdigest()
+    assert result.head == data[:HEAD_SIZE]
     assert seen and seen[-1] <= len(data)
+
+
+def test_at_most_three_parts_are_in_memory_however_long_the_dump() -> None:
+    """The one being read, one waiting, one being uploaded: the dump is read into the part that is uploaded."""
+    data = os.urandom(6 * MIN_PART_SIZE + 10)
+
+    class SlowUpload(RecordingUpload):  # S3 slower than the dump: the reader is always a part ahead
+        def upload_part(self, number: int, data: bytes | bytearray) -> None:
+            time.sleep(0.05)
+            super().upload_part(number, data)
+
+    upload = SlowUpload()
+    tracemalloc.start()
+    try:
+        result = upload_stream(
+            io.BytesIO(data), upload, part_size=MIN_PART_SIZE, stop=threading.Event(), progress=lambda _: None
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.sha256 == hashlib.sha256(data).hexdigest() and len(upload.parts) == 7
+    assert peak <= 3 * MIN_PART_SIZE + 1024 * 1024
 
 
 def test_an_empty_dump_is_still_one_part() -> None:
@@ -80,7 +105,7 @@ def test_the_next_part_is_read_while_a_part_uploads() -> None:
     overlapped: list[bool] = []
 
     class SlowUpload(RecordingUpload):
-        def upload_part(self, number: int, data: bytes) -> None:
+        def upload_part(self, number: int, data: bytes | bytearray) -> None:
             if number == 1:
                 overlapped.append(pipe.past_mark.wait(timeout=5))
             super().upload_part(number, data)
@@ -94,7 +119,7 @@ def test_the_next_part_is_read_while_a_part_uploads() -> None:
 
 def test_a_failed_part_upload_ends_the_stream_with_its_error_and_nothing_more_is_uploaded() -> None:
     class FailingUpload(RecordingUpload):
-        def upload_part(self, number: int, data: bytes) -> None:
+        def upload_part(self, number: int, data: bytes | bytearray) -> None:
             if number == 2:
                 raise ConnectionError("S3 went away")
             super().upload_part(number, data)
@@ -115,7 +140,7 @@ def test_a_stop_while_a_part_uploads_interrupts_and_leaves_no_upload_running() -
     stop = threading.Event()
 
     class StoppingUpload(RecordingUpload):
-        def upload_part(self, number: int, data: bytes) -> None:
+        def upload_part(self, number: int, data: bytes | bytearray) -> None:
             stop.set()  # the worker is told to stop while part 1 is in flight
             super().upload_part(number, data)
 

@@ -430,6 +430,12 @@ def named_groups(rules: Iterable[AccessRule], command: str | None = None) -> set
     return {reference for rule in rules if command is None or rule.covers(command) for reference in rule.groups or ()}
 
 
+def restricts_arguments(rules: Iterable[AccessRule], command: str) -> bool:
+    """Whether a rule covering `command` looks at arguments: without one, no decision on it can depend on them, so
+    one decided before parsing (with any arguments) is the decision on the parsed request too."""
+    return any(rule.arguments for rule in rules if rule.covers(command))
+
+
 def may_see_commands_of(rules: Sequence[AccessRule], *, command: str, caller: Caller) -> bool:
     """Whether the caller may see others' `command`s (status, history): some allow rule admits them to run it in
     some channel with some arguments, and no deny rule forbids it to them everywhere. Unknown groups fail closed."""

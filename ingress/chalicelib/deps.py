@@ -21,8 +21,8 @@ from shared.commands.catalog import CATALOG, Catalog
 from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
 from shared.errors import ConfigurationError
-from shared.events.models import INGRESS_SOURCE, new_command_id
 from shared.events.publisher import EventPublisher
+from shared.events.requested import INGRESS_SOURCE, new_command_id
 from shared.locks.port import LockStore
 from shared.replay import ReplayGuard
 from shared.slack.bot import SlackBot

@@ -9,7 +9,7 @@ from chalicelib.slack_request import SlashCommandRequest
 from shared.commands.parser import ParsedCommand
 from shared.config.access import ApprovalNeed
 from shared.deadline import Deadline
-from shared.events.models import Approval
+from shared.events.requested import Approval
 from shared.replay import SignedRequest
 
 

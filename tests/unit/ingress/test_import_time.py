@@ -126,6 +126,7 @@ NOT_FOR_A_DEPLOY = (
     "argparse",  # the usual `--option value` tokens are read without it (`parser.read_plain_options`)
     "gettext",
     "shared.commands.argparsing",
+    "shared.events.models",  # the result, refusal and approval events: a command needs `shared.events.requested`
 )
 """Not imported by a cold start that answers one deploy typed as documented (bench/ingress_bench.py's)."""
 

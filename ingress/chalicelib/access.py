@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from chalicelib.deps import IngressDeps
 from chalicelib.slack_request import SlashCommandRequest
 from shared.commands.spec import ArgumentValue, CommandSpec
-from shared.config.access import AccessDecision, AccessRule, Caller, decide, named_groups
+from shared.config.access import AccessDecision, AccessRule, Caller, decide, named_groups, restricts_arguments
 from shared.deadline import Deadline
 from shared.errors import AccessDeniedError
 from shared.slack.groups import caller_groups
@@ -51,16 +51,34 @@ def caller(
 def may_run_here(spec: CommandSpec, request: SlashCommandRequest, deps: IngressDeps, *, deadline: Deadline) -> Caller:
     """Before parsing: someone no rule admits to `spec` here (whatever the arguments) is refused without learning
     anything about its arguments. Returns the caller (with their groups) for `authorize`."""
+    return admit(spec, request, deps, deadline=deadline)[0]
+
+
+def admit(
+    spec: CommandSpec, request: SlashCommandRequest, deps: IngressDeps, *, deadline: Deadline
+) -> tuple[Caller, AccessDecision | None]:
+    """`may_run_here`, with the decision on the request itself when no rule covering `spec` looks at arguments
+    (decided once, before parsing: it cannot change with them); None: `authorize` decides on the parsed ones."""
     rules = deps.config.get().access
     who = caller(request, rules, deps, deadline=deadline, command=spec.name)
-    _refuse_unless_allowed(spec, decide(rules, command=spec.name, caller=who))
-    return who
+    final = not restricts_arguments(rules, spec.name)
+    decision = decide(rules, command=spec.name, caller=who, arguments={} if final else None)
+    _refuse_unless_allowed(spec, decision)
+    return who, decision if final else None
 
 
 def authorize(
-    spec: CommandSpec, arguments: Mapping[str, ArgumentValue], who: Caller, deps: IngressDeps
+    spec: CommandSpec,
+    arguments: Mapping[str, ArgumentValue],
+    who: Caller,
+    deps: IngressDeps,
+    *,
+    decided: AccessDecision | None = None,
 ) -> AccessDecision:
-    """The decision on the parsed request (defaults included, so an omitted `--env` counts as its default)."""
+    """The decision on the parsed request (defaults included, so an omitted `--env` counts as its default);
+    `decided`: the one `admit` already took on it (allowed, or it would have raised)."""
+    if decided is not None:
+        return decided
     decision = decide(deps.config.get().access, command=spec.name, caller=who, arguments=arguments)
     _refuse_unless_allowed(spec, decision)
     return decision

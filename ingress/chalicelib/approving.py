@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
@@ -19,10 +20,13 @@ from shared.approvals import ApprovalStore, ApprovalStoreUnavailableError, Pendi
 from shared.config.access import ApprovalNeed, ApprovalPolicy
 from shared.deadline import Deadline
 from shared.errors import ConfigurationError, SlashopsError
-from shared.events.models import ApprovalRequested, Event
+from shared.events.requested import Event
 from shared.locks.models import describe_duration
 from shared.slack.blocks import Block, SlackMessage, button, context, section
 from shared.slack.mrkdwn import code, mention, text
+
+if TYPE_CHECKING:
+    from shared.events.models import ApprovalRequested
 
 logger = logging.getLogger(__name__)
 APPROVE = "approval.approve"
@@ -87,6 +91,8 @@ def ask(command: Command, need: ApprovalNeed, deps: IngressDeps) -> SlackMessage
 
 
 def requested_event(approval: PendingApproval, command: Command) -> ApprovalRequested:
+    from shared.events.models import ApprovalRequested  # imported by the first held command, not every cold start
+
     request = command.request
     return ApprovalRequested(
         command_id=approval.approval_id,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 
-from chalicelib.access import authorize, may_run_here
+from chalicelib.access import admit, authorize
 from chalicelib.approving import publish_or_ask
 from chalicelib.deps import IngressDeps
 from chalicelib.help import show_help
@@ -115,9 +115,11 @@ def _dispatch(verified: VerifiedRequest, text: str, deps: IngressDeps) -> SlackM
     spec, rest = resolve_command(deps.catalog, split_words(text))
     if any(token in HELP_FLAGS for token in rest):
         return help_for(spec)
-    caller = None if spec.open_to_all else may_run_here(spec, verified.request, deps, deadline=verified.deadline)
+    caller, decided = (
+        (None, None) if spec.open_to_all else admit(spec, verified.request, deps, deadline=verified.deadline)
+    )
     parsed = parse_arguments(spec, rest, extra_characters=branch_characters_from(deps.config.get))
-    decision = None if caller is None else authorize(spec, parsed.arguments, caller, deps)
+    decision = None if caller is None else authorize(spec, parsed.arguments, caller, deps, decided=decided)
     rule, approval = (None, None) if decision is None else (decision.rule, decision.approval)
     command = Command(parsed=parsed, text=text, verified=verified, rule=rule, approval=approval)
     if (check := BEFORE_PUBLISHING.get(spec.name)) is not None:

@@ -21,14 +21,17 @@ from shared.commands.catalog import CATALOG, Catalog
 from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
 from shared.errors import ConfigurationError
-from shared.events.models import INGRESS_SOURCE, new_command_id
 from shared.events.publisher import EventPublisher
+from shared.events.requested import INGRESS_SOURCE, new_command_id
 from shared.locks.port import LockStore
 from shared.replay import ReplayGuard
 from shared.slack.bot import SlackBot
 from shared.slack.groups import GroupDirectory
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from shared.ledger.models import LedgerEntry
     from shared.ledger.port import LedgerReader  # only `status` and `history` read the ledger: imported by them
 
 SSM_LIMITS = ClientLimits(connect_timeout=0.5, read_timeout=1.0, total_max_attempts=1)
@@ -100,7 +103,6 @@ def ingress_deps() -> IngressDeps:
     from shared.aws.approval_store import DynamoDbApprovalStore
     from shared.aws.eventbridge import EventBridgePublisher
     from shared.aws.replay_guard import DynamoDbReplayGuard
-    from shared.ledger.dynamodb import DynamoDbLedger
     from shared.locks.dynamodb import DynamoDbLockStore
 
     current = settings()
@@ -110,12 +112,40 @@ def ingress_deps() -> IngressDeps:
         # Short timeouts: the request's deadline (chalicelib.budget) bounds every attempt and wait on top of them.
         publisher=EventBridgePublisher(current.event_bus, INGRESS_SOURCE, connect_timeout=0.5, read_timeout=1.0),
         replays=DynamoDbReplayGuard(current.replay_table),
-        # Tight timeouts and a bounded read: `status`/`history` must answer within Slack's 3 seconds.
-        ledger=DynamoDbLedger(current.ledger_table, read_timeout=1.0, attempts=1, max_read=300),
+        ledger=LedgerOnFirstRead(lambda: dynamodb_ledger(current.ledger_table)),
         groups=groups_provider(current, config),
         locks=DynamoDbLockStore(current.lock_table),
         approvals=DynamoDbApprovalStore(current.approval_table),
     )
+
+
+def dynamodb_ledger(table: str) -> LedgerReader:
+    from shared.ledger.dynamodb import DynamoDbLedger
+
+    # Tight timeouts and a bounded read: `status`/`history` must answer within Slack's 3 seconds.
+    return DynamoDbLedger(table, read_timeout=1.0, attempts=1, max_read=300)
+
+
+class LedgerOnFirstRead:
+    """A `LedgerReader` built on its first read: only `status`, `history` and a button's look-up read the ledger, and
+    the DynamoDB ledger's module imports every event's and ledger entry's model (a command's cold start needs none)."""
+
+    def __init__(self, build: Callable[[], LedgerReader]) -> None:
+        self._build = build
+        self._reader: LedgerReader | None = None
+
+    def _ledger(self) -> LedgerReader:
+        if self._reader is None:
+            self._reader = self._build()
+        return self._reader
+
+    def get(self, command_id: str) -> LedgerEntry | None:
+        return self._ledger().get(command_id)
+
+    def iter_recent(
+        self, *, command: str | None = None, user: str | None = None, refused: bool = False
+    ) -> Iterator[LedgerEntry]:
+        return self._ledger().iter_recent(command=command, user=user, refused=refused)
 
 
 def groups_provider(current: IngressSettings, config: ConfigPort) -> GroupDirectory:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from chalicelib.slack_request import SlashCommandRequest
 from shared.commands.parser import ParsedCommand
 from shared.config.access import ApprovalNeed
 from shared.deadline import Deadline
-from shared.events.models import Approval
+from shared.events.requested import Approval
 from shared.replay import SignedRequest
 
 
@@ -23,9 +24,9 @@ class Granted:
     approval: Approval
 
 
-@dataclass(frozen=True)
-class VerifiedRequest:
-    """What the HTTP edge hands on: a correctly signed slash command, its signature, and when the answer is due."""
+class VerifiedRequest(NamedTuple):
+    """What the HTTP edge hands on: a correctly signed slash command, its signature, and when the answer is due.
+    Immutable, built once per request (a tuple, as `Command`: faster to build than a frozen dataclass)."""
 
     request: SlashCommandRequest
     signed: SignedRequest
@@ -34,8 +35,7 @@ class VerifiedRequest:
     """Set when an approver's click runs a held request (`approval_clicks`): it is published, not held again."""
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """A verified request whose command exists, whose caller may run it and whose arguments are valid."""
 
     parsed: ParsedCommand

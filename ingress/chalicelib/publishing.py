@@ -13,8 +13,8 @@ from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
 from shared.deadline import Deadline
 from shared.errors import AlreadyReceivedError, CommandMayBeQueuedError, NotQueuedError
-from shared.events.models import CommandRequested, Event
 from shared.events.publisher import PublishError, PublishOutcomeUnknownError
+from shared.events.requested import CommandRequested, Event
 from shared.logs import bind_command_id
 from shared.replay import ReplayGuardUnavailableError
 from shared.slack.blocks import SlackMessage

@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import TYPE_CHECKING
 
 from chalicelib.deps import IngressDeps
 from chalicelib.models import VerifiedRequest
 from shared.errors import AccessDeniedError, ConfigurationError, SlashopsError, UnknownCommandError, UsageError
-from shared.events.models import (
-    MAX_REFUSED_COMMAND,
-    MAX_REFUSED_REASON,
-    MAX_REFUSED_TEXT,
-    CommandRefused,
-    RefusalDecision,
-)
 from shared.replay import SignedRequest
+
+if TYPE_CHECKING:  # a refusal's model is imported by the first refusal: a cold start that runs a command needs none
+    from shared.events.models import CommandRefused, RefusalDecision
 
 logger = logging.getLogger(__name__)
 RECORD_SECONDS = 0.5
@@ -59,6 +56,8 @@ def refusal_event(
     deps: IngressDeps,
 ) -> CommandRefused:
     """`text` is the request's normalized text; the command is its first word, as typed (bounded)."""
+    from shared.events.models import MAX_REFUSED_COMMAND, MAX_REFUSED_REASON, MAX_REFUSED_TEXT, CommandRefused
+
     request, now = verified.request, deps.now()
     words = text.split(maxsplit=1)
     return CommandRefused(

@@ -8,7 +8,7 @@ from urllib.parse import unquote_to_bytes
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.errors import SlashopsError
-from shared.events.models import Actor, Place
+from shared.events.requested import Actor, Place
 
 MAX_TEXT = 40_000
 

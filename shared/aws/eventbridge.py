@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from shared.aws.clients import ClientLimits, LazyClient, aws_client
 from shared.deadline import Deadline, DeadlineExceededError, run_within
 from shared.events.envelope import to_put_events_entry
-from shared.events.models import Event
 from shared.events.publisher import NotPublishedError, PublishOutcomeUnknownError
+from shared.events.requested import Event
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient

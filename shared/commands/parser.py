@@ -9,12 +9,9 @@ validator runs; messages show what the user typed escaped once (`shared.slack.mr
 
 from __future__ import annotations
 
-import argparse
-import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
 
 from shared.commands.catalog import Catalog
 from shared.commands.characters import describe, unsafe_character
@@ -57,6 +54,8 @@ def parse_arguments(
     """Validate `tokens` as `spec`'s arguments; raise `UsageError` saying what is wrong."""
     arguments = read_plain_options(spec, tokens)
     if arguments is None:
+        from shared.commands.argparsing import build_parser  # argparse, for the tokens read_plain_options leaves
+
         namespace, leftovers = build_parser(spec).parse_known_args(list(tokens))
         arguments = {a.dest: getattr(namespace, a.dest) for a in spec.arguments}
         _refuse_leftovers(spec, leftovers, arguments)
@@ -111,6 +110,16 @@ _PLAIN_READINGS: dict[int, tuple[CommandSpec, _PlainReading]] = {}
 """By the spec's identity (the spec kept alive with it): hashing a frozen spec hashes every argument, every time."""
 
 
+def _absent(argument: ArgumentSpec) -> ArgumentValue:
+    """An option's value when it is not given, as argparse sets it: False for a flag, a string default converted by
+    the argument's type, any other default as it is."""
+    if argument.type == "flag":
+        return False
+    if argument.type == "integer" and isinstance(argument.default, str):
+        return int(argument.default)
+    return argument.default
+
+
 def _plain_reading(spec: CommandSpec) -> _PlainReading:
     """(the options by name, each argument's value when absent as argparse gives it), or None for a command with
     positionals."""
@@ -119,80 +128,12 @@ def _plain_reading(spec: CommandSpec) -> _PlainReading:
         return known[1]
     reading: _PlainReading = None
     if not any(argument.positional for argument in spec.arguments):
-        namespace, _ = build_parser(spec).parse_known_args([])  # a string default converted by the type
-        defaults = {argument.dest: getattr(namespace, argument.dest) for argument in spec.arguments}
+        defaults = {argument.dest: _absent(argument) for argument in spec.arguments}
         reading = {argument.option: argument for argument in spec.arguments}, defaults
     if len(_PLAIN_READINGS) >= 256:  # tests build many specs; a catalog has a few
         _PLAIN_READINGS.clear()
     _PLAIN_READINGS[id(spec)] = (spec, reading)
     return reading
-
-
-@functools.lru_cache(maxsize=128)
-def build_parser(spec: CommandSpec) -> argparse.ArgumentParser:
-    """Built once per command: argparse set-up costs more than parsing (parsers keep no state between calls)."""
-    parser = _RaisingParser(spec)
-    for argument in spec.arguments:
-        parser.add_argument(*_names(argument), **_options(argument))
-    return parser
-
-
-class _RaisingParser(argparse.ArgumentParser):
-    """argparse, except that every error raises `UsageError` instead of printing and exiting."""
-
-    def __init__(self, spec: CommandSpec) -> None:
-        super().__init__(prog=f"/ops {spec.name}", add_help=False, allow_abbrev=False, exit_on_error=False)
-        self.spec = spec
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(text(_sentence(message)), hint=_usage_hint(self.spec))
-
-    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        raise UsageError(text(_sentence(message or "invalid arguments")), hint=_usage_hint(self.spec))
-
-    def print_help(self, file: Any = None) -> None:  # never write to stdout
-        return None
-
-    def print_usage(self, file: Any = None) -> None:
-        return None
-
-    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
-        try:
-            return super().parse_known_args(args, namespace)
-        except argparse.ArgumentError as error:  # raised instead of error() when exit_on_error=False
-            self.error(str(error))
-
-
-class _StoreOnce(argparse.Action):
-    """Refuse an option given twice instead of silently keeping the last value."""
-
-    def __call__(
-        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: Any = None
-    ) -> None:
-        if getattr(namespace, f"_seen_{self.dest}", False):
-            parser.error(f"{option} was given more than once")
-        setattr(namespace, f"_seen_{self.dest}", True)
-        setattr(namespace, self.dest, values)
-
-
-def _names(argument: ArgumentSpec) -> list[str]:
-    return [argument.dest] if argument.positional else [argument.option]
-
-
-def _options(argument: ArgumentSpec) -> dict[str, Any]:
-    if argument.type == "flag":
-        return {"action": "store_true", "dest": argument.dest, "help": argument.help}
-    options: dict[str, Any] = {
-        "help": argument.help,
-        "type": int if argument.type == "integer" else str,
-        "default": argument.default,
-        "metavar": argument.display_metavar,
-    }
-    if argument.positional:
-        options["nargs"] = "?"  # required or not: a missing one is named with the other problems
-    else:
-        options.update(dest=argument.dest, action=_StoreOnce)
-    return options
 
 
 _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
@@ -220,7 +161,7 @@ def _refuse_leftovers(spec: CommandSpec, leftovers: Sequence[str], arguments: Ma
         required = f"{names} {'is' if len(missing) == 1 else 'are'} required."
         sentences.append(f"Also, {required}" if sentences else required[:1].upper() + required[1:])
     if sentences:
-        raise UsageError(" ".join(sentences), hint=_usage_hint(spec))
+        raise UsageError(" ".join(sentences), hint=usage_hint(spec))
 
 
 def _sort_leftovers(leftovers: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -249,7 +190,7 @@ def _refuse_other_choices(spec: CommandSpec, argument: ArgumentSpec, value: Argu
     suggestion = f"; did you mean {code(closest)}?" if closest else "."
     raise UsageError(
         f"{code(f'{argument.option} {_shorten(str(value))}')} is not one of {', '.join(argument.choices)}{suggestion}",
-        hint=_usage_hint(spec),
+        hint=usage_hint(spec),
     )
 
 
@@ -275,10 +216,10 @@ def _refuse_invisible(spec: CommandSpec, argument: ArgumentSpec, value: Argument
     if character is not None:
         raise UsageError(
             f"{code(argument.option)} contains an invisible or control character ({describe(character)}).",
-            hint=f"Type the value again rather than pasting it. {_usage_hint(spec)}",
+            hint=f"Type the value again rather than pasting it. {usage_hint(spec)}",
         )
     if value != value.strip():
-        raise UsageError(f"{code(argument.option)} starts or ends with a space.", hint=_usage_hint(spec))
+        raise UsageError(f"{code(argument.option)} starts or ends with a space.", hint=usage_hint(spec))
 
 
 def _validate(
@@ -291,10 +232,10 @@ def _validate(
     problem = problem_with(argument.validator, value, extra_characters=extra_characters)
     if problem:
         shown = text(repr(_shorten(value)))
-        raise UsageError(f"{code(argument.option)} {shown} {text(problem)}.", hint=_usage_hint(spec))
+        raise UsageError(f"{code(argument.option)} {shown} {text(problem)}.", hint=usage_hint(spec))
 
 
-def _usage_hint(spec: CommandSpec) -> str:
+def usage_hint(spec: CommandSpec) -> str:
     return f"Usage: {code(spec.usage())}\nSee `/ops help {spec.name}`."
 
 
@@ -304,7 +245,7 @@ def _unknown_hint(catalog: Catalog, name: str) -> str:
     return f"{suggestion}Type `/ops help` to see every command."
 
 
-def _sentence(message: str) -> str:
+def as_sentence(message: str) -> str:
     message = message.strip()
     message = message[:1].upper() + message[1:]
     return message if message.endswith(".") else message + "."

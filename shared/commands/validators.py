@@ -27,7 +27,7 @@ def git_ref_problem(value: str, extra_characters: str = "") -> str | None:
     The alphabet keeps `$(id)`, backticks, `;`, `|` and emoji out of Jenkins jobs that put the branch in a
     shell step; the configuration may add characters per client (`deploy.clients.<name>.branch_characters`).
     """
-    outside = sorted({character for character in value if character not in REF_CHARACTERS} - set(extra_characters))
+    outside = sorted(set(value) - REF_CHARACTERS - set(extra_characters))
     if outside and not _REF_FORBIDDEN.search(value):
         shown = " ".join(repr(character) for character in outside[:5])
         return f"may contain only {REF_CHARACTERS_SHOWN} (not {shown})"
@@ -45,8 +45,8 @@ def git_rules_problem(value: str) -> str | None:
         ("@{" in value, "cannot contain '@{'"),
         (value.startswith("/") or value.endswith("/") or "//" in value, "has an empty path component"),
         (value.endswith("."), "cannot end with '.'"),
-        (any(part.startswith(".") for part in value.split("/")), "has a component starting with '.'"),
-        (any(part.endswith(".lock") for part in value.split("/")), "has a component ending with '.lock'"),
+        ("/." in "/" + value, "has a component starting with '.'"),  # as the first character, or after a `/`
+        (".lock/" in value + "/", "has a component ending with '.lock'"),  # before a `/`, or at the end
     ]
     for failed, problem in checks:
         if failed:

@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
@@ -221,10 +221,10 @@ def _matches(allowed: tuple[str, ...], identifier: str, name: str) -> bool:
     return identifier in allowed or (bool(name) and name in allowed)
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     """Who asks and where. `groups`: the user groups (among those the rules name) the caller is in;
-    None when Slack could not be asked."""
+    None when Slack could not be asked. Immutable, built once per request (a tuple: a third of a frozen dataclass'
+    construction time)."""
 
     user_id: str
     user_name: str
@@ -253,9 +253,9 @@ class ApprovalNeed:
     policy: ApprovalPolicy
 
 
-@dataclass(frozen=True)
-class AccessDecision:
-    """What `decide` found. `reason` is mrkdwn (values escaped once), shown to users as it is.
+class AccessDecision(NamedTuple):
+    """What `decide` found (immutable; a tuple, as `Caller`). `reason` is mrkdwn (values escaped once), shown to
+    users as it is.
 
     `rule` is the number (1-based, as in the file) of the deciding rule: the deny rule that matched, or the allow
     rule that matched, or None when no rule admits the caller. Asked without arguments (help, whoami), `limits`
@@ -428,6 +428,12 @@ def _refusal(
 def named_groups(rules: Iterable[AccessRule], command: str | None = None) -> set[str]:
     """The group references (IDs or handles) of the rules covering `command` (every rule when None)."""
     return {reference for rule in rules if command is None or rule.covers(command) for reference in rule.groups or ()}
+
+
+def restricts_arguments(rules: Iterable[AccessRule], command: str) -> bool:
+    """Whether a rule covering `command` looks at arguments: without one, no decision on it can depend on them, so
+    one decided before parsing (with any arguments) is the decision on the parsed request too."""
+    return any(rule.arguments for rule in rules if rule.covers(command))
 
 
 def may_see_commands_of(rules: Sequence[AccessRule], *, command: str, caller: Caller) -> bool:

@@ -5,16 +5,21 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from shared.events.models import AnyEvent, Event
+from shared.events.requested import Event
+
+if TYPE_CHECKING:
+    from shared.events.models import AnyEvent  # every event's model: imported by the first parse
 
 
 @cache
 def _event_adapter() -> TypeAdapter[AnyEvent]:
     """Built on the first parse, not at import: the ingress publishes through this module and never parses."""
+    from shared.events.models import AnyEvent
+
     return TypeAdapter(AnyEvent)
 
 

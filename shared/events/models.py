@@ -8,102 +8,59 @@ EventBridge `detail-type` is its class name, and `detail` is its JSON.
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from shared.commands.spec import ArgumentValue, Visibility
+from shared.commands.spec import ArgumentValue
+from shared.events.requested import (
+    INGRESS_SOURCE,
+    Actor,
+    Approval,
+    CommandRequested,
+    Event,
+    EventModel,
+    Place,
+    ReplyTarget,
+    new_command_id,
+    utcnow,
+)
 
-INGRESS_SOURCE = "slashops.ingress"
-
-
-def new_command_id() -> str:
-    """12 lowercase hex characters: short enough to type in `/ops status <id>`, 48 random bits."""
-    return secrets.token_hex(6)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-
-class Actor(_Model):
-    """Who ran the command. Rules should be written on `user_id`; names are a convenience."""
-
-    team_id: str
-    user_id: str
-    user_name: str = ""
-    team_domain: str = ""
-
-
-class Place(_Model):
-    """Where the command was typed."""
-
-    channel_id: str
-    channel_name: str = ""
-
-
-class ReplyTarget(_Model):
-    """How to answer: carried by every event so the notifier never has to look it up.
-
-    `response_url` is a secret (anyone holding it can post as the app): never log it in full.
-    """
-
-    response_url: str
-    channel_id: str
-    user_id: str
-    visibility: Visibility = "ephemeral"
-    keep_original: bool = False
-    """The response_url is a click's on a channel message (a Cancel or Retry button): answers posted through it
-    never replace that message, they reach the clicker as new ephemeral messages."""
+__all__ = [
+    "Actor",
+    "AnyEvent",
+    "Approval",
+    "ApprovalDecided",
+    "ApprovalOutcome",
+    "ApprovalRequested",
+    "CommandAccepted",
+    "CommandCancelled",
+    "CommandFailed",
+    "CommandProgress",
+    "CommandRefused",
+    "CommandRejected",
+    "CommandRequested",
+    "CommandSucceeded",
+    "Event",
+    "EventModel",
+    "INGRESS_SOURCE",
+    "Link",
+    "MAX_REFUSED_COMMAND",
+    "MAX_REFUSED_REASON",
+    "MAX_REFUSED_TEXT",
+    "Place",
+    "RefusalDecision",
+    "ReplyTarget",
+    "ResultEvent",
+    "new_command_id",
+    "utcnow",
+]
 
 
-class Link(_Model):
+class Link(EventModel):
     label: str
     url: str
-
-
-class Event(_Model):
-    """Base of every event on the bus."""
-
-    detail_type: ClassVar[str] = "Event"
-    schema_version: Literal[1] = 1
-    command_id: str
-    command: str
-    occurred_at: datetime = Field(default_factory=utcnow)
-
-
-class Approval(_Model):
-    """Who approved a command that an access rule admits only once approved (README "Approvals")."""
-
-    approver_id: str
-    approver_name: str = ""
-    approved_at: datetime
-    rule: int | None = None
-    """The access rule that asked for the approval."""
-
-
-class CommandRequested(Event):
-    """A verified, authorized, fully validated command, ready for its consumer."""
-
-    detail_type: ClassVar[str] = "CommandRequested"
-    event: Literal["CommandRequested"] = "CommandRequested"
-    arguments: dict[str, ArgumentValue]
-    actor: Actor
-    place: Place
-    reply_to: ReplyTarget
-    requested_at: datetime = Field(default_factory=utcnow)
-    long_running: bool = False
-    text: str = ""
-    rule: int | None = None
-    """The number (1-based, in the configuration) of the access rule that allowed it, when the policy names one."""
-    approval: Approval | None = None
-    """Set when an access rule required approval: the consumers' `recheck` refuses such a command without it."""
 
 
 MAX_REFUSED_COMMAND = 40

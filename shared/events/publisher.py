@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from shared.deadline import Deadline
-from shared.events.models import Event
+from shared.events.requested import Event
 
 
 class PublishError(Exception):

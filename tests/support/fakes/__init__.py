@@ -9,8 +9,8 @@ from shared.config.loader import parse_config
 from shared.config.model import SlashopsConfig
 from shared.deadline import Deadline
 from shared.errors import ConfigurationError
-from shared.events.models import CommandRequested, Event
 from shared.events.publisher import NotPublishedError
+from shared.events.requested import CommandRequested, Event
 
 
 class RecordingPublisher:

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +13,8 @@ from chalicelib.handler import handle_slash_http
 from shared.errors import ConfigurationError
 from tests.support.fakes.ingress import ingress_deps
 from tests.support.slack import SIGNING_SECRET, signed_request
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_environment_wins_and_nothing_set_is_a_configuration_error() -> None:
@@ -48,3 +54,44 @@ def test_a_known_secret_is_used_directly_and_an_unknown_one_is_read(cached: str 
     answer = handle_slash_http(body, headers, signing_secret=provider, deps=lambda: deps)
     assert answer.status == 200 and "deploy accepted as" in json.loads(answer.body)["text"]
     assert provider.reads == reads
+
+
+def test_the_ledger_is_built_on_its_first_read_and_once() -> None:
+    from chalicelib.deps import LedgerOnFirstRead
+    from tests.support.fakes.ledger import InMemoryLedger
+
+    built: list[InMemoryLedger] = []
+
+    def build() -> InMemoryLedger:
+        built.append(InMemoryLedger())
+        return built[-1]
+
+    ledger = LedgerOnFirstRead(build)
+    assert built == []
+    assert ledger.get("abc123") is None
+    assert list(ledger.iter_recent(command="deploy", refused=True)) == []
+    assert len(built) == 1
+
+
+COMPOSED = """
+import sys
+import app
+from chalicelib.deps import ingress_deps
+ingress_deps()
+print("\\n".join(sorted(sys.modules)))
+"""
+
+
+def test_the_real_dependencies_import_the_ledger_adapter_only_when_it_is_read() -> None:
+    """Its module imports every event's and ledger entry's model; a command's cold start builds these deps."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'ingress'}",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    result = subprocess.run([sys.executable, "-c", COMPOSED], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    imported = set(result.stdout.split())
+    assert "chalicelib.deps" in imported
+    assert sorted(imported & {"shared.ledger.dynamodb", "shared.ledger.models", "shared.events.models"}) == []

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.slack import SIGNING_SECRET
+
 REPO = Path(__file__).resolve().parents[3]
 
 GUARDED_IMPORT = """
@@ -118,3 +120,39 @@ def test_a_json_configuration_is_read_without_yaml_and_the_event_parser_waits_fo
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO)}
     result = subprocess.run([sys.executable, "-c", JSON_CONFIG], env=env, capture_output=True, text=True, check=True)
     assert "yaml" not in result.stdout.split()
+
+
+NOT_FOR_A_DEPLOY = (
+    "argparse",  # the usual `--option value` tokens are read without it (`parser.read_plain_options`)
+    "gettext",
+    "shared.commands.argparsing",
+    "shared.events.models",  # the result, refusal and approval events: a command needs `shared.events.requested`
+)
+"""Not imported by a cold start that answers one deploy typed as documented (bench/ingress_bench.py's)."""
+
+A_DEPLOY = """
+import sys
+from urllib.parse import urlencode
+import app
+from chalicelib.deps import signing_secret
+from chalicelib.handler import handle_slash_http
+from tests.support.fakes import StaticConfig
+from tests.support.fakes.ingress import ingress_deps
+from tests.support.slack import signed_headers, slash_form
+deps = ingress_deps(config=StaticConfig.from_text('{"command": "deploy"}'))
+body = urlencode(slash_form("deploy --client acme --branch main --env production")).encode()
+answer = handle_slash_http(body, signed_headers(body), signing_secret=signing_secret, deps=lambda: deps)
+assert answer.status == 200 and "accepted" in answer.body, answer
+print("\\n".join(sorted(sys.modules)))
+"""
+
+
+def test_answering_a_deploy_imports_nothing_only_other_requests_need() -> None:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'ingress'}",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+    }
+    result = subprocess.run([sys.executable, "-c", A_DEPLOY], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert sorted(set(result.stdout.split()) & set(NOT_FOR_A_DEPLOY)) == []

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.commands.argparsing import build_parser
 from shared.commands.catalog import CATALOG, Catalog
-from shared.commands.parser import build_parser, parse_arguments, read_plain_options, resolve_command
+from shared.commands.parser import parse_arguments, read_plain_options, resolve_command
 from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
 from shared.errors import UnknownCommandError, UsageError
 

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from shared.commands.validators import VALIDATORS, git_ref_problem, git_rules_problem, problem_with
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shared.commands.validators import (
+    REF_CHARACTERS,
+    REF_CHARACTERS_SHOWN,
+    VALIDATORS,
+    git_ref_problem,
+    git_rules_problem,
+    problem_with,
+)
 
 DANGEROUS_BRANCHES = ["$(id)", "`id`", "a;b", "a|b", "$HOME", "main\u202e", "feature/🚀", "a&b", "x<y>", "a'b", 'a"b']
 
@@ -70,3 +81,42 @@ def test_pydantic_patterns_anchor_at_the_true_end() -> None:
     with pytest.raises(ValidationError):
         SlashCommandRequest.model_validate(form | {"response_url": "https://hooks.slack.com/x\n"})
     assert SlashCommandRequest.model_validate(form | {"response_url": "https://hooks.slack.com/x"})
+
+
+def _git_rules_one_component_at_a_time(value: str) -> str | None:
+    """The rules as git states them, each component split out (`git_rules_problem` reads the ref in one go)."""
+    parts = value.split("/")
+    checks = [
+        (value in ("", "@"), "must be a branch or tag name"),
+        (len(value) > 255, "is longer than 255 characters"),
+        (value.startswith("-"), "cannot start with '-'"),
+        (bool(re.search(r"[\x00-\x20\x7f~^:?*\[\\]", value)), "cannot contain spaces, control characters or any of"),
+        (".." in value, "cannot contain '..'"),
+        ("@{" in value, "cannot contain '@{'"),
+        (any(part == "" for part in parts), "has an empty path component"),
+        (value.endswith("."), "cannot end with '.'"),
+        (any(part.startswith(".") for part in parts), "has a component starting with '.'"),
+        (any(part.endswith(".lock") for part in parts), "has a component ending with '.lock'"),
+    ]
+    return next((problem for failed, problem in checks if failed), None)
+
+
+COMPONENTS = [".a", "a/.b", "a/b.", "a./b", "a.lock", "a.lock/b", "a/b.lock", "a.locks/b", "a/.lock", "x.lockx", "a/b"]
+
+
+@given(st.text(alphabet="ab./-lock@{ ~", max_size=24) | st.sampled_from(COMPONENTS))
+def test_git_rules_read_in_one_go_say_what_each_component_would(value: str) -> None:
+    expected = _git_rules_one_component_at_a_time(value)
+    problem = git_rules_problem(value)
+    assert problem == expected or (expected is not None and problem is not None and problem.startswith(expected))
+
+
+@given(st.text(max_size=12), st.text(max_size=4))
+def test_the_characters_outside_the_alphabet_are_the_same_however_counted(value: str, extra: str) -> None:
+    problem = git_ref_problem(value, extra)
+    outside = sorted({character for character in value if character not in REF_CHARACTERS} - set(extra))
+    shown = " ".join(repr(character) for character in outside[:5])
+    if outside and not re.search(r"[\x00-\x20\x7f~^:?*\[\\]", value):
+        assert problem == f"may contain only {REF_CHARACTERS_SHOWN} (not {shown})"
+    else:
+        assert problem == git_rules_problem(value)

@@ -6,12 +6,13 @@ in-memory `GroupDirectory`, as the ingress and the consumers resolve them throug
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
 
 from shared.commands.catalog import CATALOG
-from shared.config.access import Caller, decide, named_groups
+from shared.config.access import Caller, decide, named_groups, restricts_arguments
 from shared.config.loader import parse_config
 from shared.slack.groups import caller_groups
 from tests.support.fakes.groups import MemoryGroupDirectory
@@ -141,3 +142,29 @@ def test_values_are_escaped_once_in_reasons() -> None:
                          known_commands=CATALOG.names()).access  # fmt: skip
     decision = decide(rules, command="deploy", caller=Caller("U1", "", "C1", ""), arguments={"branch": "x&y"})
     assert decision.reason == "You may run `deploy` here with `--branch a&lt;b&gt;*` only."
+
+
+APPROVALS = """
+access:
+  - {command: restore, users: [U0DBA], approval: {users: [U0BOSS]}}   # 1
+  - {command: restore, channels: [C0OPS]}                             # 2
+  - {command: "*", users: [U0INTERN], effect: deny}                   # 3
+"""
+
+
+@pytest.mark.parametrize("config", [CONFIG, APPROVALS])
+def test_a_decision_taken_before_parsing_is_final_when_no_covering_rule_looks_at_arguments(config: str) -> None:
+    """The ingress decides once for such a command (`chalicelib.access.admit`): it must be the decision the parsed
+    arguments would get, approval included, for every caller and place."""
+    rules = parse_config(config, origin="test", known_commands=CATALOG.names()).access
+    assert restricts_arguments(RULES, "deploy")
+    requests = {"backup": {"db": "orders"}, "backups": {"db": "orders"}, "restore": {"db": "o", "from": "b"}}
+    users = ("U0DBA", "U0SRE1", "U0INTERN", "U0NOBODY")
+    for (command, arguments), user, where, slack_up in itertools.product(
+        requests.items(), users, (DEPLOYS, OPS, RANDOM, OTHER), (True, False)
+    ):
+        assert not restricts_arguments(rules, command)
+        groups = caller_groups(user, named_groups(rules, command), directory(slack_up=slack_up))
+        caller = Caller(user_id=user, user_name="", channel_id=where[0], channel_name=where[1], groups=groups)
+        before = decide(rules, command=command, caller=caller, arguments={})
+        assert before == decide(rules, command=command, caller=caller, arguments=arguments), (command, user, where)

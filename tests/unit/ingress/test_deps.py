@@ -1,9 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +9,7 @@ from chalicelib.deps import IngressSettings, SigningSecret, signing_secret_from
 from chalicelib.handler import handle_slash_http
 from shared.errors import ConfigurationError
 from tests.support.fakes.ingress import ingress_deps
+from tests.support.fresh_interpreter import printed_lines
 from tests.support.slack import SIGNING_SECRET, signed_request
 
 REPO = Path(__file__).resolve().parents[3]
@@ -84,14 +82,6 @@ print("\\n".join(sorted(sys.modules)))
 
 def test_the_real_dependencies_import_the_ledger_adapter_only_when_it_is_read() -> None:
     """Its module imports every event's and ledger entry's model; a command's cold start builds these deps."""
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'ingress'}",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    result = subprocess.run([sys.executable, "-c", COMPOSED], env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    imported = set(result.stdout.split())
+    imported = printed_lines(COMPOSED, SLACK_SIGNING_SECRET=SIGNING_SECRET, AWS_DEFAULT_REGION="us-east-1")
     assert "chalicelib.deps" in imported
     assert sorted(imported & {"shared.ledger.dynamodb", "shared.ledger.models", "shared.events.models"}) == []

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.support.fresh_interpreter import printed_lines, run_fresh
 from tests.support.slack import SIGNING_SECRET
-
-REPO = Path(__file__).resolve().parents[3]
 
 GUARDED_IMPORT = """
 import builtins, socket
@@ -29,15 +25,12 @@ assert app.app.app_name == "slashops-ingress"
 
 
 def test_importing_the_app_reads_nothing_and_connects_nowhere(tmp_path: Path) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'ingress'}",
-        "SLASHOPS_CONFIG": str(tmp_path / "never-read.yaml"),
-        "SLACK_SIGNING_SECRET_ID": "would-need-secrets-manager",
-        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-    }
-    result = subprocess.run([sys.executable, "-c", GUARDED_IMPORT], env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    run_fresh(
+        GUARDED_IMPORT,
+        SLASHOPS_CONFIG=str(tmp_path / "never-read.yaml"),
+        SLACK_SIGNING_SECRET_ID="would-need-secrets-manager",
+        AWS_ENDPOINT_URL="http://127.0.0.1:9",
+    )
 
 
 NOT_AT_IMPORT = (
@@ -66,10 +59,7 @@ NOT_AT_IMPORT = (
 
 
 def test_importing_the_app_imports_nothing_a_command_does_not_need() -> None:
-    code = "import sys, app; print('\\n'.join(sorted(sys.modules)))"
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'ingress'}"}
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    imported = set(result.stdout.split())
+    imported = printed_lines("import sys, app; print('\\n'.join(sorted(sys.modules)))")
     assert "chalicelib.handler" in imported
     assert sorted(imported & set(NOT_AT_IMPORT)) == []
 
@@ -98,9 +88,7 @@ print("\\n".join(sorted(built)))
 
 
 def test_importing_the_app_builds_only_the_models_it_instantiates() -> None:
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'ingress'}"}
-    result = subprocess.run([sys.executable, "-c", BUILT_MODELS], env=env, capture_output=True, text=True, check=True)
-    assert set(result.stdout.split()) == BUILT_AT_IMPORT
+    assert printed_lines(BUILT_MODELS) == BUILT_AT_IMPORT
 
 
 JSON_CONFIG = """
@@ -117,9 +105,7 @@ print("\\n".join(sorted(sys.modules)))
 
 def test_a_json_configuration_is_read_without_yaml_and_the_event_parser_waits_for_a_parse() -> None:
     """PyYAML costs about a tenth of a cold start: only a YAML configuration text imports it."""
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO)}
-    result = subprocess.run([sys.executable, "-c", JSON_CONFIG], env=env, capture_output=True, text=True, check=True)
-    assert "yaml" not in result.stdout.split()
+    assert "yaml" not in printed_lines(JSON_CONFIG)
 
 
 NOT_FOR_A_DEPLOY = (
@@ -148,11 +134,5 @@ print("\\n".join(sorted(sys.modules)))
 
 
 def test_answering_a_deploy_imports_nothing_only_other_requests_need() -> None:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'ingress'}",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-    }
-    result = subprocess.run([sys.executable, "-c", A_DEPLOY], env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert sorted(set(result.stdout.split()) & set(NOT_FOR_A_DEPLOY)) == []
+    imported = printed_lines(A_DEPLOY, SLACK_SIGNING_SECRET=SIGNING_SECRET)
+    assert sorted(imported & set(NOT_FOR_A_DEPLOY)) == []

@@ -44,6 +44,10 @@ class Deadline:
         """A sub-budget for one step: `seconds` from now, never later than this deadline."""
         return Deadline(min(self.at, self.clock() + seconds), self.clock)
 
+    def short_of(self, seconds: float) -> Deadline:
+        """`seconds` before this deadline: for a step that must leave that much to the steps after it."""
+        return Deadline(self.at - seconds, self.clock)
+
 
 def run_within[T](deadline: Deadline, call: Callable[[], T]) -> T:
     """`call()`'s result or exception, or `DeadlineExceededError` once the deadline passes.

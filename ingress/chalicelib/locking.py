@@ -20,7 +20,7 @@ from collections.abc import Callable
 from chalicelib.access import AccessRefusedError, authorize, may_run_here
 from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
-from chalicelib.publishing import build_event, record_history
+from chalicelib.publishing import MIN_SECONDS_TO_QUEUE, build_event, record_history
 from shared.config.deploy import LocksConfig
 from shared.deadline import Deadline
 from shared.errors import AccessDeniedError, ConfigurationError, SlashopsError, UsageError
@@ -31,7 +31,8 @@ from shared.slack.mrkdwn import code, mention, text
 
 logger = logging.getLogger(__name__)
 LOCK_SECONDS = 1.0
-"""At most this much of the answer's budget for one call to the lock table."""
+"""At most this much of the answer's budget for one call to the lock table, and never the last `MIN_SECONDS_TO_QUEUE`
+of it: a deploy still has to pass the replay guard and be published after the check."""
 RECORD_SECONDS = 0.5
 """At most this much for publishing a lock or unlock for the ledger."""
 
@@ -205,7 +206,7 @@ def _admit_unlock(command: Command, lock: Lock, deps: IngressDeps) -> None:
 
 def _within[T](command: Command, call: Callable[[Deadline], T]) -> T:
     try:
-        return call(command.verified.deadline.within(LOCK_SECONDS))
+        return call(command.verified.deadline.short_of(MIN_SECONDS_TO_QUEUE).within(LOCK_SECONDS))
     except LockStoreUnavailableError as error:
         raise LocksUnreadableError(
             "The lock table did not answer in time.", hint="Nothing was changed that slashops knows of; try again."

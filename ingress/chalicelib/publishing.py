@@ -22,7 +22,10 @@ from shared.slack.messages import acknowledgement
 
 logger = logging.getLogger(__name__)
 REPLAY_CHECK_SECONDS = 1.0
-"""At most this much of the budget for the replay guard, so publishing keeps at least as much."""
+"""At most this much of the budget for the replay guard."""
+PUBLISH_SECONDS = 0.3
+"""Kept for `PutEvents` whatever the guard takes: a guard that cannot answer before is a clean "not queued",
+never a publish cut so short that the answer must be "may have been queued"."""
 MIN_SECONDS_TO_QUEUE = 0.5
 """Less than this left, and the guard plus one `PutEvents` cannot both answer in time: do not start."""
 
@@ -59,7 +62,9 @@ def claim_first_sighting(command: Command, command_id: str, deps: IngressDeps) -
         raise _not_queued(name)
     try:
         earlier = deps.replays.first_sighting(
-            command.verified.signed, command_id, deadline=deadline.within(REPLAY_CHECK_SECONDS)
+            command.verified.signed,
+            command_id,
+            deadline=deadline.short_of(PUBLISH_SECONDS).within(REPLAY_CHECK_SECONDS),
         )
     except ReplayGuardUnavailableError as error:
         logger.error("command not queued: replay guard unavailable", extra={"command_id": command_id})

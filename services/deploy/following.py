@@ -27,13 +27,14 @@ def schedule_first_follow(command_id: str, deps: DeployDeps, *, seq: int) -> Non
 
 
 def follow(message: FollowMessage, deps: DeployDeps, delivery: Delivery) -> None:
-    record = deps.store.get(message.command_id)
+    step = transitions.take_step(deps.store, message.command_id, message.seq, delivery.message_id)
+    record = step.claim
     if record is None or record.state == "finished":
         logger.info("follow of %s: nothing to follow (%s)", message.command_id, record and record.state)
         if record is not None:  # a redelivery after a crash between finishing and releasing the target
             transitions.release_target(deps.store, record)
         return
-    if not transitions.take_step(deps.store, record, message.seq, delivery.message_id):
+    if not step.taken:
         logger.info("follow of %s: step %d already taken, dropping duplicate", message.command_id, message.seq)
         return
     reporter = deps.reporter.about(record.command_id, "deploy", record.reply_to).doing(messages.activity(record))

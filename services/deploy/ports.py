@@ -55,10 +55,11 @@ class ClaimChange:
 
 @dataclass(frozen=True)
 class ClaimWrite:
-    """The outcome of a conditional write; when refused, `current` is the claim as the store had it (None: none).
+    """The outcome of a conditional write; when refused, `current` is the claim as the store had it (None: none);
+    when applied with `read_back`, the claim as the write left it.
 
-    The store returns the current claim with the refusal itself (DynamoDB `ReturnValuesOnConditionCheckFailure`),
-    so a caller that must know why it lost never reads again.
+    The store returns the current claim with the write itself (DynamoDB `ReturnValuesOnConditionCheckFailure`,
+    `ReturnValues`), so a caller that must know why it lost, or what it now holds, never reads again.
     """
 
     applied: bool
@@ -74,8 +75,9 @@ class ClaimStore(Protocol):
 
     def get(self, command_id: str) -> ClaimRecord | None: ...
 
-    def apply(self, command_id: str, change: ClaimChange) -> ClaimWrite:
-        """Apply `change` if the claim exists and every `expect` attribute equals its value (None: absent)."""
+    def apply(self, command_id: str, change: ClaimChange, *, read_back: bool = False) -> ClaimWrite:
+        """Apply `change` if the claim exists and every `expect` attribute equals its value (None: absent); with
+        `read_back`, an applied write brings the claim back as it left it."""
         ...
 
     def take_target(self, hold: TargetHold, *, stale_before: int) -> TargetHold | None:

@@ -14,6 +14,8 @@ caller must not act as if it had. Use cases call these; none of them builds a wr
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from services.deploy.models import ClaimRecord, FoundBuild, TargetHold
 from services.deploy.ports import ClaimChange, ClaimStore, ClaimValue
 
@@ -48,19 +50,26 @@ def adopt(store: ClaimStore, stale: ClaimRecord, found: FoundBuild) -> bool:
     return _write(store, stale, changes, _held(stale))
 
 
-def take_step(store: ClaimStore, claim: ClaimRecord, seq: int, message_id: str) -> bool:
+class Step(NamedTuple):
+    """`taken`: the step is this message's to do. `claim`: the claim as it stands (None: there is none)."""
+
+    taken: bool
+    claim: ClaimRecord | None
+
+
+def take_step(store: ClaimStore, command_id: str, seq: int, message_id: str) -> Step:
     """Follow step `seq` is this message's: `follow_seq` seq → seq + 1, owned by the SQS message id.
 
-    Also True when this very message took the step before (a redelivery after a crash mid-step may redo it);
-    a duplicate of the message (another id) gets False, so the follow chain never forks.
+    Also taken when this very message took the step before (a redelivery after a crash mid-step may redo it);
+    a duplicate of the message (another id) is not, so the follow chain never forks. One write, which brings the
+    claim back either way: the step reads nothing else before it looks at Jenkins.
     """
-    write = store.apply(
-        claim.command_id, ClaimChange({"follow_seq": seq + 1, "follow_owner": message_id}, {"follow_seq": seq})
-    )
-    if write.applied:
-        return True
+    change = ClaimChange({"follow_seq": seq + 1, "follow_owner": message_id}, {"follow_seq": seq})
+    write = store.apply(command_id, change, read_back=True)
     current = write.current
-    return current is not None and current.follow_seq == seq + 1 and current.follow_owner == message_id
+    if write.applied:
+        return Step(True, current)
+    return Step(current is not None and current.follow_seq == seq + 1 and current.follow_owner == message_id, current)
 
 
 def mark_running(store: ClaimStore, claim: ClaimRecord, number: int, url: str | None) -> bool:

@@ -39,7 +39,7 @@ def record(
 ) -> Outcome:
     """A `CommandRequested`, `CommandRefused` or approval event: the ingress already answered in Slack itself, so
     only the ledger learns it (refusals and approval events carry no reply target: never posted, even by mistake)."""
-    deps.ledger.record(event, now=deps.now())
+    deps.ledger.record_only(event, now=deps.now())
     return "recorded"
 
 

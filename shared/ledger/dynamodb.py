@@ -93,21 +93,70 @@ class DynamoDbLedger:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def record(self, event: Recordable, *, now: datetime) -> RecordOutcome:
-        if isinstance(event, CommandRequested):
-            update = _request_update(event, now)
-        elif isinstance(event, CommandRefused):
-            update = _refusal_update(event, now)
-        elif isinstance(event, ApprovalRequested):
-            update = _approval_request_update(event, now)
-        elif isinstance(event, ApprovalDecided):
-            update = _approval_decision_update(event, now)
-        else:
-            update = _result_update(event, now)
+        if isinstance(event, CommandRequested | CommandRefused | ApprovalRequested | ApprovalDecided):
+            update = _update_for(event, now)
+            if isinstance(event, CommandRequested | CommandRefused):
+                try:
+                    return RecordOutcome(applied=True, entry=_entry(self._create(event.command_id, update, True)))
+                except _ConditionFailed as refused:
+                    if isinstance(event, CommandRefused):  # written once: the put's condition is the update's
+                        return RecordOutcome(applied=False, entry=_entry(refused.item))
+            return self._record(event.command_id, update)
         try:
-            attributes = self._update(event.command_id, update)
+            attributes = self._update(event.command_id, _result_update(event, now, known=True), read_back=True)
+        except _ConditionFailed as refused:
+            if "visibility" in refused.item:  # a command the ledger knows refused it: a duplicate or a late event
+                return RecordOutcome(applied=False, entry=_entry(refused.item))
+            return self._record(event.command_id, _result_update(event, now, known=False))  # its first sighting
+        return RecordOutcome(applied=True, entry=_entry(attributes))
+
+    def record_only(self, event: Recordable, *, now: datetime) -> bool:
+        if not isinstance(event, CommandRequested | CommandRefused | ApprovalRequested | ApprovalDecided):
+            return self.record(event, now=now).applied
+        update = _update_for(event, now)
+        try:
+            if isinstance(event, CommandRequested | CommandRefused):
+                try:
+                    self._create(event.command_id, update, False)
+                    return True
+                except _ConditionFailed:
+                    if isinstance(event, CommandRefused):
+                        return False
+            self._update(event.command_id, update)
+        except _ConditionFailed:
+            return False
+        return True
+
+    def _record(self, command_id: str, update: _Update) -> RecordOutcome:
+        try:
+            attributes = self._update(command_id, update, read_back=True)
         except _ConditionFailed as refused:  # a duplicate or a late event: the item as it stands, no second read
             return RecordOutcome(applied=False, entry=_entry(refused.item))
         return RecordOutcome(applied=True, entry=_entry(attributes))
+
+    def _create(self, command_id: str, update: _Update, read_back: bool) -> dict[str, Any]:
+        """The update's values as a new item (`PutItem`), exactly what the update writes on a missing item; raises
+        `_ConditionFailed` (with the item as it stands if `read_back`) when the command exists.
+
+        A request or a refusal is most often its command's first sighting: one call then, without an update
+        expression (moto parses each clause in Python, milliseconds apiece); the item written is the entry, so
+        nothing is read back. A command already there (a result came first, a duplicate) gets the update."""
+        item = update.new_item({"command_id": {"S": command_id}})
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(#command_id)",
+            "ExpressionAttributeNames": {"#command_id": "command_id"},
+        }
+        if read_back:
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        with _storage_errors("written"):
+            try:
+                self.client.put_item(**request)
+            except self.client.exceptions.ConditionalCheckFailedException as error:
+                old: Any = error.response.get("Item")
+                raise _ConditionFailed(old or {}) from error
+        return item
 
     def claim_response_url_use(self, command_id: str, *, now: datetime, max_uses: int) -> bool:
         update = _Update()
@@ -163,16 +212,19 @@ class DynamoDbLedger:
         except _ConditionFailed:
             logger.warning("notified a command the ledger does not know", extra={"command_id": command_id})
 
-    def _update(self, command_id: str, update: _Update) -> dict[str, Any]:
+    def _update(self, command_id: str, update: _Update, *, read_back: bool = False) -> dict[str, Any]:
+        """One `UpdateItem`; with `read_back`, the item as it stands after it (or, refused, as it stood) comes back
+        with the answer. Without, nothing does: the caller only needs to know whether it applied, and a smaller
+        answer is a faster one (on AWS, and much more so on moto, which serializes answers in Python)."""
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "Key": {"command_id": {"S": command_id}},
             "UpdateExpression": update.expression(),
             "ExpressionAttributeNames": update.names,
             "ExpressionAttributeValues": update.values,
-            "ReturnValues": "ALL_NEW",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
+        if read_back:
+            request |= {"ReturnValues": "ALL_NEW", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
         if update.condition:
             request["ConditionExpression"] = update.condition
         with _storage_errors("written"):
@@ -215,6 +267,8 @@ class _Update:
         self.adds: list[str] = []
         self.names: dict[str, str] = {}
         self.values: dict[str, Any] = {}
+        self.written: dict[str, Any] = {}
+        """Attribute → typed value of every SET (defaults included): the item the update makes of a missing one."""
         self.condition = ""
 
     def name(self, attribute: str) -> str:
@@ -227,11 +281,18 @@ class _Update:
 
     def set(self, attribute: str, value: object) -> None:
         self.sets.append(f"{self.name(attribute)} = {self.value(attribute, value)}")
+        self.written[attribute] = self.values[f":{attribute}"]
 
     def set_default(self, attribute: str, value: object) -> None:
         """Written only if the item has no value yet (creation facts, first-seen times)."""
         name = self.name(attribute)
         self.sets.append(f"{name} = if_not_exists({name}, {self.value(attribute, value)})")
+        self.written[attribute] = self.values[f":{attribute}"]
+
+    def new_item(self, key: dict[str, Any]) -> dict[str, Any]:
+        """The item this update creates when there is none (only for SETs: an ADD would count from nothing)."""
+        assert not self.adds, "an ADD has no value of its own"
+        return {**key, **self.written}
 
     def add(self, attribute: str, amount: int) -> None:
         self.adds.append(f"{self.name(attribute)} {self.value(attribute, amount)}")
@@ -258,6 +319,18 @@ def _who_where(event: CommandRequested | CommandRefused | ApprovalRequested) -> 
         "requested_at": _iso(event.requested_at),
         "recent_sk": _sort_key(event.requested_at, event.command_id),
     }
+
+
+def _update_for(
+    event: CommandRequested | CommandRefused | ApprovalRequested | ApprovalDecided, now: datetime
+) -> _Update:
+    if isinstance(event, CommandRequested):
+        return _request_update(event, now)
+    if isinstance(event, CommandRefused):
+        return _refusal_update(event, now)
+    if isinstance(event, ApprovalRequested):
+        return _approval_request_update(event, now)
+    return _approval_decision_update(event, now)
 
 
 def _request_update(event: CommandRequested, now: datetime) -> _Update:
@@ -345,18 +418,22 @@ def _approval_decision_update(event: ApprovalDecided, now: datetime) -> _Update:
     return update
 
 
-def _result_update(event: ResultEvent, now: datetime) -> _Update:
+def _result_update(event: ResultEvent, now: datetime, *, known: bool) -> _Update:
+    """The event's transition, forward only. `known`: only for a command the ledger knows (`visibility` is written
+    with every attribute below, by the request or a first result), which has them all: the eight `if_not_exists`
+    defaults are left out, as they would change nothing (and each one costs moto's Python parser milliseconds)."""
     transition = transition_for(event)
     update = _Update()
-    for attribute, value in {
-        "command": event.command,
-        "user_id": event.reply_to.user_id,
-        "channel_id": event.reply_to.channel_id,
-        "visibility": event.reply_to.visibility,
-        "recent_sk": _sort_key(event.occurred_at, event.command_id),
-    }.items():
-        update.set_default(attribute, value)
-    _set_creation_defaults(update, created=event.occurred_at, now=now)
+    if not known:
+        for attribute, value in {
+            "command": event.command,
+            "user_id": event.reply_to.user_id,
+            "channel_id": event.reply_to.channel_id,
+            "visibility": event.reply_to.visibility,
+            "recent_sk": _sort_key(event.occurred_at, event.command_id),
+        }.items():
+            update.set_default(attribute, value)
+        _set_creation_defaults(update, created=event.occurred_at, now=now)
     changes: dict[str, object] = {
         "state": transition.state,
         "rank": transition.rank,
@@ -378,6 +455,8 @@ def _result_update(event: ResultEvent, now: datetime) -> _Update:
     for attribute, change in changes.items():
         update.set(attribute, change)
     update.condition = _forward_only(update, transition.rank, _stamp(event.occurred_at))
+    if known:
+        update.condition = f"attribute_exists({update.name('visibility')}) AND ({update.condition})"
     return update
 
 

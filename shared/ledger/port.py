@@ -35,6 +35,11 @@ class Ledger(LedgerReader, Protocol):
         approval's request fills in the command (held: `awaiting approval`); the first decision on it is kept."""
         ...
 
+    def record_only(self, event: Recordable, *, now: datetime) -> bool:
+        """`record` for a caller that needs nothing back (the ingress answered the user already): whether it applied.
+        The adapter does not read the command back, which makes the write cheaper."""
+        ...
+
     def claim_response_url_use(self, command_id: str, *, now: datetime, max_uses: int) -> bool:
         """Atomically take one of the response_url's uses; False when they are all spent."""
         ...

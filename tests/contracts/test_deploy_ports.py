@@ -117,10 +117,12 @@ def test_a_follow_step_is_taken_once_but_its_own_redelivery_may_retake_it(store:
     store.create(claim(ID, state="queued"))
     record = claim(ID, state="queued")
 
-    assert transitions.take_step(store, record, 0, "m-1")
-    assert transitions.take_step(store, record, 0, "m-1")  # the same SQS message again, after a crash mid-step
-    assert not transitions.take_step(store, record, 0, "m-2")  # a duplicate of it: the chain must not fork
-    assert not transitions.take_step(store, claim("000000000000"), 0, "m-1")
+    taken = record.model_copy(update={"follow_seq": 1, "follow_owner": "m-1"})
+
+    assert transitions.take_step(store, ID, 0, "m-1") == (True, taken)  # the claim comes back with the write
+    assert transitions.take_step(store, ID, 0, "m-1") == (True, taken)  # the same SQS message again, after a crash
+    assert transitions.take_step(store, ID, 0, "m-2") == (False, taken)  # a duplicate of it: the chain must not fork
+    assert transitions.take_step(store, "000000000000", 0, "m-1") == (False, None)
 
 
 def test_mark_stale_then_give_up_then_finish(store: ClaimStore) -> None:

@@ -121,6 +121,29 @@ def test_a_result_before_its_request_creates_the_command_then_the_request_fills_
     assert late.started_at() == at(0)
 
 
+def test_record_only_writes_what_record_writes_and_says_whether_it_applied(ledger: Ledger) -> None:
+    assert ledger.record_only(requested(), now=at(0))
+    assert ledger.record_only(refused(), now=at(0))
+    assert not ledger.record_only(refused(minute=1), now=at(1))  # a replayed refusal: written once
+
+    entry = ledger.get("abc123def456")
+    assert entry is not None and (entry.state, entry.user_name, entry.requested_at) == (
+        "requested",
+        "example.user",
+        at(0),
+    )
+    refusal = ledger.get("5e1f00d00d5e")
+    assert refusal is not None and (refusal.state, refusal.decision) == ("refused", "not allowed")
+
+
+def test_a_result_for_a_held_command_fills_in_what_the_approval_did_not_say(ledger: Ledger) -> None:
+    ledger.record(approval_requested(), now=at(0))
+
+    entry = ledger.record(succeeded(minute=5), now=at(5)).entry
+
+    assert entry.state == "succeeded" and entry.visibility == "in_channel"
+
+
 def test_response_url_uses_are_claimed_up_to_the_limit(ledger: Ledger) -> None:
     ledger.record(requested(), now=at(0))
     claims = [ledger.claim_response_url_use("abc123def456", now=at(i), max_uses=5) for i in range(1, 8)]

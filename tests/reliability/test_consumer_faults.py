@@ -353,7 +353,7 @@ def test_deploy_consumer_killed_mid_trigger_builds_once_and_reports_once(
     assert survived, (builds, finals)
 
 
-def _finishing(command_id: str, change: ClaimChange) -> bool:
+def _finishing(command_id: str, change: ClaimChange, *, read_back: bool = False) -> bool:
     return change.changes.get("state") == "finished"
 
 

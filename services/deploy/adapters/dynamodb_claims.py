@@ -61,12 +61,15 @@ class DynamoClaimStore:
         response = self.client.get_item(TableName=self.table_name, Key={KEY: {"S": command_id}}, ConsistentRead=True)
         return _record(response.get("Item"))
 
-    def apply(self, command_id: str, change: ClaimChange) -> ClaimWrite:
+    def apply(self, command_id: str, change: ClaimChange, *, read_back: bool = False) -> ClaimWrite:
+        arguments = _update_arguments(self.table_name, command_id, change)
+        if read_back:
+            arguments["ReturnValues"] = "ALL_NEW"
         try:
-            self.client.update_item(**_update_arguments(self.table_name, command_id, change))
+            response = self.client.update_item(**arguments)
         except self.client.exceptions.ConditionalCheckFailedException as error:
             return ClaimWrite(applied=False, current=_record(_old_item(error)))
-        return ClaimWrite(applied=True)
+        return ClaimWrite(applied=True, current=_record(response.get("Attributes")) if read_back else None)
 
     def take_target(self, hold: TargetHold, *, stale_before: int) -> TargetHold | None:
         item = {

@@ -35,7 +35,7 @@ class MemoryClaimStore:
     def get(self, command_id: str) -> ClaimRecord | None:
         return self.records.get(command_id)
 
-    def apply(self, command_id: str, change: ClaimChange) -> ClaimWrite:
+    def apply(self, command_id: str, change: ClaimChange, *, read_back: bool = False) -> ClaimWrite:
         self.writes.append((command_id, change))
         record = self.records.get(command_id)
         if record is None:
@@ -43,7 +43,7 @@ class MemoryClaimStore:
         if any(getattr(record, name, None) != value for name, value in change.expect.items()):
             return ClaimWrite(applied=False, current=record)
         self.records[command_id] = _stored({**record.model_dump(mode="json"), **change.changes})
-        return ClaimWrite(applied=True)
+        return ClaimWrite(applied=True, current=self.records[command_id] if read_back else None)
 
     def take_target(self, hold: TargetHold, *, stale_before: int) -> TargetHold | None:
         held = self.targets.get((hold.client, hold.env))

@@ -62,6 +62,9 @@ class InMemoryLedger:
             return RecordOutcome(applied=False, entry=LedgerEntry.model_validate(current))
         return RecordOutcome(applied=True, entry=self._result(event, now))
 
+    def record_only(self, event: Recordable, *, now: datetime) -> bool:
+        return self.record(event, now=now).applied
+
     def claim_response_url_use(self, command_id: str, *, now: datetime, max_uses: int) -> bool:
         item = self.items.get(command_id)
         if item is None or item.get("response_url_uses", 0) >= max_uses:

@@ -7,6 +7,7 @@ only with `If-None-Match: *` (a finished backup or manifest is never replaced).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -15,6 +16,9 @@ import pytest
 from services.backup.deps import SOURCE as BACKUP_SOURCE
 from services.backup.models import restore_record_key
 from services.deploy.deps import SOURCE as DEPLOY_SOURCE
+from tests.support.events import at, progress, refused, succeeded
+from tests.support.events import command_requested as requested
+from tests.support.ledger import moto_ledger
 from tools.stacks import INFRA, load_template
 
 
@@ -96,3 +100,26 @@ def test_the_ingress_answers_lock_commands_and_the_deploy_service_only_reads_loc
     assert _on_locks("ingress.yaml") == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"}
     assert _on_locks("deploy-service.yaml") == {"dynamodb:GetItem"}
     assert _on_locks("notifier.yaml") == set() and _on_locks("backup-service.yaml") == set()
+
+
+def test_the_notifier_may_make_every_call_its_ledger_adapter_makes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The adapter's calls as it makes them (a new command is a `PutItem`), against the notifier's ledger policy."""
+    calls: set[str] = set()
+    with moto_ledger(monkeypatch) as ledger:
+        ledger.client.meta.events.register(
+            "before-call.dynamodb", lambda model, **_: calls.add(f"dynamodb:{model.name}")
+        )
+        ledger.record_only(requested(), now=at(0))
+        ledger.record(refused(), now=at(0))
+        ledger.record(progress("10%", minute=1), now=at(1))
+        ledger.claim_response_url_use("abc123def456", now=at(1), max_uses=5)
+        ledger.claim_parent("abc123def456", now=at(1), stale_after=timedelta(seconds=60))
+        ledger.record_parent("abc123def456", "C0123", "1.2")
+        ledger.mark_notified("abc123def456", "k", route="thread")
+        ledger.record(succeeded(), now=at(5))
+        ledger.record(succeeded("0123456789ab"), now=at(5))  # a result first: its command is created by the update
+
+    allowed = {
+        action for s in _statements("notifier.yaml") if s.get("Sid") == "ItsLedgerOnly" for action in _actions(s)
+    }
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem"} <= calls <= allowed

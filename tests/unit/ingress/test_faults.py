@@ -13,11 +13,15 @@ import pytest
 from chalicelib.budget import answer_deadline
 from chalicelib.deps import IngressDeps
 from chalicelib.handler import handle_slash_http
+from chalicelib.publishing import MIN_SECONDS_TO_QUEUE, PUBLISH_SECONDS
 from shared.deadline import Deadline
 from shared.events.models import Event
 from shared.events.publisher import NotPublishedError, PublishError, PublishOutcomeUnknownError
+from shared.locks.models import Lock
+from shared.replay import SignedRequest
 from tests.support.fakes import RecordingPublisher
 from tests.support.fakes.ingress import MemoryReplayGuard, ingress_deps
+from tests.support.fakes.locks import MemoryLockStore
 from tests.support.ingress import Ingress, message_text
 from tests.support.slack import SIGNING_SECRET, signed_headers, signed_request, slash_form
 
@@ -182,3 +186,38 @@ def test_a_form_with_a_charset_is_accepted(ingress: Ingress) -> None:
     headers = {**signed_headers(body), "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
     response = ingress.client.http.post("/slack/commands", headers=headers, body=body)
     assert response.status_code == 200 and "accepted" in response.body.decode()
+
+
+class DeadlineRecordingGuard(MemoryReplayGuard):
+    def __init__(self) -> None:
+        super().__init__()
+        self.deadlines: list[Deadline] = []
+
+    def first_sighting(self, request: SignedRequest, command_id: str, *, deadline: Deadline) -> str | None:
+        self.deadlines.append(deadline)
+        return super().first_sighting(request, command_id, deadline=deadline)
+
+
+class DeadlineRecordingLocks(MemoryLockStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.deadlines: list[Deadline] = []
+
+    def get(self, client: str, env: str, *, deadline: Deadline) -> Lock | None:
+        self.deadlines.append(deadline)
+        return super().get(client, env, deadline=deadline)
+
+
+def test_the_lock_check_and_the_replay_guard_leave_time_to_publish() -> None:
+    """Late in the budget (a cold start, a slow lock table), a slow guard must end in a clean "not queued", never
+    in a `PutEvents` cut so short that the answer is "may have been queued"; the lock check leaves the guard and
+    the publish their minimum too."""
+    guard, locks = DeadlineRecordingGuard(), DeadlineRecordingLocks()
+    deadline = Deadline.after(1.2)
+
+    status, text, _ = _answer_with(ingress_deps(replays=guard, locks=locks), deadline)
+
+    assert status == 200 and "accepted as" in text
+    [lock_deadline], [guard_deadline] = locks.deadlines, guard.deadlines
+    assert lock_deadline.at <= deadline.at - MIN_SECONDS_TO_QUEUE
+    assert guard_deadline.at <= deadline.at - PUBLISH_SECONDS

@@ -82,3 +82,8 @@ def test_run_within_runs_each_call_in_a_fresh_context() -> None:
     marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
     run_within(Deadline.after(1.0), lambda: marker.set("leaked"))
     assert run_within(Deadline.after(1.0), marker.get) == "unset"
+
+
+def test_short_of_leaves_the_time_asked_for_to_the_steps_after() -> None:
+    clock = iter([10.0]).__next__
+    assert Deadline(12.5, clock).short_of(0.5) == Deadline(12.0, clock)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from services.deploy.deps import DeploySettings
 from services.deploy.errors import JenkinsAuthError, JenkinsUnavailableError
 from services.deploy.following import follow
@@ -161,3 +163,17 @@ def test_a_follow_message_for_a_finished_or_unknown_deploy_does_nothing() -> Non
     follow(FollowMessage(command_id="000000000000", seq=0), deploy.deps, Delivery("f-unknown"))
 
     assert len(deploy.jenkins.calls) == calls and deploy.scheduler.scheduled == []
+
+
+def test_a_follow_step_reads_the_claim_only_through_its_step_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One DynamoDB call fewer per step (and per round trip on the way to the final message)."""
+    deploy = MemoryDeploy()
+    _started(deploy)
+    reads: list[str] = []
+    original_get = deploy.store.get
+    monkeypatch.setattr(deploy.store, "get", lambda command_id: reads.append(command_id) or original_get(command_id))
+
+    steps = deploy.follow_all()
+
+    assert steps == 4 and reads == []
+    assert isinstance(deploy.publisher.events[-1], CommandSucceeded)

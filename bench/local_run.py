@@ -27,7 +27,7 @@ from tests.support.make_run import MakeRun, make_run
 from tools.defaults import LOCAL_SIGNING_SECRET
 from tools.fake_jenkins import FakeJenkins
 from tools.fake_slack import FakeSlack, Posted
-from tools.local_aws import FAKE_CREDENTIALS
+from tools.local_aws import FAKE_CREDENTIALS, bus_may_send_to
 from tools.send import SlashCommand, accepted_command_id, is_final, signed_headers, slack_form
 
 JENKINS_USER, JENKINS_TOKEN = "slashops", "bench-api-token"
@@ -277,18 +277,7 @@ def eventbridge_to_sqs(endpoint: str, count: int, *, wait_seconds: int = 1) -> l
     bus_arn = events.create_event_bus(Name=name)["EventBusArn"]
     queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-            }
-        ],
-    }
-    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": bus_may_send_to(queue_arn)})
     events.put_rule(Name=name, EventBusName=name, EventPattern=json.dumps({"source": ["bench.anchor"]}))
     events.put_targets(Rule=name, EventBusName=name, Targets=[{"Id": "queue", "Arn": queue_arn}])
     timings: list[float] = []

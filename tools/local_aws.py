@@ -174,3 +174,14 @@ def running(service: Service) -> Iterator[Service]:
         yield service
     finally:
         service.stop()
+
+
+def bus_may_send_to(queue_arn: str) -> str:
+    """The SQS queue policy that lets EventBridge deliver to `queue_arn` (what infra/bus.yaml's queue policies say)."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})

@@ -20,7 +20,7 @@ from shared.events.models import INGRESS_SOURCE, CommandRequested
 from tests.support.fakes import StaticConfig
 from tests.support.fakes.ingress import ingress_deps
 from tests.support.slack import SIGNING_SECRET, signed_request
-from tools.local_aws import Service, free_port
+from tools.local_aws import Service, bus_may_send_to, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -42,24 +42,7 @@ def bus(localstack: Service) -> Iterator[Bus]:
     bus_arn = events.create_event_bus(Name=name)["EventBusArn"]
     queue_url = sqs.create_queue(QueueName=f"{name}-deploy")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sqs.set_queue_attributes(
-        QueueUrl=queue_url,
-        Attributes={
-            "Policy": json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "events.amazonaws.com"},
-                            "Action": "sqs:SendMessage",
-                            "Resource": queue_arn,
-                        }
-                    ],
-                }
-            )
-        },
-    )
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": bus_may_send_to(queue_arn)})
     events.put_rule(
         Name="deploy-commands",
         EventBusName=name,

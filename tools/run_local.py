@@ -120,6 +120,7 @@ class Child:
     env: dict[str, str]
     process: subprocess.Popen[bytes]
     started_at: float
+    niceness: int = 0
     pump: threading.Thread | None = None
     restarts: int = 0
     delay: float | None = None
@@ -148,17 +149,27 @@ class Supervisor:
     def say(self, line: str) -> None:
         print(f"{'make run':>9} | {line}", file=self.out, flush=True)
 
-    def start(self, name: str, argv: list[str], extra_env: Mapping[str, str] | None = None) -> Child:
+    def start(
+        self, name: str, argv: list[str], extra_env: Mapping[str, str] | None = None, *, niceness: int = 0
+    ) -> Child:
+        """`niceness` > 0 runs the child (and what it starts) at a lower CPU priority (see `CONSUMER_NICENESS`)."""
         env = {**self.env, **(extra_env or {})}
-        child = Child(name, list(argv), env, self._spawn(name, argv, env), self.clock())
+        child = Child(name, list(argv), env, self._spawn(argv, env, niceness), self.clock(), niceness)
         child.pump = self._pump_thread(child)
         self.children.append(child)
         self.say(f"started {name} (pid {child.process.pid})")
         return child
 
-    def _spawn(self, name: str, argv: list[str], env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    def _spawn(self, argv: list[str], env: Mapping[str, str], niceness: int) -> subprocess.Popen[bytes]:
+        """`nice` sets the priority before the child runs a line, so every thread and process it starts has it."""
+        command = ["nice", "-n", str(niceness), *argv] if niceness else argv
         return subprocess.Popen(
-            argv, env=dict(env), cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            env=dict(env),
+            cwd=self.cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def _pump_thread(self, child: Child) -> threading.Thread:
@@ -193,7 +204,7 @@ class Supervisor:
         )
 
     def _restart(self, child: Child, now: float) -> None:
-        child.process = self._spawn(child.name, child.argv, child.env)
+        child.process = self._spawn(child.argv, child.env, child.niceness)
         child.started_at, child.restart_at = now, None
         child.restarts += 1
         child.pump = self._pump_thread(child)
@@ -324,6 +335,11 @@ def lambda_scaling(consumer: str) -> Scaling:
     return Scaling(int(properties.get("BatchSize", 10)), min(int(maximum), LOCAL_MAX_CONCURRENCY))
 
 
+CONSUMER_NICENESS = 10
+"""The consumers run at a lower CPU priority than the ingress and the local AWS: on one machine they share the CPU,
+and under a burst the consumers' work (which can wait in its queue) took it from the ingress' acks (which have
+Slack's 3 s). On AWS each runs on its own capacity; here the ingress comes first, as a user would want."""
+
 WORKERS = {"backup": ("services.backup", {"SLASHOPS_BACKUP_POLL_SECONDS": "2"})}
 """Consumers that poll their own queue (ECS in AWS): module to run, extra environment. A short long-poll lets
 Ctrl-C stop the backup worker within the supervisor's grace period."""
@@ -338,10 +354,11 @@ def start_services(supervisor: Supervisor, settings: Settings, resources: LocalR
             scaling = lambda_scaling(name)
             argv = ["--queue-url", queue.url, "--queue-arn", queue.arn, "--handler", LAMBDA_HANDLERS[name]]
             argv += ["--batch-size", str(scaling.batch_size), "--concurrency", str(scaling.concurrency)]
-            supervisor.start(name, [python, "-m", "tools.sqs_runner", *argv, "--name", f"slashops-{name}"])
+            runner = [python, "-m", "tools.sqs_runner", *argv, "--name", f"slashops-{name}"]
+            supervisor.start(name, runner, niceness=CONSUMER_NICENESS)
         elif name in WORKERS and find_spec(f"{WORKERS[name][0]}.__main__") is not None:
             module, extra_env = WORKERS[name]
-            supervisor.start(name, [python, "-m", module], extra_env)
+            supervisor.start(name, [python, "-m", module], extra_env, niceness=CONSUMER_NICENESS)
         else:
             supervisor.say(f"no local runner for the {name} consumer: its commands will wait in its queue")
 

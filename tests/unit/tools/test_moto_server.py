@@ -76,6 +76,25 @@ def test_other_services_keep_running_concurrently() -> None:
     assert app.most_inside > 1
 
 
+def test_dynamodb_requests_go_straight_to_the_dynamodb_app_and_the_rest_to_the_dispatcher() -> None:
+    # GIVEN a dispatcher and a DynamoDB app that say who answered
+    def named(name: bytes) -> Callable[..., Iterable[bytes]]:
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            start_response("200 OK", [])
+            return [name]
+
+        return app
+
+    middleware = DynamoDbOneAtATime(named(b"dispatcher"), named(b"dynamodb"))
+    # WHEN a DynamoDB request, a DynamoDB Streams one and an EventBridge one come in
+    answers = [
+        b"".join(middleware({"HTTP_X_AMZ_TARGET": target}, lambda *args: None))
+        for target in ("DynamoDB_20120810.GetItem", "DynamoDBStreams_20120810.GetRecords", "AWSEvents.PutEvents")
+    ]
+    # THEN only the DynamoDB one skipped the dispatcher
+    assert answers == [b"dynamodb", b"dispatcher", b"dispatcher"]
+
+
 class EchoApp:
     """Answers each request with its body; remembers which server thread (so which connection) served it."""
 

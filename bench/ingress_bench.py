@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -206,10 +207,13 @@ def warm(requests: int, block: int) -> dict[str, list[float]]:
     return times
 
 
-def cache_cold(requests: int) -> dict[str, list[float]]:
-    """Per-request µs with the CPU caches emptied before every request (64 MiB written and unrelated Python run in
-    between), the two alternating: what a warm Lambda pays when its requests come far apart and other work ran on
-    its core meanwhile. It is also what makes the p99 of the block runs above: each block's first request."""
+Handle = Callable[[bytes, str, dict[str, str]], object]
+"""A handler of one signed request: its body as bytes and as text (decoded outside any timing), its headers."""
+
+
+def side_by_side() -> dict[str, Handle]:
+    """Each side's `Handle`: slashops' `handle_slash_http` on in-memory fakes (as `warm` sets it up), Bolt's
+    `App.dispatch`."""
     from slack_bolt import BoltRequest
 
     from bench.bolt_app import create_bolt_app
@@ -220,6 +224,19 @@ def cache_cold(requests: int) -> dict[str, list[float]]:
 
     deps = ingress_deps(config=StaticConfig.from_text(CONFIG), publisher=EntriesPublisher())
     bolt = create_bolt_app(SIGNING_SECRET)
+    return {
+        "slashops": lambda body, text, headers: handle_slash_http(
+            body, headers, signing_secret=signing_secret, deps=lambda: deps
+        ),
+        "bolt": lambda body, text, headers: bolt.dispatch(BoltRequest(body=text, headers=headers)),
+    }
+
+
+def cache_cold(requests: int) -> dict[str, list[float]]:
+    """Per-request µs with the CPU caches emptied before every request (64 MiB written and unrelated Python run in
+    between), the two alternating: what a warm Lambda pays when its requests come far apart and other work ran on
+    its core meanwhile. It is also what makes the p99 of the block runs above: each block's first request."""
+    handlers = side_by_side()
     scratch = bytearray(64 * 1024 * 1024)
 
     def evict() -> None:
@@ -227,46 +244,28 @@ def cache_cold(requests: int) -> dict[str, list[float]]:
             scratch[offset] ^= 1
         sorted(str(number) for number in range(20_000))
 
-    times: dict[str, list[float]] = {"slashops": [], "bolt": []}
+    times: dict[str, list[float]] = {kind: [] for kind in handlers}
     clock = time.perf_counter_ns
     for index, (body, headers) in enumerate(signed(trigger) for trigger in range(requests + 20)):
-        evict()
-        started = clock()
-        handle_slash_http(body, headers, signing_secret=signing_secret, deps=lambda: deps)
-        ours = clock() - started
-        evict()
         text = body.decode()
-        started = clock()
-        bolt.dispatch(BoltRequest(body=text, headers=headers))
-        theirs = clock() - started
-        if index >= 20:
-            times["slashops"].append(ours / 1000)
-            times["bolt"].append(theirs / 1000)
+        for kind, handle in handlers.items():  # alternating, each after an eviction
+            evict()
+            started = clock()
+            handle(body, text, headers)
+            elapsed = clock() - started
+            if index >= 20:
+                times[kind].append(elapsed / 1000)
     return times
 
 
 def python_footprint() -> dict[str, tuple[int, int]]:
     """(distinct Python functions, Python calls) of one warm request each, as `sys.setprofile` sees them."""
-    from slack_bolt import BoltRequest
-
-    from bench.bolt_app import create_bolt_app
-    from chalicelib.deps import signing_secret
-    from chalicelib.handler import handle_slash_http
-    from tests.support.fakes import StaticConfig
-    from tests.support.fakes.ingress import ingress_deps
-
-    deps = ingress_deps(config=StaticConfig.from_text(CONFIG), publisher=EntriesPublisher())
-    bolt = create_bolt_app(SIGNING_SECRET)
-    handlers = {
-        "slashops": lambda body, headers: handle_slash_http(
-            body, headers, signing_secret=signing_secret, deps=lambda: deps
-        ),
-        "bolt": lambda body, headers: bolt.dispatch(BoltRequest(body=body.decode(), headers=headers)),
-    }
+    handlers = side_by_side()
     found: dict[str, tuple[int, int]] = {}
     for trigger, (kind, handle) in enumerate(handlers.items()):
         for warmup in range(20):
-            handle(*signed(1000 * trigger + warmup))
+            body, headers = signed(1000 * trigger + warmup)
+            handle(body, body.decode(), headers)
         calls: list[object] = []
 
         def profiler(frame: Any, event: str, arg: object, calls: list[object] = calls) -> None:
@@ -274,9 +273,10 @@ def python_footprint() -> dict[str, tuple[int, int]]:
                 calls.append(frame.f_code)
 
         body, headers = signed(1000 * trigger + 999)
+        text = body.decode()
         sys.setprofile(profiler)
         try:
-            handle(body, headers)
+            handle(body, text, headers)
         finally:
             sys.setprofile(None)
         found[kind] = (len(set(calls)), len(calls))
@@ -375,10 +375,10 @@ def packaged_cold(rounds: int) -> dict[str, list[float]]:
 
     env = {**cold_env(), "PYTHONDONTWRITEBYTECODE": "1"}
     with tempfile.TemporaryDirectory(prefix="slashops-bench-zip-") as work:
-        archive = zipfile.ZipFile(build_ingress_zip(Path(work)))
         folders = {"as built": Path(work) / "built", "without bytecode": Path(work) / "sources"}
-        archive.extractall(folders["as built"])
-        archive.extractall(folders["without bytecode"], [n for n in archive.namelist() if not n.endswith(".pyc")])
+        with zipfile.ZipFile(build_ingress_zip(Path(work))) as archive:
+            archive.extractall(folders["as built"])
+            archive.extractall(folders["without bytecode"], [n for n in archive.namelist() if not n.endswith(".pyc")])
         times: dict[str, list[float]] = {kind: [] for kind in folders}
         for index in range(rounds + 1):  # the first round discarded: files into the page cache
             for kind, folder in folders.items():

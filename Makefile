@@ -34,10 +34,15 @@ $(LOCALSTACK_VENV)/.installed: requirements/localstack.txt
 install: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed ## Create both virtual environments
 
 .PHONY: lint
-lint: $(VENV)/.installed ## ruff and mypy
+lint: $(VENV)/.installed docs ## ruff, mypy and the docs (make docs)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared ingress services tools
+
+.PHONY: docs
+docs: $(VENV)/.installed ## The docs site into build/docs (mkdocs --strict), after checking docs/users.md's command reference against the catalog (WRITE=1 rewrites it)
+	$(PY) -m tools.docs_pages $(if $(WRITE),--write)
+	$(VENV)/bin/mkdocs build --strict --quiet --site-dir build/docs
 
 .PHONY: cfn-lint
 cfn-lint: $(VENV)/.installed ## Lint the CloudFormation templates

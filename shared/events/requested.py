@@ -75,7 +75,7 @@ class Event(EventModel):
 
 
 class Approval(EventModel):
-    """Who approved a command that an access rule admits only once approved (README "Approvals")."""
+    """Who approved a command that an access rule admits only once approved (docs/admins.md "Approvals")."""
 
     approver_id: str
     approver_name: str = ""

@@ -1,4 +1,4 @@
-"""ARCHITECTURE.md's "Add a command", performed step by step in memory, once per kind of consumer.
+"""docs/contributors.md's "Add a command", performed step by step in memory, once per kind of consumer.
 
 Each step of the page is done here as the page says it (a `CommandSpec` added to the catalog, `make routes`'s
 rewrite of `infra/bus.yaml`, a use case registered in the consumer's registry, an access rule naming the command),

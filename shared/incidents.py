@@ -13,6 +13,8 @@ import secrets
 from shared.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
+MAX_DETAIL = 2000
+"""The most characters of a problem's detail an incident logs (the configuration's own errors are shorter)."""
 
 
 def new_incident_id() -> str:
@@ -23,9 +25,10 @@ def new_incident_id() -> str:
 def open_incident(error: ConfigurationError, *, where: str, command_id: str | None = None) -> str:
     """Log the configuration problem's detail at ERROR under a new incident id, and return the id for the user."""
     incident = new_incident_id()
-    fields = {"incident": incident, "where": where, "detail": error.message}
+    detail = error.message if len(error.message) <= MAX_DETAIL else error.message[: MAX_DETAIL - 1] + "…"
+    fields = {"incident": incident, "where": where, "detail": detail}
     if command_id:
         fields["command_id"] = command_id
     # The id and the detail are in the text as well as in `extra`: local runs log plain text.
-    logger.error("CONFIGURATION ERROR (incident %s) in the %s: %s", incident, where, error.message, extra=fields)
+    logger.error("CONFIGURATION ERROR (incident %s) in the %s: %s", incident, where, detail, extra=fields)
     return incident

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.slack_request import MalformedRequestError, SlashCommandRequest
+from shared.bounded_json import TooDeepError, loads
 
 MAX_VALUE = 2000
 """Slack's limit on a button's value: a longer one did not come from one of our buttons."""
+MAX_DEPTH = 64
+"""How deep the payload's JSON may nest (Slack's, with the message's blocks, is about 12 deep); checked before
+parsing, so that no payload reaches the parser's recursion limit."""
 
 
 class _Part(BaseModel):
@@ -84,7 +87,9 @@ def to_block_actions(form: Mapping[str, str]) -> BlockActions:
     if raw is None:
         raise _malformed("no `payload` field")
     try:
-        return BlockActions.model_validate(json.loads(raw))
+        return BlockActions.model_validate(loads(raw, max_depth=MAX_DEPTH))
+    except TooDeepError as error:
+        raise _malformed(f"not JSON slashops reads: {error}") from error
     except (ValueError, ValidationError) as error:  # JSONDecodeError is a ValueError
         fields = _fields(error) if isinstance(error, ValidationError) else "not JSON"
         raise _malformed(fields) from error

@@ -186,3 +186,31 @@ def test_a_form_without_payload_gets_a_clear_answer(ingress: Ingress) -> None:
     body = b"text=restore"
     status, answer = ingress.click(body, signed_headers(body))
     assert status == 200 and "no `payload` field" in message_text(answer)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        json.dumps({**click_payload(), "message": {"blocks": "<deep>"}}).replace(
+            '"<deep>"', "[" * 100_000 + "]" * 100_000
+        ),
+        '{"a":' * 100_000 + "1" + "}" * 100_000,
+        "[" * 100_000,
+    ],
+    ids=["array", "inside a real click", "object", "unclosed"],
+)
+def test_a_payload_nested_100000_deep_gets_a_clear_refusal_not_an_incident(ingress: Ingress, payload: str) -> None:
+    body = click_body(payload)
+    status, answer = ingress.click(body, signed_headers(body))
+
+    assert status == 200 and requested(ingress) == [] and posted(ingress) == []
+    assert "nothing was run" in message_text(answer) and "nested more than 64 deep" in message_text(answer)
+    assert "incident" not in message_text(answer)
+
+
+def test_a_payload_as_deep_as_slack_sends_is_read(ingress: Ingress) -> None:
+    blocks = [{"type": "rich_text", "elements": [{"type": "rich_text_list", "elements": [{"elements": [[[[[]]]]]}]}]}]
+    body = click_body({**click_payload(), "message": {"blocks": blocks}})
+    status, answer = ingress.click(body, signed_headers(body))
+    assert status == 200 and "not a button click" not in message_text(answer)

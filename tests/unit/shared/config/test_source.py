@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
@@ -12,9 +15,10 @@ from moto import mock_aws
 
 from shared.aws.clients import ClientLimits
 from shared.commands.catalog import CATALOG
+from shared.config.documents import MAX_BYTES
 from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
-from shared.config.source import CachedConfig, FileConfigText, SsmConfigText, cached_config
+from shared.config.source import CachedConfig, ConfigText, FileConfigText, SsmConfigText, cached_config
 from shared.errors import ConfigurationError
 from tools.local_aws import FAKE_CREDENTIALS
 
@@ -31,7 +35,7 @@ def ssm(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
         yield boto3.client("ssm", region_name="us-east-1")
 
 
-def _cached(source: SsmConfigText | FileConfigText, now: list[float]) -> ConfigPort:
+def _cached(source: ConfigText, now: list[float]) -> ConfigPort:
     return CachedConfig(source, known_commands=CATALOG.names(), ttl_seconds=30, clock=lambda: now[0])
 
 
@@ -85,3 +89,71 @@ def test_the_file_wins_over_the_parameter(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text('{"command": "deploy"}')
     assert cached_config(ConfigLocation(file=str(path), parameter=NAME)).get().access[0].command == "deploy"
+
+
+def test_a_file_larger_than_the_bound_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    with path.open("wb") as file:
+        file.truncate(8 * 1024**3)  # 8 GiB, sparse: reading it whole would exhaust the unit
+    with pytest.raises(ConfigurationError, match=f"larger than {MAX_BYTES} bytes"):
+        FileConfigText(path).read()
+
+
+class GatedText:
+    """A configuration source whose reads wait for `gate` once it is closed."""
+
+    origin = "gated"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.gate = threading.Event()
+        self.gate.set()
+        self.reads = 0
+
+    def read(self) -> str:
+        self.reads += 1
+        assert self.gate.wait(5)
+        return self.text
+
+
+def test_while_one_thread_reads_again_the_others_answer_from_the_configuration_in_hand() -> None:
+    source, now = GatedText('{"command": "deploy"}'), [0.0]
+    config = _cached(source, now)
+    assert config.get().access[0].command == "deploy"
+    source.text, now[0] = '{"command": "backup"}', 31
+    source.gate.clear()
+    with ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(config.get)
+        while source.reads < 2:
+            time.sleep(0.01)
+        answers = [config.get().access[0].command for _ in range(20)]  # not blocked, not read again
+        source.gate.set()
+        assert reading.result(timeout=5).access[0].command == "backup"
+    assert answers == ["deploy"] * 20 and source.reads == 2
+    assert config.get().access[0].command == "backup"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- command: " + "[" * 100_000 + "]" * 100_000,
+        "[" * 100_000 + "]" * 100_000,
+        "- command: " + "x" * 900_000,
+        "- command: [&a0 [lol,lol,lol,lol,lol,lol,lol,lol,lol],"
+        + ",".join(f"&a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9))
+        + "]",
+    ],
+    ids=["deep yaml", "deep json", "long command", "alias bomb"],
+)
+def test_a_hostile_configuration_fails_closed_with_one_short_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, text: str
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    config = _cached(FileConfigText(path), [0.0])
+    with caplog.at_level(logging.ERROR, logger="shared.config.source"):
+        for _ in range(2):
+            with pytest.raises(ConfigurationError):
+                config.get()
+    [record] = caplog.records
+    assert len(record.getMessage()) < 600

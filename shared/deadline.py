@@ -57,6 +57,15 @@ def run_within[T](deadline: Deadline, call: Callable[[], T]) -> T:
     unobserved. So a caller must treat `DeadlineExceededError` as "may still happen", never as "did not happen".
     Threads are reused (`_WORKERS`): starting one costs more than most calls it guards.
     """
+    return start_within(deadline, call).result()
+
+
+def start_within[T](deadline: Deadline, call: Callable[[], T]) -> Pending[T]:
+    """`call()` started now in a worker thread, for a caller with something else to do meanwhile: two calls that
+    do not depend on each other then share the time they are given instead of each taking a slice of it.
+
+    `Pending.result()` waits for it as `run_within` does (until `deadline`), with the same caveat.
+    """
     results: queue.SimpleQueue[tuple[bool, object]] = queue.SimpleQueue()
 
     def job() -> None:
@@ -66,14 +75,27 @@ def run_within[T](deadline: Deadline, call: Callable[[], T]) -> T:
             results.put((False, error))
 
     _WORKERS.run(job)
-    try:
-        succeeded, value = results.get(timeout=deadline.remaining())
-    except queue.Empty:
-        raise DeadlineExceededError(f"no answer within the time budget ({deadline.remaining():.2f}s left)") from None
-    if succeeded:
-        return value  # type: ignore[return-value]
-    assert isinstance(value, BaseException)
-    raise value
+    return Pending(deadline, results)
+
+
+class Pending[T]:
+    """A call `start_within` started; its outcome is read once, by `result()`."""
+
+    def __init__(self, deadline: Deadline, results: queue.SimpleQueue[tuple[bool, object]]) -> None:
+        self._deadline = deadline
+        self._results = results
+
+    def result(self) -> T:
+        """The call's result or exception, or `DeadlineExceededError` once the deadline passes."""
+        try:
+            succeeded, value = self._results.get(timeout=self._deadline.remaining())
+        except queue.Empty:
+            remaining = self._deadline.remaining()
+            raise DeadlineExceededError(f"no answer within the time budget ({remaining:.2f}s left)") from None
+        if succeeded:
+            return value  # type: ignore[return-value]
+        assert isinstance(value, BaseException)
+        raise value
 
 
 class _Workers:

@@ -7,6 +7,10 @@ The registry says what happens to each command: the ingress answers `help`, `sta
 `unlock` and `locks` itself (`handled_by="ingress"`, by name); every other command is published for its consumer
 (`publishing.publish`), after the checks `BEFORE_PUBLISHING` names (a deploy into a locked target is refused here),
 unless an access rule holds it for approval (`approving.publish_or_ask`: held, and published once approved).
+
+Every signed request that changes state passes the replay guard once (`chalicelib.replays`): a published one when
+it is published (alongside its check, for a deploy), one the ingress answers (`changes_state`: `lock`, `unlock`)
+before it acts.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from chalicelib.help import show_help
 from chalicelib.locking import lock_target, refuse_if_locked, show_locks, unlock_target
 from chalicelib.models import Command, VerifiedRequest
 from chalicelib.refusals import record_refusal
+from chalicelib.replays import Check, check_and_claim, claim_before_acting
 from chalicelib.whoami import show_whoami
 from shared.commands.parser import parse_arguments, resolve_command
 from shared.commands.spec import CommandSpec
@@ -68,9 +73,9 @@ ANSWERED_HERE: Mapping[str, UseCase] = {
     "locks": show_locks,
 }
 """The commands the ingress answers itself (`handled_by="ingress"`), by name."""
-Check = Callable[[Command, IngressDeps], None]
 BEFORE_PUBLISHING: Mapping[str, Check] = {"deploy": refuse_if_locked}
-"""Checks a published command must pass first (they raise to refuse): a deploy into a locked target."""
+"""Checks a published command must pass first (they raise to refuse): a deploy into a locked target. Each runs
+alongside the replay guard's claim when that keeps every answer true (`replays.check_and_claim`)."""
 CONFIRMED_HERE: Mapping[str, UseCase] = {"restore": confirm_first}
 """Published commands the ingress asks to confirm first (at once, with a button), by name."""
 
@@ -123,5 +128,7 @@ def _dispatch(verified: VerifiedRequest, text: str, deps: IngressDeps) -> SlackM
     rule, approval = (None, None) if decision is None else (decision.rule, decision.approval)
     command = Command(parsed=parsed, text=text, verified=verified, rule=rule, approval=approval)
     if (check := BEFORE_PUBLISHING.get(spec.name)) is not None:
-        check(command, deps)
+        command = check_and_claim(check, command, deps)
+    if spec.handled_by == "ingress" and spec.changes_state:
+        command = claim_before_acting(command, deps)
     return use_case_for(spec)(command, deps)

@@ -10,6 +10,11 @@ the truth, the ledger its history. A deploy refused for a lock is recorded as a 
 
 `unlock` is open to every caller at the door (like `cancel`): the holder may always end their own lock; anyone else
 needs an access rule admitting them to `unlock`.
+
+`lock` and `unlock` change state (`CommandSpec.changes_state`): each signed request has passed the replay guard
+before it gets here (`chalicelib.replays.claim_before_acting`), so a captured `unlock` sent again cannot remove a
+newer lock, nor a captured `lock` re-create one after its unlock. The id the guard recorded it under is the id it
+has in the ledger.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from shared.slack.mrkdwn import code, mention, text
 logger = logging.getLogger(__name__)
 LOCK_SECONDS = 1.0
 """At most this much of the answer's budget for one call to the lock table, and never the last `MIN_SECONDS_TO_QUEUE`
-of it: a deploy still has to pass the replay guard and be published after the check."""
+of it (the ledger record after a lock, the publish after a deploy's check). A deploy's check that runs alongside
+the replay guard is given its own deadline instead (`chalicelib.replays.check_and_claim`)."""
 RECORD_SECONDS = 0.5
 """At most this much for publishing a lock or unlock for the ledger."""
 
@@ -71,7 +77,7 @@ def lock_target(command: Command, deps: IngressDeps) -> SlackMessage:
         reason=str(arguments["reason"]),
         locked_at=now,
         expires_at=now + seconds,
-        command_id=deps.new_id(),
+        command_id=command.claimed or deps.new_id(),
     )
     try:
         held = _within(command, lambda deadline: _store(deps).acquire(lock, now=now, deadline=deadline))
@@ -115,8 +121,7 @@ def unlock_target(command: Command, deps: IngressDeps) -> SlackMessage:
             f"The lock on {_name(client, env)} changed while you unlocked it; it was left as it is now.",
             hint="`/ops locks` shows who holds it now.",
         )
-    unlock_id = deps.new_id()
-    _record(command, unlock_id, deps)
+    _record(command, command.claimed or deps.new_id(), deps)
     by_other = "" if lock.held_by(request.user_id) else f" (locked by {mention(lock.holder)}: {text(lock.reason)})"
     return SlackMessage(
         text=f"{client} {env} unlocked",
@@ -139,16 +144,16 @@ def show_locks(command: Command, deps: IngressDeps) -> SlackMessage:
     )
 
 
-def refuse_if_locked(command: Command, deps: IngressDeps) -> None:
+def refuse_if_locked(command: Command, deps: IngressDeps, *, deadline: Deadline | None = None) -> None:
     """A `deploy` into another user's active lock is refused here, before anything is published.
 
     If the lock table cannot be read in time, the deploy is refused too (fail closed): it is never published
-    without the check.
+    without the check. `deadline`: the read's own, when it runs alongside the replay guard (else a step's slice).
     """
     arguments, user = command.parsed.arguments, command.request.user_id
     client, env = str(arguments["client"]), str(arguments["env"])
     try:
-        lock = _within(command, lambda deadline: _store(deps).get(client, env, deadline=deadline))
+        lock = _within(command, lambda within: _store(deps).get(client, env, deadline=within), deadline)
     except LocksUnreadableError as error:
         raise LocksUnreadableError(
             f"slashops could not check whether {_name(client, env)} is locked (the lock table did not answer), "
@@ -204,9 +209,10 @@ def _admit_unlock(command: Command, lock: Lock, deps: IngressDeps) -> None:
         ) from error
 
 
-def _within[T](command: Command, call: Callable[[Deadline], T]) -> T:
+def _within[T](command: Command, call: Callable[[Deadline], T], deadline: Deadline | None = None) -> T:
+    step = deadline or command.verified.deadline.short_of(MIN_SECONDS_TO_QUEUE).within(LOCK_SECONDS)
     try:
-        return call(command.verified.deadline.short_of(MIN_SECONDS_TO_QUEUE).within(LOCK_SECONDS))
+        return call(step)
     except LockStoreUnavailableError as error:
         raise LocksUnreadableError(
             "The lock table did not answer in time.", hint="Nothing was changed that slashops knows of; try again."

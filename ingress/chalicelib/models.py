@@ -46,6 +46,9 @@ class Command(NamedTuple):
     """The number (1-based) of the access rule that allowed it, when the policy names one (carried to the ledger)."""
     approval: ApprovalNeed | None = None
     """Set when an access rule holds it for approval (`approving.publish_or_ask`)."""
+    claimed: str | None = None
+    """The id the replay guard has already recorded this signed request under (`chalicelib.replays`), when it was
+    claimed before its use case ran: the use case acts under that id and does not ask the guard again."""
 
     @property
     def request(self) -> SlashCommandRequest:

@@ -22,7 +22,8 @@ from shared.slack.messages import acknowledgement
 
 logger = logging.getLogger(__name__)
 REPLAY_CHECK_SECONDS = 1.0
-"""At most this much of the budget for the replay guard."""
+"""At most this much of the budget for the replay guard when it runs on its own (a typed deploy's runs alongside
+its lock check, both until `PUBLISH_SECONDS` before the deadline: `chalicelib.replays.check_and_claim`)."""
 PUBLISH_SECONDS = 0.3
 """Kept for `PutEvents` whatever the guard takes: a guard that cannot answer before is a clean "not queued",
 never a publish cut so short that the answer must be "may have been queued"."""
@@ -32,11 +33,11 @@ MIN_SECONDS_TO_QUEUE = 0.5
 
 def publish(command: Command, deps: IngressDeps) -> SlackMessage:
     """Publish once per signed request, and say only what is known: queued, not queued, or maybe queued."""
-    granted = command.verified.approved  # an approved request runs as the id it was held as
-    event = build_event(command, command_id=granted.command_id if granted else deps.new_id(), now=deps.now())
+    event = build_event(command, command_id=command.claimed or _new_id(command, deps), now=deps.now())
     name, command_id = command.name, event.command_id
     bind_command_id(command_id)
-    claim_first_sighting(command, command_id, deps)
+    if command.claimed is None:  # else claimed alongside its check (`chalicelib.replays.check_and_claim`)
+        claim_first_sighting(command, command_id, deps)
     try:
         deps.publisher.publish([event], deadline=command.verified.deadline)
     except PublishOutcomeUnknownError as error:
@@ -49,9 +50,14 @@ def publish(command: Command, deps: IngressDeps) -> SlackMessage:
         ) from error
     except PublishError as error:
         logger.error("command not queued", extra={"command_id": command_id, "problem": str(error)})
-        raise _not_queued(name) from error
+        raise not_queued(name) from error
     logger.info("command published", extra={"command_id": command_id, "command": name})
     return acknowledgement(command.parsed.spec, event.arguments, command_id)
+
+
+def _new_id(command: Command, deps: IngressDeps) -> str:
+    granted = command.verified.approved  # an approved request runs as the id it was held as
+    return granted.command_id if granted else deps.new_id()
 
 
 def claim_first_sighting(command: Command, command_id: str, deps: IngressDeps) -> None:
@@ -59,7 +65,7 @@ def claim_first_sighting(command: Command, command_id: str, deps: IngressDeps) -
     name, deadline = command.name, command.verified.deadline
     if deadline.remaining() < MIN_SECONDS_TO_QUEUE:
         logger.error("command not queued: out of time", extra={"command_id": command_id})
-        raise _not_queued(name)
+        raise not_queued(name)
     try:
         earlier = deps.replays.first_sighting(
             command.verified.signed,
@@ -68,16 +74,21 @@ def claim_first_sighting(command: Command, command_id: str, deps: IngressDeps) -
         )
     except ReplayGuardUnavailableError as error:
         logger.error("command not queued: replay guard unavailable", extra={"command_id": command_id})
-        raise _not_queued(name) from error
+        raise not_queued(name) from error
     if earlier is not None:
-        logger.warning("replayed request refused", extra={"command_id": earlier, "command": name})
-        raise AlreadyReceivedError(
-            f"This request was already received as `{earlier}`; it is not run again.",
-            hint=f"`/ops status {earlier}` shows how it went. To run `{name}` once more, type the command again.",
-        )
+        raise already_received(name, earlier)
 
 
-def _not_queued(name: str) -> NotQueuedError:
+def already_received(name: str, earlier: str) -> AlreadyReceivedError:
+    """The answer to a replay of a published (or held) command: the first sighting's id."""
+    logger.warning("replayed request refused", extra={"command_id": earlier, "command": name})
+    return AlreadyReceivedError(
+        f"This request was already received as `{earlier}`; it is not run again.",
+        hint=f"`/ops status {earlier}` shows how it went. To run `{name}` once more, type the command again.",
+    )
+
+
+def not_queued(name: str) -> NotQueuedError:
     return NotQueuedError(
         f"`{name}` could not be handed to its service, so nothing was started.",
         hint="This is on our side, not yours: please try again in a minute.",

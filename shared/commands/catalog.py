@@ -198,6 +198,7 @@ LOCK = CommandSpec(
     examples=('/ops lock --client acme --env production --reason "release freeze" --for 2h',),
     visibility="in_channel",
     handled_by="ingress",
+    changes_state=True,
 )
 
 UNLOCK = CommandSpec(
@@ -207,6 +208,7 @@ UNLOCK = CommandSpec(
     examples=("/ops unlock --client acme --env production",),
     visibility="in_channel",
     handled_by="ingress",
+    changes_state=True,
     # The holder may always end their own lock; anyone else needs a rule admitting them to `unlock`
     # (ingress/chalicelib/locking.py), so the door lets every request through.
     open_to_all=True,

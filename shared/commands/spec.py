@@ -63,6 +63,8 @@ class CommandSpec(BaseModel):
 
     `handled_by="event"` commands are published to the bus for a consumer service; `"ingress"` ones
     (help, status, history) are answered by the ingress itself. `open_to_all` commands skip access rules.
+    `changes_state` marks a command the ingress answers that writes (a lock): each signed request for it takes
+    effect at most once (the replay guard).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
@@ -77,6 +79,11 @@ class CommandSpec(BaseModel):
     handled_by: HandledBy = "event"
     consumer: str | None = None
     open_to_all: bool = False
+    changes_state: bool = False
+    """For `handled_by="ingress"`: answering it writes somewhere (the lock table), so a replayed signed request
+    must not take effect again: the ingress passes it through the replay guard before it acts
+    (`chalicelib.replays.claim_before_acting`). A published command always passes that guard when it is published,
+    so it does not say this."""
 
     @model_validator(mode="after")
     def _unique_arguments(self) -> CommandSpec:
@@ -85,6 +92,11 @@ class CommandSpec(BaseModel):
             raise ValueError(f"command {self.name!r} declares an argument twice")
         if self.handled_by == "event" and not self.consumer:
             raise ValueError(f"command {self.name!r} is published but names no consumer")
+        if self.handled_by == "event" and self.changes_state:
+            raise ValueError(
+                f"command {self.name!r} is published, and every published command passes the replay guard: "
+                "`changes_state` is for commands the ingress answers"
+            )
         return self
 
     def usage(self, prog: str = "/ops") -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 import pytest
@@ -37,6 +37,12 @@ class Answer:
 Send = Callable[[bytes, dict[str, str]], Answer]
 
 
+class Instance(Protocol):
+    """A fresh ingress sending its events to `events_endpoint`, on the shared replay table or on `replay_table`."""
+
+    def __call__(self, events_endpoint: str, replay_table: str | None = None) -> Send: ...
+
+
 def new_replay_table(dynamodb_endpoint: str) -> str:
     name = f"replays-{uuid.uuid4().hex[:8]}"
     create_table(boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), name)
@@ -45,23 +51,24 @@ def new_replay_table(dynamodb_endpoint: str) -> str:
 
 @contextmanager
 def ingress_instances(
-    monkeypatch: pytest.MonkeyPatch, config_dir: Path, *, dynamodb_endpoint: str
-) -> Iterator[Callable[[str], Send]]:
-    """Yields `instance(events_endpoint)`: a fresh ingress (its own clients and caches) on a shared replay table."""
+    monkeypatch: pytest.MonkeyPatch, config_dir: Path, *, dynamodb_endpoint: str, config_text: str = SEED_RULES
+) -> Iterator[Instance]:
+    """Yields `instance(events_endpoint, replay_table=None)`: a fresh ingress (its own clients and caches) on a
+    shared replay table (or the one named: one that does not exist is a guard that cannot answer)."""
     config = config_dir / "slashops.json"
-    config.write_text(SEED_RULES)
+    config.write_text(config_text)
     table = new_replay_table(dynamodb_endpoint)
     locks = f"locks-{uuid.uuid4().hex[:8]}"
     create_lock_table(boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), locks)
     approvals = f"approvals-{uuid.uuid4().hex[:8]}"
     create_approval_table(boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), approvals)
 
-    def instance(events_endpoint: str) -> Send:
+    def instance(events_endpoint: str, replay_table: str | None = None) -> Send:
         for name, value in {
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLASHOPS_CONFIG": str(config),
             "SLASHOPS_EVENT_BUS": "slashops",
-            "SLASHOPS_REPLAY_TABLE": table,
+            "SLASHOPS_REPLAY_TABLE": replay_table or table,
             "SLASHOPS_LOCK_TABLE": locks,
             "SLASHOPS_APPROVAL_TABLE": approvals,
             "AWS_ENDPOINT_URL": events_endpoint,

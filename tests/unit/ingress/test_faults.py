@@ -13,7 +13,7 @@ import pytest
 from chalicelib.budget import answer_deadline
 from chalicelib.deps import IngressDeps
 from chalicelib.handler import handle_slash_http
-from chalicelib.publishing import MIN_SECONDS_TO_QUEUE, PUBLISH_SECONDS
+from chalicelib.publishing import PUBLISH_SECONDS
 from shared.deadline import Deadline
 from shared.events.models import Event
 from shared.events.publisher import NotPublishedError, PublishError, PublishOutcomeUnknownError
@@ -209,9 +209,9 @@ class DeadlineRecordingLocks(MemoryLockStore):
 
 
 def test_the_lock_check_and_the_replay_guard_leave_time_to_publish() -> None:
-    """Late in the budget (a cold start, a slow lock table), a slow guard must end in a clean "not queued", never
-    in a `PutEvents` cut so short that the answer is "may have been queued"; the lock check leaves the guard and
-    the publish their minimum too."""
+    """Late in the budget (a cold start, a slow lock table), a slow guard or lock check must end in a clean "not
+    queued" or "lock table unavailable", never in a `PutEvents` cut so short that the answer is "may have been
+    queued". They run at the same time, so each gets the whole time until then, not a slice of it."""
     guard, locks = DeadlineRecordingGuard(), DeadlineRecordingLocks()
     deadline = Deadline.after(1.2)
 
@@ -219,5 +219,4 @@ def test_the_lock_check_and_the_replay_guard_leave_time_to_publish() -> None:
 
     assert status == 200 and "accepted as" in text
     [lock_deadline], [guard_deadline] = locks.deadlines, guard.deadlines
-    assert lock_deadline.at <= deadline.at - MIN_SECONDS_TO_QUEUE
-    assert guard_deadline.at <= deadline.at - PUBLISH_SECONDS
+    assert lock_deadline.at == guard_deadline.at == deadline.at - PUBLISH_SECONDS

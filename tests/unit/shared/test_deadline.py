@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from shared.deadline import Deadline, DeadlineExceededError, run_within
+from shared.deadline import Deadline, DeadlineExceededError, run_within, start_within
 
 
 class FakeClock:
@@ -87,3 +87,26 @@ def test_run_within_runs_each_call_in_a_fresh_context() -> None:
 def test_short_of_leaves_the_time_asked_for_to_the_steps_after() -> None:
     clock = iter([10.0]).__next__
     assert Deadline(12.5, clock).short_of(0.5) == Deadline(12.0, clock)
+
+
+def test_start_within_lets_the_caller_work_while_the_call_runs() -> None:
+    """The call waits for the caller's own work: it can only answer True if both were under way together."""
+    caller_worked = threading.Event()
+    pending = start_within(Deadline.after(2.0), lambda: caller_worked.wait(2.0))
+    caller_worked.set()
+    assert pending.result() is True
+
+
+def test_a_started_call_is_waited_for_no_longer_than_its_deadline_and_its_error_is_raised() -> None:
+    release = threading.Event()
+    try:
+        pending = start_within(Deadline.after(0.1), lambda: release.wait(10))
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceededError):
+            pending.result()
+        assert time.monotonic() - started < 1.0
+    finally:
+        release.set()
+    known: dict[str, int] = {}
+    with pytest.raises(KeyError):
+        start_within(Deadline.after(1.0), lambda: known["missing"]).result()

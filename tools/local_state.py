@@ -11,6 +11,12 @@ folder first.
     <state>/snapshot/sqs.json        every visible message of every `<prefix>-*` queue (body and attributes)
     <state>/snapshot/s3/<key>        every object of the backup bucket
 
+The snapshot is for its owner only (folders 0700, files 0600; an older snapshot is made so when it is read), and
+it holds no credential: every `response_url` (in a table item, in a JSON string attribute such as an approval's
+request, in a queued event) is saved empty, and so is any other Slack `hooks.slack.com` URL. A response_url lets
+anyone post as the app for 30 minutes; an empty one is what Slack never sends, so after a restart the services
+answer through the bot instead (the notifier: `services/notifier/delivery.py`, an unusable response_url). The
+deploy claims' `claim_token` is kept: a fencing token between the service's own deliveries, not a credential.
 A snapshot is written to a temporary folder and renamed, so a stop that is interrupted leaves the previous one.
 Messages a consumer held when `make run` stopped (in flight, invisible) cannot be read and are counted as not
 kept; a restored message starts again at receive count 0. `kill -9` of `make run` writes nothing: the state
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import time
 from collections.abc import Iterable, Mapping
@@ -29,6 +36,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 SNAPSHOT = "snapshot"
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+CREDENTIAL_KEYS = frozenset({"response_url"})
+"""Fields saved empty, wherever they are (a table item, a JSON string inside one, a queued message's body)."""
+CREDENTIAL_PREFIXES = ("https://hooks.slack.com/",)
+"""Values saved empty under any name: a Slack response_url or webhook is a bearer credential."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,65 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def without_credentials(value: Any) -> Any:
+    """`value` (DynamoDB JSON, a decoded JSON document, or a string holding one) with every credential emptied."""
+    if isinstance(value, str):
+        return _string_without_credentials(value)
+    if isinstance(value, Mapping):
+        return {
+            key: _empty(each) if key in CREDENTIAL_KEYS else without_credentials(each) for key, each in value.items()
+        }
+    if isinstance(value, list):
+        return [without_credentials(each) for each in value]
+    return value
+
+
+def _string_without_credentials(text: str) -> str:
+    """A credential is emptied; a JSON document (an approval's request, a queued event) is cleaned inside, and
+    left exactly as it was when it holds none."""
+    if text.startswith(CREDENTIAL_PREFIXES):
+        return ""
+    if not text.startswith(("{", "[")):
+        return text
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return text
+    cleaned = without_credentials(document)
+    return text if cleaned == document else json.dumps(cleaned, separators=(",", ":"))
+
+
+def _empty(value: Any) -> Any:
+    """An emptied credential, in the shape it had: DynamoDB JSON (`{"S": ""}`) or a plain string."""
+    if isinstance(value, Mapping) and set(value) == {"S"}:
+        return {"S": ""}
+    return "" if isinstance(value, str) else value
+
+
+def _write_private(path: Path, data: bytes | str) -> None:
+    """Create (or truncate) `path` readable and writable by its owner only, whatever the umask."""
+    raw = data.encode() if isinstance(data, str) else data
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(descriptor, "wb") as file:
+        os.fchmod(file.fileno(), PRIVATE_FILE)  # an existing file keeps its mode through os.open
+        file.write(raw)
+
+
+def _private_folder(path: Path) -> None:
+    path.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    path.chmod(PRIVATE_FOLDER)
+
+
+def make_private(folder: Path) -> None:
+    """A snapshot written before snapshots were private (0644): its folders 0700 and its files 0600."""
+    snapshot = folder / SNAPSHOT
+    if not snapshot.is_dir():
+        return
+    snapshot.chmod(PRIVATE_FOLDER)
+    for path in snapshot.rglob("*"):
+        path.chmod(PRIVATE_FOLDER if path.is_dir() else PRIVATE_FILE)
+
+
 # --- save --------------------------------------------------------------------------------------------------
 
 
@@ -85,12 +157,13 @@ def save(stores: LocalStores, folder: Path, *, settle: float = 3.0) -> Counts:
     """Write the snapshot of `stores` into `folder` (replacing the previous one once complete)."""
     staging = folder / f"{SNAPSHOT}.partial"
     shutil.rmtree(staging, ignore_errors=True)
-    (staging / "s3").mkdir(parents=True)
-    tables = {table: list(_scan(stores.dynamodb, table)) for table in stores.tables}
-    (staging / "dynamodb.json").write_text(json.dumps(_encode(tables)))
+    _private_folder(staging / "s3")
+    staging.chmod(PRIVATE_FOLDER)
+    tables = {table: [without_credentials(item) for item in _scan(stores.dynamodb, table)] for table in stores.tables}
+    _write_private(staging / "dynamodb.json", json.dumps(_encode(tables)))
     objects = _download(stores.s3, stores.bucket, staging / "s3")
     queues, not_kept = _drain_queues(stores.sqs, stores.queue_prefix, settle=settle)
-    (staging / "sqs.json").write_text(json.dumps(queues))
+    _write_private(staging / "sqs.json", json.dumps(without_credentials(queues)))
     counts = Counts(
         items=sum(len(items) for items in tables.values()),
         objects=objects,
@@ -98,7 +171,7 @@ def save(stores: LocalStores, folder: Path, *, settle: float = 3.0) -> Counts:
         not_kept=not_kept,
         saved_at=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     )
-    (staging / "meta.json").write_text(json.dumps(asdict(counts), indent=2) + "\n")
+    _write_private(staging / "meta.json", json.dumps(asdict(counts), indent=2) + "\n")
     target = folder / SNAPSHOT
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
@@ -117,8 +190,8 @@ def _download(s3: Any, bucket: str, into: Path) -> int:
             path = _object_path(into, entry["Key"])
             if path is None:
                 continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read())
+            _private_folder(path.parent)
+            _write_private(path, s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read())
             count += 1
     return count
 
@@ -194,8 +267,11 @@ def restore(stores: LocalStores, folder: Path) -> Counts | None:
     snapshot = folder / SNAPSHOT
     if not (snapshot / "meta.json").exists():
         return None
+    make_private(folder)
     saved = json.loads((snapshot / "meta.json").read_text())
-    tables: dict[str, list[dict[str, Any]]] = _decode(json.loads((snapshot / "dynamodb.json").read_text()))
+    tables: dict[str, list[dict[str, Any]]] = without_credentials(
+        _decode(json.loads((snapshot / "dynamodb.json").read_text()))
+    )  # an older snapshot's response_urls are not put back either
     items = 0
     for table, rows in tables.items():
         if table not in stores.tables:
@@ -209,7 +285,7 @@ def restore(stores: LocalStores, folder: Path) -> Counts | None:
         stores.s3.put_object(Bucket=stores.bucket, Key=path.relative_to(root).as_posix(), Body=path.read_bytes())
         objects += 1
     messages = 0
-    queues: dict[str, list[dict[str, Any]]] = json.loads((snapshot / "sqs.json").read_text())
+    queues: dict[str, list[dict[str, Any]]] = without_credentials(json.loads((snapshot / "sqs.json").read_text()))
     for name, kept in queues.items():
         if not kept:
             continue

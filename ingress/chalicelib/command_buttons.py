@@ -4,7 +4,9 @@ type, run for the clicker through `consumer.handle_command`.
 **Cancel** is `cancel <id>`: the deploy service decides who may stop a deploy (its starter, or users the access
 rules admit for `cancel`). **Retry** is the failed command's own text, read from the ledger, run as if the clicker
 typed it where they clicked: parsed again, access-checked for the clicker (approval rules included), published as
-a NEW command with its own id. A button's value is only the command id, validated like a typed one.
+a NEW command with its own id. A button's value is only the command id, validated like a typed one, and never
+trusted: a clicker who may not see that command (`ledger_view.visible_entry`, the rule of `status <id>`) is answered
+exactly as `status <id>` answers them — no state, no text — and nothing runs.
 Each button acts once per message, whoever clicks and however often (the replay guard is keyed on the message and
 the button, as for the restore confirmation): the second click is told the first one's command id.
 Answers go to the clicker alone (`keep_original`): the channel message is the notifier's, updated as the command goes.
@@ -19,9 +21,10 @@ from dataclasses import replace
 from chalicelib.consumer import handle_command
 from chalicelib.deps import IngressDeps
 from chalicelib.interaction_request import BlockActions
-from chalicelib.ledger_view import require_ledger
+from chalicelib.ledger_view import Viewer, require_ledger, visible_entry
 from chalicelib.models import VerifiedRequest
 from shared.errors import SlashopsError
+from shared.ledger.models import LedgerEntry
 from shared.replay import SignedRequest
 from shared.slack.actions import CANCEL, RETRY
 from shared.slack.blocks import SlackMessage
@@ -34,15 +37,16 @@ _COMMAND_ID = re.compile(r"[a-z0-9]{6,32}")
 
 
 def cancel_command(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:
-    """`cancel <id>`, as if the clicker typed it."""
-    return _as_typed(click, verified, deps, shlex.join(["cancel", _command_id(click)]))
+    """`cancel <id>`, as if the clicker typed it — for a command the clicker may see."""
+    command_id = _visible(click, verified, deps).command_id
+    return _as_typed(click, verified, deps, shlex.join(["cancel", command_id]))
 
 
 def retry_command(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:
     """The failed command again, as the clicker: its text from the ledger, a new command id."""
-    command_id = _command_id(click)
-    entry = require_ledger(deps.ledger).get(command_id)
-    if entry is None or not entry.text:
+    entry = _visible(click, verified, deps)
+    command_id = entry.command_id
+    if not entry.text:
         raise SlashopsError(
             f"slashops has no record of command {code(command_id)}: nothing was run.",
             title="Nothing to retry",
@@ -61,6 +65,11 @@ def _as_typed(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps,
     request = click.as_request(text).model_copy(update={"keep_original": True})
     signed = _once_per_message(click, verified.signed)
     return handle_command(VerifiedRequest(request, signed, verified.deadline), deps, normalized=text)
+
+
+def _visible(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps) -> LedgerEntry:
+    """The command the button names, if the clicker may see it; otherwise `status <id>`'s answer (nothing runs)."""
+    return visible_entry(_command_id(click), require_ledger(deps.ledger), Viewer.of_request(verified, deps))
 
 
 def _command_id(click: BlockActions) -> str:

@@ -19,7 +19,7 @@ from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
 from shared.errors import UsageError
 from shared.slack.blocks import Block, SlackMessage, button, context, section
-from shared.slack.mrkdwn import code
+from shared.slack.mrkdwn import code, text
 
 CONFIRM_RESTORE = "restore.confirm"
 """The action id of the **Confirm restore** button (`chalicelib.clicks.ACTIONS`)."""
@@ -91,7 +91,7 @@ def prompt(button: RestoreButton) -> SlackMessage:
     value = button.value()
     if len(value) <= MAX_BUTTON_VALUE:
         blocks.append(confirm_button(database, backup, value))
-    return SlackMessage(text=f"Confirm restore of {database} from {backup}", blocks=tuple(blocks))
+    return SlackMessage(text=f"Confirm restore of {text(database)} from {text(backup)}", blocks=tuple(blocks))
 
 
 def confirm_button(database: str, backup: str, value: str) -> Block:

@@ -4,7 +4,8 @@ Who may see what: your own commands, always; someone else's command only if an a
 ID, name or user group) for that command in *some* channel with *some* arguments, and no deny rule forbids it to
 you everywhere — whoever may run `deploy` may see every deploy. Refused commands (`history --refused`,
 `status <id>`) follow the same rule.
-A command you may not see is reported exactly like one that does not exist, so ids cannot be probed.
+A command you may not see is reported exactly like one that does not exist, so ids cannot be probed
+(`visible_entry`: `status <id>` and every button that names a command answer with the same words).
 The ledger lists commands once the notifier has recorded them (a second or so after they are accepted).
 """
 
@@ -15,14 +16,14 @@ from datetime import UTC, datetime
 
 from chalicelib import access
 from chalicelib.deps import IngressDeps
-from chalicelib.models import Command
+from chalicelib.models import Command, VerifiedRequest
 from shared.config.access import AccessRule, Caller, describe_approvers, may_see_commands_of
-from shared.errors import ConfigurationError
+from shared.errors import ConfigurationError, SlashopsError
 from shared.incidents import open_incident
 from shared.ledger.models import CommandState, LedgerEntry
 from shared.ledger.port import LedgerReader
 from shared.slack.messages import misconfiguration
-from shared.slack.mrkdwn import mention
+from shared.slack.mrkdwn import code, mention
 
 STATE_ICONS: dict[CommandState, str] = {
     "awaiting approval": ":raised_hand:",
@@ -62,7 +63,12 @@ class Viewer:
 
     @classmethod
     def of(cls, command: Command, deps: IngressDeps) -> Viewer:
-        request, deadline = command.request, command.verified.deadline
+        return cls.of_request(command.verified, deps)
+
+    @classmethod
+    def of_request(cls, verified: VerifiedRequest, deps: IngressDeps) -> Viewer:
+        """The caller of a typed command or the clicker of a button (`BlockActions.as_request`)."""
+        request, deadline = verified.request, verified.deadline
         return cls(
             request.user_id,
             request.user_name,
@@ -71,15 +77,40 @@ class Viewer:
         )
 
     def may_see(self, entry: LedgerEntry) -> bool:
-        if entry.user_id == self.user_id:
+        return self.may_see_command_of(entry.user_id, entry.command)
+
+    def may_see_command_of(self, user_id: str, command: str) -> bool:
+        """Whether the caller may see `user_id`'s `command` (a ledger entry, or a request held for approval)."""
+        if user_id == self.user_id:
             return True
         if self._cached is None:
             rules = self._rules()
             self._cached = (rules, self._caller(rules))
         rules, caller = self._cached
-        if entry.command not in self._seen:
-            self._seen[entry.command] = may_see_commands_of(rules, command=entry.command, caller=caller)
-        return self._seen[entry.command]
+        if command not in self._seen:
+            self._seen[command] = may_see_commands_of(rules, command=command, caller=caller)
+        return self._seen[command]
+
+
+class CommandNotFoundError(SlashopsError):
+    title = "No such command"
+
+
+def not_found(command_id: str) -> CommandNotFoundError:
+    """The one answer for a command id the caller may not see, and for one that does not exist (`status <id>`, and
+    every button that names a command): the same words, so ids cannot be probed."""
+    return CommandNotFoundError(
+        f"There is no command {code(command_id)} that you can see.",
+        hint="`/ops history --mine` lists your latest commands. A command just accepted may take a second.",
+    )
+
+
+def visible_entry(command_id: str, ledger: LedgerReader, viewer: Viewer) -> LedgerEntry:
+    """The ledger's entry for `command_id` if `viewer` may see it; otherwise `not_found`, whether it exists or not."""
+    entry = ledger.get(command_id)
+    if entry is None or not viewer.may_see(entry):
+        raise not_found(command_id)
+    return entry
 
 
 def require_ledger(ledger: LedgerReader | None) -> LedgerReader:

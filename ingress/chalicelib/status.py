@@ -1,13 +1,20 @@
-"""`/ops status <id>`: one command from the ledger, if the caller may see it (see `ledger_view`)."""
+"""`/ops status <id>`: one command from the ledger, if the caller may see it (`ledger_view.visible_entry`, the rule
+every button naming a command applies too)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from chalicelib.deps import IngressDeps
-from chalicelib.ledger_view import Viewer, age, approval_line, require_ledger, shown_state
+from chalicelib.ledger_view import (
+    Viewer,
+    age,
+    approval_line,
+    require_ledger,
+    shown_state,
+    visible_entry,
+)
 from chalicelib.models import Command
-from shared.errors import SlashopsError
 from shared.ledger.models import LedgerEntry
 from shared.ledger.port import LedgerReader
 from shared.slack.blocks import SlackMessage, context, section
@@ -21,24 +28,15 @@ NOT_REPORTED = (
 )
 
 
-class CommandNotFoundError(SlashopsError):
-    title = "No such command"
-
-
 def show_status(command: Command, deps: IngressDeps) -> SlackMessage:
     command_id = str(command.parsed.arguments["id"])
     return status_message(command_id, require_ledger(deps.ledger), Viewer.of(command, deps), deps.now())
 
 
 def status_message(command_id: str, ledger: LedgerReader, viewer: Viewer, now: datetime) -> SlackMessage:
-    entry = ledger.get(command_id)
-    if entry is None or not viewer.may_see(entry):
-        raise CommandNotFoundError(
-            f"There is no command {code(command_id)} that you can see.",
-            hint="`/ops history --mine` lists your latest commands. A command just accepted may take a second.",
-        )
+    entry = visible_entry(command_id, ledger, viewer)
     return SlackMessage(
-        text=f"{entry.command} {entry.command_id}: {entry.state}", blocks=tuple(_status_blocks(entry, now))
+        text=f"{text(entry.command)} {text(entry.command_id)}: {entry.state}", blocks=tuple(_status_blocks(entry, now))
     )
 
 

@@ -33,7 +33,7 @@ def whoami_message(found: Standing, deps: IngressDeps) -> SlackMessage:
         f"{_icon(found, spec.name)} `{spec.name}` — {describe(found.decisions[spec.name])}" for spec in deps.catalog
     ]
     return SlackMessage(
-        text=f"whoami: {who.user_id} in {who.channel_id}",
+        text=f"whoami: {text(who.user_id)} in {text(who.channel_id)}",
         blocks=(
             header("/ops whoami"),
             section("\n".join(lines)),

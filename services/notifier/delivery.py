@@ -3,7 +3,7 @@
 Slack lets a response_url be used 5 times within 30 minutes of the command. The uses are claimed
 atomically in the ledger *before* posting (a post that then fails still spends one: Slack may have
 counted it), and the age is measured from when the command was typed, with a minute of margin so a post
-in flight never lands after the deadline. Past either limit (or on a 404 from the URL) the bot posts:
+in flight never lands after the deadline. Past either limit (or on a 404 from the URL, or without one) the bot posts:
 public results to the command's channel, falling back to a DM when the bot cannot post there; ephemeral
 messages straight to a DM, since a channel post would show everyone what only the caller was meant to see.
 """
@@ -57,7 +57,9 @@ def deliver(
     now: datetime,
     limits: ResponseUrlLimits,
 ) -> Delivery:
-    if limits.young_enough(entry.started_at(), now) and ledger.claim_response_url_use(
+    if not reply_to.response_url:  # not kept (make run's saved state, tools/local_state.py): the bot it is
+        logger.info("no response_url, posting with the bot", extra=_log(entry, ""))
+    elif limits.young_enough(entry.started_at(), now) and ledger.claim_response_url_use(
         entry.command_id, now=now, max_uses=limits.max_uses
     ):
         try:

@@ -18,7 +18,13 @@ Block = dict[str, Any]
 
 
 class SlackMessage(BaseModel):
-    """What the ingress returns and the notifier posts: `text` is the notification/fallback."""
+    """What the ingress returns and the notifier posts: `text` is the notification/fallback.
+
+    `text` is mrkdwn exactly like every block's text (Slack renders it: a raw `<!channel>` there notifies the
+    channel, a raw `<https://…|label>` is a link): it is built from the same escaped parts as the blocks, never
+    from a raw value (`shared.slack.mrkdwn`; tests/unit/shared/slack/test_every_message_escapes.py holds every
+    builder to it).
+    """
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 

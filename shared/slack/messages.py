@@ -13,7 +13,7 @@ from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
 from shared.errors import ConfigurationError, SlashopsError
 from shared.incidents import open_incident
 from shared.slack.blocks import SlackMessage, context, header, section
-from shared.slack.mrkdwn import code, escape, mention
+from shared.slack.mrkdwn import code, escape, mention, text
 
 
 def error_message(error: SlashopsError) -> SlackMessage:
@@ -27,8 +27,8 @@ def error_message(error: SlashopsError) -> SlackMessage:
     blocks = [section("\n".join(lines))]
     if error.hint:
         blocks.append(context(error.hint))
-    text = f"{error.title}: {error.message}" + (f" {error.hint}" if error.hint else "")
-    return SlackMessage(text=text, blocks=tuple(blocks))
+    fallback = f"{error.title}: {error.message}" + (f" {error.hint}" if error.hint else "")
+    return SlackMessage(text=fallback, blocks=tuple(blocks))
 
 
 def shown_error(error: SlashopsError) -> SlashopsError:
@@ -49,7 +49,7 @@ def acknowledgement(spec: CommandSpec, arguments: Mapping[str, ArgumentValue], c
     else:
         follow = "I'll report progress here." if spec.long_running else "I'll report the result here."
     return SlackMessage(
-        text=f"{spec.name} accepted as {command_id}",
+        text=f"{text(spec.name)} accepted as {text(command_id)}",
         blocks=(section(line), context(f"{follow} Check any time with `/ops status {command_id}`.")),
     )
 
@@ -80,7 +80,7 @@ def help_overview(
         f"`{prog} help &lt;command&gt;` or `{prog} &lt;command&gt; --help` shows a command's options and examples."
     )
     return SlackMessage(
-        text=f"{prog} commands: " + ", ".join(spec.name for spec in specs),
+        text=f"{escape(prog)} commands: " + ", ".join(text(spec.name) for spec in specs),
         blocks=(
             header(f"{prog} commands"),
             section("\n".join(lines)),

@@ -1,12 +1,12 @@
 """The one rule for text in Slack messages: everything is mrkdwn, and outside values are escaped once.
 
-Text fields of a `SlackMessage`, of result events (`message`, `summary`, `reason`, `hint`) and of every
-`SlashopsError` (`message`, `hint`) are mrkdwn. A value that comes from outside — typed by a user, read from
-Jenkins, an exception's text — is escaped exactly once, where it is put into the text, with `text()` or
-`code()`; validated Slack ids become real mentions with `mention()`/`channel()`. Renderers (the ingress'
-`error_message`, the notifier's `format_event`) never escape a whole message again. Event `output` is the
-exception: plain text, escaped by the code block that shows it. Slack has no escape for `*`, `_` or `~`, so a
-value can still turn bold; it can never become a mention, a link or `<!channel>`.
+Text fields of a `SlackMessage` (its fallback `text` as much as its blocks: Slack renders both), of result events
+(`message`, `summary`, `reason`, `hint`) and of every `SlashopsError` (`message`, `hint`) are mrkdwn. A value that
+comes from outside — typed by a user, read from Jenkins or the configuration, an exception's text — is escaped
+exactly once, where it is put into the text, with `text()` or `code()`; validated Slack ids become real mentions
+with `mention()`/`channel()`. Renderers (the ingress' `error_message`, the notifier's `format_event`) never escape a
+whole message again. Event `output` is the exception: plain text, escaped by the code block that shows it. Slack has
+no escape for `*`, `_` or `~`, so a value can still turn bold; it can never become a mention, a link or `<!channel>`.
 """
 
 from __future__ import annotations

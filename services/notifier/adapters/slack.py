@@ -72,6 +72,8 @@ class SlackSdkAdapter:
         from slack_sdk.errors import SlackRequestError
         from slack_sdk.webhook import WebhookClient
 
+        if not response_url.lower().startswith(("https://", "http://")):  # "" too: urllib would call it a ValueError
+            raise ResponseUrlUnusableError("response_url is not a valid URL")
         webhook = WebhookClient(
             response_url, timeout=TIMEOUT_SECONDS, retry_handlers=self._retry_handlers(), logger=slack_sdk_logger()
         )

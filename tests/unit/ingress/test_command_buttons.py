@@ -4,6 +4,7 @@ Chalice app: each is the command a user could type, run for the clicker with the
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from tests.support.events import at, command_requested, failed, succeeded
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.ingress import RecordingResponder, ingress_deps
 from tests.support.fakes.ledger import InMemoryLedger
-from tests.support.ingress import Ingress, message_text
+from tests.support.ingress import SEED_RULES, Ingress, message_text
 from tests.support.slack import SIGNING_SECRET, click_body, click_payload, signed_headers
 
 FAILED_ID = "abc123def456"
@@ -33,11 +34,20 @@ def ledger() -> InMemoryLedger:
     return ledger
 
 
+RULES = json.dumps(
+    [
+        *json.loads(SEED_RULES),
+        {"command": "deploy", "users": ["U0BOB"], "channels": ["C0999"]},  # Bob may see deploys, not run them here
+    ]
+)
+
+
 @pytest.fixture
 def ingress(ledger: InMemoryLedger) -> Iterator[Ingress]:
     counter = itertools.count(1)
     publisher = RecordingPublisher()
     deps = ingress_deps(
+        config=StaticConfig.from_text(RULES),
         publisher=publisher,
         ledger=ledger,
         new_id=lambda: f"new{next(counter):09d}",
@@ -101,12 +111,13 @@ def test_retry_runs_the_same_command_text_as_a_new_command_for_the_clicker(ingre
 
 
 def test_retry_goes_through_the_access_rules_for_the_clicker(ingress: Ingress) -> None:
-    answer = press(ingress, RETRY, FAILED_ID, user="U9MALLORY")
+    """Bob may see deploys (a rule admits him elsewhere) but not run one in this channel."""
+    answer = press(ingress, RETRY, FAILED_ID, user="U0BOB")
 
     assert requested(ingress) == []
     assert "not allowed" in message_text(answer).lower()
     [refusal] = [e for e in ingress.publisher.events if isinstance(e, CommandRefused)]
-    assert refusal.actor.user_id == "U9MALLORY" and refusal.command == "deploy"
+    assert refusal.actor.user_id == "U0BOB" and refusal.command == "deploy"
     assert shown(ingress)[0]["replace_original"] is False  # a refusal never replaces the channel message either
 
 
@@ -125,7 +136,7 @@ def test_only_a_failed_command_is_retried(ingress: Ingress, ledger: InMemoryLedg
 
     assert requested(ingress) == []
     assert "is succeeded, not failed: nothing was run" in message_text(answer)
-    assert "no record of command `0000000000no`" in message_text(unknown)
+    assert "There is no command `0000000000no` that you can see." in message_text(unknown)
 
 
 @pytest.mark.parametrize("action", [CANCEL, RETRY])
@@ -148,3 +159,42 @@ def test_a_retry_the_rules_hold_for_approval_shows_the_approval_request_to_the_c
     [posted] = shown(ingress)
     assert posted["response_type"] == "in_channel" and posted["replace_original"] is False
     assert "asks to run" in message_text(posted) and "approval.approve" in str(posted["blocks"])
+
+
+def typed_status(ingress: Ingress, command_id: str, user: str) -> dict[str, Any]:
+    status, answer = ingress.send(f"status {command_id}", user_id=user, user_name=user.lower())
+    assert status == 200
+    return answer
+
+
+@pytest.mark.parametrize("action", [CANCEL, RETRY])
+@pytest.mark.parametrize("command_id", [FAILED_ID, "0000000000no"], ids=["someone-elses", "unknown"])
+def test_a_click_naming_a_command_the_clicker_may_not_see_is_answered_as_status_answers(
+    ingress: Ingress, action: str, command_id: str
+) -> None:
+    """Issue 19, finding 4: Eve may not see Alice's deploy (no rule admits her to deploy anywhere). `status <id>`
+    tells her there is no such command she can see; a button naming it says exactly that, whether the command
+    exists or not — neither its state nor its text — and runs nothing."""
+    answer = press(ingress, action, command_id, user="U0EVE")
+
+    assert requested(ingress) == [] and ingress.publisher.events == []
+    expected = typed_status(ingress, command_id, "U0EVE")
+    assert (answer["text"], answer["blocks"]) == (expected["text"], expected["blocks"])
+    assert f"There is no command `{command_id}` that you can see." in message_text(answer)
+    shown = json.dumps(answer)
+    assert "failed" not in shown and "acme" not in shown and "deploy" not in shown
+    assert shown_to_clicker_only(ingress)
+
+
+def test_a_button_naming_a_command_answers_its_owner_and_those_who_may_see_it(ingress: Ingress) -> None:
+    """The owner (Alice) and whoever may see deploys (Bob) get past the visibility check, as `status` shows them."""
+    for user in ("U0ABC", "U0BOB"):
+        assert "There is no command" not in message_text(typed_status(ingress, FAILED_ID, user))
+        answer = press(ingress, CANCEL, FAILED_ID, user=user, action_ts=f"1764400099.00000{len(user)}")
+        assert "There is no command" not in message_text(answer)
+
+
+def shown_to_clicker_only(ingress: Ingress) -> bool:
+    return all(
+        posted["response_type"] == "ephemeral" and posted["replace_original"] is False for posted in shown(ingress)
+    )

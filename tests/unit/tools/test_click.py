@@ -20,7 +20,7 @@ from chalicelib.approving import APPROVE
 from chalicelib.deps import IngressDeps
 from chalicelib.responding import WebhookResponder
 from shared.events.models import ApprovalRequested, CommandRequested
-from tests.support.events import succeeded
+from tests.support.events import at, command_requested, succeeded
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.ingress import ingress_deps
 from tests.support.fakes.ledger import InMemoryLedger
@@ -164,7 +164,9 @@ def _wait_for[T](served: Served, kind: type[T], seconds: float = 5.0) -> list[T]
 
 
 def test_click_presses_cancel_on_a_channel_message_as_the_clicker(served: Served) -> None:
-    """`make run` prints a channel message's buttons as `click command.cancel --value <id> --message-ts <ts>`."""
+    """`make run` prints a channel message's buttons as `click command.cancel --value <id> --message-ts <ts>`; the
+    clicker may see the command (their own: a button naming one they may not see is answered as `status` would)."""
+    served.ledger.record(command_requested("abc123def456", user="U0BOB", user_name="bob"), now=at(0))
     code, clicked = _click(served, "command.cancel", "abc123def456", user="U0BOB", message_ts="1764331200.000001")
 
     assert "answer to the click (HTTP 200)" in clicked and "accepted as" in clicked

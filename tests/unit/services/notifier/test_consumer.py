@@ -132,6 +132,18 @@ def test_an_unusable_response_url_falls_back_to_the_bot(deps: NotifierDeps, slac
     assert handle_event(succeeded(), deps) == "channel"
 
 
+def test_a_command_whose_response_url_was_not_kept_is_answered_by_the_bot(
+    deps: NotifierDeps, slack: RecordingSlack, ledger: InMemoryLedger
+) -> None:
+    """make run's saved state keeps no response_url (tools/local_state.py): a restored command still gets its
+    result, through the bot, without spending a response_url use on "" (issue 19, finding 8)."""
+    handle_event(requested(reply=reply_to("")), deps)
+    assert handle_event(succeeded(reply=reply_to("")), deps) == "channel"
+    assert slack.responses == [] and [channel for channel, _ in slack.posts] == ["C0123"]
+    entry = ledger.get("abc123def456")
+    assert entry is not None and entry.response_url_uses == 0
+
+
 def test_an_invalid_token_is_logged_loudly_and_not_retried(
     deps: NotifierDeps, slack: RecordingSlack, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -1,6 +1,7 @@
 """`slashops config`: check, publish, show and roll back the configuration the services read from SSM.
 
     slashops config validate config/prod.yaml     # the services' own parser: what passes here, they accept
+    slashops config validate config/local.yaml --local   # also: what make run's Slack says each name stands for
     slashops config push config/prod.yaml         # validated first, then a new version of the parameter
     slashops config show                          # the value in force, its version, who changed it and when
     slashops config rollback                      # the version before the current one, validated again
@@ -11,11 +12,17 @@ The parameter is `--parameter`, else `SLASHOPS_CONFIG_PARAMETER`, else `/slashop
 rollback writes a new version, so the history always shows what was in force and who put it there. The
 services read the parameter again within `SLASHOPS_CONFIG_TTL` seconds (60 by default): no redeploy.
 `--local` aims at `make run`'s AWS, `--endpoint-url` at any emulator.
+
+A rule may name users and channels by name (`example.user`, `#deploys`): the services resolve each name to its
+Slack ID through Slack, and match only IDs. `validate` asks Slack what each name stands for (`make run`'s Slack with
+`--local`, else the Slack of `SLACK_BOT_TOKEN` / `SLACK_BOT_TOKEN_SECRET_ID`) and says so, or warns that it could
+not check.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Mapping
@@ -25,10 +32,14 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from shared.commands.catalog import CATALOG
+from shared.config.access import named_names
 from shared.config.loader import parse_config
 from shared.config.model import SlashopsConfig
+from shared.config.source import FileConfigText
 from shared.errors import ConfigurationError
-from tools.aws_target import Target, TargetError, add_target_options
+from shared.slack.bot import SlackBot
+from shared.slack.names import NameDirectory, NameReferences, Names, resolve_names
+from tools.aws_target import LOCAL_STATE, Target, TargetError, add_target_options
 
 DEFAULT_PARAMETER = "/slashops/config"
 STANDARD_LIMIT = 4096  # SSM Standard tier: 4 KB per value; Advanced: 8 KB (and a monthly charge)
@@ -84,6 +95,71 @@ def summary(config: SlashopsConfig) -> str:
     if not allows:
         lines.append("no allow rule: every command except help is refused")
     return "; ".join(lines)
+
+
+def names_used(config: SlashopsConfig) -> NameReferences:
+    """The user and channel names (not IDs) the rules and their approvers use."""
+    rules = named_names(config.access)
+    approvers = NameReferences.among(
+        (user for rule in config.access if rule.approval for user in rule.approval.users or ()), ()
+    )
+    return NameReferences(users=rules.users | approvers.users, channels=rules.channels)
+
+
+def report_names(config: SlashopsConfig, directory: NameDirectory | None, out: TextIO) -> None:
+    """Each name the rules use and the Slack ID it resolves to; a warning where Slack cannot be asked."""
+    wanted = names_used(config)
+    if not wanted:
+        return
+    listed = [*sorted(wanted.users), *(f"#{channel}" for channel in sorted(wanted.channels))]
+    if directory is None:
+        print(
+            f"warning: cannot check the names the rules use ({', '.join(listed)}): no Slack to ask (set "
+            "SLACK_BOT_TOKEN, or --local while `make run` runs). The services resolve each through Slack and, "
+            "until Slack answers, the rules naming it admit no one.",
+            file=out,
+        )
+        return
+    names = resolve_names(wanted, directory)
+    for line in _name_lines(wanted, names):
+        print(line, file=out)
+
+
+def _name_lines(wanted: NameReferences, names: Names) -> list[str]:
+    lines = []
+    for kind, entries, resolved, shown in (
+        ("user", wanted.users, names.users, lambda entry: entry),
+        ("channel", wanted.channels, names.channels, lambda entry: f"#{entry}"),
+    ):
+        if not entries:
+            continue
+        if resolved is None:
+            lines.append(f"warning: Slack could not be asked about the {kind} names ({len(entries)}): unchecked")
+            continue
+        for entry in sorted(entries):
+            found = resolved.get(entry)
+            what = found if found else f"no such {kind} in Slack: matches no one"
+            lines.append(f"{kind} {shown(entry)} -> {what}")
+    return lines
+
+
+def slack_names(local: bool, state: Path = LOCAL_STATE) -> NameDirectory | None:
+    """`make run`'s Slack (`--local`), else the Slack of the environment's bot token; None: no Slack to ask."""
+    from shared.slack.sdk_groups import SlackSdkGroupDirectory
+
+    if local:
+        try:
+            running = json.loads(state.read_text())
+        except (OSError, ValueError):
+            return None
+        url, token = running.get("slack_api_url"), running.get("slack_bot_token")
+        if not url or not token:
+            return None
+        return SlackSdkGroupDirectory(lambda: str(token), api_url=str(url), timeout=5)
+    bot = SlackBot.from_env(os.environ)
+    if not (bot.token or bot.token_secret_id):
+        return None
+    return SlackSdkGroupDirectory(bot.read_token, api_url=bot.api_url, timeout=5)
 
 
 def history(ssm: SsmClient, name: str) -> list[Version]:
@@ -213,6 +289,7 @@ def parser() -> argparse.ArgumentParser:
     verbs = cli.add_subparsers(dest="verb", required=True)
     check = verbs.add_parser("validate", help="check a file with the services' own validation")
     check.add_argument("file", type=Path)
+    check.add_argument("--local", action="store_true", help="ask `make run`'s Slack what the rules' names stand for")
     for verb, text in (
         ("push", "validate FILE, then write it as a new version of the parameter"),
         ("show", "the value in force, its version, who and when"),
@@ -233,13 +310,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _read(path: Path) -> str:
+    """As the services read a file: never more than the configuration's size bound of it."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigCliError(f"{path}: cannot read ({error})") from error
+        return FileConfigText(path).read()
+    except ConfigurationError as error:
+        raise ConfigCliError(plain(error.message)) from error
 
 
-def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
+def main(argv: list[str] | None = None, out: TextIO = sys.stdout, *, local_state: Path = LOCAL_STATE) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["config"]:
         arguments = arguments[1:]  # `slashops config ...` through bin/slashops
@@ -250,6 +328,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         if args.verb == "validate":
             config = validate(_read(args.file), str(args.file))
             print(f"{args.file}: valid ({summary(config)})", file=out)
+            report_names(config, slack_names(args.local, local_state), out)
             return 0
         ssm: SsmClient = Target.from_args(args).client("ssm")
         if args.verb == "push":

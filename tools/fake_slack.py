@@ -5,7 +5,9 @@
 - **Web API** under `api_url` (`/api/<method>`): `auth.test`, `conversations.open` (DMs),
   `chat.postMessage` (with `thread_ts`: a reply in that message's thread), `chat.update`, `conversations.replies`
   (a thread: its parent, then the replies), `usergroups.list` and `usergroups.users.list` (groups defined with
-  `define_group()`, or `--group S0SRE:sre:U1,U2` standalone); bearer-token auth (`invalid_auth` /
+  `define_group()`, or `--group S0SRE:sre:U1,U2` standalone), `users.list`, `users.lookupByEmail` and
+  `conversations.list`, paginated (`define_user()` / `--user U0ID:name:email`, `define_channel()` /
+  `--channel C0ID:name`); bearer-token auth (`invalid_auth` /
   `token_revoked`), per-channel errors (`not_in_channel`, `channel_not_found`).
 - **Scripted failures** (`fail()`): 429 with `Retry-After`, 5xx, or an `ok: false` error, `times` times.
 - **Outage** (`down()` … `up()`): every request fails (503 by default) until Slack is back.
@@ -105,6 +107,12 @@ class FakeSlack(LocalHttpServer):
         self.revoked: set[str] = set()
         self.groups: dict[str, tuple[str, list[str]]] = {}
         """`{group id: (handle, member user ids)}`, as `usergroups.list` / `usergroups.users.list` answer."""
+        self.users: dict[str, tuple[str, str]] = {}
+        """`{user id: (user name, email)}`, as `users.list` / `users.lookupByEmail` answer."""
+        self.channels: dict[str, str] = {}
+        """`{channel id: channel name}`, as `conversations.list` answers."""
+        self.page_size = 200
+        """The most a page of `users.list` / `conversations.list` holds (the request's `limit` can only lower it)."""
         self._hooks: dict[str, _Hook] = {}
         self._channels: dict[str, list[Posted]] = {}
         self._threads: dict[tuple[str, str], list[Posted]] = {}
@@ -157,6 +165,14 @@ class FakeSlack(LocalHttpServer):
 
     def revoke(self, token: str | None = None) -> None:
         self.revoked.add(token or self.bot_token)
+
+    def define_user(self, user_id: str, name: str, email: str = "") -> None:
+        with self._lock:
+            self.users[user_id] = (name, email)
+
+    def define_channel(self, channel_id: str, name: str) -> None:
+        with self._lock:
+            self.channels[channel_id] = name
 
     def define_group(self, group_id: str, handle: str, members: list[str]) -> None:
         """A user group (`S…`) with its handle (no `@`) and members; defining it again replaces it."""
@@ -239,6 +255,9 @@ class FakeSlack(LocalHttpServer):
             "conversations.replies": self._conversations_replies,
             "usergroups.list": self._usergroups_list,
             "usergroups.users.list": self._usergroups_users_list,
+            "users.list": self._users_list,
+            "users.lookupByEmail": self._users_lookup_by_email,
+            "conversations.list": self._conversations_list,
         }.get(method)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
@@ -310,6 +329,38 @@ class FakeSlack(LocalHttpServer):
         if group is None:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": list(group[1])}
+
+    def _users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            members = [
+                {"id": user_id, "name": name, "deleted": False, "profile": {"display_name": name}}
+                for user_id, (name, _) in self.users.items()
+            ]
+        return self._paged("members", members, params)
+
+    def _users_lookup_by_email(self, params: dict[str, Any]) -> dict[str, Any]:
+        email = str(params.get("email", ""))
+        with self._lock:
+            found = [(user_id, name) for user_id, (name, known) in self.users.items() if known and known == email]
+        if not found:
+            return {"ok": False, "error": "users_not_found"}
+        return {"ok": True, "user": {"id": found[0][0], "name": found[0][1], "deleted": False}}
+
+    def _conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            listed = [
+                {"id": channel_id, "name": name, "is_archived": False} for channel_id, name in self.channels.items()
+            ]
+        return self._paged("channels", listed, params)
+
+    def _paged(self, key: str, items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        """Slack's cursor pagination: `limit` (at most `page_size`), `cursor`, `response_metadata.next_cursor`."""
+        cursor = str(params.get("cursor") or "")
+        start = int(cursor.removeprefix("offset:")) if cursor.startswith("offset:") else 0
+        size = max(1, min(int(params.get("limit") or self.page_size), self.page_size))
+        following = start + size
+        next_cursor = f"offset:{following}" if following < len(items) else ""
+        return {"ok": True, key: items[start:following], "response_metadata": {"next_cursor": next_cursor}}
 
     def _channel_problem(self, channel: str, params: dict[str, Any]) -> str | None:
         if not channel:
@@ -389,11 +440,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--group", action="append", default=[], metavar="ID:HANDLE:U1,U2", help="a user group (repeatable)"
     )
+    parser.add_argument("--user", action="append", default=[], metavar="ID:NAME[:EMAIL]", help="a user (repeatable)")
+    parser.add_argument("--channel", action="append", default=[], metavar="ID:NAME", help="a channel (repeatable)")
     options = parser.parse_args(argv)
     slack = FakeSlack(bot_token=options.token, port=options.port, on_message=_print_message)
     for group in options.group:
         group_id, handle, members = (group.split(":", 2) + ["", ""])[:3]
         slack.define_group(group_id, handle, [member for member in members.split(",") if member])
+    for user in options.user:
+        user_id, name, email = (user.split(":", 2) + ["", ""])[:3]
+        slack.define_user(user_id, name, email)
+    for channel in options.channel:
+        channel_id, _, name = channel.partition(":")
+        slack.define_channel(channel_id, name.removeprefix("#"))
     print(f"fake Slack on {slack.url} (SLACK_API_URL={slack.api_url}, SLACK_BOT_TOKEN={options.token})", flush=True)
     with slack:
         try:

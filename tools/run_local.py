@@ -272,13 +272,29 @@ def start_aws(supervisor: Supervisor, choice: str) -> tuple[str, str]:
     return localstack.endpoint, dynamodb.endpoint
 
 
+LOCAL_USERS = (
+    "U0LOCAL:local.user:local.user@example.com",
+    "U0APPROVER:approver:approver@example.com",
+    "U0LEAD:lead:lead@example.com",
+    "U0DEV1:dev.one:dev.one@example.com",
+    "U0DEV2:dev.two:dev.two@example.com",
+    "U0DBALEAD:dba.lead:dba.lead@example.com",
+)
+"""The embedded fake Slack's users (ID:name:email): rules may name them, and Slack resolves the names to these IDs."""
+LOCAL_CHANNELS = ("C0LOCAL:local", "C0DEPLOYS:deploys", "C0RANDOM:random")
+"""The embedded fake Slack's channels (ID:name)."""
+
+
 def start_fakes(supervisor: Supervisor, settings: Settings) -> dict[str, str]:
     """The embedded fake Slack / Jenkins when no real one is configured; returns the env they imply."""
     python = sys.executable
     env: dict[str, str] = {}
     if settings.fake_slack:
         port = free_port()
-        supervisor.start("slack", [python, "-m", "tools.fake_slack", "--port", str(port), "--token", LOCAL_BOT_TOKEN])
+        directory = [arg for user in LOCAL_USERS for arg in ("--user", user)]
+        directory += [arg for channel in LOCAL_CHANNELS for arg in ("--channel", channel)]
+        argv = [python, "-m", "tools.fake_slack", "--port", str(port), "--token", LOCAL_BOT_TOKEN]
+        supervisor.start("slack", [*argv, *directory])
         env |= {"SLACK_API_URL": f"http://127.0.0.1:{port}/api/", "SLACK_BOT_TOKEN": LOCAL_BOT_TOKEN}
         wait_for_port(port)
     if settings.fake_jenkins:
@@ -386,9 +402,18 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def write_state(path: Path, aws_endpoint: str, dynamodb_endpoint: str) -> None:
+def _slack_state(fakes: Mapping[str, str]) -> dict[str, str]:
+    """The embedded fake Slack's URL and token (local, not secrets), so `slashops config validate --local` can ask it
+    what the names in the rules stand for; a real Slack's token is never written to disk."""
+    if "SLACK_API_URL" not in fakes:
+        return {}
+    return {"slack_api_url": fakes["SLACK_API_URL"], "slack_bot_token": fakes["SLACK_BOT_TOKEN"]}
+
+
+def write_state(path: Path, aws_endpoint: str, dynamodb_endpoint: str, **more: str | int) -> None:
     """The local endpoints and their fake credentials, for the operator commands run from another terminal."""
-    state = {
+    state: dict[str, str | int] = {
+        **more,
         "pid": os.getpid(),
         "aws_endpoint": aws_endpoint,
         "dynamodb_endpoint": dynamodb_endpoint,
@@ -484,8 +509,10 @@ def run(choice: str, *, fresh: bool = False) -> int:
             keep_state(
                 supervisor, local_stores(aws_endpoint, dynamodb_endpoint, resources), state_dir(os.environ), fresh=fresh
             )
-            write_state(STATE_FILE, aws_endpoint, dynamodb_endpoint)
-            supervisor.env |= resources.env() | start_fakes(supervisor, settings)
+            fakes = start_fakes(supervisor, settings)
+            slack = _slack_state(fakes)
+            write_state(STATE_FILE, aws_endpoint, dynamodb_endpoint, ingress_port=settings.ingress_port, **slack)
+            supervisor.env |= resources.env() | fakes
             ensure_default_database(supervisor, settings)
             start_services(supervisor, settings, resources)
             wait_for_port(settings.ingress_port)

@@ -10,10 +10,19 @@ from dataclasses import dataclass
 from chalicelib.deps import IngressDeps
 from chalicelib.slack_request import SlashCommandRequest
 from shared.commands.spec import ArgumentValue, CommandSpec
-from shared.config.access import AccessDecision, AccessRule, Caller, decide, named_groups, restricts_arguments
+from shared.config.access import (
+    AccessDecision,
+    AccessRule,
+    Caller,
+    decide,
+    named_groups,
+    named_names,
+    restricts_arguments,
+)
 from shared.deadline import Deadline
 from shared.errors import AccessDeniedError
 from shared.slack.groups import caller_groups
+from shared.slack.names import resolve_names
 
 
 class AccessRefusedError(AccessDeniedError):
@@ -32,19 +41,21 @@ def caller(
     deadline: Deadline | None,
     command: str | None = None,
 ) -> Caller:
-    """The caller, with the groups they are in among those the rules (for `command`, or all) name.
+    """The caller, with the groups they are in among those the rules (for `command`, or all) name, and what the
+    user and channel names those rules use stand for.
 
-    Slack is asked only when a rule names a group, within the request's deadline; None groups (Slack could not
-    be asked) make those rules fail closed.
+    Slack is asked only when a rule names a group or a name, within the request's deadline; what Slack could not be
+    asked about makes those rules fail closed. The request's own `user_name`/`channel_name` are never matched.
     """
-    named = named_groups(rules, command)
-    groups = caller_groups(request.user_id, named, deps.groups, deadline=deadline)
+    groups = caller_groups(request.user_id, named_groups(rules, command), deps.groups, deadline=deadline)
+    names = resolve_names(named_names(rules, command), deps.names, deadline=deadline)
     return Caller(
         user_id=request.user_id,
         user_name=request.user_name,
         channel_id=request.channel_id,
         channel_name=request.channel_name,
         groups=groups,
+        names=names,
     )
 
 

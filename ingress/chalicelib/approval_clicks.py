@@ -1,6 +1,8 @@
 """Two-person approvals, the click side: **Approve** and **Deny** on a held command (`approving` holds it).
 
-A button carries only the approval id; everything else is read from the approval table. Only an approver the
+A button carries only the approval id; everything else is read from the approval table. A click naming a request
+it did not come from (outside the request's channel, by someone `status <id>` would not show it to) is answered
+exactly as `status <id>` answers them, like an id that does not exist: nothing about it. Only an approver the
 request was held for (users by id or name, Slack user groups) may decide, never the requester; anyone else gets a
 private answer naming who can. The first decision wins (a conditional write): a double click or two approvers at
 once publish the command exactly once, and the loser is told privately who decided. The winner's click updates the
@@ -26,20 +28,23 @@ from chalicelib.approving import STORE_SECONDS, policy_of, record, store, typed
 from chalicelib.consumer import run_command
 from chalicelib.deps import IngressDeps
 from chalicelib.interaction_request import BlockActions
+from chalicelib.ledger_view import Viewer, not_found
 from chalicelib.models import Granted, VerifiedRequest
 from chalicelib.slack_request import SlashCommandRequest
 from shared.approvals import ApprovalStoreUnavailableError, Decided, Decision, PendingApproval
-from shared.config.access import SLACK_NOT_ASKED
+from shared.config.access import SLACK_NOT_ASKED, approver_admitted
 from shared.deadline import Deadline
 from shared.errors import AlreadyReceivedError, CommandMayBeQueuedError, SlashopsError
 from shared.events.models import Approval, ApprovalDecided
 from shared.slack.blocks import Block, SlackMessage, context, section
-from shared.slack.groups import caller_groups
 from shared.slack.messages import error_message
 from shared.slack.mrkdwn import code, mention, text
 
 logger = logging.getLogger(__name__)
 _APPROVAL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_NO_RESPONSE_URL = "https://response-url.invalid/"
+"""Passes the request's check only to be emptied at once: a request whose response_url was not kept
+(tools/local_state.py) carries "" on, which the notifier cannot post to (it posts with the bot instead)."""
 GROUPS_SECONDS = 1.0
 """At most this much of the click's budget to ask Slack which approver groups the clicker is in."""
 
@@ -74,11 +79,8 @@ def _decide(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps, w
     approval_id, deadline = _approval_id(click.action.value), verified.deadline
     now = int(deps.now().timestamp())
     approval = _within(deadline, lambda within: store(deps).get(approval_id, deadline=within))
-    if approval is None:
-        raise ApprovalUnknownError(
-            f"slashops has no approval request {code(approval_id)} (it may be older than a week): nothing was run.",
-            hint="Ask the requester to run the command again.",
-        )
+    if approval is None or not _may_learn_of(approval, verified, deps):
+        raise not_found(approval_id)
     if approval.state != "pending":
         return _already(approval)
     if approval.expired(now):
@@ -146,8 +148,10 @@ def _run(
         user_id=approval.requester,
         user_name=approval.requester_name,
         text=approval.text,
-        response_url=approval.response_url,
+        response_url=approval.response_url or _NO_RESPONSE_URL,
     )
+    if not approval.response_url:  # kept without it (make run's saved state): the notifier answers with the bot
+        request = request.model_copy(update={"response_url": ""})
     granted = Granted(
         command_id=approval.approval_id,
         requested_at=_moment(approval.requested_at),
@@ -215,12 +219,19 @@ def _already(approval: PendingApproval) -> SlackMessage:
     )
 
 
+def _may_learn_of(approval: PendingApproval, verified: VerifiedRequest, deps: IngressDeps) -> bool:
+    """Whether a click may be answered about this request at all: clicked in the channel the request was posted to
+    (the channel message shows everything the answer could), or by someone `status <id>` would show it to."""
+    if verified.request.channel_id == approval.channel_id:
+        return True
+    return Viewer.of_request(verified, deps).may_see_command_of(approval.requester, approval.command)
+
+
 def _may_decide(approval: PendingApproval, click: BlockActions, deps: IngressDeps, deadline: Deadline) -> bool | None:
-    policy = policy_of(approval)
-    groups = caller_groups(
-        click.user.id, set(approval.approver_groups), deps.groups, deadline=deadline.within(GROUPS_SECONDS)
+    """By the clicker's ID only: the `username` a click carries is the sender's to choose, never an identity."""
+    return approver_admitted(
+        policy_of(approval), click.user.id, deps.groups, deps.names, deadline=deadline.within(GROUPS_SECONDS)
     )
-    return policy.admits(click.user.id, _name(click), groups)
 
 
 def _record(approval: PendingApproval, deps: IngressDeps, deadline: Deadline) -> None:

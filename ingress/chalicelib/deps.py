@@ -27,6 +27,7 @@ from shared.locks.port import LockStore
 from shared.replay import ReplayGuard
 from shared.slack.bot import SlackBot
 from shared.slack.groups import GroupDirectory
+from shared.slack.names import NameDirectory
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -81,10 +82,12 @@ class IngressDeps:
     """Read by `status` and `history`; None answers them with a configuration error."""
     groups: GroupDirectory | None = None
     """Slack's user groups, for rules that name groups; None: those rules fail closed (Slack cannot be asked)."""
+    names: NameDirectory | None = None
+    """What user and channel names in the rules stand for; None: rules naming names fail closed."""
     locks: LockStore | None = None
     """Deploy locks: `lock`/`unlock`/`locks`, and the check before a deploy; None refuses all of them (fail closed)."""
     approvals: ApprovalStore | None = None
-    """Commands held for approval (README "Approvals"); None refuses every command a rule holds (fail closed)."""
+    """Commands held for approval (docs/admins.md "Approvals"); None refuses every command a rule holds."""
     responder: Responder = field(default_factory=WebhookResponder)
     """Posts a click's answer to its `response_url` (Slack ignores the HTTP body of a click's answer)."""
     catalog: Catalog = CATALOG
@@ -114,6 +117,7 @@ def ingress_deps() -> IngressDeps:
         replays=DynamoDbReplayGuard(current.replay_table),
         ledger=LedgerOnFirstRead(lambda: dynamodb_ledger(current.ledger_table)),
         groups=groups_provider(current, config),
+        names=names_provider(current, config),
         locks=DynamoDbLockStore(current.lock_table),
         approvals=DynamoDbApprovalStore(current.approval_table),
     )
@@ -159,6 +163,14 @@ def groups_provider(current: IngressSettings, config: ConfigPort) -> GroupDirect
         ttl=lambda: groups_ttl(config),
         timeout=1,
     )
+
+
+def names_provider(current: IngressSettings, config: ConfigPort) -> NameDirectory:
+    """slack-sdk behind a cache whose TTL is the configuration's `slack.names_ttl` (as `groups_provider`)."""
+    from shared.config.source import names_ttl
+    from shared.slack.sdk_groups import name_directory
+
+    return name_directory(current.slack, ttl=lambda: names_ttl(config), timeout=1)
 
 
 def config_provider(current: IngressSettings) -> ConfigPort:

@@ -22,6 +22,7 @@ from chalicelib.deps import IngressDeps
 from chalicelib.models import VerifiedRequest
 from chalicelib.slack_request import parse_form, to_slash_command
 from chalicelib.verification import is_signed_by_slack, signed_request_of
+from chalicelib.workspace import refuse_other_workspace
 from shared.deadline import Deadline, DeadlineExceededError, run_within
 from shared.errors import ConfigurationError, SlashopsError
 from shared.slack.blocks import SlackMessage
@@ -75,6 +76,7 @@ def _answer(
         return HttpAnswer(status=200, headers={})
     try:
         request = to_slash_command(form)
+        refuse_other_workspace(request.team_id, deps())
     except SlashopsError as error:
         return _message(error_message(error))
     verified = VerifiedRequest(request=request, signed=signed_request_of(headers), deadline=deadline)
@@ -110,6 +112,7 @@ def _click(
         return refused
     try:
         click = to_block_actions(parse_form(body))
+        refuse_other_workspace(click.team.id or click.user.team_id, deps())
     except SlashopsError as error:
         return _message(error_message(error))
     return _message(handle_click(click, signed_request_of(headers), deadline, deps()))

@@ -134,7 +134,7 @@ def _incident(problem: str, request: CommandRequested) -> str:
 
 
 def _check_access(request: CommandRequested, config: SlashopsConfig, deps: BackupDeps) -> None:
-    if not recheck(request, config, deps.groups).allowed:
+    if not recheck(request, config, deps.groups, names=deps.names).allowed:
         reason, hint = not_allowed_now(request.actor.user_id, request.command)
         raise JobRejected(reason, hint=hint)
 

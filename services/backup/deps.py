@@ -22,13 +22,14 @@ from services.backup.ports import BackupStore, DumpEngine, JobQueue
 from shared.aws.eventbridge import EventBridgePublisher
 from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
-from shared.config.source import cached_config, groups_ttl
+from shared.config.source import cached_config, groups_ttl, names_ttl
 from shared.errors import ConfigurationError
 from shared.events.publisher import EventPublisher
 from shared.events.reporter import Reporter
 from shared.slack.bot import SlackBot
 from shared.slack.groups import GroupDirectory
-from shared.slack.sdk_groups import group_directory
+from shared.slack.names import NameDirectory
+from shared.slack.sdk_groups import group_directory, name_directory
 
 logger = logging.getLogger(__name__)
 SOURCE = "slashops.backup"
@@ -97,6 +98,8 @@ class BackupDeps:
     config: ConfigPort
     groups: GroupDirectory | None = None
     """Slack's user groups for the access re-checks; None: rules that need a group fail closed."""
+    names: NameDirectory | None = None
+    """What user and channel names in the rules stand for; None: rules naming names fail closed."""
     engines: Mapping[str, DumpEngine] = field(default_factory=lambda: dict(ENGINES))
     worker_id: str = "backup-worker"
     visibility_timeout: int = 120
@@ -133,6 +136,7 @@ def build_deps(settings: BackupSettings) -> BackupDeps:
             ttl=lambda: groups_ttl(config),
             timeout=5,
         ),
+        names=name_directory(settings.slack, ttl=lambda: names_ttl(config), timeout=5),
         worker_id=socket.gethostname(),
         visibility_timeout=settings.visibility_timeout,
         heartbeat_seconds=settings.heartbeat_seconds,

@@ -13,10 +13,9 @@ from services.deploy import messages, transitions
 from services.deploy.deps import DeployDeps
 from services.deploy.errors import JenkinsError
 from services.deploy.models import FIRST_DELIVERY, CancelRequest, ClaimRecord, Delivery
-from shared.config.access import caller_of, decide, named_groups
+from shared.config.access import decide, identify_caller, may_see_commands_of, other_workspace
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
-from shared.slack.groups import caller_groups
 from shared.slack.mrkdwn import code, mention, text
 
 
@@ -46,9 +45,13 @@ def cancel_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery 
 def _refusal(
     event: CommandRequested, deps: DeployDeps, record: ClaimRecord | None, command_id: str
 ) -> tuple[str, str] | None:
+    unknown = f"No deploy has id {code(command_id)}.", "`/ops history --command deploy` lists recent deploys."
     if record is None:
-        return f"No deploy has id {code(command_id)}.", "`/ops history --command deploy` lists recent deploys."
-    if not _may_cancel(event, deps, record):
+        return unknown
+    allowed = _may_cancel(event, deps, record)
+    if allowed is None:  # may not even see others' deploys: answered as an unknown id, revealing nothing
+        return unknown
+    if not allowed:
         return (
             f"Only {mention(record.requested_by)}, who started deploy {code(command_id)}, or users allowed to run "
             "`cancel` can stop it.",
@@ -61,15 +64,23 @@ def _refusal(
     return None
 
 
-def _may_cancel(event: CommandRequested, deps: DeployDeps, record: ClaimRecord) -> bool:
+def _may_cancel(event: CommandRequested, deps: DeployDeps, record: ClaimRecord) -> bool | None:
+    """True: the starter, or someone the `cancel` rules admit; False: someone who may see others' deploys (as
+    `status` decides) but not cancel them; None: someone who may not even see them."""
+    try:
+        config = deps.config.get()
+    except ConfigurationError:  # fail closed: only the starter may cancel while the configuration is broken
+        return event.actor.user_id == record.requested_by or None
+    if other_workspace(config, event.actor.team_id) is not None:
+        return None
     if event.actor.user_id == record.requested_by:
         return True
-    try:
-        rules = deps.config.get().access
-    except ConfigurationError:  # fail closed: only the starter may cancel while the configuration is broken
-        return False
-    groups = caller_groups(event.actor.user_id, named_groups(rules, "cancel"), deps.groups)
-    return decide(rules, command="cancel", caller=caller_of(event, groups), arguments=event.arguments).allowed
+    rules = config.access
+    caller = identify_caller(event, rules, deps.groups, deps.names, command="cancel")
+    if decide(rules, command="cancel", caller=caller, arguments=event.arguments).allowed:
+        return True
+    seer = identify_caller(event, rules, deps.groups, deps.names, command="deploy")
+    return False if may_see_commands_of(rules, command="deploy", caller=seer) else None
 
 
 def _stop(record: ClaimRecord, deps: DeployDeps) -> int | None:

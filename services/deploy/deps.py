@@ -26,6 +26,7 @@ from shared.events.reporter import Reporter
 from shared.locks.port import LockStore
 from shared.slack.bot import SlackBot
 from shared.slack.groups import GroupDirectory
+from shared.slack.names import NameDirectory
 
 SOURCE = "slashops.deploy"
 
@@ -66,6 +67,8 @@ class DeployDeps:
     config: ConfigPort
     groups: GroupDirectory | None = None
     """Slack's user groups for the access re-checks; None: rules that need a group fail closed."""
+    names: NameDirectory | None = None
+    """What user and channel names in the rules stand for; None: rules naming names fail closed."""
     locks: LockStore | None = None
     """Deploy locks, checked again before a claim (a deploy queued before the lock landed); None: not checked."""
     settings: DeploySettings = field(default_factory=DeploySettings)
@@ -138,9 +141,9 @@ def deps_from(env: DeployEnv) -> DeployDeps:
     from services.deploy.adapters.python_jenkins import PythonJenkinsAdapter
     from services.deploy.adapters.sqs_scheduler import SqsFollowScheduler
     from shared.aws.eventbridge import EventBridgePublisher
-    from shared.config.source import cached_config, groups_ttl
+    from shared.config.source import cached_config, groups_ttl, names_ttl
     from shared.locks.dynamodb import DynamoDbLockStore
-    from shared.slack.sdk_groups import group_directory
+    from shared.slack.sdk_groups import group_directory, name_directory
 
     if not env.queue_url:
         raise ConfigurationError("SLASHOPS_DEPLOY_QUEUE_URL is not set: builds could not be followed")
@@ -156,6 +159,7 @@ def deps_from(env: DeployEnv) -> DeployDeps:
             ttl=lambda: groups_ttl(config),
             timeout=5,
         ),
+        names=name_directory(env.slack, ttl=lambda: names_ttl(config), timeout=5),
         settings=env.service,
         locks=DynamoDbLockStore(env.lock_table, read_timeout=5.0),
     )

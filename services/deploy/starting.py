@@ -50,7 +50,7 @@ def start_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery =
             reporter.failed(messages.too_old(event.requested_at), retryable=True)
         return
     try:
-        allowed = recheck(event, deps.config.get(), deps.groups).allowed
+        allowed = recheck(event, deps.config.get(), deps.groups, names=deps.names).allowed
     except ConfigurationError as error:
         _misconfigured(event, error, reporter)
         return

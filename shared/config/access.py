@@ -3,8 +3,12 @@
 The seed's format (`{"command", "users", "channels"}`) keeps its meaning; rules may also name Slack user
 `groups`, restrict `arguments` (shell-style globs over the parsed values, defaults included) and be `deny` rules.
 A request is allowed when at least one allow rule matches it and no deny rule does (README "Access
-configuration"). `decide` is pure: the caller's groups are resolved beforehand (`shared.slack.groups`), and
-None there (Slack could not be asked) makes rules that need a group fail closed.
+configuration"). `decide` is pure: the caller's groups (`shared.slack.groups`) and what the names in the rules
+stand for (`shared.slack.names`) are resolved through Slack beforehand; whatever Slack could not be asked about
+makes the rules that need it fail closed.
+
+An identity is a Slack ID. A rule entry that is an ID matches only that ID; an entry that is a name is compared
+with the ID Slack resolves it to, never with the user or channel name a request carries (its sender chose it).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from shared.locks.models import DurationError, describe_duration, parse_duration
 from shared.slack.groups import GroupDirectory, UserGroup, caller_groups
 from shared.slack.mrkdwn import code, mention
+from shared.slack.names import NO_NAMES, NameDirectory, NameReferences, Names, matches_any, resolve_names
 
 if TYPE_CHECKING:
     from shared.commands.spec import ArgumentValue
@@ -31,7 +36,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 WILDCARD = "*"
 Effect = Literal["allow", "deny"]
-SLACK_NOT_ASKED = "Slack could not be asked which user groups you are in"
+SLACK_NOT_ASKED = "Slack could not be asked which user groups you are in or what the names in the rules stand for"
 EMPTY = "empty or null — remove the key to admit anyone, or list who"
 APPROVAL_DEFAULT_SECONDS = 30 * 60
 """`approval.expires` when the rule does not say: a request waits this long for a decision."""
@@ -45,7 +50,8 @@ _GROUP_ID = re.compile(r"S[A-Z0-9]{2,40}")
 class ApprovalPolicy(BaseModel):
     """`approval: {users: [U0BOB, dev.two], groups: [S0SRE, "@leads"], expires: 30m}` on an allow rule.
 
-    Approvers are users (by ID or user name) or Slack user groups (by ID or handle), like the rule's own fields. At
+    Approvers are users (by ID, user name or email, names resolved through Slack) or Slack user groups (by ID or
+    handle), like the rule's own fields. At
     least one approver must be listed: `approval: {}` or empty lists are a configuration error (fail closed), never
     "anyone". `expires` is a duration (`30m`, `2h`, `1d`), at most `APPROVAL_MAX_SECONDS`.
     """
@@ -85,15 +91,9 @@ class ApprovalPolicy(BaseModel):
             raise ValueError("list who may approve (`users` and/or `groups`): an approval no one can give fails closed")
         return self
 
-    def admits(self, user_id: str, user_name: str, groups: tuple[UserGroup, ...] | None) -> bool | None:
-        """Whether this user may decide; None when only a group could tell and Slack could not be asked."""
-        if self.users is not None and _matches(self.users, user_id, user_name):
-            return True
-        if self.groups is None:
-            return False
-        if groups is None:
-            return None
-        return any(group.named_by(reference) for group in groups for reference in self.groups)
+    def admits(self, user_id: str, groups: tuple[UserGroup, ...] | None, names: Names = NO_NAMES) -> bool | None:
+        """Whether this user may decide; None when only Slack could tell (a group, a name) and it could not be asked."""
+        return _admits(self.users, self.groups, user_id, groups, names)
 
     def describe(self) -> str:
         """mrkdwn: who may approve — user and group ids as mentions, user names and group handles as code."""
@@ -117,9 +117,10 @@ class AccessRule(BaseModel):
     """`{"command": "deploy", "users": ["U0ABC", "example.user"], "channels": ["C0123"]}` and its extensions.
 
     A missing `users`/`groups` pair admits any user, a missing `channels` any channel, missing `arguments` any
-    arguments. Users match by ID or user name, groups by ID (`S…`) or handle (`@` optional), channels by ID or name
-    (`#` optional). `command` may be `*` for every command. A key that is present must list something: `users:`
-    with no value (entries commented out) or `[]` is a configuration error, never "anyone" — the rule fails closed.
+    arguments. Users match by ID, or by a user name or email Slack resolves to their ID; groups by ID (`S…`) or
+    handle (`@` optional); channels by ID, or by a name (`#` optional) Slack resolves to the channel's ID.
+    `command` may be `*` for every command. A key that is present must list something: `users:` with no value
+    (entries commented out) or `[]` is a configuration error, never "anyone" — the rule fails closed.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
@@ -131,7 +132,7 @@ class AccessRule(BaseModel):
     arguments: dict[str, tuple[str, ...]] | None = None
     effect: Effect = "allow"
     approval: ApprovalPolicy | None = None
-    """Requests this allow rule admits are not run until an approver agrees (README "Approvals")."""
+    """Requests this allow rule admits are not run until an approver agrees (docs/admins.md "Approvals")."""
 
     @field_validator("approval", mode="before")
     @classmethod
@@ -187,22 +188,16 @@ class AccessRule(BaseModel):
         return self.command in (command, WILDCARD)
 
     def admits_user(self, caller: Caller) -> bool | None:
-        """True or False; None when only a group could tell and Slack could not be asked."""
+        """True or False; None when only Slack could tell (a group, a name) and it could not be asked."""
         if not self.names_someone:
             return True
-        if self.users is not None and _matches(self.users, caller.user_id, caller.user_name):
-            return True
-        if self.groups is None:
-            return False
-        if caller.groups is None:
-            return None
-        return any(group.named_by(reference) for group in caller.groups for reference in self.groups)
+        return _admits(self.users, self.groups, caller.user_id, caller.groups, caller.names)
 
-    def admits_channel(self, caller: Caller) -> bool:
+    def admits_channel(self, caller: Caller) -> bool | None:
+        """True or False; None when the rule names a channel by name and Slack could not be asked what it is."""
         if self.channels is None:
             return True
-        names = tuple(channel.removeprefix("#") for channel in self.channels)
-        return _matches(names, caller.channel_id, caller.channel_name.removeprefix("#"))
+        return matches_any(self.channels, lambda entry: caller.names.channel(entry, caller.channel_id))
 
     def admits_arguments(self, arguments: Mapping[str, ArgumentValue]) -> bool:
         """Each listed argument's value (as parsed, defaults included) matches one of its values or globs."""
@@ -217,20 +212,37 @@ def _as_text(value: ArgumentValue) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _matches(allowed: tuple[str, ...], identifier: str, name: str) -> bool:
-    return identifier in allowed or (bool(name) and name in allowed)
+def _admits(
+    users: tuple[str, ...] | None,
+    groups: tuple[str, ...] | None,
+    user_id: str,
+    user_groups: tuple[UserGroup, ...] | None,
+    names: Names,
+) -> bool | None:
+    """Named in `users` (by ID, or by a name Slack resolves to `user_id`) or in one of `groups`; None when neither
+    says yes and only Slack could tell (an unresolved name, the caller's groups unknown)."""
+    by_user = matches_any(users or (), lambda entry: names.user(entry, user_id))
+    if by_user is True or groups is None:
+        return by_user
+    if user_groups is None:
+        return None
+    if any(group.named_by(reference) for group in user_groups for reference in groups):
+        return True
+    return by_user
 
 
 class Caller(NamedTuple):
     """Who asks and where. `groups`: the user groups (among those the rules name) the caller is in;
-    None when Slack could not be asked. Immutable, built once per request (a tuple: a third of a frozen dataclass'
-    construction time)."""
+    None when Slack could not be asked. `names`: what the names the rules use stand for (resolved through Slack).
+    `user_name` and `channel_name` are what the request says, for display only: no rule ever matches them.
+    Immutable, built once per request (a tuple: a third of a frozen dataclass' construction time)."""
 
     user_id: str
     user_name: str
     channel_id: str
     channel_name: str
     groups: tuple[UserGroup, ...] | None = ()
+    names: Names = NO_NAMES
 
 
 @dataclass(frozen=True)
@@ -325,11 +337,13 @@ def _deny(
     """The first matching deny rule's decision; else the deny rules that would match with other arguments."""
     exceptions = []
     for number, rule in numbered:
-        if not rule.deny or not rule.admits_channel(caller):
+        where = rule.admits_channel(caller) if rule.deny else False
+        if where is False:
             continue
         who = rule.admits_user(caller)
         if who is False:
             continue
+        who = None if where is None else who
         if rule.arguments and arguments is None:
             exceptions.append(Limit(number, dict(rule.arguments)))
             continue
@@ -367,8 +381,9 @@ def _allow(
 ) -> AccessDecision:
     allows = [(number, rule) for number, rule in numbered if not rule.deny]
     users = [(number, rule, rule.admits_user(caller)) for number, rule in allows]
-    not_asked = any(who is None for _, _, who in users)
-    here = [(number, rule) for number, rule, who in users if who is True and rule.admits_channel(caller)]
+    places = {number: rule.admits_channel(caller) for number, rule in allows}
+    not_asked = any(who is None for _, _, who in users) or any(where is None for where in places.values())
+    here = [(number, rule) for number, rule, who in users if who is True and places[number] is True]
     if arguments is not None:
         matching = [(number, rule) for number, rule in here if rule.admits_arguments(arguments)]
         if matching:
@@ -430,6 +445,15 @@ def named_groups(rules: Iterable[AccessRule], command: str | None = None) -> set
     return {reference for rule in rules if command is None or rule.covers(command) for reference in rule.groups or ()}
 
 
+def named_names(rules: Iterable[AccessRule], command: str | None = None) -> NameReferences:
+    """The user and channel names (not IDs) the rules covering `command` (every rule when None) use."""
+    covering = [rule for rule in rules if command is None or rule.covers(command)]
+    return NameReferences.among(
+        (user for rule in covering for user in rule.users or ()),
+        (channel for rule in covering for channel in rule.channels or ()),
+    )
+
+
 def restricts_arguments(rules: Iterable[AccessRule], command: str) -> bool:
     """Whether a rule covering `command` looks at arguments: without one, no decision on it can depend on them, so
     one decided before parsing (with any arguments) is the decision on the parsed request too."""
@@ -449,14 +473,42 @@ def _everywhere(rule: AccessRule) -> bool:
     return rule.channels is None and rule.arguments is None
 
 
-def caller_of(request: CommandRequested, groups: tuple[UserGroup, ...] | None) -> Caller:
+def caller_of(request: CommandRequested, groups: tuple[UserGroup, ...] | None, names: Names = NO_NAMES) -> Caller:
     return Caller(
         user_id=request.actor.user_id,
         user_name=request.actor.user_name,
         channel_id=request.place.channel_id,
         channel_name=request.place.channel_name,
         groups=groups,
+        names=names,
     )
+
+
+def identify_caller(
+    request: CommandRequested,
+    rules: Sequence[AccessRule],
+    directory: GroupDirectory | None,
+    names: NameDirectory | None,
+    *,
+    command: str | None = None,
+    deadline: Deadline | None = None,
+) -> Caller:
+    """The caller of `request`, with the groups and names the rules covering `command` (default: the request's) use
+    resolved through Slack (asked only when a rule uses one)."""
+    command = command or request.command
+    groups = caller_groups(request.actor.user_id, named_groups(rules, command), directory, deadline=deadline)
+    resolved = resolve_names(named_names(rules, command), names, deadline=deadline)
+    return caller_of(request, groups, resolved)
+
+
+OTHER_WORKSPACE = "This request comes from a Slack workspace this slashops does not serve."
+
+
+def other_workspace(config: SlashopsConfig, team_id: str) -> AccessDecision | None:
+    """A refusal when the configuration pins the workspace (`slack.team_id`) and `team_id` is another one."""
+    if config.slack.admits_team(team_id):
+        return None
+    return AccessDecision(allowed=False, reason=OTHER_WORKSPACE)
 
 
 def recheck(
@@ -464,6 +516,7 @@ def recheck(
     config: SlashopsConfig,
     directory: GroupDirectory | None = None,
     *,
+    names: NameDirectory | None = None,
     deadline: Deadline | None = None,
 ) -> AccessDecision:
     """A consumer's second look: the request's caller, channel and arguments against the rules as they are now.
@@ -471,16 +524,16 @@ def recheck(
     The ingress checked when the command was typed; this catches rules changed since, and a `CommandRequested`
     that did not come from the ingress naming a user the rules do not admit. A forged event naming an admitted
     user passes: keeping forgeries off the queue is the job of the bus rule (source `slashops.ingress`) and IAM.
-    Without a `directory` (or when Slack fails), rules naming groups fail closed. A refusal is logged here (who,
-    what, why); the consumer tells the user in its own words.
+    Without a `directory` / `names` (or when Slack fails), rules naming groups / names fail closed; a request from
+    another workspace than the pinned `slack.team_id` is refused. A refusal is logged here (who, what, why); the
+    consumer tells the user in its own words.
     """
-    named = named_groups(config.access, request.command)
-    groups = caller_groups(request.actor.user_id, named, directory, deadline=deadline)
-    decision = decide(
-        config.access, command=request.command, caller=caller_of(request, groups), arguments=request.arguments
-    )
+    decision = other_workspace(config, request.actor.team_id)
+    if decision is None:
+        caller = identify_caller(request, config.access, directory, names, deadline=deadline)
+        decision = decide(config.access, command=request.command, caller=caller, arguments=request.arguments)
     if decision.allowed and decision.approval is not None:
-        decision = _recheck_approval(request, decision, decision.approval, directory, deadline=deadline)
+        decision = _recheck_approval(request, decision, decision.approval, directory, names, deadline=deadline)
     if not decision.allowed:
         logger.warning(
             "refusing %s: %s may not run %s now (rule %s: %s)",
@@ -493,11 +546,27 @@ def recheck(
     return decision
 
 
+def approver_admitted(
+    policy: ApprovalPolicy,
+    approver_id: str,
+    directory: GroupDirectory | None,
+    names: NameDirectory | None,
+    *,
+    deadline: Deadline | None,
+) -> bool | None:
+    """Whether `approver_id` is among the approvers `policy` names (groups and names resolved through Slack, asked
+    only when the policy uses them); None when only Slack could tell and it could not be asked."""
+    groups = caller_groups(approver_id, policy.groups or (), directory, deadline=deadline)
+    resolved = resolve_names(NameReferences.among(policy.users or (), ()), names, deadline=deadline)
+    return policy.admits(approver_id, groups, resolved)
+
+
 def _recheck_approval(
     request: CommandRequested,
     decision: AccessDecision,
     need: ApprovalNeed,
     directory: GroupDirectory | None,
+    names: NameDirectory | None,
     *,
     deadline: Deadline | None,
 ) -> AccessDecision:
@@ -509,9 +578,7 @@ def _recheck_approval(
     elif approval.approver_id == request.actor.user_id:
         reason = f"Access rule #{rule} requires approval by someone else than the requester."
     else:
-        references = set(need.policy.groups or ())
-        groups = caller_groups(approval.approver_id, references, directory, deadline=deadline) if references else ()
-        admitted = need.policy.admits(approval.approver_id, approval.approver_name, groups)
+        admitted = approver_admitted(need.policy, approval.approver_id, directory, names, deadline=deadline)
         if admitted is True:
             return decision
         reason = (

@@ -8,13 +8,15 @@ cannot do that part (it caches values, never failures or parses, on the wall clo
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from shared.aws.clients import ClientLimits, LazyClient, aws_client
-from shared.config.loader import parse_config
+from shared.config.documents import MAX_BYTES
+from shared.config.loader import fresh, parse_config
 from shared.config.location import ConfigLocation
 from shared.config.model import SlashopsConfig
 from shared.config.port import ConfigPort
@@ -42,8 +44,13 @@ class FileConfigText:
         self.origin = str(path)
 
     def read(self) -> str:
+        """The file's text; never more than `MAX_BYTES` of it is read (a larger file is refused)."""
         try:
-            return self.path.read_text(encoding="utf-8")
+            with self.path.open("rb") as file:
+                data = file.read(MAX_BYTES + 1)
+            if len(data) > MAX_BYTES:
+                raise ConfigurationError(text(f"{self.origin}: larger than {MAX_BYTES} bytes (1 MiB): not read"))
+            return data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise ConfigurationError(text(f"{self.origin}: cannot read ({error})")) from error
 
@@ -92,7 +99,9 @@ class CachedConfig:
     """The `ConfigPort` adapter: reads and parses the text at most once per `ttl_seconds` (on `clock`).
 
     A bad read or parse is cached for the TTL too, logged at ERROR once per read, and raised on every `get()`
-    meanwhile: the unit fails closed without hammering SSM while it is down or the text is broken.
+    meanwhile: the unit fails closed without hammering SSM while it is down or the text is broken. One thread reads
+    at a time: while it does, the others answer from the outcome in hand (they wait only for the first one), and
+    an unchanged text is not parsed again (`loader.ParsedConfigs`).
     """
 
     def __init__(
@@ -109,16 +118,25 @@ class CachedConfig:
         self._clock = clock
         self._loaded_at: float | None = None
         self._value: SlashopsConfig | ConfigurationError | None = None
+        self._reading = threading.Lock()
 
     def get(self) -> SlashopsConfig:
-        now = self._clock()
-        if self._loaded_at is None or now - self._loaded_at >= self._ttl:
-            self._value = self._load()
-            self._loaded_at = now
-        if isinstance(self._value, ConfigurationError):
-            raise self._value
-        assert self._value is not None
-        return self._value
+        if self._stale() and self._reading.acquire(blocking=self._value is None):
+            try:
+                if self._stale():  # another thread may have read it while this one waited
+                    now = self._clock()
+                    self._value = self._load()
+                    self._loaded_at = now
+            finally:
+                self._reading.release()
+        value = self._value
+        if isinstance(value, ConfigurationError):
+            raise fresh(value)
+        assert value is not None
+        return value
+
+    def _stale(self) -> bool:
+        return self._loaded_at is None or self._clock() - self._loaded_at >= self._ttl
 
     def _load(self) -> SlashopsConfig | ConfigurationError:
         try:
@@ -153,5 +171,13 @@ def groups_ttl(config: ConfigPort) -> float:
     """The configuration's `slack.groups_ttl` for the user-group cache; 0 (ask again) while it is unusable."""
     try:
         return float(config.get().slack.groups_ttl)
+    except ConfigurationError:
+        return 0.0
+
+
+def names_ttl(config: ConfigPort) -> float:
+    """The configuration's `slack.names_ttl` for the name cache; 0 (ask again) while it is unusable."""
+    try:
+        return float(config.get().slack.names_ttl)
     except ConfigurationError:
         return 0.0

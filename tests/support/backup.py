@@ -26,6 +26,7 @@ from shared.events.models import Actor, Approval, CommandRequested, Event, Place
 from shared.events.publisher import EventPublisher
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.backup import FakeBackupStore, FakeJobQueue
+from tests.support.fakes.names import seeded_names
 
 #: access rules admitting the test user (U0ABC in #ops) to every backup command
 ADMIT_ALL = '{"command": "*"}'
@@ -84,7 +85,7 @@ def backup_deps(
         databases=databases if databases is not None else {"orders": ORDERS},
         settings=settings or JobSettings(),
         config=config or open_config(),
-        **more,
+        **({"names": seeded_names()} | more),
     )
 
 

@@ -12,6 +12,7 @@ from services.deploy.models import ClaimRecord, Delivery
 from shared.events.models import Actor, CommandRequested, Place, ReplyTarget
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import MemoryClaimStore, MemoryJenkins, MemoryScheduler
+from tests.support.fakes.names import seeded_names
 
 STARTER = "U0STARTER"
 CONFIG = """
@@ -117,6 +118,7 @@ class MemoryDeploy:
             settings=self.settings,
             clock=self.clock,
             new_token=lambda: next(tokens),
+            names=seeded_names(),
         )
 
     def follow_all(self) -> int:

@@ -12,6 +12,7 @@ from shared.replay import ReplayGuardUnavailableError, SignedRequest
 from shared.slack.blocks import SlackMessage
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.locks import MemoryLockStore
+from tests.support.fakes.names import seeded_names
 
 
 class MemoryReplayGuard:
@@ -115,6 +116,7 @@ def ingress_deps(**overrides: Any) -> IngressDeps:
         "locks": MemoryLockStore(),
         "approvals": MemoryApprovalStore(),
         "responder": RecordingResponder(),
+        "names": seeded_names(),
     }
     fields.update(overrides)
     if "config" not in fields:  # imported only here: it imports chalice.test (bench/ingress_bench.py's cold start)

@@ -13,6 +13,7 @@ from shared.events.models import CommandRequested
 from tests.support.events import at, command_requested
 from tests.support.fakes import StaticConfig
 from tests.support.fakes.ledger import InMemoryLedger
+from tests.support.fakes.names import EXAMPLE_USER_ID, MemoryNameDirectory
 from tests.support.incidents import incident_shown, logged_detail
 from tests.support.ingress import Ingress, message_text
 from tests.support.slack import SIGNING_SECRET, signed_headers, slash_form
@@ -90,8 +91,41 @@ def test_user_not_in_rule_is_denied_before_arguments_are_checked(ingress: Ingres
     assert not ingress.publisher.requested
 
 
-def test_user_matches_by_name(ingress: Ingress) -> None:
-    _, payload = ingress.send("deploy --client acme --branch main", user_id="U0NEW", user_name="example.user")
+def test_a_user_named_in_a_rule_is_matched_by_the_id_slack_gives_that_name(ingress: Ingress) -> None:
+    _, payload = ingress.send("deploy --client acme --branch main", user_id=EXAMPLE_USER_ID, user_name="renamed")
+    assert "accepted" in message_text(payload)
+
+
+def test_a_request_calling_itself_by_a_name_in_the_rules_is_not_that_user(ingress: Ingress) -> None:
+    """Issue 19.1: `user_name` is the sender's to choose; only the ID Slack resolves the rule's name to counts."""
+    _, payload = ingress.send("deploy --client acme --branch main", user_id="U0MALLORY", user_name="example.user")
+    assert "not allowed" in message_text(payload)
+    _, payload = ingress.send("deploy --client acme --branch main", user_id="U0MALLORY", user_name="U0ABC")
+    assert "not allowed" in message_text(payload)
+    assert not ingress.publisher.requested
+
+
+def test_a_name_slack_cannot_resolve_admits_no_one(ingress: Ingress) -> None:
+    ingress.deps.names = MemoryNameDirectory(unavailable=True)
+    _, payload = ingress.send("deploy --client acme --branch main", user_id=EXAMPLE_USER_ID, user_name="example.user")
+    assert "not allowed" in message_text(payload) and "could not be asked" in message_text(payload)
+    ingress.deps.names = None
+    _, payload = ingress.send("deploy --client acme --branch main", user_id=EXAMPLE_USER_ID, user_name="example.user")
+    assert "not allowed" in message_text(payload)
+    _, payload = ingress.send("deploy --client acme --branch main")  # U0ABC: listed by ID, needs no Slack
+    assert "accepted" in message_text(payload)
+
+
+def test_a_pinned_workspace_refuses_every_other_team(ingress: Ingress) -> None:
+    ingress.deps.config = StaticConfig.from_text(
+        json.dumps({"access": [{"command": "*"}], "slack": {"team_id": "T0HOME"}})
+    )
+    _, payload = ingress.send("help", team_id="T0OTHER")
+    assert "workspace this slashops does not serve" in message_text(payload)
+    _, payload = ingress.send("deploy --client acme --branch main", team_id="T0OTHER")
+    assert "workspace this slashops does not serve" in message_text(payload)
+    assert not ingress.publisher.requested
+    _, payload = ingress.send("deploy --client acme --branch main", team_id="T0HOME")
     assert "accepted" in message_text(payload)
 
 

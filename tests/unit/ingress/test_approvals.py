@@ -22,6 +22,7 @@ from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.groups import MemoryGroupDirectory
 from tests.support.fakes.ingress import MemoryApprovalStore, RecordingResponder, ingress_deps
 from tests.support.fakes.ledger import InMemoryLedger
+from tests.support.fakes.names import MemoryNameDirectory
 from tests.support.ingress import Ingress, message_text
 from tests.support.slack import SIGNING_SECRET, click_body, click_payload, signed_headers, signed_request
 
@@ -65,6 +66,7 @@ def ingress(clock: Clock) -> Iterator[Ingress]:
         config=StaticConfig.from_text(RULES),
         publisher=publisher,
         groups=MemoryGroupDirectory().define("S0SRE", "sre", ["U0ERIN"]),
+        names=MemoryNameDirectory().user("U0CAROL", "carol"),
         new_id=lambda: f"new{next(counter):09d}",
         now=clock,
     )
@@ -162,9 +164,22 @@ def test_an_approval_publishes_the_requesters_command_once_under_the_held_id(ing
     assert decision.decision == "approved" and decision.decided_by == "U0BOB"
 
 
+def test_a_click_naming_itself_an_approver_is_not_that_approver(ingress: Ingress) -> None:
+    """Issue 19.1: a click's `username` is the sender's to choose; the approver is who Slack says `carol` is."""
+    approval_id = buttons(ask(ingress))[APPROVE]
+    for tick, name in enumerate(("U0APPROVER", "U0BOB", "carol"), start=1):
+        answer = press(ingress, APPROVE, approval_id, "U0MALLORY", name, tick=str(tick))
+        assert "You cannot approve this" in message_text(answer)
+    assert requested(ingress) == []
+    ingress.deps.names = MemoryNameDirectory(unavailable=True)
+    answer = press(ingress, APPROVE, approval_id, "U0CAROL", "carol", tick="9")
+    assert "You cannot approve this" in message_text(answer) and "could not be asked" in message_text(answer)
+    assert requested(ingress) == []  # Slack cannot say who `carol` is: the name admits no one
+
+
 def test_an_approver_named_by_user_name_or_group_may_approve(ingress: Ingress) -> None:
     first = buttons(ask(ingress))[APPROVE]
-    press(ingress, APPROVE, first, "U0CAROL", "carol")  # by user name
+    press(ingress, APPROVE, first, "U0CAROL", "renamed")  # `carol` by user name, as Slack resolves it
     second = buttons(ask(ingress))[APPROVE]
     press(ingress, APPROVE, second, "U0ERIN", "erin", tick="2")  # in @sre (S0SRE)
     assert [event.approval.approver_id for event in requested(ingress) if event.approval] == ["U0CAROL", "U0ERIN"]
@@ -287,10 +302,51 @@ def test_nothing_is_held_or_run_when_the_approval_table_does_not_answer(ingress:
 
 def test_an_unreadable_or_unknown_approval_button_runs_nothing(ingress: Ingress) -> None:
     ask(ingress)
-    for value in ("new999999999", "", "x" * 70, "a b"):
+    for value in ("", "x" * 70, "a b"):
         answer = press(ingress, APPROVE, value, "U0BOB", "bob")
         assert answer["replace_original"] is False and "nothing was run" in message_text(answer)
+    unknown = press(ingress, APPROVE, "new999999999", "U0BOB", "bob")
+    assert unknown["replace_original"] is False
+    assert "There is no command `new999999999` that you can see." in message_text(unknown)  # as `status` says
     assert requested(ingress) == []
+
+
+def press_elsewhere(ingress: Ingress, action: str, value: str, user_id: str, tick: str = "1") -> dict[str, Any]:
+    """A click naming a request from another channel's message (a button Slack never showed there)."""
+    payload = click_payload(action, value, user_id=user_id, user_name=user_id.lower(), channel_id="C0OTHER")
+    payload["actions"][0]["action_ts"] = f"1764400010.00{tick}"
+    body = click_body(payload)
+    status, answer = ingress.click(body, signed_headers(body))
+    assert status == 200
+    return answer
+
+
+@pytest.mark.parametrize("action", [APPROVE, DENY])
+def test_a_click_naming_a_request_the_clicker_may_not_see_is_answered_as_status_answers(
+    ingress: Ingress, clock: Clock, action: str
+) -> None:
+    """Issue 19, finding 4: outside the request's channel, someone `status <id>` would not show it to learns nothing
+    from a click — not its state, its text or its approvers — even once it has expired, and nothing changes."""
+    ledger = InMemoryLedger()
+    ingress.deps.ledger = ledger
+    approval_id = buttons(ask(ingress))[APPROVE]
+    for event in ingress.publisher.events:  # as the notifier records it
+        if isinstance(event, ApprovalRequested):
+            ledger.record(event, now=START)
+    for minute in (0, 31):  # pending, then past its expiry
+        clock.now = START + timedelta(minutes=minute)
+        answer = press_elsewhere(ingress, action, approval_id, "U0EVE", tick=str(minute))
+        _, typed = ingress.send(f"status {approval_id}", user_id="U0EVE", trigger_id=f"eve.{minute}")
+        assert (answer["text"], answer["blocks"]) == (typed["text"], typed["blocks"])
+        assert "/ops deploy" not in json.dumps(answer) and answer["replace_original"] is False
+    assert requested(ingress) == [] and decided(ingress) == []
+
+
+def test_someone_who_may_see_the_request_is_answered_about_it_from_anywhere(ingress: Ingress) -> None:
+    """Dan may run deploys (rule #1), so `status` shows him Alice's; a click elsewhere is answered as usual."""
+    approval_id = buttons(ask(ingress))[APPROVE]
+    answer = press_elsewhere(ingress, APPROVE, approval_id, "U0DAN")
+    assert "You cannot approve this" in message_text(answer) and requested(ingress) == []
 
 
 def test_a_confirmed_restore_is_held_for_approval_in_a_new_channel_message(ingress: Ingress) -> None:
@@ -396,3 +452,17 @@ def test_help_says_which_requests_are_held_for_approval(ingress: Ingress) -> Non
         "You may run this in this channel (rule #1). Some requests are held for approval (rule #2 with "
         "`--env production`)." in message_text(deploy)
     )
+
+
+def test_a_request_kept_without_its_response_url_still_runs_once_approved(ingress: Ingress) -> None:
+    """make run's saved state keeps no response_url (tools/local_state.py): the approved command is published with
+    none, and the notifier answers it through the bot (tests/unit/services/notifier/test_consumer.py)."""
+    approval_id = buttons(ask(ingress))[APPROVE]
+    store = ingress.deps.approvals
+    assert isinstance(store, MemoryApprovalStore)
+    store.approvals[approval_id] = store.approvals[approval_id].model_copy(update={"response_url": ""})
+
+    press(ingress, APPROVE, approval_id, "U0BOB", "bob")
+
+    [event] = requested(ingress)
+    assert event.command_id == approval_id and event.reply_to.response_url == ""

@@ -60,7 +60,16 @@ def test_the_scopes_are_those_the_code_needs_and_no_more() -> None:
     methods = web_api_methods()
     assert methods == set(METHOD_SCOPES), "a Slack method was added or dropped: update METHOD_SCOPES"
     document = yaml.safe_load(MANIFEST.read_text())
-    assert document["oauth_config"]["scopes"]["bot"] == ["chat:write", "commands", "im:write", "usergroups:read"]
+    assert document["oauth_config"]["scopes"]["bot"] == [
+        "channels:read",
+        "chat:write",
+        "commands",
+        "groups:read",
+        "im:write",
+        "usergroups:read",
+        "users:read",
+        "users:read.email",
+    ]
 
 
 def test_a_new_slack_call_without_a_known_scope_stops_the_tool(tmp_path: Path) -> None:

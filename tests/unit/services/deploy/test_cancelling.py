@@ -9,7 +9,7 @@ from services.deploy.models import Delivery
 from services.deploy.starting import start_deploy
 from shared.errors import ConfigurationError
 from shared.events.models import CommandCancelled, CommandFailed, CommandRejected, CommandSucceeded, Event
-from tests.support.deploy import STARTER, MemoryDeploy, requested
+from tests.support.deploy import CONFIG, STARTER, MemoryDeploy, requested
 from tests.support.fakes import StaticConfig
 
 
@@ -59,14 +59,27 @@ def test_a_queued_deploy_has_its_queue_item_cancelled() -> None:
 
 
 def test_a_user_admitted_by_a_cancel_rule_may_cancel_and_others_may_not() -> None:
-    deploy = MemoryDeploy()
+    deploy = MemoryDeploy(config=CONFIG.replace("users: [U0STARTER]", "users: [U0STARTER, U0DEV]"))
     command_id = _running(deploy)
 
-    [refused] = _cancel(deploy, command_id, user_id="U0RANDOM")
+    [refused] = _cancel(deploy, command_id, user_id="U0DEV")  # may deploy (and see deploys), not cancel others'
     [allowed] = _cancel(deploy, command_id, user_id="U0LEAD")
 
     assert isinstance(refused, CommandRejected) and "<@U0STARTER>" in refused.reason
     assert isinstance(allowed, CommandSucceeded) and deploy.jenkins.stopped == [("deploy-acme", 1)]
+
+
+def test_someone_who_may_not_see_others_deploys_learns_nothing_from_cancel() -> None:
+    """Issue 19.4: as `status <id>` answers them — the same words as for an id that does not exist."""
+    deploy = MemoryDeploy()
+    command_id = _running(deploy)
+
+    [refused] = _cancel(deploy, command_id, user_id="U0RANDOM")
+    [unknown] = _cancel(deploy, "feedfeedfeed", user_id="U0RANDOM")
+
+    assert isinstance(refused, CommandRejected) and isinstance(unknown, CommandRejected)
+    assert refused.reason == f"No deploy has id `{command_id}`." and "STARTER" not in refused.reason
+    assert deploy.jenkins.stopped == []
 
 
 def test_a_broken_configuration_leaves_only_the_starter_able_to_cancel() -> None:

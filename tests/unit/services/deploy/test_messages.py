@@ -101,7 +101,7 @@ def test_a_refused_cancel_reaches_slack_with_a_mention_not_its_escaped_text() ->
         store=OneRecord(_record(job="deploy-acme", client="acme", branch="main")),  # type: ignore[arg-type]
         scheduler=Untouchable(),  # type: ignore[arg-type]
         publisher=publisher,
-        config=StaticConfig.from_text('{"command": "cancel", "users": ["UADMIN"]}'),
+        config=StaticConfig.from_text('[{"command": "cancel", "users": ["UADMIN"]}, {"command": "deploy"}]'),
     )
     event = requested("cancel", command_id="feed00000001", user_id="UMALLORY", arguments={"id": "abc123def456"})
     cancel_deploy(event.model_copy(update={"requested_at": datetime.now(UTC)}), deps)

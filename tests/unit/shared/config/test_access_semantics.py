@@ -1,4 +1,4 @@
-"""The access rules' semantics, one row per line of README "Access configuration" (issue 10's table).
+"""The access rules' semantics, one row per line of docs/admins.md "Access rules" (issue 10's table).
 
 Rules are read through the loader (the file format is part of the meaning); groups are resolved through the
 in-memory `GroupDirectory`, as the ingress and the consumers resolve them through Slack.
@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from shared.commands.catalog import CATALOG
-from shared.config.access import Caller, decide, named_groups, restricts_arguments
+from shared.config.access import Caller, decide, named_groups, named_names, restricts_arguments
 from shared.config.loader import parse_config
 from shared.slack.groups import caller_groups
+from shared.slack.names import Names, resolve_names
 from tests.support.fakes.groups import MemoryGroupDirectory
+from tests.support.fakes.names import MemoryNameDirectory
 
 CONFIG = """
 access:
@@ -40,12 +42,18 @@ def directory(*, slack_up: bool = True) -> MemoryGroupDirectory:
     return groups.define("S0DBA", "dba", ["U0DBA"])
 
 
+def slack_names(*, slack_up: bool = True) -> MemoryNameDirectory:
+    names = MemoryNameDirectory(unavailable=not slack_up)
+    return names.channel("C0OPS", "ops").channel("C0DEPLOYS", "deploys").user("U0DEV1", "dev.one")
+
+
 def ask(
     command: str, user: str, where: tuple[str, str], arguments: dict[str, Any] | None, *, slack_up: bool = True
 ) -> tuple[bool, int | None, str]:
     """(allowed, deciding rule, reason) with `arguments` completed by the command's defaults, as the parser does."""
     groups = caller_groups(user, named_groups(RULES, command), directory(slack_up=slack_up))
-    caller = Caller(user_id=user, user_name=user.lower(), channel_id=where[0], channel_name=where[1], groups=groups)
+    names = resolve_names(named_names(RULES, command), slack_names(slack_up=slack_up))
+    caller = Caller(user, user.lower(), channel_id=where[0], channel_name=where[1], groups=groups, names=names)
     if arguments is not None:
         spec = CATALOG.get(command)
         assert spec is not None
@@ -80,7 +88,9 @@ DEPLOY = {"client": "acme", "branch": "feature/x"}
         ("group deny by handle", "restore", "U0SRE1", OTHER, {"db": "o", "from": "b"}, True, False, 8, "#8"),
         # channels by ID or name, `#` optional.
         ("channel by ID", "deploy", "U0DEV1", DEPLOYS, DEPLOY, True, True, 1, ""),
-        ("channel by #name", "backup", "U0DBA", ("C0NEW", "ops"), {"db": "orders"}, True, True, 6, ""),
+        ("channel by #name", "backup", "U0DBA", ("C0OPS", "renamed"), {"db": "orders"}, True, True, 6, ""),
+        ("a channel's own name", "backup", "U0DBA", ("C0NEW", "ops"), {"db": "orders"}, True, False, None, "channel"),
+        ("names unresolved", "backup", "U0DBA", OPS, {"db": "orders"}, False, False, None, "could not be asked"),
         ("wrong channel", "deploy", "U0DEV1", OTHER, DEPLOY, True, False, None, "cannot be run in this channel"),
         # arguments: the parsed values after defaults, shell-style globs.
         ("default counts (env)", "deploy", "U0DEV1", DEPLOYS, DEPLOY, True, True, 1, ""),
@@ -114,9 +124,13 @@ def test_each_line_of_the_semantics(
 def test_the_seed_format_keeps_its_meaning() -> None:
     seed = '[{"command": "deploy", "users": ["U0ABC", "example.user"], "channels": ["C0123"]}]'
     rules = parse_config(seed, origin="seed", known_commands=CATALOG.names()).access
-    by_name = Caller("UNEW", "example.user", "C0123", "ops")
+    slack = Names(users={"example.user": "U0EXAMPLE"})  # the name, resolved through Slack (issue 19.1)
+    by_name = Caller("U0EXAMPLE", "renamed.since", "C0123", "ops", names=slack)
     assert decide(rules, command="deploy", caller=by_name, arguments={"env": "production"}).allowed
-    assert not decide(rules, command="deploy", caller=Caller("UNEW", "other", "C0123", "ops")).allowed
+    assert not decide(rules, command="deploy", caller=Caller("UNEW", "other", "C0123", "ops", names=slack)).allowed
+    assert not decide(
+        rules, command="deploy", caller=Caller("UNEW", "example.user", "C0123", "ops", names=slack)
+    ).allowed
     assert not decide(rules, command="backup", caller=by_name).allowed
 
 

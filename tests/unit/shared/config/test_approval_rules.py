@@ -15,6 +15,7 @@ from shared.errors import ConfigurationError
 from shared.events.models import Approval, CommandRequested
 from tests.support.events import command_requested
 from tests.support.fakes.groups import MemoryGroupDirectory
+from tests.support.fakes.names import MemoryNameDirectory
 
 KNOWN = CATALOG.names()
 ALICE = Caller(user_id="U0ALICE", user_name="alice", channel_id="C0123", channel_name="ops")
@@ -111,7 +112,9 @@ def _event(approver: str | None, name: str = "") -> CommandRequested:
         ("U0ALICE", "alice", False, "Access rule #2 requires approval by someone else than the requester."),
         ("U0MALLORY", "mallory", False, "<@U0MALLORY> approved it, but access rule #2 now names"),
         ("U0BOB", "bob", True, ""),
-        ("U0CAROL", "carol", True, ""),  # by user name
+        ("U0CAROL", "renamed", True, ""),  # `carol`, as Slack resolves the name
+        ("U0MALLORY", "carol", False, "<@U0MALLORY> approved it"),  # calling oneself `carol` is not being carol
+        ("U0MALLORY", "U0BOB", False, "<@U0MALLORY> approved it"),
         ("U0ERIN", "erin", True, ""),  # in @sre
     ],
 )
@@ -119,7 +122,8 @@ def test_the_consumers_recheck_refuses_a_held_command_without_a_valid_approval(
     approver: str | None, name: str, allowed: bool, reason: str
 ) -> None:
     directory = MemoryGroupDirectory().define("S0SRE", "sre", ["U0ERIN"])
-    decision = recheck(_event(approver, name), config(POLICY), directory)
+    names = MemoryNameDirectory().user("U0CAROL", "carol")
+    decision = recheck(_event(approver, name), config(POLICY), directory, names=names)
     assert decision.allowed is allowed
     assert reason in decision.reason
 

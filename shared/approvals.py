@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.commands.spec import ArgumentValue
 from shared.deadline import Deadline
+from shared.errors import UnavailableError
 
 ApprovalState = Literal["pending", "approved", "denied", "expired"]
 Decided = Literal["approved", "denied", "expired"]
@@ -22,8 +23,10 @@ FORGET_AFTER_SECONDS = 7 * 86400
 """An approval is kept this long past its expiry (the TTL), so a late click is told "expired", not "unknown"."""
 
 
-class ApprovalStoreUnavailableError(Exception):
+class ApprovalStoreUnavailableError(UnavailableError):
     """The store did not answer (in time): nothing may run on an approval the store could not confirm."""
+
+    title = "Approval table unavailable"
 
 
 class PendingApproval(BaseModel):

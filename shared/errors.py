@@ -66,6 +66,15 @@ class CommandMayBeQueuedError(SlashopsError):
     title = "Command may have been queued"
 
 
+class UnavailableError(SlashopsError):
+    """Something slashops keeps its state in, or asks, did not answer (a table, Slack): nothing is known to have
+    changed, and the same request may well succeed in a minute. Each port has its own subclass."""
+
+    title = "Temporarily unavailable"
+    hint = "This is on our side: please try again in a minute."
+    retryable = True
+
+
 class AlreadyReceivedError(SlashopsError):
     """This very signed request was received before (a replay, or a re-sent request): it is not run again."""
 

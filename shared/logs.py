@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import IO, Any
 
+from shared.settings import setting
+
 _MARK = "_slashops_json"
 _IN_SCOPE: ContextVar[bool] = ContextVar("slashops_log_scope", default=False)
 _KEYS: ContextVar[dict[str, Any]] = ContextVar("slashops_log_keys", default={})  # noqa: B039 (never mutated)
@@ -109,8 +111,8 @@ def configure_logging(service: str, *, level: str | None = None) -> None:
     if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         for handler in list(root.handlers):
             root.removeHandler(handler)
-    root.addHandler(json_handler(os.environ.get("POWERTOOLS_SERVICE_NAME") or service))
-    root.setLevel(level or os.environ.get("LOG_LEVEL") or "INFO")
+    root.addHandler(json_handler(setting(os.environ, "POWERTOOLS_SERVICE_NAME", service)))
+    root.setLevel(level or setting(os.environ, "LOG_LEVEL", "INFO"))
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from shared.deadline import Deadline
+from shared.errors import UnavailableError
 
 SIGNATURE_WINDOW_SECONDS = 300
 """slack-sdk's `SignatureVerifier` accepts a timestamp up to 5 minutes away from our clock, either way."""
@@ -19,8 +20,10 @@ REMEMBER_SECONDS = SIGNATURE_WINDOW_SECONDS + 60
 """How long after its timestamp a signature is remembered: past the window, plus a margin for clock skew."""
 
 
-class ReplayGuardUnavailableError(Exception):
+class ReplayGuardUnavailableError(UnavailableError):
     """The guard could not say whether the request is new: the caller must not publish (fail closed)."""
+
+    title = "Request log unavailable"
 
 
 @dataclass(frozen=True)

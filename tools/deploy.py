@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shared.settings import setting
 from tools.package import SERVICES, build
 from tools.stacks import INFRA, load_template
 
@@ -66,10 +67,10 @@ class DeploySettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> DeploySettings:
         env = os.environ if env is None else env
         return cls(
-            stack_prefix=env.get("STACK_PREFIX") or "slashops",
-            artifact_bucket=env.get("ARTIFACT_BUCKET", ""),
-            image_repository=env.get("BACKUP_IMAGE_REPOSITORY", ""),
-            parameters=tuple(shlex.split(env.get("STACK_PARAMETERS", ""))),
+            stack_prefix=setting(env, "STACK_PREFIX", "slashops"),
+            artifact_bucket=setting(env, "ARTIFACT_BUCKET"),
+            image_repository=setting(env, "BACKUP_IMAGE_REPOSITORY"),
+            parameters=tuple(shlex.split(setting(env, "STACK_PARAMETERS"))),
         )
 
     def stack_name(self, service: str) -> str:

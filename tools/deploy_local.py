@@ -27,6 +27,7 @@ from typing import Any
 
 import boto3
 
+from shared.settings import setting
 from tools.deploy import DEPLOY_ORDER, DeploySettings, Runner, StackResult, deploy, template_path
 from tools.local_aws import FAKE_CREDENTIALS, Service, start_moto
 from tools.package import DIST, build
@@ -168,7 +169,7 @@ def emulator(endpoint: str | None) -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--endpoint", default=os.environ.get("LOCAL_AWS_ENDPOINT", ""), help="an emulator to use")
+    parser.add_argument("--endpoint", default=setting(os.environ, "LOCAL_AWS_ENDPOINT"), help="an emulator to use")
     parser.add_argument("--prefix", default="slashops", help="stack prefix (stacks are <prefix>-<service>)")
     parser.add_argument("--keep", action="store_true", help="keep the started moto server until Ctrl-C")
     args = parser.parse_args(argv)

@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.settings import setting
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCALSTACK_SERVICES = "events,sqs,s3,ssm,secretsmanager,cloudformation,sts,iam,logs,cloudwatch"
 DEFAULT_LOCALSTACK_PYTHON = REPO_ROOT / ".venv-localstack" / "bin" / "python"
@@ -73,7 +75,7 @@ class Service:
 
 
 def localstack_python() -> Path:
-    configured = os.environ.get("SLASHOPS_LOCALSTACK_PYTHON")
+    configured = setting(os.environ, "SLASHOPS_LOCALSTACK_PYTHON")
     python = Path(configured) if configured else DEFAULT_LOCALSTACK_PYTHON
     if not python.exists():
         raise LocalAwsError(f"LocalStack's Python is missing at {python}: run `make install` first")

@@ -21,6 +21,8 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from shared.settings import setting
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DIST = REPO_ROOT / "dist"
 LAMBDA_SERVICES = ("deploy", "notifier")
@@ -138,7 +140,7 @@ def build_ingress_zip(out: Path = DIST, *, stage: str = "dev") -> Path:
     with tempfile.TemporaryDirectory(prefix="slashops-ingress-") as work:
         app_dir = stage_ingress(Path(work))
         packaged = Path(work) / "packaged"
-        env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
+        env = {**os.environ, "AWS_DEFAULT_REGION": setting(os.environ, "AWS_DEFAULT_REGION", "us-east-1")}
         chalice = Path(sys.executable).parent / "chalice"
         subprocess.run([str(chalice), "package", "--stage", stage, str(packaged)], cwd=app_dir, env=env, check=True)
         code = Path(work) / "code"

@@ -1,4 +1,4 @@
-"""DynamoDB adapter for `ApprovalStore` (shared/approvals.py), and its table (`create_table`: tests, `make run`).
+"""DynamoDB adapter for `ApprovalStore` (shared/approvals.py); its table is `APPROVALS` in shared/aws/tables.py.
 
 Table: partition key `approval_id` (S); `state` (S), `expires_at` (N) and the decision (`decided_by`,
 `decided_by_name`, `decided_at`) as attributes the conditional writes test; the request itself as JSON in `request`;
@@ -9,9 +9,8 @@ and `UpdateItem` on it.
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from shared.approvals import (
     FORGET_AFTER_SECONDS,
@@ -20,36 +19,23 @@ from shared.approvals import (
     Decision,
     PendingApproval,
 )
-from shared.aws.clients import ClientLimits, LazyClient, aws_client
-from shared.aws.dynamodb_tables import create_table as create_keyed_table
-from shared.deadline import Deadline, DeadlineExceededError, run_within
+from shared.aws.clients import ClientLimits
+from shared.aws.dynamodb_store import DynamoDbStore, refused_item
+from shared.aws.tables import APPROVALS
+from shared.deadline import Deadline
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-
-logger = logging.getLogger(__name__)
-DEFAULT_TABLE = "slashops-approvals"
-KEY = "approval_id"
-TTL_ATTRIBUTE = "forget_at"
+KEY = APPROVALS.key
+TTL_ATTRIBUTE = APPROVALS.ttl_attribute
 _DECISION = ("state", "decided_by", "decided_by_name", "decided_at")
 
 
-class DynamoDbApprovalStore:
+class DynamoDbApprovalStore(DynamoDbStore):
     """Short timeouts and at most two tries: the deadline passed to each call bounds both."""
 
-    client: LazyClient[DynamoDBClient] = LazyClient(lambda store: aws_client("dynamodb", store.limits))
-
-    def __init__(
-        self,
-        table_name: str = DEFAULT_TABLE,
-        *,
-        client: DynamoDBClient | None = None,
-        connect_timeout: float = 0.5,
-        read_timeout: float = 1.0,
-    ) -> None:
-        self.table_name = table_name
-        self.limits = ClientLimits(connect_timeout, read_timeout, total_max_attempts=2)
-        self.client = client
+    TABLE = APPROVALS
+    LIMITS = ClientLimits(connect_timeout=0.5, read_timeout=1.0, total_max_attempts=2)
+    UNAVAILABLE = ApprovalStoreUnavailableError
+    WHAT = "the approval table"
 
     def create(self, approval: PendingApproval, *, deadline: Deadline) -> None:
         client = self.client
@@ -71,7 +57,7 @@ class DynamoDbApprovalStore:
             )
 
         try:
-            self._call(put, deadline)
+            self._call(put, deadline=deadline)
         except client.exceptions.ConditionalCheckFailedException as error:
             raise ApprovalStoreUnavailableError(f"approval {approval.approval_id} exists already") from error
 
@@ -79,7 +65,7 @@ class DynamoDbApprovalStore:
         client = self.client
         response = self._call(
             lambda: client.get_item(TableName=self.table_name, Key={KEY: {"S": approval_id}}, ConsistentRead=True),
-            deadline,
+            deadline=deadline,
         )
         return _approval(response.get("Item"))
 
@@ -106,9 +92,9 @@ class DynamoDbApprovalStore:
             )
 
         try:
-            response = self._call(update, deadline)
+            response = self._call(update, deadline=deadline)
         except client.exceptions.ConditionalCheckFailedException as error:
-            return DecideOutcome(won=False, approval=_approval(_old_item(error)))
+            return DecideOutcome(won=False, approval=_approval(refused_item(error)))
         return DecideOutcome(won=True, approval=_approval(response.get("Attributes")))
 
     def reopen(self, approval_id: str, decision: Decision, *, deadline: Deadline) -> bool:
@@ -130,28 +116,10 @@ class DynamoDbApprovalStore:
             )
 
         try:
-            self._call(update, deadline)
+            self._call(update, deadline=deadline)
         except client.exceptions.ConditionalCheckFailedException:
             return False
         return True
-
-    def _call[T](self, call: Callable[[], T], deadline: Deadline) -> T:
-        """`call()` within `deadline`; anything but a refused condition means the store could not answer."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return run_within(deadline, call)
-        except self.client.exceptions.ConditionalCheckFailedException:
-            raise
-        except (BotoCoreError, ClientError, DeadlineExceededError) as error:
-            logger.error("approval store unavailable: %s", type(error).__name__)
-            problem = f"the approval table did not answer ({type(error).__name__})"
-            raise ApprovalStoreUnavailableError(problem) from error
-
-
-def _old_item(error: Exception) -> Mapping[str, Any] | None:
-    item = getattr(error, "response", {}).get("Item")
-    return item if isinstance(item, dict) else None
 
 
 def _approval(item: Mapping[str, Any] | None) -> PendingApproval | None:
@@ -165,8 +133,3 @@ def _approval(item: Mapping[str, Any] | None) -> PendingApproval | None:
         "decided_at": int(item.get("decided_at", {}).get("N", "0")),
     }
     return PendingApproval.model_validate({**request, **decision})
-
-
-def create_table(client: DynamoDBClient, name: str = DEFAULT_TABLE) -> None:
-    """The table exactly as infra/ingress.yaml declares it (on-demand, TTL on `forget_at`)."""
-    create_keyed_table(client, name, key=KEY, ttl_attribute=TTL_ATTRIBUTE)

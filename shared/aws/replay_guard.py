@@ -1,4 +1,4 @@
-"""DynamoDB adapter for `ReplayGuard`, and its table (`create_table`, used by tests and `make run`).
+"""DynamoDB adapter for `ReplayGuard`; its table is `REPLAYS` in shared/aws/tables.py.
 
 Table: partition key `request_key` (S, a SHA-256 of the request's timestamp and signature), `command_id` (S),
 `expires_at` (N, epoch seconds; the TTL attribute). One conditional `PutItem` per published command; the ingress'
@@ -10,21 +10,21 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from shared.aws.clients import ClientLimits, LazyClient, aws_client
-from shared.aws.dynamodb_tables import create_table as create_keyed_table
-from shared.deadline import Deadline, DeadlineExceededError, run_within
+from shared.aws.clients import ClientLimits
+from shared.aws.dynamodb_store import DynamoDbStore
+from shared.aws.tables import REPLAYS
+from shared.deadline import Deadline, run_within
 from shared.replay import ReplayGuardUnavailableError, SignedRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 logger = logging.getLogger(__name__)
-DEFAULT_TABLE = "slashops-replays"
-KEY = "request_key"
-TTL_ATTRIBUTE = "expires_at"
+KEY = REPLAYS.key
+TTL_ATTRIBUTE = REPLAYS.ttl_attribute
 
 
-class DynamoDbReplayGuard:
+class DynamoDbReplayGuard(DynamoDbStore):
     """`attribute_not_exists` makes the first writer win across every Lambda instance; the loser reads the
     winner's command id from the same call (`ReturnValuesOnConditionCheckFailure=ALL_OLD`), without a second read.
 
@@ -32,34 +32,20 @@ class DynamoDbReplayGuard:
     `expires_at`, by which time the signature check itself refuses the request.
     """
 
-    client: LazyClient[DynamoDBClient] = LazyClient(lambda guard: aws_client("dynamodb", guard.limits))
-
-    def __init__(
-        self,
-        table_name: str = DEFAULT_TABLE,
-        *,
-        client: DynamoDBClient | None = None,
-        connect_timeout: float = 0.5,
-        read_timeout: float = 0.8,
-    ) -> None:
-        self.table_name = table_name
-        # A second try only if the deadline leaves time for it (`run_within` bounds both).
-        self.limits = ClientLimits(connect_timeout, read_timeout, total_max_attempts=2)
-        self.client = client
+    TABLE = REPLAYS
+    LIMITS = ClientLimits(connect_timeout=0.5, read_timeout=0.8, total_max_attempts=2)
+    """A second try only if the deadline leaves time for it (`run_within` bounds both)."""
+    UNAVAILABLE = ReplayGuardUnavailableError
+    WHAT = "the request log"
 
     def first_sighting(self, request: SignedRequest, command_id: str, *, deadline: Deadline) -> str | None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         client = self.client
         try:
-            run_within(deadline, lambda: self._put(client, request, command_id))
+            self._call(lambda: self._put(client, request, command_id), deadline=deadline, doing="written")
         except client.exceptions.ConditionalCheckFailedException as error:
             earlier = self._earlier_id(client, request, error.response, deadline)
             # botocore's own retry of a put that landed but timed out finds our own id: still the first sighting
             return None if earlier == command_id else earlier
-        except (BotoCoreError, ClientError, DeadlineExceededError) as error:
-            logger.error("replay guard unavailable: %s", type(error).__name__)
-            raise ReplayGuardUnavailableError(f"the request log did not answer ({type(error).__name__})") from error
         return None
 
     def _put(self, client: DynamoDBClient, request: SignedRequest, command_id: str) -> None:
@@ -90,8 +76,3 @@ class DynamoDbReplayGuard:
                 logger.warning("replay: first command id unreadable (%s)", type(error).__name__)
                 item = {}
         return str(item.get("command_id", {}).get("S", "")) or "unknown"
-
-
-def create_table(client: DynamoDBClient, name: str = DEFAULT_TABLE) -> None:
-    """The table exactly as infra/ingress.yaml declares it (on-demand, TTL on `expires_at`)."""
-    create_keyed_table(client, name, key=KEY, ttl_attribute=TTL_ATTRIBUTE)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.settings import float_setting, optional_setting
+
 
 @dataclass(frozen=True)
 class ConfigLocation:
@@ -18,7 +20,7 @@ class ConfigLocation:
     def from_env(cls, env: Mapping[str, str]) -> ConfigLocation:
         """`SLASHOPS_CONFIG` (a file), `SLASHOPS_CONFIG_PARAMETER` (SSM), `SLASHOPS_CONFIG_TTL` (seconds, 60)."""
         return cls(
-            file=env.get("SLASHOPS_CONFIG") or None,
-            parameter=env.get("SLASHOPS_CONFIG_PARAMETER") or None,
-            ttl_seconds=float(env.get("SLASHOPS_CONFIG_TTL", "60")),
+            file=optional_setting(env, "SLASHOPS_CONFIG"),
+            parameter=optional_setting(env, "SLASHOPS_CONFIG_PARAMETER"),
+            ttl_seconds=float_setting(env, "SLASHOPS_CONFIG_TTL", cls.ttl_seconds),
         )

@@ -1,4 +1,4 @@
-"""DynamoDB adapter for the `Ledger` port, and the table's schema (`create_table`, used by tests and `make run`).
+"""DynamoDB adapter for the `Ledger` port; its table is `LEDGER` in shared/aws/tables.py.
 
 Table: partition key `command_id` (S). GSI `recent`: partition key `recent_pk` (S, always "commands"),
 sort key `recent_sk` (S, "<requested or first-seen time>#<command_id>"), projection ALL, so `history` is one
@@ -10,15 +10,15 @@ DynamoDB deletes a command `RETENTION` (180 days) after the notifier first recor
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from shared.aws.clients import ClientLimits, LazyClient, aws_client
-from shared.aws.dynamodb_tables import create_table as create_keyed_table
+from shared.aws.clients import ClientLimits
+from shared.aws.dynamodb_store import DynamoDbStore, refused_item
+from shared.aws.tables import LEDGER, RECENT
 from shared.events.models import ApprovalDecided, ApprovalRequested, CommandRefused, CommandRequested, ResultEvent
 from shared.ledger.errors import LedgerUnavailableError
 from shared.ledger.models import RANKS, RUNNING_RANK, LedgerEntry, RecordOutcome, event_key, transition_for
@@ -29,42 +29,45 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-RECENT_INDEX = "recent"
+RECENT_INDEX = RECENT.name
 RECENT_PARTITION = "commands"
-DEFAULT_TABLE = "slashops-ledger"
 RETENTION = timedelta(days=180)
 
 
-class DynamoDbLedger:
+class DynamoDbLedger(DynamoDbStore):
     """The command ledger on DynamoDB; every write is one conditional `UpdateItem`.
 
-    The client is built on first use with short timeouts (the ingress reads it within Slack's 3 s); `attempts` is
-    the number of retries after the first try (botocore's legacy `retries.max_attempts`).
+    The client is built on first use with short timeouts (the ingress reads it within Slack's 3 s); by default
+    three tries, which a caller with a deadline lowers (`attempts`).
     """
 
-    client: LazyClient[DynamoDBClient] = LazyClient(lambda ledger: aws_client("dynamodb", ledger.limits))
+    TABLE = LEDGER
+    LIMITS = ClientLimits(connect_timeout=1, read_timeout=2.0, total_max_attempts=3)
+    UNAVAILABLE = LedgerUnavailableError
 
     def __init__(
         self,
-        table_name: str = DEFAULT_TABLE,
+        table_name: str | None = None,
         *,
         client: DynamoDBClient | None = None,
         page_size: int = 100,
         max_read: int = 1000,
-        read_timeout: float = 2.0,
-        attempts: int = 2,
+        read_timeout: float | None = None,
+        attempts: int | None = None,
     ) -> None:
-        self.table_name = table_name
-        self.limits = ClientLimits(connect_timeout=1, read_timeout=read_timeout, total_max_attempts=attempts + 1)
-        self.client = client
+        super().__init__(table_name, client=client, read_timeout=read_timeout, attempts=attempts)
         self._page_size = page_size
         self._max_read = max_read
 
+    def unavailable(self, error: Exception, doing: str) -> LedgerUnavailableError:
+        return LedgerUnavailableError(f"The command ledger could not be {doing} ({type(error).__name__}).")
+
     def get(self, command_id: str) -> LedgerEntry | None:
-        with _storage_errors("read"):
-            response = self.client.get_item(
+        response = self._call(
+            lambda: self.client.get_item(
                 TableName=self.table_name, Key={"command_id": {"S": command_id}}, ConsistentRead=True
             )
+        )
         item = response.get("Item")
         return _entry(item) if item else None
 
@@ -83,8 +86,7 @@ class DynamoDbLedger:
         _add_filters(request, command=command, user=user, refused=refused)
         read = 0
         while read < self._max_read:
-            with _storage_errors("read"):
-                page = self.client.query(**request)
+            page = self._call(lambda: self.client.query(**request))
             read += page.get("ScannedCount", 0)
             for item in page.get("Items", []):
                 yield _entry(item)
@@ -150,12 +152,10 @@ class DynamoDbLedger:
         }
         if read_back:
             request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        with _storage_errors("written"):
-            try:
-                self.client.put_item(**request)
-            except self.client.exceptions.ConditionalCheckFailedException as error:
-                old: Any = error.response.get("Item")
-                raise _ConditionFailed(old or {}) from error
+        try:
+            self._call(lambda: self.client.put_item(**request), doing="written")
+        except self.client.exceptions.ConditionalCheckFailedException as error:
+            raise _ConditionFailed(dict(refused_item(error) or {})) from error
         return item
 
     def claim_response_url_use(self, command_id: str, *, now: datetime, max_uses: int) -> bool:
@@ -227,12 +227,10 @@ class DynamoDbLedger:
             request |= {"ReturnValues": "ALL_NEW", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
         if update.condition:
             request["ConditionExpression"] = update.condition
-        with _storage_errors("written"):
-            try:
-                response = self.client.update_item(**request)
-            except self.client.exceptions.ConditionalCheckFailedException as error:
-                item: Any = error.response.get("Item")  # ReturnValuesOnConditionCheckFailure
-                raise _ConditionFailed(item or {}) from error
+        try:
+            response = self._call(lambda: self.client.update_item(**request), doing="written")
+        except self.client.exceptions.ConditionalCheckFailedException as error:  # with the item as it stood
+            raise _ConditionFailed(dict(refused_item(error) or {})) from error
         return dict(response.get("Attributes", {}))
 
 
@@ -242,21 +240,6 @@ class _ConditionFailed(Exception):
     def __init__(self, item: dict[str, Any]) -> None:
         super().__init__("conditional check failed")
         self.item = item
-
-
-@contextlib.contextmanager
-def _storage_errors(action: str) -> Iterator[None]:
-    """Turns botocore's many error types into `LedgerUnavailableError` (conditional failures pass through)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        yield
-    except (BotoCoreError, ClientError) as error:
-        logger.error("ledger %s failed: %s", action, type(error).__name__)
-        raise LedgerUnavailableError(
-            f"The command ledger could not be {action} ({type(error).__name__}).",
-            hint="This is on our side: please try again in a minute.",
-        ) from error
 
 
 class _Update:
@@ -535,23 +518,3 @@ def _entry(item: dict[str, Any]) -> LedgerEntry:
     deserializer = TypeDeserializer()
     plain = {key: _from_dynamo(deserializer.deserialize(value)) for key, value in item.items()}
     return LedgerEntry.model_validate(plain)
-
-
-def create_table(client: DynamoDBClient, name: str = DEFAULT_TABLE) -> None:
-    """The ledger table exactly as infra declares it (CloudFormation is the source of truth in AWS)."""
-    recent = {
-        "IndexName": RECENT_INDEX,
-        "KeySchema": [
-            {"AttributeName": "recent_pk", "KeyType": "HASH"},
-            {"AttributeName": "recent_sk", "KeyType": "RANGE"},
-        ],
-        "Projection": {"ProjectionType": "ALL"},
-    }
-    create_keyed_table(
-        client,
-        name,
-        key="command_id",
-        ttl_attribute="expires_at",
-        indexes=[recent],
-        index_attributes=("recent_pk", "recent_sk"),
-    )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from shared.errors import SlashopsError
+from shared.errors import UnavailableError
 
 
-class LedgerUnavailableError(SlashopsError):
+class LedgerUnavailableError(UnavailableError):
     """The ledger could not be read or written (throttled, unreachable, missing table)."""
 
     title = "Command history unavailable"

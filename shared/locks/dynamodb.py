@@ -7,42 +7,28 @@ caller's deadline (`run_within`): the ingress answers Slack within 3 s.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-from shared.aws.clients import ClientLimits, LazyClient, aws_client
-from shared.aws.dynamodb_tables import create_table as create_keyed_table
-from shared.deadline import Deadline, DeadlineExceededError, run_within
+from shared.aws.clients import ClientLimits
+from shared.aws.dynamodb_store import DynamoDbStore, refused_item
+from shared.aws.tables import LOCKS
+from shared.deadline import Deadline
 from shared.locks.models import Lock, target_key
 from shared.locks.port import LockStoreUnavailableError
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-
-logger = logging.getLogger(__name__)
-DEFAULT_TABLE = "slashops-locks"
-KEY = "target"
-TTL_ATTRIBUTE = "expires_at"
+KEY = LOCKS.key
+TTL_ATTRIBUTE = LOCKS.ttl_attribute
 _NUMBERS = ("locked_at", "expires_at")
 
 
-class DynamoDbLockStore:
+class DynamoDbLockStore(DynamoDbStore):
     """Short timeouts and at most two tries: the deadline passed to each call bounds both."""
 
-    client: LazyClient[DynamoDBClient] = LazyClient(lambda store: aws_client("dynamodb", store.limits))
-
-    def __init__(
-        self,
-        table_name: str = DEFAULT_TABLE,
-        *,
-        client: DynamoDBClient | None = None,
-        connect_timeout: float = 0.5,
-        read_timeout: float = 1.0,
-    ) -> None:
-        self.table_name = table_name
-        self.limits = ClientLimits(connect_timeout, read_timeout, total_max_attempts=2)
-        self.client = client
+    TABLE = LOCKS
+    LIMITS = ClientLimits(connect_timeout=0.5, read_timeout=1.0, total_max_attempts=2)
+    UNAVAILABLE = LockStoreUnavailableError
+    WHAT = "the lock table"
 
     def acquire(self, lock: Lock, *, now: int, deadline: Deadline) -> Lock | None:
         client = self.client
@@ -58,9 +44,9 @@ class DynamoDbLockStore:
             )
 
         try:
-            self._call(put, deadline)
+            self._call(put, deadline=deadline)
         except client.exceptions.ConditionalCheckFailedException as error:
-            held = _lock(_old_item(error))
+            held = _lock(refused_item(error))
             if held is None:  # the condition fails only on an existing item, which comes with the refusal
                 raise LockStoreUnavailableError("the lock table refused the lock without naming its holder") from error
             return held
@@ -72,7 +58,7 @@ class DynamoDbLockStore:
             lambda: dynamodb.get_item(
                 TableName=self.table_name, Key={KEY: {"S": target_key(client, env)}}, ConsistentRead=True
             ),
-            deadline,
+            deadline=deadline,
         )
         return _lock(response.get("Item"))
 
@@ -89,7 +75,7 @@ class DynamoDbLockStore:
             )
 
         try:
-            self._call(delete, deadline)
+            self._call(delete, deadline=deadline)
         except client.exceptions.ConditionalCheckFailedException:
             return False
         return True
@@ -114,25 +100,7 @@ class DynamoDbLockStore:
                     return sorted(locks, key=lambda lock: (lock.client, lock.env))
                 arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-        return self._call(scan, deadline)
-
-    def _call[T](self, call: Callable[[], T], deadline: Deadline) -> T:
-        """`call()` within `deadline`; anything but a refused condition means the store could not answer."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return run_within(deadline, call)
-        except self.client.exceptions.ConditionalCheckFailedException:
-            raise
-        except (BotoCoreError, ClientError, DeadlineExceededError) as error:
-            logger.error("lock store unavailable: %s", type(error).__name__)
-            raise LockStoreUnavailableError(f"the lock table did not answer ({type(error).__name__})") from error
-
-
-def _old_item(error: Exception) -> Mapping[str, Any] | None:
-    """The item a refused write returns (`ALL_OLD`); None if there was none."""
-    item = getattr(error, "response", {}).get("Item")
-    return item if isinstance(item, dict) else None
+        return self._call(scan, deadline=deadline)
 
 
 def _item(lock: Lock) -> dict[str, Any]:
@@ -148,8 +116,3 @@ def _lock(item: Mapping[str, Any] | None) -> Lock | None:
         return None
     plain = {name: next(iter(value.values())) for name, value in item.items() if name != KEY}
     return Lock.model_validate({name: int(value) if name in _NUMBERS else value for name, value in plain.items()})
-
-
-def create_table(client: DynamoDBClient, name: str = DEFAULT_TABLE) -> None:
-    """The table exactly as infra/ingress.yaml declares it (on-demand, TTL on `expires_at`)."""
-    create_keyed_table(client, name, key=KEY, ttl_attribute=TTL_ATTRIBUTE)

@@ -9,11 +9,14 @@ from __future__ import annotations
 from typing import Protocol
 
 from shared.deadline import Deadline
+from shared.errors import UnavailableError
 from shared.locks.models import Lock
 
 
-class LockStoreUnavailableError(Exception):
+class LockStoreUnavailableError(UnavailableError):
     """The store did not answer (in time): whether a target is locked is unknown, so a deploy must not start."""
+
+    title = "Lock table unavailable"
 
 
 class LockStore(Protocol):

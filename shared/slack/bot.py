@@ -6,6 +6,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.settings import optional_setting
+
 logger = logging.getLogger(__name__)
 
 
@@ -21,9 +23,9 @@ class SlackBot:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SlackBot:
         return cls(
-            api_url=env.get("SLACK_API_URL") or None,
-            token=env.get("SLACK_BOT_TOKEN") or None,
-            token_secret_id=env.get("SLACK_BOT_TOKEN_SECRET_ID") or None,
+            api_url=optional_setting(env, "SLACK_API_URL"),
+            token=optional_setting(env, "SLACK_BOT_TOKEN"),
+            token_secret_id=optional_setting(env, "SLACK_BOT_TOKEN_SECRET_ID"),
         )
 
     def read_token(self) -> str | None:

@@ -17,13 +17,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from shared.deadline import Deadline, DeadlineExceededError, run_within
+from shared.deadline import Deadline, ask_within
+from shared.errors import UnavailableError
 
 logger = logging.getLogger(__name__)
 
 
-class GroupsUnavailableError(Exception):
+class GroupsUnavailableError(UnavailableError):
     """Slack could not be asked (unreachable, slow, rate-limited, no token, token refused)."""
+
+    title = "Slack unavailable"
 
 
 @dataclass(frozen=True)
@@ -132,14 +135,7 @@ def caller_groups(
 
 def _ask[T](call: Callable[[], T], deadline: Deadline | None) -> T:
     """Within the request's budget: a Slack that answers too late counts as one that could not be asked."""
-    if deadline is None:
-        return call()
-    if deadline.remaining() < MIN_SECONDS_PER_ASK:
-        raise GroupsUnavailableError("no time left to ask Slack within the answer budget")
-    try:
-        return run_within(deadline, call)
-    except DeadlineExceededError as error:
-        raise GroupsUnavailableError("Slack did not answer within the answer budget") from error
+    return ask_within(deadline, call, at_least=MIN_SECONDS_PER_ASK, unavailable=GroupsUnavailableError, whom="Slack")
 
 
 def _warn_unknown(wanted: set[str], known: tuple[UserGroup, ...]) -> None:

@@ -13,7 +13,8 @@ import pytest
 from moto import mock_aws
 
 from shared.approvals import ApprovalStore, ApprovalStoreUnavailableError, Decision, PendingApproval
-from shared.aws.approval_store import DynamoDbApprovalStore, create_table
+from shared.aws.approval_store import DynamoDbApprovalStore
+from shared.aws.tables import APPROVALS, create_table
 from shared.deadline import Deadline
 from tests.support.fakes.ingress import MemoryApprovalStore
 from tools.local_aws import FAKE_CREDENTIALS
@@ -55,7 +56,7 @@ def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
         monkeypatch.setenv(name, value)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, "approvals")
+        create_table(client, APPROVALS, "approvals")
         yield DynamoDbApprovalStore("approvals", client=client)
 
 

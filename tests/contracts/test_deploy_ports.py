@@ -16,12 +16,13 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from services.deploy import transitions
-from services.deploy.adapters.dynamodb_claims import DynamoClaimStore, create_table
+from services.deploy.adapters.dynamodb_claims import DynamoClaimStore
 from services.deploy.adapters.python_jenkins import PythonJenkinsAdapter
 from services.deploy.adapters.sqs_scheduler import SqsFollowScheduler
 from services.deploy.errors import JenkinsNotFoundError
 from services.deploy.models import FollowMessage, FoundBuild, TargetHold
 from services.deploy.ports import MAX_DELAY_SECONDS, ClaimChange, ClaimStore, FollowScheduler, JenkinsPort
+from shared.aws.tables import DEPLOYS, create_table
 from tests.support.deploy import claim
 from tests.support.fakes.deploy import MemoryClaimStore, MemoryJenkins, MemoryScheduler
 from tools.fake_jenkins import FakeJenkins
@@ -38,7 +39,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[ClaimStore]:
         return
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, "claims")
+        create_table(client, DEPLOYS, "claims")
         yield DynamoClaimStore("claims", client=client)
 
 

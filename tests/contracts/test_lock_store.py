@@ -12,8 +12,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from shared.aws.tables import LOCKS, create_table
 from shared.deadline import Deadline
-from shared.locks.dynamodb import DynamoDbLockStore, create_table
+from shared.locks.dynamodb import DynamoDbLockStore
 from shared.locks.models import Lock
 from shared.locks.port import LockStore, LockStoreUnavailableError
 from tests.support.fakes.locks import MemoryLockStore
@@ -42,7 +43,7 @@ def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
         monkeypatch.setenv(name, value)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, "locks")
+        create_table(client, LOCKS, "locks")
         yield DynamoDbLockStore("locks", client=client)
 
 

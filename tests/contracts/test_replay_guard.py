@@ -13,7 +13,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shared.aws.replay_guard import DynamoDbReplayGuard, create_table
+from shared.aws.replay_guard import DynamoDbReplayGuard
+from shared.aws.tables import REPLAYS, create_table
 from shared.deadline import Deadline
 from shared.replay import ReplayGuard, ReplayGuardUnavailableError, SignedRequest
 from tests.support.fakes.ingress import MemoryReplayGuard
@@ -34,7 +35,7 @@ def new_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.setenv(name, value)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, "replays")
+        create_table(client, REPLAYS, "replays")
         yield lambda: DynamoDbReplayGuard("replays", client=client)
 
 

@@ -7,38 +7,33 @@ hex), naming the deploy that holds it (`holder`; removed on release, so a free t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from services.deploy.models import ClaimRecord, TargetHold
 from services.deploy.ports import ClaimChange, ClaimWrite
-from shared.aws.clients import LazyClient, aws_client
-from shared.aws.dynamodb_tables import create_table as create_keyed_table
+from shared.aws.dynamodb_store import DynamoDbStore, refused_item
+from shared.aws.tables import DEPLOYS
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-
-KEY = "command_id"
-TTL_ATTRIBUTE = "expires_at"
+KEY = DEPLOYS.key
+TTL_ATTRIBUTE = DEPLOYS.ttl_attribute
 TARGET_TTL_SECONDS = 7 * 86400
 """When DynamoDB may delete a hold nobody released (housekeeping only: a stale hold is taken over long before)."""
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 
 
-class DynamoClaimStore:
-    """Table with partition key `command_id` (S) and TTL on `expires_at`; the client is built on first use.
+class DynamoClaimStore(DynamoDbStore):
+    """Table with partition key `command_id` (S) and TTL on `expires_at`; the client is built on first use, with
+    botocore's default timeouts and retries (no caller waits on it: SQS delivers again whatever fails).
 
     A refused conditional write returns the item as it stood (`ReturnValuesOnConditionCheckFailure=ALL_OLD`), so
-    the caller learns why it lost without a second read.
+    the caller learns why it lost without a second read. Any other failure is raised as botocore raises it, for
+    the queue to deliver the message again.
     """
 
-    client: LazyClient[DynamoDBClient] = LazyClient(lambda store: aws_client("dynamodb"))
-
-    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
-        self.table_name = table_name
-        self.client = client
+    TABLE = DEPLOYS
 
     def create(self, record: ClaimRecord) -> ClaimRecord | None:
         item = {name: _SERIALIZER.serialize(value) for name, value in _plain(record).items()}
@@ -51,7 +46,7 @@ class DynamoClaimStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self.client.exceptions.ConditionalCheckFailedException as error:
-            existing = _record(_old_item(error))
+            existing = _record(refused_item(error))
             if existing is None:  # the condition can only fail on an existing item, which comes with the error
                 raise
             return existing
@@ -68,7 +63,7 @@ class DynamoClaimStore:
         try:
             response = self.client.update_item(**arguments)
         except self.client.exceptions.ConditionalCheckFailedException as error:
-            return ClaimWrite(applied=False, current=_record(_old_item(error)))
+            return ClaimWrite(applied=False, current=_record(refused_item(error)))
         return ClaimWrite(applied=True, current=_record(response.get("Attributes")) if read_back else None)
 
     def take_target(self, hold: TargetHold, *, stale_before: int) -> TargetHold | None:
@@ -94,7 +89,7 @@ class DynamoClaimStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self.client.exceptions.ConditionalCheckFailedException as error:
-            old = _old_item(error)
+            old = refused_item(error)
             if not old:  # the condition can only fail on a held item, which comes with the error
                 raise
             held = {name: _DESERIALIZER.deserialize(value) for name, value in old.items()}
@@ -155,12 +150,6 @@ def _update_arguments(table_name: str, command_id: str, change: ClaimChange) -> 
     return arguments
 
 
-def _old_item(error: Exception) -> Mapping[str, Any] | None:
-    """The item a refused write returns (`ALL_OLD`); None if there was none."""
-    item = getattr(error, "response", {}).get("Item")
-    return item if isinstance(item, dict) else None
-
-
 def _record(item: Mapping[str, Any] | None) -> ClaimRecord | None:
     if not item:
         return None
@@ -170,8 +159,3 @@ def _record(item: Mapping[str, Any] | None) -> ClaimRecord | None:
 def _plain(record: ClaimRecord) -> dict[str, Any]:
     """JSON-safe attributes without nulls (DynamoDB `attribute_not_exists` then means "not set")."""
     return {name: value for name, value in record.model_dump(mode="json").items() if value is not None}
-
-
-def create_table(client: DynamoDBClient, name: str) -> None:
-    """The claims table as infra/deploy-service.yaml declares it (on-demand, TTL on `expires_at`)."""
-    create_keyed_table(client, name, key=KEY, ttl_attribute=TTL_ATTRIBUTE)

@@ -10,7 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
-from shared.ledger.dynamodb import DynamoDbLedger, create_table
+from shared.aws.tables import LEDGER, create_table
+from shared.ledger.dynamodb import DynamoDbLedger
 from tests.support.events import accepted, at, command_requested, failed, progress, succeeded
 from tools.local_aws import Service
 
@@ -21,7 +22,7 @@ _names = itertools.count(1)
 def ledger(moto_server: Service) -> DynamoDbLedger:
     client: Any = boto3.client("dynamodb", endpoint_url=moto_server.endpoint, region_name="us-east-1")
     name = f"ledger-it-{next(_names)}"
-    create_table(client, name)
+    create_table(client, LEDGER, name)
     assert client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]["AttributeName"] == "expires_at"
     return DynamoDbLedger(name, client=client, page_size=2)
 

@@ -160,7 +160,7 @@ def warm(requests: int, block: int) -> dict[str, list[float]]:
     from slack_bolt import BoltRequest
 
     from bench.bolt_app import PUBLISHED, create_bolt_app
-    from chalicelib.deps import signing_secret
+    from chalicelib.bootstrap import signing_secret
     from chalicelib.handler import handle_slash_http
     from tests.support.fakes import StaticConfig
     from tests.support.fakes.ingress import ingress_deps
@@ -217,7 +217,7 @@ def side_by_side() -> dict[str, Handle]:
     from slack_bolt import BoltRequest
 
     from bench.bolt_app import create_bolt_app
-    from chalicelib.deps import signing_secret
+    from chalicelib.bootstrap import signing_secret
     from chalicelib.handler import handle_slash_http
     from tests.support.fakes import StaticConfig
     from tests.support.fakes.ingress import ingress_deps
@@ -292,7 +292,7 @@ def instruction_run(which: str, requests: int) -> None:
     from slack_bolt import BoltRequest
 
     from bench.bolt_app import create_bolt_app
-    from chalicelib.deps import signing_secret
+    from chalicelib.bootstrap import signing_secret
     from chalicelib.handler import handle_slash_http
     from tests.support.fakes import StaticConfig
     from tests.support.fakes.ingress import ingress_deps

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from chalice.app import Chalice, Response
 
-from chalicelib import deps as composition
+from chalicelib import bootstrap as composition
 from chalicelib.budget import answer_deadline
 from chalicelib.deps import IngressDeps
 from chalicelib.handler import HttpAnswer, handle_interaction_http, handle_slash_http

@@ -60,6 +60,27 @@ def run_within[T](deadline: Deadline, call: Callable[[], T]) -> T:
     return start_within(deadline, call).result()
 
 
+def ask_within[T](
+    deadline: Deadline | None,
+    call: Callable[[], T],
+    *,
+    at_least: float,
+    unavailable: Callable[[str], Exception],
+    whom: str,
+) -> T:
+    """`call()` within the request's budget (none: as long as it takes). Less than `at_least` seconds left, `whom`
+    is not asked at all; one that answers too late counts as one that could not be asked: both raise
+    `unavailable(why)`, the port's own error, so a caller handles a slow dependency as an unreachable one."""
+    if deadline is None:
+        return call()
+    if deadline.remaining() < at_least:
+        raise unavailable(f"no time left to ask {whom} within the answer budget")
+    try:
+        return run_within(deadline, call)
+    except DeadlineExceededError as error:
+        raise unavailable(f"{whom} did not answer within the answer budget") from error
+
+
 def start_within[T](deadline: Deadline, call: Callable[[], T]) -> Pending[T]:
     """`call()` started now in a worker thread, for a caller with something else to do meanwhile: two calls that
     do not depend on each other then share the time they are given instead of each taking a slice of it.

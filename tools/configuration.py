@@ -34,6 +34,7 @@ from typing import Any, Protocol, TextIO
 from shared.commands.catalog import CATALOG
 from shared.config.access import named_names
 from shared.config.loader import parse_config
+from shared.config.location import ConfigLocation
 from shared.config.model import SlashopsConfig
 from shared.config.source import FileConfigText
 from shared.errors import ConfigurationError
@@ -279,7 +280,7 @@ def show(ssm: SsmClient, name: str, out: TextIO) -> int:
 
 
 def _ttl() -> str:
-    return os.environ.get("SLASHOPS_CONFIG_TTL", "60")
+    return f"{ConfigLocation.from_env(os.environ).ttl_seconds:g}"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -302,7 +303,7 @@ def parser() -> argparse.ArgumentParser:
             each.add_argument("--to", type=int, help="the version to restore (default: the one before the current)")
         each.add_argument(
             "--parameter",
-            default=os.environ.get("SLASHOPS_CONFIG_PARAMETER") or DEFAULT_PARAMETER,
+            default=ConfigLocation.from_env(os.environ).parameter or DEFAULT_PARAMETER,
             help=f"SSM parameter name (default $SLASHOPS_CONFIG_PARAMETER, else {DEFAULT_PARAMETER})",
         )
         add_target_options(each)

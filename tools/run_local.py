@@ -28,6 +28,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
+from shared.settings import setting
 from tools.defaults import DEFAULT_INGRESS_PORT, LOCAL_BOT_TOKEN, LOCAL_SIGNING_SECRET
 from tools.local_aws import FAKE_CREDENTIALS, LocalAwsError, Service, free_port, start_localstack, start_moto
 from tools.local_state import LocalStores, clear, restore, save
@@ -74,8 +75,9 @@ def resolve_settings(env: Mapping[str, str]) -> Settings:
     values: dict[str, str] = {}
     notes: list[str] = []
     for name, (default, note) in SIMPLE_DEFAULTS.items():
-        values[name] = env.get(name) or default
-        if not env.get(name):
+        given = setting(env, name)
+        values[name] = given or default
+        if not given:
             notes.append(f"{name} unset: {note.format(value=default)}")
     if not any(name.startswith("SLASHOPS_DB_") and value for name, value in env.items()):
         values[DEFAULT_DATABASE[0]] = DEFAULT_DATABASE[1]
@@ -469,7 +471,7 @@ def ignoring_signals() -> Iterator[None]:
 
 def state_dir(env: Mapping[str, str]) -> Path:
     """Where `make run` keeps its state between runs: `SLASHOPS_STATE_DIR`, else `.local/state`."""
-    return Path(env.get("SLASHOPS_STATE_DIR") or REPO_ROOT / ".local" / "state")
+    return Path(setting(env, "SLASHOPS_STATE_DIR") or REPO_ROOT / ".local" / "state")
 
 
 def keep_state(supervisor: Supervisor, stores: LocalStores, folder: Path, *, fresh: bool) -> None:
@@ -537,7 +539,7 @@ def run(choice: str, *, fresh: bool = False) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--aws", choices=("auto", "localstack", "moto"), default=os.environ.get("SLASHOPS_LOCAL_AWS", "auto")
+        "--aws", choices=("auto", "localstack", "moto"), default=setting(os.environ, "SLASHOPS_LOCAL_AWS", "auto")
     )
     parser.add_argument("--fresh", action="store_true", help="forget the saved local state (make run FRESH=1)")
     args = parser.parse_args(argv)

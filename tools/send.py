@@ -42,6 +42,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
+from shared.settings import setting
 from tools.defaults import DEFAULT_INGRESS_PORT, LOCAL_SIGNING_SECRET
 
 ACCEPTED = re.compile(r"accepted as `?([A-Za-z0-9_-]+)`?")
@@ -362,7 +363,7 @@ def run_click(args: argparse.Namespace, out: Any = sys.stdout) -> int:
 
 
 def click_parser() -> argparse.ArgumentParser:
-    port = os.environ.get("INGRESS_PORT") or str(DEFAULT_INGRESS_PORT)
+    port = setting(os.environ, "INGRESS_PORT", str(DEFAULT_INGRESS_PORT))
     cli = argparse.ArgumentParser(
         prog="slashops click",
         description="Press a button the ingress showed (`send` "
@@ -388,14 +389,14 @@ def _add_signing_and_wait(cli: argparse.ArgumentParser) -> None:
     """What `send` and `click` share: the secret they sign with, and how long they wait for follow-ups."""
     cli.add_argument(
         "--secret",
-        default=os.environ.get("SLACK_SIGNING_SECRET") or LOCAL_SIGNING_SECRET,
+        default=setting(os.environ, "SLACK_SIGNING_SECRET", LOCAL_SIGNING_SECRET),
         help="signing secret (default: $SLACK_SIGNING_SECRET, else make run's local default)",
     )
     cli.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the final result (default 60)")
 
 
 def parser() -> argparse.ArgumentParser:
-    port = os.environ.get("INGRESS_PORT") or str(DEFAULT_INGRESS_PORT)
+    port = setting(os.environ, "INGRESS_PORT", str(DEFAULT_INGRESS_PORT))
     cli = argparse.ArgumentParser(
         prog="slashops send", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )

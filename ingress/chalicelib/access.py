@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from chalicelib.deps import IngressDeps
+from chalicelib.errors import AccessRefusedError
 from chalicelib.slack_request import SlashCommandRequest
 from shared.commands.spec import ArgumentValue, CommandSpec
 from shared.config.access import (
@@ -20,17 +21,8 @@ from shared.config.access import (
     restricts_arguments,
 )
 from shared.deadline import Deadline
-from shared.errors import AccessDeniedError
 from shared.slack.groups import caller_groups
 from shared.slack.names import resolve_names
-
-
-class AccessRefusedError(AccessDeniedError):
-    """The rules refused the request; `decision` says which rule (its number) and why (for the audit)."""
-
-    def __init__(self, decision: AccessDecision, *, hint: str) -> None:
-        super().__init__(decision.reason, hint=hint, rule=decision.rule)
-        self.decision = decision
 
 
 def caller(

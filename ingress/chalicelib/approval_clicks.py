@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from chalicelib.approving import STORE_SECONDS, policy_of, record, store, typed
 from chalicelib.consumer import run_command
 from chalicelib.deps import IngressDeps
+from chalicelib.errors import ApprovalUnknownError, ApprovalUnreadableError
 from chalicelib.interaction_request import BlockActions
 from chalicelib.ledger_view import Viewer, not_found
 from chalicelib.models import Granted, VerifiedRequest
@@ -47,15 +48,6 @@ _NO_RESPONSE_URL = "https://response-url.invalid/"
 (tools/local_state.py) carries "" on, which the notifier cannot post to (it posts with the bot instead)."""
 GROUPS_SECONDS = 1.0
 """At most this much of the click's budget to ask Slack which approver groups the clicker is in."""
-
-
-class ApprovalUnknownError(SlashopsError):
-    title = "Unknown approval"
-
-
-class ApprovalUnreadableError(SlashopsError):
-    title = "Approval table unavailable"
-    retryable = True
 
 
 def approve(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:

@@ -14,12 +14,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from chalicelib.deps import IngressDeps
+from chalicelib.errors import ApprovalsUnavailableError
 from chalicelib.models import Command
 from chalicelib.publishing import claim_first_sighting, publish, record_history
 from shared.approvals import ApprovalStore, ApprovalStoreUnavailableError, PendingApproval
+from shared.aws.tables import APPROVALS
 from shared.config.access import ApprovalNeed, ApprovalPolicy
 from shared.deadline import Deadline
-from shared.errors import ConfigurationError, SlashopsError
+from shared.errors import ConfigurationError
 from shared.events.requested import Event
 from shared.locks.models import describe_duration
 from shared.slack.blocks import Block, SlackMessage, button, context, section
@@ -37,11 +39,6 @@ STORE_SECONDS = 1.0
 """At most this much of the answer's budget for one call to the approval table."""
 RECORD_SECONDS = 0.5
 """At most this much for publishing an approval event for the ledger."""
-
-
-class ApprovalsUnavailableError(SlashopsError):
-    title = "Approval not recorded"
-    retryable = True
 
 
 def publish_or_ask(command: Command, deps: IngressDeps) -> SlackMessage:
@@ -162,7 +159,7 @@ def buttons(approval_id: str) -> Block:
 
 def store(deps: IngressDeps) -> ApprovalStore:
     if deps.approvals is None:
-        raise ConfigurationError("no approval table configured (SLASHOPS_APPROVAL_TABLE)")
+        raise ConfigurationError(f"no approval table configured ({APPROVALS.variable})")
     return deps.approvals
 
 

@@ -22,9 +22,9 @@ from chalicelib.command_buttons import KEEPS_ORIGINAL, cancel_command, retry_com
 from chalicelib.confirming import CONFIRM_RESTORE, RestoreButton
 from chalicelib.consumer import handle_command
 from chalicelib.deps import IngressDeps
+from chalicelib.errors import MalformedRequestError
 from chalicelib.interaction_request import BlockActions
 from chalicelib.models import VerifiedRequest
-from chalicelib.slack_request import MalformedRequestError
 from shared.deadline import Deadline
 from shared.errors import SlashopsError
 from shared.replay import SignedRequest

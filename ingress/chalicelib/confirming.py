@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.approving import publish_or_ask
 from chalicelib.deps import IngressDeps
+from chalicelib.errors import ConfirmMismatchError
 from chalicelib.models import Command
 from shared.errors import UsageError
 from shared.slack.blocks import Block, SlackMessage, button, context, section
@@ -25,10 +26,6 @@ CONFIRM_RESTORE = "restore.confirm"
 """The action id of the **Confirm restore** button (`chalicelib.clicks.ACTIONS`)."""
 MAX_BUTTON_VALUE = 2000
 """Slack's limit on a button's `value`."""
-
-
-class ConfirmMismatchError(UsageError):
-    title = "Not confirmed"
 
 
 class RestoreButton(BaseModel):

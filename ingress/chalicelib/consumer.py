@@ -3,10 +3,11 @@ may run it with these arguments → use case.
 
 Rules on arguments are applied to the parsed values, defaults included (an omitted `--env` counts as its default).
 
-The registry says what happens to each command: the ingress answers `help`, `status`, `history`, `whoami`, `lock`,
-`unlock` and `locks` itself (`handled_by="ingress"`, by name); every other command is published for its consumer
-(`publishing.publish`), after the checks `BEFORE_PUBLISHING` names (a deploy into a locked target is refused here),
-unless an access rule holds it for approval (`approving.publish_or_ask`: held, and published once approved).
+What happens to each command is its declaration's (`shared/commands/catalog.py`): the ingress answers the
+commands declared `handled_by="ingress"` with their `runs`; every other command is published for its consumer
+(`publishing.publish`) after its `before_publishing` check (a deploy into a locked target is refused here), or
+first confirmed (`confirm`: a restore), unless an access rule holds it for approval (`approving.publish_or_ask`:
+held, and published once approved). Each use case is imported on its first use (`shared.commands.references`).
 
 Every signed request that changes state passes the replay guard once (`chalicelib.replays`): a published one when
 it is published (alongside its check, for a deploy), one the ingress answers (`changes_state`: `lock`, `unlock`)
@@ -16,22 +17,20 @@ before it acts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from chalicelib.access import admit, authorize
 from chalicelib.approving import publish_or_ask
 from chalicelib.deps import IngressDeps
-from chalicelib.help import show_help
-from chalicelib.locking import lock_target, refuse_if_locked, show_locks, unlock_target
 from chalicelib.models import Command, VerifiedRequest
 from chalicelib.refusals import record_refusal
-from chalicelib.replays import Check, check_and_claim, claim_before_acting
-from chalicelib.whoami import show_whoami
+from chalicelib.replays import check_and_claim, claim_before_acting
 from shared.commands.parser import parse_arguments, resolve_command
+from shared.commands.references import resolve
 from shared.commands.spec import CommandSpec
 from shared.commands.tokenizer import normalize, split_words
 from shared.config.deploy import branch_characters_from
-from shared.errors import SlashopsError
+from shared.errors import ConfigurationError, SlashopsError
 from shared.logs import log_context
 from shared.slack.blocks import SlackMessage
 from shared.slack.messages import error_message, help_for, shown_error
@@ -42,48 +41,14 @@ HELP_FLAGS = frozenset({"--help", "-h"})
 UseCase = Callable[[Command, IngressDeps], SlackMessage]
 
 
-def show_status(command: Command, deps: IngressDeps) -> SlackMessage:
-    """`chalicelib.status.show_status`, imported on the first `status`: the ledger's models wait for a reader."""
-    from chalicelib.status import show_status
-
-    return show_status(command, deps)
-
-
-def show_history(command: Command, deps: IngressDeps) -> SlackMessage:
-    """`chalicelib.history.show_history`, imported on the first `history` (as `show_status`)."""
-    from chalicelib.history import show_history
-
-    return show_history(command, deps)
-
-
-def confirm_first(command: Command, deps: IngressDeps) -> SlackMessage:
-    """`chalicelib.confirming.confirm_first`, imported on the first `restore` (as `show_status`)."""
-    from chalicelib.confirming import confirm_first
-
-    return confirm_first(command, deps)
-
-
-ANSWERED_HERE: Mapping[str, UseCase] = {
-    "help": show_help,
-    "status": show_status,
-    "history": show_history,
-    "whoami": show_whoami,
-    "lock": lock_target,
-    "unlock": unlock_target,
-    "locks": show_locks,
-}
-"""The commands the ingress answers itself (`handled_by="ingress"`), by name."""
-BEFORE_PUBLISHING: Mapping[str, Check] = {"deploy": refuse_if_locked}
-"""Checks a published command must pass first (they raise to refuse): a deploy into a locked target. Each runs
-alongside the replay guard's claim when that keeps every answer true (`replays.check_and_claim`)."""
-CONFIRMED_HERE: Mapping[str, UseCase] = {"restore": confirm_first}
-"""Published commands the ingress asks to confirm first (at once, with a button), by name."""
-
-
 def use_case_for(spec: CommandSpec) -> UseCase:
+    """The declared answer (`runs`) of a command the ingress answers; for a published one, its confirmation
+    prompt (`confirm`) or publishing (held for approval when a rule says so)."""
     if spec.handled_by == "ingress":
-        return ANSWERED_HERE[spec.name]
-    return CONFIRMED_HERE.get(spec.name, publish_or_ask)
+        if spec.runs is None:
+            raise ConfigurationError(f"command {spec.name!r} is answered by the ingress but declares no `runs`")
+        return resolve(spec.runs)
+    return resolve(spec.confirm) if spec.confirm else publish_or_ask
 
 
 def handle_command(verified: VerifiedRequest, deps: IngressDeps, *, normalized: str | None = None) -> SlackMessage:
@@ -127,8 +92,8 @@ def _dispatch(verified: VerifiedRequest, text: str, deps: IngressDeps) -> SlackM
     decision = None if caller is None else authorize(spec, parsed.arguments, caller, deps, decided=decided)
     rule, approval = (None, None) if decision is None else (decision.rule, decision.approval)
     command = Command(parsed=parsed, text=text, verified=verified, rule=rule, approval=approval)
-    if (check := BEFORE_PUBLISHING.get(spec.name)) is not None:
-        command = check_and_claim(check, command, deps)
+    if spec.before_publishing is not None:
+        command = check_and_claim(resolve(spec.before_publishing), command, deps)
     if spec.handled_by == "ingress" and spec.changes_state:
         command = claim_before_acting(command, deps)
     return use_case_for(spec)(command, deps)

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chalicelib.slack_request import MalformedRequestError, SlashCommandRequest
+from chalicelib.errors import MalformedRequestError
+from chalicelib.slack_request import SlashCommandRequest
 from shared.bounded_json import TooDeepError, loads
 
 MAX_VALUE = 2000

@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 
 from chalicelib import access
 from chalicelib.deps import IngressDeps
+from chalicelib.errors import CommandNotFoundError
 from chalicelib.models import Command, VerifiedRequest
+from shared.aws.tables import LEDGER
 from shared.config.access import AccessRule, Caller, describe_approvers, may_see_commands_of
-from shared.errors import ConfigurationError, SlashopsError
+from shared.errors import ConfigurationError
 from shared.incidents import open_incident
 from shared.ledger.models import CommandState, LedgerEntry
 from shared.ledger.port import LedgerReader
@@ -92,10 +94,6 @@ class Viewer:
         return self._seen[command]
 
 
-class CommandNotFoundError(SlashopsError):
-    title = "No such command"
-
-
 def not_found(command_id: str) -> CommandNotFoundError:
     """The one answer for a command id the caller may not see, and for one that does not exist (`status <id>`, and
     every button that names a command): the same words, so ids cannot be probed."""
@@ -115,7 +113,7 @@ def visible_entry(command_id: str, ledger: LedgerReader, viewer: Viewer) -> Ledg
 
 def require_ledger(ledger: LedgerReader | None) -> LedgerReader:
     if ledger is None:
-        detail = ConfigurationError("the ingress has no command ledger: set SLASHOPS_LEDGER_TABLE")
+        detail = ConfigurationError(f"the ingress has no command ledger: set {LEDGER.variable}")
         raise misconfiguration(open_incident(detail, where="ingress"))
     return ledger
 

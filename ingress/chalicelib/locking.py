@@ -22,13 +22,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from chalicelib.access import AccessRefusedError, authorize, may_run_here
+from chalicelib.access import authorize, may_run_here
 from chalicelib.deps import IngressDeps
+from chalicelib.errors import AccessRefusedError, LockHeldError, LocksUnreadableError, NotLockedError, TargetLockedError
 from chalicelib.models import Command
 from chalicelib.publishing import MIN_SECONDS_TO_QUEUE, build_event, record_history
+from shared.aws.tables import LOCKS
 from shared.config.deploy import LocksConfig
 from shared.deadline import Deadline
-from shared.errors import AccessDeniedError, ConfigurationError, SlashopsError, UsageError
+from shared.errors import AccessDeniedError, ConfigurationError, UsageError
 from shared.locks.models import DurationError, Lock, describe_duration, parse_duration
 from shared.locks.port import LockStore, LockStoreUnavailableError
 from shared.slack.blocks import SlackMessage, section
@@ -41,27 +43,6 @@ of it (the ledger record after a lock, the publish after a deploy's check). A de
 the replay guard is given its own deadline instead (`chalicelib.replays.check_and_claim`)."""
 RECORD_SECONDS = 0.5
 """At most this much for publishing a lock or unlock for the ledger."""
-
-
-class TargetLockedError(AccessDeniedError):
-    """A deploy into another user's active lock: refused at the door, recorded as "not allowed"."""
-
-    title = "Target locked"
-
-
-class LockHeldError(SlashopsError):
-    title = "Already locked"
-
-
-class NotLockedError(SlashopsError):
-    title = "Not locked"
-
-
-class LocksUnreadableError(SlashopsError):
-    """The lock table did not answer in time: for a deploy, nothing is published (fail closed)."""
-
-    title = "Lock table unavailable"
-    retryable = True
 
 
 def lock_target(command: Command, deps: IngressDeps) -> SlackMessage:
@@ -221,7 +202,7 @@ def _within[T](command: Command, call: Callable[[Deadline], T], deadline: Deadli
 
 def _store(deps: IngressDeps) -> LockStore:
     if deps.locks is None:
-        raise ConfigurationError("no lock table configured (SLASHOPS_LOCK_TABLE)")
+        raise ConfigurationError(f"no lock table configured ({LOCKS.variable})")
     return deps.locks
 
 

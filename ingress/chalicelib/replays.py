@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from chalicelib.deps import IngressDeps
+from chalicelib.errors import NotAppliedError
 from chalicelib.models import Command
 from chalicelib.publishing import (
     MIN_SECONDS_TO_QUEUE,
@@ -30,7 +31,7 @@ from chalicelib.publishing import (
     not_queued,
 )
 from shared.deadline import Deadline, DeadlineExceededError, start_within
-from shared.errors import AlreadyReceivedError, SlashopsError
+from shared.errors import AlreadyReceivedError
 from shared.replay import ReplayGuardUnavailableError, SignedRequest
 
 logger = logging.getLogger(__name__)
@@ -39,13 +40,6 @@ ACT_SECONDS = 0.8
 last `MIN_SECONDS_TO_QUEUE` for the ledger record, so it still gets 0.3 s."""
 MIN_SECONDS_TO_ACT = 1.0
 """Less than this left, and the guard and the command's own call cannot both answer in time: nothing is done."""
-
-
-class NotAppliedError(SlashopsError):
-    """The replay guard could not say whether the request is new: a command that writes is not applied."""
-
-    title = "Not applied"
-    retryable = True
 
 
 class Check(Protocol):

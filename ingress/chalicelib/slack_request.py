@@ -7,14 +7,10 @@ from urllib.parse import unquote_to_bytes
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.errors import SlashopsError
+from chalicelib.errors import MalformedRequestError
 from shared.events.requested import Actor, Place
 
 MAX_TEXT = 40_000
-
-
-class MalformedRequestError(SlashopsError):
-    title = "Malformed request"
 
 
 class SlashCommandRequest(BaseModel):

@@ -9,14 +9,11 @@ from __future__ import annotations
 import logging
 
 from chalicelib.deps import IngressDeps
+from chalicelib.errors import OtherWorkspaceError
 from shared.config.access import other_workspace
-from shared.errors import AccessDeniedError, ConfigurationError
+from shared.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
-
-
-class OtherWorkspaceError(AccessDeniedError):
-    title = "Not this workspace"
 
 
 def refuse_other_workspace(team_id: str, deps: IngressDeps) -> None:

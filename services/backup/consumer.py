@@ -1,9 +1,10 @@
 """Message → use case: the checks every command shares, done once, then the command's use case.
 
-Every message gets, in order: parsing (anything that is not a `CommandRequested` for this worker is dropped),
-the current configuration, the caller re-checked against the access rules as they are now, the database, the
-use case's precheck (which may refuse before the user is told it started), the database's lock (for the use
-cases that change a database), then the run. Whatever happens, the user hears how it ended — except for a
+Every message gets, in order: parsing (anything that is not a `CommandRequested` the catalog routes to this
+worker is dropped), the one consumer pipeline's checks (`shared.pipeline.admit`: the current configuration, the
+caller re-checked against the access rules as they are now), the database, the use case's precheck (which may
+refuse before the user is told it started), the database's lock (for the use cases that change a database), then
+the run. Whatever happens, the user hears how it ended — except for a
 second delivery of a command that is running (see `DuplicateDelivery`).
 """
 
@@ -12,22 +13,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from enum import Enum
 from typing import Any
 
 from services.backup import messages
-from services.backup.backing_up import back_up
 from services.backup.connections import DB_ENV_PREFIX, Database, MisconfiguredDatabase
-from services.backup.deps import BackupDeps
+from services.backup.deps import UNIT, BackupDeps
 from services.backup.errors import BackupError, DuplicateDelivery, Interrupted, JobRejected
 from services.backup.heartbeat import keep_invisible
-from services.backup.job import Job, Outcome, UseCase
-from services.backup.listing import list_backups
+from services.backup.job import Job, UseCase
 from services.backup.models import job_database
 from services.backup.ports import QueueMessage
-from services.backup.restoring import check_restore, restore
-from shared.config.access import recheck
+from shared.commands.references import resolve
+from shared.commands.spec import CommandSpec
 from shared.config.model import SlashopsConfig
 from shared.errors import ConfigurationError
 from shared.events.envelope import MalformedEventError, parse_eventbridge_json
@@ -35,7 +34,7 @@ from shared.events.models import CommandRequested
 from shared.events.reporter import CommandReporter
 from shared.incidents import open_incident
 from shared.logs import bind_command_id, log_context
-from shared.slack.messages import misconfigured, not_allowed_now
+from shared.pipeline import admit
 
 logger = logging.getLogger(__name__)
 
@@ -46,19 +45,14 @@ class Disposition(Enum):
     LATER = "later"  # neither: it comes back once its visibility timeout runs out
 
 
-def _unchecked(run: Callable[[Job], Outcome], *, locked: bool) -> UseCase[None]:
-    return UseCase(run=lambda job, _: run(job), precheck=lambda job: None, locked=locked)
-
-
-USE_CASES: Mapping[str, UseCase[Any]] = {
-    "backup": _unchecked(back_up, locked=True),
-    "backups": _unchecked(list_backups, locked=False),
-    "restore": UseCase(run=restore, precheck=check_restore, locked=True),
-}
-"""The commands routed to this worker (`shared.commands.routing`; a unit test checks they agree).
-
-`BackupDeps.use_cases` defaults to this; tests may inject another registry (tests/unit/test_adding_a_command.py).
-"""
+def use_case_of(spec: CommandSpec) -> UseCase[Any]:
+    """How the worker runs a command, from its declaration: `runs`, its `precheck` (if any), `exclusive`."""
+    if spec.runs is None:
+        raise ConfigurationError(f"command {spec.name!r} is routed to the backup worker but declares no `runs`")
+    run = resolve(spec.runs)
+    if spec.precheck is None:
+        return UseCase(run=lambda job, _: run(job), precheck=lambda job: None, locked=spec.exclusive)
+    return UseCase(run=run, precheck=resolve(spec.precheck), locked=spec.exclusive)
 
 
 def handle_message(message: QueueMessage, deps: BackupDeps, stop: threading.Event) -> Disposition:
@@ -81,19 +75,27 @@ def _parse(message: QueueMessage, deps: BackupDeps) -> CommandRequested | None:
     except MalformedEventError as error:
         logger.error("dropping a message that is not a slashops event: %s", error)
         return None
-    if not isinstance(request, CommandRequested) or request.command not in deps.use_cases:
+    if not isinstance(request, CommandRequested) or not _routed_here(request.command, deps):
         logger.error("dropping an event the backup worker does not handle: %s", type(request).__name__)
         return None
     return request
 
 
+def _routed_here(command: str, deps: BackupDeps) -> bool:
+    spec = deps.catalog.get(command)
+    return spec is not None and spec.consumer == UNIT
+
+
 def _run(request: CommandRequested, deps: BackupDeps, stop: threading.Event) -> Disposition:
     report = deps.reporter.about_request(request)
-    use_case = deps.use_cases[request.command]
+    spec = deps.catalog.get(request.command)
+    assert spec is not None  # `_parse` let only the worker's commands through
+    authorized = admit(request, deps, report, where="backup worker")
+    if authorized is None:
+        return Disposition.DONE
     try:
-        config = _config(request, deps)
-        _check_access(request, config, deps)
-        database = _database(request, deps, config)
+        use_case = use_case_of(spec)
+        database = _database(request, deps, authorized.config)
         report = report.doing(messages.activity(request.command, database.name, request.arguments))
         job = _job(request, database, deps, stop, report)
         found = use_case.precheck(job)
@@ -119,24 +121,9 @@ def _run(request: CommandRequested, deps: BackupDeps, stop: threading.Event) -> 
     return Disposition.DONE
 
 
-def _config(request: CommandRequested, deps: BackupDeps) -> SlashopsConfig:
-    """The current configuration; while it is unusable every command is answered with that, and nothing runs."""
-    try:
-        return deps.config.get()
-    except ConfigurationError as error:
-        incident = open_incident(error, where="backup worker", command_id=request.command_id)
-        raise BackupError(misconfigured(incident, request.command), retryable=True) from error
-
-
 def _incident(problem: str, request: CommandRequested) -> str:
     """The variable's name and problem go to the logs under an incident id; the user reads the id."""
     return open_incident(ConfigurationError(problem), where="backup worker", command_id=request.command_id)
-
-
-def _check_access(request: CommandRequested, config: SlashopsConfig, deps: BackupDeps) -> None:
-    if not recheck(request, config, deps.groups, names=deps.names).allowed:
-        reason, hint = not_allowed_now(request.actor.user_id, request.command)
-        raise JobRejected(reason, hint=hint)
 
 
 def _database(request: CommandRequested, deps: BackupDeps, config: SlashopsConfig) -> Database:

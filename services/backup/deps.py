@@ -8,31 +8,28 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from services.backup.adapters.engines import ENGINES
-from services.backup.adapters.s3_store import S3BackupStore
-from services.backup.adapters.sqs_queue import SqsJobQueue
 from services.backup.connections import Database, MisconfiguredDatabase, databases_from_env
-from services.backup.job import JobSettings, UseCase
+from services.backup.job import JobSettings
 from services.backup.ports import BackupStore, DumpEngine, JobQueue
-from shared.aws.eventbridge import EventBridgePublisher
+from shared.commands.catalog import CATALOG, Catalog
 from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
-from shared.config.source import cached_config, groups_ttl, names_ttl
 from shared.errors import ConfigurationError
 from shared.events.publisher import EventPublisher
 from shared.events.reporter import Reporter
+from shared.settings import BACKUP_BUCKET, event_bus, float_setting, int_setting, queue_url_variable, setting
 from shared.slack.bot import SlackBot
 from shared.slack.groups import GroupDirectory
 from shared.slack.names import NameDirectory
-from shared.slack.sdk_groups import group_directory, name_directory
 
 logger = logging.getLogger(__name__)
 SOURCE = "slashops.backup"
+UNIT = "backup"
+"""The `consumer` the catalog routes this worker's commands to."""
 TOOL_ENV_KEYS = ("PATH", "LANG", "LC_ALL", "HOME", "TZ")
 
 
@@ -57,17 +54,17 @@ class BackupSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> BackupSettings:
         env = os.environ if env is None else env
         return cls(
-            queue_url=env.get("SLASHOPS_BACKUP_QUEUE_URL", ""),
-            bucket=env.get("SLASHOPS_BACKUP_BUCKET", ""),
-            event_bus=env.get("SLASHOPS_EVENT_BUS", "slashops"),
+            queue_url=setting(env, queue_url_variable("backup")),
+            bucket=setting(env, BACKUP_BUCKET),
+            event_bus=event_bus(env),
             config=ConfigLocation.from_env(env),
             databases=databases_from_env(env, _read_database_secret),
-            part_size=int(env.get("SLASHOPS_BACKUP_PART_MIB", "8")) * 1024 * 1024,
-            visibility_timeout=int(env.get("SLASHOPS_BACKUP_VISIBILITY_SECONDS", "120")),
-            heartbeat_seconds=float(env.get("SLASHOPS_BACKUP_HEARTBEAT_SECONDS", "30")),
-            progress_every_seconds=float(env.get("SLASHOPS_BACKUP_PROGRESS_SECONDS", "10")),
+            part_size=int_setting(env, "SLASHOPS_BACKUP_PART_MIB", 8) * 1024 * 1024,
+            visibility_timeout=int_setting(env, "SLASHOPS_BACKUP_VISIBILITY_SECONDS", 120),
+            heartbeat_seconds=float_setting(env, "SLASHOPS_BACKUP_HEARTBEAT_SECONDS", 30.0),
+            progress_every_seconds=float_setting(env, "SLASHOPS_BACKUP_PROGRESS_SECONDS", 10.0),
             # short enough that SIGTERM is honoured well inside ECS' 30 s stop timeout
-            poll_seconds=int(env.get("SLASHOPS_BACKUP_POLL_SECONDS", "10")),
+            poll_seconds=int_setting(env, "SLASHOPS_BACKUP_POLL_SECONDS", 10),
             slack=SlackBot.from_env(env),
         )
 
@@ -76,13 +73,6 @@ def _read_database_secret(secret_id: str) -> str:
     from shared.aws.secrets import read_secret
 
     return read_secret(secret_id, what="database secret")
-
-
-def _registered_use_cases() -> Mapping[str, UseCase[Any]]:
-    """Imported on first use: the registry imports the use cases, and the consumer imports this module."""
-    from services.backup.consumer import USE_CASES
-
-    return USE_CASES
 
 
 @dataclass
@@ -104,43 +94,12 @@ class BackupDeps:
     worker_id: str = "backup-worker"
     visibility_timeout: int = 120
     heartbeat_seconds: float = 30.0
-    use_cases: Mapping[str, UseCase[Any]] = field(default_factory=_registered_use_cases)
-    """The consumer's registry, command name -> use case: `consumer.USE_CASES` unless a test passes its own."""
+    catalog: Catalog = CATALOG
+    """Where the worker's commands and their use cases are declared (a test may pass its own)."""
 
     @property
     def reporter(self) -> Reporter:
         return Reporter(self.publisher, SOURCE)
-
-
-def build_deps(settings: BackupSettings) -> BackupDeps:
-    """Raises only when the worker could not even receive its commands (no queue, no bucket).
-
-    A broken configuration or database URL does not stop it: each command is answered with the problem.
-    """
-    if not settings.queue_url or not settings.bucket:
-        raise ConfigurationError("SLASHOPS_BACKUP_QUEUE_URL and SLASHOPS_BACKUP_BUCKET must be set")
-    config = cached_config(settings.config)
-    return BackupDeps(
-        queue=SqsJobQueue(settings.queue_url),
-        store=S3BackupStore(settings.bucket),
-        publisher=EventBridgePublisher(settings.event_bus, SOURCE),
-        databases=settings.databases,
-        settings=JobSettings(
-            part_size=settings.part_size,
-            progress_every_seconds=settings.progress_every_seconds,
-            tool_env={key: os.environ[key] for key in TOOL_ENV_KEYS if key in os.environ},
-        ),
-        config=config,
-        groups=group_directory(
-            settings.slack,
-            ttl=lambda: groups_ttl(config),
-            timeout=5,
-        ),
-        names=name_directory(settings.slack, ttl=lambda: names_ttl(config), timeout=5),
-        worker_id=socket.gethostname(),
-        visibility_timeout=settings.visibility_timeout,
-        heartbeat_seconds=settings.heartbeat_seconds,
-    )
 
 
 def log_startup_problems(deps: BackupDeps) -> None:

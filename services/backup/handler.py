@@ -11,7 +11,8 @@ import signal
 import threading
 from types import FrameType
 
-from services.backup.deps import BackupSettings, build_deps, log_startup_problems
+from services.backup.bootstrap import build_deps
+from services.backup.deps import BackupSettings, log_startup_problems
 from services.backup.serving import serve
 from shared.errors import ConfigurationError
 from shared.logs import configure_logging

@@ -7,19 +7,24 @@ final result (aborted) still comes from its follow chain; this command reports t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import ValidationError
 
 from services.deploy import messages, transitions
-from services.deploy.deps import DeployDeps
 from services.deploy.errors import JenkinsError
 from services.deploy.models import FIRST_DELIVERY, CancelRequest, ClaimRecord, Delivery
-from shared.config.access import decide, identify_caller, may_see_commands_of, other_workspace
-from shared.errors import ConfigurationError
-from shared.events.models import CommandRequested
+from shared.config.access import decide, identify_caller, may_see_commands_of
 from shared.slack.mrkdwn import code, mention, text
 
+if TYPE_CHECKING:
+    from services.deploy.deps import DeployDeps
+    from shared.pipeline import Authorized
 
-def cancel_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery = FIRST_DELIVERY) -> None:
+
+def cancel(authorized: Authorized, deps: DeployDeps, delivery: Delivery = FIRST_DELIVERY) -> None:
+    """The use case of `cancel` (`CommandSpec.runs`; open to all: who may stop a deploy is decided here)."""
+    event = authorized.request
     reporter = deps.reporter.about_request(event)
     try:
         request = CancelRequest.model_validate(event.arguments)
@@ -27,7 +32,7 @@ def cancel_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery 
         reporter.rejected("That is not a command id.", "See `/ops help cancel`.")
         return
     record = deps.store.get(request.id)
-    refusal = _refusal(event, deps, record, request.id)
+    refusal = _refusal(authorized, deps, record, request.id)
     if refusal is not None:
         reporter.rejected(*refusal)
         return
@@ -43,12 +48,12 @@ def cancel_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery 
 
 
 def _refusal(
-    event: CommandRequested, deps: DeployDeps, record: ClaimRecord | None, command_id: str
+    authorized: Authorized, deps: DeployDeps, record: ClaimRecord | None, command_id: str
 ) -> tuple[str, str] | None:
     unknown = f"No deploy has id {code(command_id)}.", "`/ops history --command deploy` lists recent deploys."
     if record is None:
         return unknown
-    allowed = _may_cancel(event, deps, record)
+    allowed = _may_cancel(authorized, deps, record)
     if allowed is None:  # may not even see others' deploys: answered as an unknown id, revealing nothing
         return unknown
     if not allowed:
@@ -64,18 +69,14 @@ def _refusal(
     return None
 
 
-def _may_cancel(event: CommandRequested, deps: DeployDeps, record: ClaimRecord) -> bool | None:
+def _may_cancel(authorized: Authorized, deps: DeployDeps, record: ClaimRecord) -> bool | None:
     """True: the starter, or someone the `cancel` rules admit; False: someone who may see others' deploys (as
-    `status` decides) but not cancel them; None: someone who may not even see them."""
-    try:
-        config = deps.config.get()
-    except ConfigurationError:  # fail closed: only the starter may cancel while the configuration is broken
-        return event.actor.user_id == record.requested_by or None
-    if other_workspace(config, event.actor.team_id) is not None:
-        return None
+    `status` decides) but not cancel them; None: someone who may not even see them. (The pipeline checked the
+    workspace and the configuration.)"""
+    event = authorized.request
     if event.actor.user_id == record.requested_by:
         return True
-    rules = config.access
+    rules = authorized.config.access
     caller = identify_caller(event, rules, deps.groups, deps.names, command="cancel")
     if decide(rules, command="cancel", caller=caller, arguments=event.arguments).allowed:
         return True

@@ -1,36 +1,30 @@
-"""One SQS message → its use case, through a registry: `deploy` and `cancel` requests, and our own follow messages.
+"""One SQS message → its use case: the commands the catalog routes here, and our own follow messages.
 
 The body is decoded once: a follow message (`kind` = `slashops.deploy.follow`, sent by `following.py`) goes to
-`following.follow`; an EventBridge `CommandRequested` goes to the use case the registry (`deps.commands`, by default
-`COMMANDS`) names for its command.
+`following.follow`; an EventBridge `CommandRequested` for a command the catalog (`deps.catalog`) routes to this
+service goes through the one consumer pipeline (`shared.pipeline`: configuration, the caller checked again) to the
+use case its declaration names (`runs`, and `when_refused`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
-from services.deploy.cancelling import cancel_deploy
-from services.deploy.deps import CommandUseCase, DeployDeps
+from services.deploy.deps import UNIT, DeployDeps
 from services.deploy.following import follow
 from services.deploy.models import FOLLOW_KIND, Delivery, FollowMessage
-from services.deploy.starting import start_deploy
+from shared.commands.references import resolve
 from shared.events.envelope import MalformedEventError, parse_eventbridge
 from shared.events.models import AnyEvent, CommandRequested
 from shared.logs import bind_command_id
+from shared.pipeline import run_admitted
 from shared.sqs_lambda import SqsMessage
 
 logger = logging.getLogger(__name__)
-
-COMMANDS: Mapping[str, CommandUseCase] = {"deploy": start_deploy, "cancel": cancel_deploy}
-"""The commands routed to this consumer (`shared.commands.routing`; a unit test checks they agree).
-
-`DeployDeps.commands` defaults to this; tests may inject another registry (tests/unit/test_adding_a_command.py).
-"""
 
 
 def consume(message: SqsMessage, deps: DeployDeps) -> None:
@@ -42,10 +36,34 @@ def consume(message: SqsMessage, deps: DeployDeps) -> None:
         follow(parsed, deps, delivery)
     elif not isinstance(parsed, CommandRequested):
         logger.info("ignoring %s for %s: not a request", type(parsed).__name__, parsed.command_id)
-    elif (use_case := deps.commands.get(parsed.command)) is None:
-        logger.warning("ignoring command %r (%s): not the deploy service's", parsed.command, parsed.command_id)
     else:
-        use_case(parsed, deps, delivery)
+        run_command(parsed, deps, delivery)
+
+
+def run_command(request: CommandRequested, deps: DeployDeps, delivery: Delivery) -> None:
+    """A request through the pipeline to its declared use case; a command not routed here is dropped (logged)."""
+    spec = deps.catalog.get(request.command)
+    if spec is None or spec.consumer != UNIT or spec.runs is None:
+        logger.warning("ignoring command %r (%s): not the deploy service's", request.command, request.command_id)
+        return
+    use_case = resolve(spec.runs)
+    when_refused = resolve(spec.when_refused) if spec.when_refused else None
+
+    def refused(reason: str, hint: str) -> None:
+        assert when_refused is not None
+        when_refused(request, deps, delivery, reason, hint)
+
+    run_admitted(
+        request,
+        deps,
+        deps.reporter.about_request(request),
+        lambda authorized: use_case(authorized, deps, delivery),
+        where="deploy service",
+        last_attempt=delivery.last_attempt,
+        refused=None
+        if when_refused is None
+        else lambda reason, hint: when_refused(request, deps, delivery, reason, hint),
+    )
 
 
 def parse_body(body: str) -> FollowMessage | AnyEvent:

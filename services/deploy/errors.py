@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared.errors import SlashopsError
+from shared.pipeline import DeliverAgain
 
 
 class DeployError(SlashopsError):
@@ -53,7 +54,7 @@ class JenkinsProtocolError(JenkinsError):
     title = "Unexpected answer from Jenkins"
 
 
-class ClaimBusyError(DeployError):
+class ClaimBusyError(DeployError, DeliverAgain):
     """Another delivery of the same command holds a fresh claim: retry later (via SQS), never report."""
 
     title = "Deploy in progress"

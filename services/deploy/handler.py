@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.deploy.bootstrap import deploy_deps
 from services.deploy.consumer import consume
-from services.deploy.deps import DeployDeps, deploy_deps
+from services.deploy.deps import DeployDeps
 from shared.logs import configure_logging
 from shared.sqs_lambda import handle_sqs_batch
 

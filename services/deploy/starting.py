@@ -16,31 +16,34 @@ deploys: while another deploy holds it, this one is refused, naming that deploy 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from services.deploy import messages, transitions
-from services.deploy.deps import DeployDeps
 from services.deploy.errors import ClaimBusyError, JenkinsError, JenkinsUnavailableError
 from services.deploy.following import schedule_first_follow
 from services.deploy.models import FIRST_DELIVERY, ClaimRecord, Delivery, DeployRequest, FoundBuild
-from shared.config.access import recheck
 from shared.deadline import Deadline
 from shared.errors import ConfigurationError
-from shared.events.models import CommandRequested
-from shared.events.reporter import CommandReporter
-from shared.incidents import open_incident
 from shared.locks.models import Lock
 from shared.locks.port import LockStoreUnavailableError
-from shared.slack.messages import misconfigured, not_allowed_now
 from shared.slack.mrkdwn import code, text
+
+if TYPE_CHECKING:
+    from services.deploy.deps import DeployDeps
+    from shared.events.models import CommandRequested
+    from shared.events.reporter import CommandReporter
+    from shared.pipeline import Authorized
 
 logger = logging.getLogger(__name__)
 DAY = 86400
 LOCK_CHECK_SECONDS = 10.0
 
 
-def start_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery = FIRST_DELIVERY) -> None:
+def start(authorized: Authorized, deps: DeployDeps, delivery: Delivery = FIRST_DELIVERY) -> None:
+    """The use case of `deploy` (`CommandSpec.runs`): the pipeline (`shared.pipeline`) checked the caller."""
+    event = authorized.request
     reporter = deps.reporter.about_request(event)
     if _too_old(event, deps):
         existing = deps.store.get(event.command_id)
@@ -49,15 +52,7 @@ def start_deploy(event: CommandRequested, deps: DeployDeps, delivery: Delivery =
         else:
             reporter.failed(messages.too_old(event.requested_at), retryable=True)
         return
-    try:
-        allowed = recheck(event, deps.config.get(), deps.groups, names=deps.names).allowed
-    except ConfigurationError as error:
-        _misconfigured(event, error, reporter)
-        return
-    if not allowed:
-        _refuse(event, deps, reporter, delivery)
-        return
-    record = _new_record(event, deps, reporter)
+    record = _new_record(authorized, deps, reporter)
     if record is None:
         return
     reporter = reporter.doing(messages.activity(record))
@@ -79,19 +74,15 @@ def _too_old(event: CommandRequested, deps: DeployDeps) -> bool:
     return deps.now() - event.requested_at.timestamp() > deps.settings.max_request_age_seconds
 
 
-def _misconfigured(event: CommandRequested, error: ConfigurationError, reporter: CommandReporter) -> None:
-    """The details (which file, parameter, rule) are for the admins' logs, never for the channel."""
-    incident = open_incident(error, where="deploy service", command_id=event.command_id)
-    reporter.failed(misconfigured(incident, "deploy"))
-
-
-def _refuse(event: CommandRequested, deps: DeployDeps, reporter: CommandReporter, delivery: Delivery) -> None:
-    """Nothing new starts; a redelivery of a deploy claimed while it was allowed only carries on with it."""
+def carry_on_if_claimed(event: CommandRequested, deps: DeployDeps, delivery: Delivery, reason: str, hint: str) -> None:
+    """`deploy`'s `when_refused`: nothing new starts; a redelivery of a deploy claimed while it was allowed only
+    carries on with it (its build may be running: abandoning it would leave it unfollowed)."""
+    reporter = deps.reporter.about_request(event)
     existing = deps.store.get(event.command_id)
     if existing is not None:
         _resume(existing, deps, reporter, delivery)
         return
-    reporter.rejected(*not_allowed_now(event.actor.user_id, event.command))
+    reporter.rejected(reason, hint)
 
 
 def _other_users_lock(record: ClaimRecord, deps: DeployDeps, delivery: Delivery) -> Lock | None:
@@ -125,8 +116,9 @@ def _refuse_locked(
     reporter.rejected(*messages.locked(lock))
 
 
-def _new_record(event: CommandRequested, deps: DeployDeps, reporter: CommandReporter) -> ClaimRecord | None:
+def _new_record(authorized: Authorized, deps: DeployDeps, reporter: CommandReporter) -> ClaimRecord | None:
     """The claim to write, or None after reporting why the request is refused (before any Jenkins call)."""
+    event = authorized.request
     try:
         request = DeployRequest.model_validate(event.arguments)
     except ValidationError as error:
@@ -134,11 +126,7 @@ def _new_record(event: CommandRequested, deps: DeployDeps, reporter: CommandRepo
         field = code(".".join(map(str, detail["loc"])))
         reporter.rejected(f"Invalid {field}: {text(detail['msg'])}.", "See `/ops help deploy`.")
         return None
-    try:
-        config = deps.config.get().deploy
-    except ConfigurationError as error:
-        _misconfigured(event, error, reporter)
-        return None
+    config = authorized.config.deploy
     if not config.knows(request.client):
         reporter.rejected(*messages.unknown_client(request.client, config.client_names()))
         return None

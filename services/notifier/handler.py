@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.notifier.bootstrap import notifier_deps
 from services.notifier.consumer import handle_body
-from services.notifier.deps import NotifierDeps, notifier_deps
+from services.notifier.deps import NotifierDeps
 from shared.logs import configure_logging
 from shared.sqs_lambda import SqsMessage, handle_sqs_batch
 

@@ -10,8 +10,8 @@ import argparse
 import functools
 from typing import Any, NoReturn
 
-from shared.commands.parser import as_sentence, usage_hint
 from shared.commands.spec import ArgumentSpec, CommandSpec
+from shared.commands.wording import as_sentence, usage_hint
 from shared.errors import UsageError
 from shared.slack.mrkdwn import text
 

@@ -45,6 +45,7 @@ class Catalog:
 
 HELP = CommandSpec(
     name="help",
+    runs="chalicelib.help:show_help",
     summary="List the commands, or show one command's usage, options and examples",
     arguments=(
         ArgumentSpec(
@@ -62,6 +63,9 @@ HELP = CommandSpec(
 
 DEPLOY = CommandSpec(
     name="deploy",
+    runs="services.deploy.starting:start",
+    before_publishing="chalicelib.locking:refuse_if_locked",
+    when_refused="services.deploy.starting:carry_on_if_claimed",
     summary="Deploy a client's branch with Jenkins and report the build's result",
     description="Starts exactly one Jenkins build and follows it until it finishes.",
     arguments=(
@@ -85,6 +89,7 @@ DEPLOY = CommandSpec(
 
 CANCEL = CommandSpec(
     name="cancel",
+    runs="services.deploy.cancelling:cancel",
     summary="Stop a queued or running deploy",
     arguments=(
         ArgumentSpec(
@@ -100,6 +105,8 @@ CANCEL = CommandSpec(
 
 BACKUP = CommandSpec(
     name="backup",
+    runs="services.backup.backing_up:back_up",
+    exclusive=True,
     summary="Back up a database to S3",
     description="Streams a dump of the database to S3 and records a manifest once the upload is complete.",
     arguments=(ArgumentSpec(name="db", required=True, help="the database to back up", validator="identifier"),),
@@ -110,6 +117,7 @@ BACKUP = CommandSpec(
 
 BACKUPS = CommandSpec(
     name="backups",
+    runs="services.backup.listing:list_backups",
     summary="List a database's completed backups, newest first",
     arguments=(ArgumentSpec(name="db", required=True, help="the database", validator="identifier"),),
     examples=("/ops backups --db orders",),
@@ -118,6 +126,10 @@ BACKUPS = CommandSpec(
 
 RESTORE = CommandSpec(
     name="restore",
+    runs="services.backup.restoring:restore",
+    precheck="services.backup.restoring:check_restore",
+    exclusive=True,
+    confirm="chalicelib.confirming:confirm_first",
     summary="Restore a database from a backup (destructive: asks for confirmation)",
     description=(
         "Replaces the database's contents with the backup's. Without `--confirm <db>` naming the same "
@@ -139,6 +151,7 @@ RESTORE = CommandSpec(
 
 STATUS = CommandSpec(
     name="status",
+    runs="chalicelib.status:show_status",
     summary="Show a command's state, age, last message and links",
     description="You can look up your own commands, and others' for commands the access rules let you run.",
     arguments=(
@@ -153,6 +166,7 @@ STATUS = CommandSpec(
 
 HISTORY = CommandSpec(
     name="history",
+    runs="chalicelib.history:show_history",
     summary="List the latest commands",
     description="Newest first: your own commands, and others' for commands the access rules let you run.",
     arguments=(
@@ -174,6 +188,7 @@ HISTORY = CommandSpec(
 
 WHOAMI = CommandSpec(
     name="whoami",
+    runs="chalicelib.whoami:show_whoami",
     summary="Show who you are to slashops: your IDs, user groups, this channel, and what you may run here",
     description="Per command: allowed, allowed with limits, or denied, and the number of the access rule that decides.",
     examples=("/ops whoami",),
@@ -188,6 +203,7 @@ _TARGET = (
 
 LOCK = CommandSpec(
     name="lock",
+    runs="chalicelib.locking:lock_target",
     summary="Lock a client's environment: deploys into it are refused (except yours) until it expires or is unlocked",
     description="Without `--for`, the lock lasts the configured default (`deploy.locks.default`, 2h unless set).",
     arguments=(
@@ -203,6 +219,7 @@ LOCK = CommandSpec(
 
 UNLOCK = CommandSpec(
     name="unlock",
+    runs="chalicelib.locking:unlock_target",
     summary="End a deploy lock: yours, or anyone's if the access rules admit you to `unlock`",
     arguments=_TARGET,
     examples=("/ops unlock --client acme --env production",),
@@ -216,9 +233,25 @@ UNLOCK = CommandSpec(
 
 LOCKS = CommandSpec(
     name="locks",
+    runs="chalicelib.locking:show_locks",
     summary="List the locked deploy targets: who, why, until when",
     examples=("/ops locks",),
     handled_by="ingress",
 )
 
-CATALOG = Catalog([HELP, DEPLOY, CANCEL, BACKUP, BACKUPS, RESTORE, STATUS, HISTORY, WHOAMI, LOCK, UNLOCK, LOCKS])
+CATALOG = Catalog(
+    [
+        HELP,
+        DEPLOY,
+        CANCEL,
+        BACKUP,
+        BACKUPS,
+        RESTORE,
+        STATUS,
+        HISTORY,
+        WHOAMI,
+        LOCK,
+        UNLOCK,
+        LOCKS,
+    ]
+)

@@ -17,6 +17,7 @@ from shared.commands.catalog import Catalog
 from shared.commands.characters import describe, unsafe_character
 from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
 from shared.commands.validators import problem_with
+from shared.commands.wording import usage_hint
 from shared.errors import UnknownCommandError, UsageError
 from shared.slack.mrkdwn import code, text
 
@@ -235,20 +236,10 @@ def _validate(
         raise UsageError(f"{code(argument.option)} {shown} {text(problem)}.", hint=usage_hint(spec))
 
 
-def usage_hint(spec: CommandSpec) -> str:
-    return f"Usage: {code(spec.usage())}\nSee `/ops help {spec.name}`."
-
-
 def _unknown_hint(catalog: Catalog, name: str) -> str:
     closest = catalog.closest(name)
     suggestion = f"Did you mean `{closest}`? " if closest else ""
     return f"{suggestion}Type `/ops help` to see every command."
-
-
-def as_sentence(message: str) -> str:
-    message = message.strip()
-    message = message[:1].upper() + message[1:]
-    return message if message.endswith(".") else message + "."
 
 
 def _shorten(value: str, limit: int = 60) -> str:

@@ -54,6 +54,13 @@ def acknowledgement(spec: CommandSpec, arguments: Mapping[str, ArgumentValue], c
     )
 
 
+def answer(line: str, note: str = "", *, in_channel: bool = False) -> SlackMessage:
+    """A plain answer: one mrkdwn `line` (the notification text too) and an optional `note` under it. Both are
+    mrkdwn built with `shared.slack.mrkdwn` (`text()` around every value): they are shown as they are."""
+    blocks = (section(line), *((context(note),) if note else ()))
+    return SlackMessage(text=line, blocks=blocks, response_type="in_channel" if in_channel else "ephemeral")
+
+
 def format_arguments(arguments: Mapping[str, ArgumentValue]) -> str:
     parts = []
     for name, value in arguments.items():

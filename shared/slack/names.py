@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Protocol
 
-from shared.deadline import Deadline, DeadlineExceededError, run_within
+from shared.deadline import Deadline, ask_within
+from shared.errors import UnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +47,10 @@ def channel_key(entry: str) -> str:
     return entry.removeprefix("#")
 
 
-class NamesUnavailableError(Exception):
+class NamesUnavailableError(UnavailableError):
     """Slack could not be asked (unreachable, slow, rate-limited, no token, token refused, scope missing)."""
+
+    title = "Slack unavailable"
 
 
 class NameDirectory(Protocol):
@@ -216,14 +219,7 @@ def _resolved_channels(
 
 def _ask[T](call: Callable[[], T], deadline: Deadline | None) -> T:
     """Within the request's budget: a Slack that answers too late counts as one that could not be asked."""
-    if deadline is None:
-        return call()
-    if deadline.remaining() < MIN_SECONDS_PER_ASK:
-        raise NamesUnavailableError("no time left to ask Slack within the answer budget")
-    try:
-        return run_within(deadline, call)
-    except DeadlineExceededError as error:
-        raise NamesUnavailableError("Slack did not answer within the answer budget") from error
+    return ask_within(deadline, call, at_least=MIN_SECONDS_PER_ASK, unavailable=NamesUnavailableError, whom="Slack")
 
 
 def _warn_unknown(kind: str, resolved: Mapping[str, str | None]) -> None:

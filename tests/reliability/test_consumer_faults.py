@@ -22,13 +22,14 @@ from services.backup.connections import Database
 from services.backup.consumer import handle_message
 from services.backup.ports import QueueMessage
 from services.backup.serving import Backoff, serve
-from services.deploy.adapters.dynamodb_claims import DynamoClaimStore, create_table
+from services.deploy.adapters.dynamodb_claims import DynamoClaimStore
 from services.deploy.adapters.python_jenkins import PythonJenkinsAdapter
 from services.deploy.deps import DeployDeps, DeploySettings
 from services.deploy.handler import handle_batch
 from services.deploy.ports import ClaimChange
 from services.notifier.consumer import handle_event
 from services.notifier.deps import NotifierDeps
+from shared.aws.tables import DEPLOYS, LEDGER, create_table
 from shared.events.models import (
     CommandFailed,
     CommandProgress,
@@ -38,7 +39,6 @@ from shared.events.models import (
     utcnow,
 )
 from shared.ledger.dynamodb import DynamoDbLedger
-from shared.ledger.dynamodb import create_table as create_ledger_table
 from tests.reliability.tally import Tally
 from tests.support.backup import StalledDump, backup_deps, make_worker, request_message, throwaway_pg_database
 from tests.support.deploy import CONFIG, Clock, deliver_follows, requested
@@ -263,7 +263,7 @@ def jenkins() -> Iterator[FakeJenkins]:
 def claims() -> Iterator[DynamoClaimStore]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, "slashops-deploy-rel")
+        create_table(client, DEPLOYS, "slashops-deploy-rel")
         yield DynamoClaimStore("slashops-deploy-rel", client=client)
 
 
@@ -405,7 +405,7 @@ def _finals_the_user_reads(events: list[Event]) -> list[Event]:
     """The events the notifier posts as a final message (its real ledger adapter, on the moto DynamoDB in use)."""
     client = boto3.client("dynamodb", region_name="us-east-1")
     table = f"ledger-{uuid.uuid4().hex[:6]}"
-    create_ledger_table(client, table)
+    create_table(client, LEDGER, table)
     deps = NotifierDeps(ledger=DynamoDbLedger(table, client=client), slack=RecordingSlack(), now=lambda: utcnow())
     outcomes = [(event, handle_event(event, deps)) for event in events]  # type: ignore[arg-type]
     not_posted = ("recorded", "superseded", "already notified")

@@ -6,9 +6,10 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.deploy.consumer import run_command
 from services.deploy.deps import DeployDeps, DeploySettings
 from services.deploy.following import follow
-from services.deploy.models import ClaimRecord, Delivery
+from services.deploy.models import FIRST_DELIVERY, ClaimRecord, Delivery
 from shared.events.models import Actor, CommandRequested, Place, ReplyTarget
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import MemoryClaimStore, MemoryJenkins, MemoryScheduler
@@ -123,3 +124,13 @@ class MemoryDeploy:
 
     def follow_all(self) -> int:
         return deliver_follows(self.deps, self.scheduler)
+
+
+def deliver(event: CommandRequested, deps: DeployDeps, delivery: Delivery = FIRST_DELIVERY) -> None:
+    """One delivery of a request to the deploy service, as its consumer makes it: through the one pipeline
+    (configuration, the caller checked again) to the use case the catalog declares for the command."""
+    run_command(event, deps, delivery)
+
+
+start_deploy = cancel_deploy = deliver
+"""Named for what the tests deliver; both go the consumer's one way (a use case is never called around it)."""

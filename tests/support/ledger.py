@@ -11,7 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shared.ledger.dynamodb import DynamoDbLedger, create_table
+from shared.aws.tables import LEDGER, create_table
+from shared.ledger.dynamodb import DynamoDbLedger
 from tools.local_aws import FAKE_CREDENTIALS
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ _tables = itertools.count(1)
 def fresh_ledger(client: DynamoDBClient, *, page_size: int = 100) -> DynamoDbLedger:
     """A new, empty ledger table (unique name) on the DynamoDB `client` points at (moto server, in-process moto)."""
     name = f"ledger-{next(_tables)}"
-    create_table(client, name)
+    create_table(client, LEDGER, name)
     return DynamoDbLedger(name, client=client, page_size=page_size)
 
 

@@ -18,8 +18,9 @@ import boto3
 from services.notifier.adapters.slack import SlackSdkAdapter
 from services.notifier.deps import NotifierDeps
 from services.notifier.handler import handle_batch
+from shared.aws.tables import LEDGER, create_table
 from shared.events.models import Event, ReplyTarget
-from shared.ledger.dynamodb import DynamoDbLedger, create_table
+from shared.ledger.dynamodb import DynamoDbLedger
 from tests.support.clock import Clock
 from tests.support.events import at, eventbridge_body, reply_to, sqs_batch
 from tools.dlq import Pair
@@ -113,7 +114,7 @@ def notifier_stack(
     pair = Pair.of(sqs, "notifier", prefix=prefix)
 
     dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=REGION)
-    create_table(dynamodb, f"{prefix}-ledger")
+    create_table(dynamodb, LEDGER, f"{prefix}-ledger")
     ledger = DynamoDbLedger(f"{prefix}-ledger", client=dynamodb)
     with FakeSlack() as slack:
         sleeps: list[float] = []

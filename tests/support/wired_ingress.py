@@ -19,10 +19,8 @@ import pytest
 from chalice.test import Client
 
 from app import create_app
-from chalicelib import deps as composition
-from shared.aws.approval_store import create_table as create_approval_table
-from shared.aws.replay_guard import create_table
-from shared.locks.dynamodb import create_table as create_lock_table
+from chalicelib import bootstrap as composition
+from shared.aws.tables import APPROVALS, LOCKS, REPLAYS, create_table
 from tests.support.ingress import SEED_RULES, message_text
 from tests.support.slack import SIGNING_SECRET
 
@@ -45,7 +43,7 @@ class Instance(Protocol):
 
 def new_replay_table(dynamodb_endpoint: str) -> str:
     name = f"replays-{uuid.uuid4().hex[:8]}"
-    create_table(boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), name)
+    create_table(boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), REPLAYS, name)
     return name
 
 
@@ -59,9 +57,9 @@ def ingress_instances(
     config.write_text(config_text)
     table = new_replay_table(dynamodb_endpoint)
     locks = f"locks-{uuid.uuid4().hex[:8]}"
-    create_lock_table(boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), locks)
+    create_table(boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), LOCKS, locks)
     approvals = f"approvals-{uuid.uuid4().hex[:8]}"
-    create_approval_table(boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), approvals)
+    create_table(boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), APPROVALS, approvals)
 
     def instance(events_endpoint: str, replay_table: str | None = None) -> Send:
         for name, value in {

@@ -20,10 +20,9 @@ import boto3
 import pytest
 
 from app import create_app
-from chalicelib import deps as composition
+from chalicelib import bootstrap as composition
 from chalicelib.deps import IngressDeps
-from shared.aws.approval_store import create_table as create_approval_table
-from shared.locks.dynamodb import create_table as create_lock_table
+from shared.aws.tables import APPROVALS, LOCKS, create_table
 from tests.support.ingress import message_text
 from tests.support.slack import SIGNING_SECRET, click_payload, signed_headers, slash_form
 from tests.support.wired_ingress import counted_bus, new_replay_table
@@ -88,8 +87,8 @@ def edge(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, moto_server: Service) 
     config.write_text(RULES)
     dynamodb = boto3.client("dynamodb", endpoint_url=moto_server.endpoint)
     approvals, locks = f"approvals-{uuid.uuid4().hex[:8]}", f"locks-{uuid.uuid4().hex[:8]}"
-    create_approval_table(dynamodb, approvals)
-    create_lock_table(dynamodb, locks)
+    create_table(dynamodb, APPROVALS, approvals)
+    create_table(dynamodb, LOCKS, locks)
     with FakeSlack() as slack, counted_bus(moto_server.endpoint) as published:
         slack.define_group("S0SRE", "sre", ["U0ERIN"])
         for name, value in {

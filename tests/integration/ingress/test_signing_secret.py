@@ -7,7 +7,8 @@ import uuid
 import boto3
 import pytest
 
-from chalicelib.deps import IngressSettings, signing_secret_from
+from chalicelib.bootstrap import signing_secret_from
+from chalicelib.deps import IngressSettings
 from shared.errors import ConfigurationError
 from tools.local_aws import Service
 

@@ -13,7 +13,7 @@ from shared.ledger.dynamodb import DynamoDbLedger
 from tests.support.events import command_requested
 from tools.local_aws import running, start_moto
 from tools.local_state import clear, restore, save
-from tools.local_system import LEDGER_TABLE, local_stores, provision
+from tools.local_system import local_stores, provision
 
 pytestmark = pytest.mark.integration
 BACKUP_KEY = "orders/orders-20261128T101500Z-3f9c/dump.gz"
@@ -25,7 +25,7 @@ def test_ledger_backups_and_queued_messages_come_back_after_a_restart(tmp_path: 
         resources = provision(first.endpoint, first.endpoint)
         stores = local_stores(first.endpoint, first.endpoint, resources)
         assert restore(stores, tmp_path) is None  # nothing saved yet
-        ledger = DynamoDbLedger(LEDGER_TABLE, client=stores.dynamodb)
+        ledger = DynamoDbLedger(client=stores.dynamodb)
         ledger.record(command_requested("c0mmand00001", command="backup"), now=datetime.now(UTC))
         stores.s3.put_object(Bucket=resources.bucket, Key=BACKUP_KEY, Body=DUMP)
         stores.sqs.send_message(QueueUrl=resources.queues["backup"].url, MessageBody='{"waiting": 1}')
@@ -44,7 +44,7 @@ def test_ledger_backups_and_queued_messages_come_back_after_a_restart(tmp_path: 
         stores = local_stores(second.endpoint, second.endpoint, resources)
         restored = restore(stores, tmp_path)
         assert restored is not None and (restored.items, restored.objects, restored.messages) == (1, 1, 2)
-        ledger = DynamoDbLedger(LEDGER_TABLE, client=stores.dynamodb)
+        ledger = DynamoDbLedger(client=stores.dynamodb)
         assert [entry.command_id for entry in ledger.iter_recent()] == ["c0mmand00001"]  # its index too
         assert stores.s3.get_object(Bucket=resources.bucket, Key=BACKUP_KEY)["Body"].read() == DUMP
         got = stores.sqs.receive_message(QueueUrl=resources.queues["backup"].url, WaitTimeSeconds=1)["Messages"]

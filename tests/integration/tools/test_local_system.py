@@ -9,9 +9,10 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
+from shared.aws.tables import APPROVALS, DEPLOYS, LEDGER, REPLAYS
 from shared.ledger.dynamodb import RECENT_INDEX
 from tools.local_aws import Service, running, start_moto
-from tools.local_system import APPROVAL_TABLE, DEPLOY_TABLE, LEDGER_TABLE, LOCAL_BUCKET, REPLAY_TABLE, provision
+from tools.local_system import LOCAL_BUCKET, provision
 
 pytestmark = pytest.mark.integration
 
@@ -28,14 +29,14 @@ def test_provision_on_moto_alone_routes_commands_and_creates_tables_and_bucket(m
     session = boto3.Session(region_name="us-east-1")
 
     tables = session.client("dynamodb", endpoint_url=moto_server.endpoint)
-    ledger = tables.describe_table(TableName=LEDGER_TABLE)["Table"]
+    ledger = tables.describe_table(TableName=LEDGER.name)["Table"]
     assert [index["IndexName"] for index in ledger["GlobalSecondaryIndexes"]] == [RECENT_INDEX]
-    assert tables.describe_table(TableName=DEPLOY_TABLE)["Table"]["TableStatus"] == "ACTIVE"
-    replays = tables.describe_time_to_live(TableName=REPLAY_TABLE)["TimeToLiveDescription"]
-    assert replays["TimeToLiveStatus"] == "ENABLED" and resources.env()["SLASHOPS_REPLAY_TABLE"] == REPLAY_TABLE
-    approvals = tables.describe_time_to_live(TableName=APPROVAL_TABLE)["TimeToLiveDescription"]
+    assert tables.describe_table(TableName=DEPLOYS.name)["Table"]["TableStatus"] == "ACTIVE"
+    replays = tables.describe_time_to_live(TableName=REPLAYS.name)["TimeToLiveDescription"]
+    assert replays["TimeToLiveStatus"] == "ENABLED" and resources.env()[REPLAYS.variable] == REPLAYS.name
+    approvals = tables.describe_time_to_live(TableName=APPROVALS.name)["TimeToLiveDescription"]
     assert approvals["AttributeName"] == "forget_at" and approvals["TimeToLiveStatus"] == "ENABLED"
-    assert resources.env()["SLASHOPS_APPROVAL_TABLE"] == APPROVAL_TABLE
+    assert resources.env()[APPROVALS.variable] == APPROVALS.name
     session.client("s3", endpoint_url=moto_server.endpoint).head_bucket(Bucket=LOCAL_BUCKET)
 
     events = session.client("events", endpoint_url=moto_server.endpoint)

@@ -9,8 +9,11 @@ import pytest
 
 from app import create_app
 from chalicelib.approving import publish_or_ask
-from chalicelib.consumer import ANSWERED_HERE, CONFIRMED_HERE, use_case_for
+from chalicelib.consumer import use_case_for
 from shared.commands.catalog import CATALOG
+from shared.commands.references import resolve
+from shared.commands.spec import CommandSpec
+from shared.errors import ConfigurationError
 from shared.events.models import CommandRequested
 from tests.support.events import api_gateway_request
 from tests.support.fakes import RecordingPublisher
@@ -19,16 +22,20 @@ from tests.support.ingress import Ingress, message_text
 from tests.support.slack import SIGNING_SECRET, signed_request
 
 
-@pytest.mark.parametrize("name", CATALOG.names())
-def test_every_declared_command_has_a_use_case(name: str) -> None:
-    spec = CATALOG.get(name)
-    assert spec is not None
-    published = CONFIRMED_HERE.get(name, publish_or_ask)  # held first when a rule asks for approval
-    assert use_case_for(spec) is (ANSWERED_HERE[name] if spec.handled_by == "ingress" else published)
+@pytest.mark.parametrize("spec", list(CATALOG), ids=CATALOG.names())
+def test_every_declared_command_reaches_its_declared_use_case(spec: CommandSpec) -> None:
+    if spec.handled_by == "ingress":
+        assert spec.runs is not None and use_case_for(spec) is resolve(spec.runs)
+    elif spec.confirm is not None:
+        assert use_case_for(spec) is resolve(spec.confirm)
+    else:
+        assert use_case_for(spec) is publish_or_ask  # held first when a rule asks for approval
 
 
-def test_the_ingress_answers_only_commands_declared_as_its_own() -> None:
-    assert set(ANSWERED_HERE) == {spec.name for spec in CATALOG if spec.handled_by == "ingress"}
+def test_a_command_answered_here_without_a_use_case_is_a_configuration_error() -> None:
+    spec = CommandSpec(name="ping", summary="x", handled_by="ingress")
+    with pytest.raises(ConfigurationError, match="declares no `runs`"):
+        use_case_for(spec)
 
 
 def test_the_event_carries_the_text_as_normalized_for_parsing(ingress: Ingress) -> None:

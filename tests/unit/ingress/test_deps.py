@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.deps import IngressSettings, SigningSecret, signing_secret_from
+from chalicelib.bootstrap import SigningSecret, signing_secret_from
+from chalicelib.deps import IngressSettings
 from chalicelib.handler import handle_slash_http
 from shared.errors import ConfigurationError
 from tests.support.fakes.ingress import ingress_deps
@@ -55,7 +56,7 @@ def test_a_known_secret_is_used_directly_and_an_unknown_one_is_read(cached: str 
 
 
 def test_the_ledger_is_built_on_its_first_read_and_once() -> None:
-    from chalicelib.deps import LedgerOnFirstRead
+    from chalicelib.bootstrap import LedgerOnFirstRead
     from tests.support.fakes.ledger import InMemoryLedger
 
     built: list[InMemoryLedger] = []
@@ -74,7 +75,7 @@ def test_the_ledger_is_built_on_its_first_read_and_once() -> None:
 COMPOSED = """
 import sys
 import app
-from chalicelib.deps import ingress_deps
+from chalicelib.bootstrap import ingress_deps
 ingress_deps()
 print("\\n".join(sorted(sys.modules)))
 """

@@ -120,7 +120,7 @@ A_DEPLOY = """
 import sys
 from urllib.parse import urlencode
 import app
-from chalicelib.deps import signing_secret
+from chalicelib.bootstrap import signing_secret
 from chalicelib.handler import handle_slash_http
 from tests.support.fakes import StaticConfig
 from tests.support.fakes.ingress import ingress_deps

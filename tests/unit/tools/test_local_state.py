@@ -17,21 +17,18 @@ import pytest
 from moto import mock_aws
 
 from services.deploy.adapters.dynamodb_claims import DynamoClaimStore
-from services.deploy.adapters.dynamodb_claims import create_table as create_claims_table
 from services.notifier.adapters.slack import SlackSdkAdapter
 from services.notifier.errors import ResponseUrlUnusableError
 from shared.approvals import PendingApproval
 from shared.aws.approval_store import DynamoDbApprovalStore
-from shared.aws.approval_store import create_table as create_approval_table
+from shared.aws.tables import APPROVALS, DEPLOYS, LEDGER, create_table
 from shared.deadline import Deadline
 from shared.ledger.dynamodb import DynamoDbLedger
-from shared.ledger.dynamodb import create_table as create_ledger_table
 from shared.slack.blocks import SlackMessage
 from tests.support.deploy import claim
 from tests.support.events import at, command_requested, eventbridge_body
 from tools.local_aws import FAKE_CREDENTIALS
 from tools.local_state import LocalStores, make_private, restore, save, without_credentials
-from tools.local_system import APPROVAL_TABLE, DEPLOY_TABLE, LEDGER_TABLE
 
 RESPONSE_URL = "https://hooks.slack.com/commands/T0001/1234/secret"
 LOCAL_RESPONSE_URL = "http://127.0.0.1:3001/response/secret"  # make run's fake Slack: as much a credential
@@ -78,22 +75,18 @@ def fresh_stores() -> LocalStores:
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     s3 = boto3.client("s3", region_name="us-east-1")
     sqs = boto3.client("sqs", region_name="us-east-1")
-    for create, table in (
-        (create_ledger_table, LEDGER_TABLE),
-        (create_claims_table, DEPLOY_TABLE),
-        (create_approval_table, APPROVAL_TABLE),
-    ):
-        create(dynamodb, table)
+    for table in (LEDGER, DEPLOYS, APPROVALS):
+        create_table(dynamodb, table)
     s3.create_bucket(Bucket=BUCKET)
     sqs.create_queue(QueueName=QUEUE)
-    return LocalStores(dynamodb, s3, sqs, (LEDGER_TABLE, DEPLOY_TABLE, APPROVAL_TABLE), BUCKET, "slashops-")
+    return LocalStores(dynamodb, s3, sqs, (LEDGER.name, DEPLOYS.name, APPROVALS.name), BUCKET, "slashops-")
 
 
 def fill(stores: LocalStores) -> None:
-    DynamoDbApprovalStore(APPROVAL_TABLE, client=stores.dynamodb).create(approval(), deadline=Deadline.after(5))
+    DynamoDbApprovalStore(client=stores.dynamodb).create(approval(), deadline=Deadline.after(5))
     reply_to = claim().reply_to.model_copy(update={"response_url": LOCAL_RESPONSE_URL})
-    DynamoClaimStore(DEPLOY_TABLE, client=stores.dynamodb).create(claim("claim0000001", reply_to=reply_to))
-    DynamoDbLedger(LEDGER_TABLE, client=stores.dynamodb).record(command_requested("c0mmand00001"), now=at(0))
+    DynamoClaimStore(client=stores.dynamodb).create(claim("claim0000001", reply_to=reply_to))
+    DynamoDbLedger(client=stores.dynamodb).record(command_requested("c0mmand00001"), now=at(0))
     stores.s3.put_object(Bucket=BUCKET, Key="orders/dump.gz", Body=b"\x1f\x8b dump")
     queued = command_requested("queued000001").model_copy(
         update={"reply_to": command_requested().reply_to.model_copy(update={"response_url": RESPONSE_URL})}
@@ -135,13 +128,13 @@ def test_what_is_restored_without_its_response_url_still_works(aws: None, tmp_pa
     saved_run(tmp_path)
     with mock_aws():  # the next `make run`: a new, empty local AWS
         stores = fresh_stores()
-        approvals = DynamoDbApprovalStore(APPROVAL_TABLE, client=stores.dynamodb)
+        approvals = DynamoDbApprovalStore(client=stores.dynamodb)
         assert approvals.get("held00000001", deadline=Deadline.after(5)) is None
         restored = restore(stores, tmp_path)
         assert restored is not None and (restored.items, restored.objects, restored.messages) == (3, 1, 1)
         held = approvals.get("held00000001", deadline=Deadline.after(5))
         assert held == approval().model_copy(update={"response_url": ""})
-        record = DynamoClaimStore(DEPLOY_TABLE, client=stores.dynamodb).get("claim0000001")
+        record = DynamoClaimStore(client=stores.dynamodb).get("claim0000001")
         assert record is not None and record.reply_to.response_url == "" and record.claim_token == "t1"
         url = stores.sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
         [message] = stores.sqs.receive_message(QueueUrl=url)["Messages"]
@@ -159,7 +152,7 @@ def test_an_older_snapshot_is_made_private_and_its_response_urls_are_not_put_bac
     saved_run(tmp_path)
     snapshot = tmp_path / "snapshot"
     tables = json.loads((snapshot / "dynamodb.json").read_text())
-    tables[DEPLOY_TABLE][0]["reply_to"]["M"]["response_url"] = {"S": RESPONSE_URL}  # as written before the fix
+    tables[DEPLOYS.name][0]["reply_to"]["M"]["response_url"] = {"S": RESPONSE_URL}  # as written before the fix
     (snapshot / "dynamodb.json").write_text(json.dumps(tables))
     for path in [snapshot, *snapshot.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
@@ -167,7 +160,7 @@ def test_an_older_snapshot_is_made_private_and_its_response_urls_are_not_put_bac
     with mock_aws():
         stores = fresh_stores()
         restore(stores, tmp_path)
-        record = DynamoClaimStore(DEPLOY_TABLE, client=stores.dynamodb).get("claim0000001")
+        record = DynamoClaimStore(client=stores.dynamodb).get("claim0000001")
     assert record is not None and record.reply_to.response_url == ""
     assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in saved_files(tmp_path))
     assert stat.S_IMODE(snapshot.stat().st_mode) == 0o700

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,8 @@ def test_writing_a_new_routing_rewrites_only_the_command_lines() -> None:
 
 def test_the_command_checks_and_writes_a_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     stale = tmp_path / "bus.yaml"
-    stale.write_text(BUS_TEMPLATE.read_text().replace('["deploy", "cancel"]', '["deploy"]'))
+    deploys = routes()["deploy"]
+    stale.write_text(BUS_TEMPLATE.read_text().replace(json.dumps(deploys), json.dumps(deploys[:1] + ["gone"])))
     assert main(["--template", str(stale)]) == 1
     assert "DeployRule's EventPattern" in capsys.readouterr().err
     assert main(["--template", str(stale), "--write"]) == 0

@@ -38,7 +38,7 @@ def _resources() -> LocalResources:
     queues = {
         name: Queue(url=f"http://sqs/{name}", arn=f"arn:aws:sqs:us-east-1:0:{name}") for name in local_consumers()
     }
-    return LocalResources(bus_name="b", queues=queues, bucket="k", ledger_table="l", deploy_table="d")
+    return LocalResources(bus_name="b", queues=queues, bucket="k")
 
 
 def test_every_consumer_with_a_queue_has_a_local_runner() -> None:

@@ -8,9 +8,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from services.deploy.adapters.dynamodb_claims import DynamoClaimStore, create_table
+from services.deploy.adapters.dynamodb_claims import DynamoClaimStore
 from services.deploy.adapters.python_jenkins import PythonJenkinsAdapter
 from services.deploy.deps import DeployDeps, DeploySettings
+from shared.aws.tables import DEPLOYS, create_table
 from tests.support.deploy import CONFIG, Clock
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import MemoryScheduler
@@ -27,7 +28,7 @@ def jenkins() -> Iterator[FakeJenkins]:
 def store() -> Iterator[DynamoClaimStore]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, "slashops-deploy-test")
+        create_table(client, DEPLOYS, "slashops-deploy-test")
         yield DynamoClaimStore("slashops-deploy-test", client=client)
 
 

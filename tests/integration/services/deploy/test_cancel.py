@@ -4,13 +4,11 @@
 from __future__ import annotations
 
 from services.deploy import transitions
-from services.deploy.cancelling import cancel_deploy
 from services.deploy.deps import DeployDeps
 from services.deploy.following import follow
 from services.deploy.models import Delivery
-from services.deploy.starting import start_deploy
 from shared.events.models import CommandCancelled, CommandFailed, CommandRejected, CommandSucceeded
-from tests.support.deploy import STARTER, deliver_follows, requested
+from tests.support.deploy import STARTER, cancel_deploy, deliver_follows, requested, start_deploy
 from tests.support.fakes import RecordingPublisher
 from tests.support.fakes.deploy import MemoryScheduler
 from tools.fake_jenkins import FakeJenkins

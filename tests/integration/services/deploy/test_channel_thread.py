@@ -15,17 +15,15 @@ import pytest
 from chalice.test import Client
 
 from app import create_app
-from services.deploy.cancelling import cancel_deploy
 from services.deploy.deps import DeployDeps
 from services.deploy.following import follow
 from services.deploy.models import Delivery
-from services.deploy.starting import start_deploy
 from services.notifier.adapters.slack import SlackSdkAdapter
 from services.notifier.consumer import handle_event
 from services.notifier.deps import NotifierDeps
 from shared.events.models import CommandRequested, Event, ResultEvent
 from shared.slack.actions import CANCEL, RETRY
-from tests.support.deploy import CONFIG, STARTER, Clock, deliver_follows
+from tests.support.deploy import CONFIG, STARTER, Clock, cancel_deploy, deliver_follows, start_deploy
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import MemoryScheduler
 from tests.support.fakes.ingress import ingress_deps

@@ -8,9 +8,8 @@ from services.deploy.adapters.dynamodb_claims import DynamoClaimStore
 from services.deploy.deps import DeployDeps
 from services.deploy.handler import handle_batch
 from services.deploy.models import Delivery
-from services.deploy.starting import start_deploy
 from shared.events.models import CommandFailed, CommandProgress, CommandSucceeded
-from tests.support.deploy import Clock, deliver_follows, requested, stale_claim
+from tests.support.deploy import Clock, deliver_follows, requested, stale_claim, start_deploy
 from tests.support.events import eventbridge_body, sqs_batch
 from tests.support.fakes import RecordingPublisher
 from tests.support.fakes.deploy import MemoryScheduler

@@ -10,10 +10,9 @@ from services.deploy.deps import DeployDeps
 from services.deploy.following import follow
 from services.deploy.handler import handle_batch
 from services.deploy.models import Delivery
-from services.deploy.starting import start_deploy
 from shared.errors import ConfigurationError
 from shared.events.models import CommandFailed, CommandSucceeded
-from tests.support.deploy import Clock, deliver_follows, requested
+from tests.support.deploy import Clock, deliver_follows, requested, start_deploy
 from tests.support.events import eventbridge_body, sqs_batch
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import MemoryScheduler

@@ -14,12 +14,12 @@ from typing import Any
 import boto3
 import pytest
 
-from services.deploy.adapters.dynamodb_claims import create_table
-from services.deploy.deps import DeployEnv, deploy_deps, deps_from, jenkins_credentials
+from services.deploy.bootstrap import deploy_deps, deps_from, jenkins_credentials
+from services.deploy.deps import DeployEnv
 from services.deploy.handler import handle_batch, lambda_handler
+from shared.aws.tables import DEPLOYS, LOCKS, create_table
 from shared.events.envelope import parse_eventbridge_json
 from shared.events.models import CommandProgress, CommandSucceeded
-from shared.locks.dynamodb import create_table as create_lock_table
 from tests.support.deploy import requested
 from tests.support.events import eventbridge_body, sqs_batch
 from tools.fake_jenkins import FakeJenkins
@@ -43,8 +43,8 @@ def local_env(
     ]
     events.put_rule(Name="deploy-results", EventBusName=name, EventPattern=json.dumps({"source": ["slashops.deploy"]}))
     events.put_targets(Rule="deploy-results", EventBusName=name, Targets=[{"Id": "results", "Arn": results_arn}])
-    create_table(boto3.client("dynamodb", endpoint_url=moto_server.endpoint), name)
-    create_lock_table(boto3.client("dynamodb", endpoint_url=moto_server.endpoint), f"{name}-locks")
+    create_table(boto3.client("dynamodb", endpoint_url=moto_server.endpoint), DEPLOYS, name)
+    create_table(boto3.client("dynamodb", endpoint_url=moto_server.endpoint), LOCKS, f"{name}-locks")
     config = tmp_path / "slashops.json"
     config.write_text('{"command": "deploy", "users": ["U0STARTER"]}')  # the seed format: default deploy rules
     with FakeJenkins(jobs=["deploy-acme"], polls_before_start=0, polls_before_finish=0) as jenkins:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.notifier import deps
+from services.notifier import bootstrap
 from services.notifier.handler import lambda_handler
 from shared.ledger.dynamodb import DynamoDbLedger
 from tests.support.events import command_requested as requested
@@ -17,9 +17,9 @@ from tools.local_aws import Service
 
 @pytest.fixture
 def fresh_deps() -> Iterator[None]:
-    deps.notifier_deps.cache_clear()
+    bootstrap.notifier_deps.cache_clear()
     yield
-    deps.notifier_deps.cache_clear()
+    bootstrap.notifier_deps.cache_clear()
 
 
 def test_lambda_handler_uses_local_endpoints_from_the_environment(

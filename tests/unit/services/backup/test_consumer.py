@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from services.backup.connections import databases_from_env
-from services.backup.consumer import USE_CASES, Disposition, handle_message
+from services.backup.consumer import Disposition, handle_message, use_case_of
 from services.backup.deps import BackupDeps
 from services.backup.ports import QueueMessage
 from shared.commands.catalog import CATALOG
@@ -28,8 +28,12 @@ def _handle(deps: BackupDeps, *messages: QueueMessage) -> list[Disposition]:
 
 
 def test_every_command_routed_to_the_backup_worker_has_a_use_case() -> None:
-    assert set(USE_CASES) == set(routes()["backup"])
-    assert {name for name, use_case in USE_CASES.items() if use_case.locked} == {"backup", "restore"}
+    specs = [spec for spec in CATALOG if spec.name in routes()["backup"]]
+    assert specs and all(spec.runs and spec.runs.startswith("services.backup.") for spec in specs)
+    use_cases = {spec.name: use_case_of(spec) for spec in specs}
+    assert {name for name, use_case in use_cases.items() if use_case.locked} == {
+        spec.name for spec in specs if spec.exclusive
+    }
 
 
 def test_malformed_messages_are_dropped_without_a_result() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from services.backup.bootstrap import build_deps
 from services.backup.connections import MisconfiguredDatabase
-from services.backup.deps import BackupSettings, build_deps
+from services.backup.deps import BackupSettings
 from shared.errors import ConfigurationError
 
 

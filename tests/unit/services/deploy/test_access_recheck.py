@@ -8,7 +8,6 @@ import pytest
 
 from services.deploy.deps import DeployDeps
 from services.deploy.models import Delivery
-from services.deploy.starting import start_deploy
 from shared.errors import ConfigurationError
 from shared.events.models import (
     Actor,
@@ -20,7 +19,7 @@ from shared.events.models import (
     Place,
     ReplyTarget,
 )
-from tests.support.deploy import Clock, MemoryDeploy
+from tests.support.deploy import Clock, MemoryDeploy, start_deploy
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import MemoryClaimStore, MemoryJenkins
 from tests.support.fakes.groups import MemoryGroupDirectory

@@ -10,13 +10,12 @@ from pydantic import ValidationError
 
 from services.deploy.deps import DeployDeps
 from services.deploy.models import DeployRequest
-from services.deploy.starting import start_deploy
 from shared.commands.catalog import CATALOG
 from shared.config.deploy import DeployConfig, UnsafeBranchError
 from shared.config.loader import parse_config
 from shared.errors import ConfigurationError
 from shared.events.models import CommandRejected
-from tests.support.deploy import requested
+from tests.support.deploy import requested, start_deploy
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import Untouchable
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from services.deploy.cancelling import cancel_deploy
 from services.deploy.errors import JenkinsUnavailableError
 from services.deploy.following import follow
 from services.deploy.models import Delivery
-from services.deploy.starting import start_deploy
 from shared.errors import ConfigurationError
 from shared.events.models import CommandCancelled, CommandFailed, CommandRejected, CommandSucceeded, Event
-from tests.support.deploy import CONFIG, STARTER, MemoryDeploy, requested
+from tests.support.deploy import CONFIG, STARTER, MemoryDeploy, cancel_deploy, requested, start_deploy
 from tests.support.fakes import StaticConfig
 
 
@@ -82,15 +80,19 @@ def test_someone_who_may_not_see_others_deploys_learns_nothing_from_cancel() -> 
     assert deploy.jenkins.stopped == []
 
 
-def test_a_broken_configuration_leaves_only_the_starter_able_to_cancel() -> None:
+def test_a_broken_configuration_is_reported_to_every_canceller_and_stops_nothing() -> None:
+    """Issue 20.1: the one pipeline answers a broken configuration alike for every command (the starter too: the
+    workspace pin cannot be read); the build is stopped in Jenkins meanwhile if it must be."""
     deploy = MemoryDeploy()
     command_id = _running(deploy)
     deploy.deps.config = StaticConfig(ConfigurationError("ssm:/slashops/config: cannot read"))
 
-    [refused] = _cancel(deploy, command_id, user_id="U0LEAD")
-    [allowed] = _cancel(deploy, command_id)
+    [lead] = _cancel(deploy, command_id, user_id="U0LEAD")
+    [starter] = _cancel(deploy, command_id)
 
-    assert isinstance(refused, CommandRejected) and isinstance(allowed, CommandSucceeded)
+    for answer in (lead, starter):
+        assert isinstance(answer, CommandFailed) and "slashops is misconfigured" in answer.reason
+    assert deploy.jenkins.stopped == []
 
 
 def test_unknown_finished_and_not_yet_triggered_deploys_are_refused() -> None:

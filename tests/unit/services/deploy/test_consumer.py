@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from services.deploy.consumer import COMMANDS, consume, parse_body
+from services.deploy.consumer import consume, parse_body
 from services.deploy.models import FollowMessage
+from shared.commands.catalog import CATALOG
+from shared.commands.references import resolve
 from shared.commands.routing import routes
 from shared.events.envelope import MalformedEventError
 from shared.events.models import CommandProgress, CommandRequested
@@ -23,8 +25,17 @@ def test_malformed_bodies_raise(body: str) -> None:
         consume(SqsMessage(body, "m"), MemoryDeploy().deps)
 
 
-def test_the_registry_handles_exactly_the_commands_routed_to_deploy() -> None:
-    assert sorted(COMMANDS) == sorted(routes()["deploy"])
+def test_every_command_routed_to_deploy_has_its_use_case_here() -> None:
+    for name in routes()["deploy"]:
+        spec = CATALOG.get(name)
+        assert spec is not None and spec.runs is not None and spec.runs.startswith("services.deploy.")
+        assert callable(resolve(spec.runs))
+
+
+def test_a_command_the_catalog_routes_elsewhere_is_dropped_unrun() -> None:
+    deploy = MemoryDeploy()
+    consume(SqsMessage(eventbridge_body(requested("backup", arguments={"db": "orders"})), "m1"), deploy.deps)
+    assert deploy.publisher.events == [] and deploy.jenkins.triggered == []
 
 
 def test_a_body_is_either_a_follow_message_or_an_event() -> None:

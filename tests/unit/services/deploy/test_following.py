@@ -9,9 +9,8 @@ from services.deploy.errors import JenkinsAuthError, JenkinsUnavailableError
 from services.deploy.following import follow
 from services.deploy.models import Delivery, FollowMessage
 from services.deploy.ports import MAX_DELAY_SECONDS
-from services.deploy.starting import start_deploy
 from shared.events.models import CommandFailed, CommandProgress, CommandSucceeded
-from tests.support.deploy import MemoryDeploy, requested
+from tests.support.deploy import MemoryDeploy, requested, start_deploy
 
 
 def _started(deploy: MemoryDeploy, **script: int) -> str:

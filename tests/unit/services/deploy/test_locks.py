@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from services.deploy.models import Delivery
-from services.deploy.starting import start_deploy
 from shared.deadline import Deadline
 from shared.events.models import CommandRejected
 from shared.locks.models import Lock
 from shared.locks.port import LockStoreUnavailableError
-from tests.support.deploy import STARTER, MemoryDeploy, requested
+from tests.support.deploy import STARTER, MemoryDeploy, requested, start_deploy
 from tests.support.fakes.locks import MemoryLockStore
 
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 
 from services.deploy import messages
-from services.deploy.cancelling import cancel_deploy
 from services.deploy.deps import DeployDeps
 from services.deploy.errors import (
     JenkinsAuthError,
@@ -21,7 +20,7 @@ from services.deploy.errors import (
 from services.deploy.models import ClaimRecord
 from services.notifier.messages import format_event
 from shared.events.models import CommandFailed, CommandRejected
-from tests.support.deploy import requested
+from tests.support.deploy import cancel_deploy, requested
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import Untouchable
 from tests.support.mrkdwn import HOSTILE, check_message, check_mrkdwn, shows_once

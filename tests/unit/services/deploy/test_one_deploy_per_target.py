@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from services.deploy.cancelling import cancel_deploy
 from services.deploy.errors import JenkinsAuthError, JenkinsUnavailableError
 from services.deploy.following import follow
 from services.deploy.models import Delivery, FollowMessage, TargetHold
-from services.deploy.starting import start_deploy
 from shared.events.models import CommandRejected, CommandRequested
-from tests.support.deploy import CONFIG, STARTER, MemoryDeploy, requested
+from tests.support.deploy import CONFIG, STARTER, MemoryDeploy, cancel_deploy, requested, start_deploy
 
 PRODUCTION = {"client": "acme", "branch": "main", "env": "production"}
 

@@ -7,9 +7,8 @@ import pytest
 from services.deploy.deps import DeploySettings
 from services.deploy.errors import ClaimBusyError, JenkinsAuthError, JenkinsUnavailableError
 from services.deploy.models import Delivery
-from services.deploy.starting import start_deploy
 from shared.events.models import CommandFailed, CommandProgress, CommandRejected, CommandSucceeded
-from tests.support.deploy import MemoryDeploy, requested, stale_claim
+from tests.support.deploy import MemoryDeploy, requested, stale_claim, start_deploy
 from tests.support.incidents import incident_shown, logged_detail
 
 

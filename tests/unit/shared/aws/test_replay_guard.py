@@ -14,7 +14,8 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
 
-from shared.aws.replay_guard import DynamoDbReplayGuard, create_table
+from shared.aws.replay_guard import DynamoDbReplayGuard
+from shared.aws.tables import REPLAYS, create_table
 from shared.deadline import Deadline
 from shared.replay import REMEMBER_SECONDS, ReplayGuardUnavailableError, SignedRequest
 
@@ -25,7 +26,7 @@ REQUEST = SignedRequest(timestamp=1_790_000_000, signature="v0=" + "a" * 64)
 def dynamodb() -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, "replays")
+        create_table(client, REPLAYS, "replays")
         yield client
 
 

@@ -43,7 +43,7 @@ from shared.config.access import ApprovalPolicy
 from shared.events.models import CommandRefused, Link, ResultEvent
 from shared.slack import messages as slack_messages
 from shared.slack.blocks import SlackMessage
-from shared.slack.messages import acknowledgement, help_for, help_overview
+from shared.slack.messages import acknowledgement, answer, help_for, help_overview
 from shared.slack.mrkdwn import code, escape, text
 from tests.support.events import (
     accepted,
@@ -302,6 +302,7 @@ def _announced() -> list[SlackMessage]:
 
 
 CASES: dict[str, tuple[Case, bool]] = {
+    "answer": (lambda _: [answer(f"Ran with {text(EVIL)}", f"note {text(EVIL)}")], True),
     # id: (what builds the messages, whether the fallback `text` itself shows the hostile value)
     "refusal": (lambda world: [world.send(f'"{TYPED}"', user_id="U0ABC")], True),
     "acknowledgement": (
@@ -336,6 +337,7 @@ BUILDERS: dict[str, tuple[str, ...]] = {
     # every function that builds a `SlackMessage` → the cases that drive it
     "shared.slack.messages:error_message": ("refusal", "approval-not-started"),
     "shared.slack.messages:acknowledgement": ("acknowledgement", "approval-approved"),
+    "shared.slack.messages:answer": ("answer",),
     "shared.slack.messages:help_overview": ("help",),
     "shared.slack.messages:help_for": ("help",),
     "chalicelib.confirming:prompt": ("restore-prompt",),

@@ -1,0 +1,141 @@
+"""The ingress' composition root: the one place its real adapters are built, from the environment.
+
+Nothing happens at import (import time is the Lambda cold start): `ingress_deps()` reads the settings and builds
+the adapters on the first request, their SDK clients later still. `app.py` takes its defaults from here; nothing
+else in the ingress imports this module (the wiring points one way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from chalicelib.deps import SSM_LIMITS, IngressDeps, IngressSettings
+from shared.aws.secrets import cached_secret, read_secret
+from shared.errors import ConfigurationError
+from shared.events.requested import INGRESS_SOURCE
+
+if TYPE_CHECKING:
+    from shared.config.port import ConfigPort
+    from shared.ledger.models import LedgerEntry
+    from shared.ledger.port import LedgerReader
+    from shared.slack.groups import GroupDirectory
+    from shared.slack.names import NameDirectory
+
+
+@cache
+def settings() -> IngressSettings:
+    return IngressSettings.from_env()
+
+
+@cache
+def ingress_deps() -> IngressDeps:
+    # The adapters are imported here, on the first request, not at the cold start's import of the app.
+    from shared.aws.approval_store import DynamoDbApprovalStore
+    from shared.aws.eventbridge import EventBridgePublisher
+    from shared.aws.replay_guard import DynamoDbReplayGuard
+    from shared.locks.dynamodb import DynamoDbLockStore
+
+    current = settings()
+    config = config_provider(current)
+    return IngressDeps(
+        config=config,
+        # Short timeouts: the request's deadline (chalicelib.budget) bounds every attempt and wait on top of them.
+        publisher=EventBridgePublisher(current.event_bus, INGRESS_SOURCE, connect_timeout=0.5, read_timeout=1.0),
+        replays=DynamoDbReplayGuard(current.replay_table),
+        ledger=LedgerOnFirstRead(lambda: dynamodb_ledger(current.ledger_table)),
+        groups=groups_provider(current, config),
+        names=names_provider(current, config),
+        locks=DynamoDbLockStore(current.lock_table),
+        approvals=DynamoDbApprovalStore(current.approval_table),
+    )
+
+
+def dynamodb_ledger(table: str) -> LedgerReader:
+    from shared.ledger.dynamodb import DynamoDbLedger
+
+    # Tight timeouts and a bounded read: `status`/`history` must answer within Slack's 3 seconds.
+    return DynamoDbLedger(table, read_timeout=1.0, attempts=2, max_read=300)  # two tries, as before
+
+
+class LedgerOnFirstRead:
+    """A `LedgerReader` built on its first read: only `status`, `history` and a button's look-up read the ledger, and
+    the DynamoDB ledger's module imports every event's and ledger entry's model (a command's cold start needs none)."""
+
+    def __init__(self, build: Callable[[], LedgerReader]) -> None:
+        self._build = build
+        self._reader: LedgerReader | None = None
+
+    def _ledger(self) -> LedgerReader:
+        if self._reader is None:
+            self._reader = self._build()
+        return self._reader
+
+    def get(self, command_id: str) -> LedgerEntry | None:
+        return self._ledger().get(command_id)
+
+    def iter_recent(
+        self, *, command: str | None = None, user: str | None = None, refused: bool = False
+    ) -> Iterator[LedgerEntry]:
+        return self._ledger().iter_recent(command=command, user=user, refused=refused)
+
+
+def groups_provider(current: IngressSettings, config: ConfigPort) -> GroupDirectory:
+    """slack-sdk behind a cache whose TTL is the configuration's `slack.groups_ttl`; 1 s per call, no retries:
+    the request's deadline bounds every ask on top of that (`shared.slack.groups.caller_groups`)."""
+    from shared.config.source import groups_ttl
+    from shared.slack.sdk_groups import group_directory
+
+    return group_directory(
+        current.slack,
+        ttl=lambda: groups_ttl(config),
+        timeout=1,
+    )
+
+
+def names_provider(current: IngressSettings, config: ConfigPort) -> NameDirectory:
+    """slack-sdk behind a cache whose TTL is the configuration's `slack.names_ttl` (as `groups_provider`)."""
+    from shared.config.source import names_ttl
+    from shared.slack.sdk_groups import name_directory
+
+    return name_directory(current.slack, ttl=lambda: names_ttl(config), timeout=1)
+
+
+def config_provider(current: IngressSettings) -> ConfigPort:
+    from shared.config.source import cached_config
+
+    return cached_config(current.config, ssm_limits=SSM_LIMITS)
+
+
+@dataclass(frozen=True)
+class SigningSecret:
+    """The Slack signing secret, read when the first request arrives (`signing_secret_from`)."""
+
+    settings: Callable[[], IngressSettings] = settings
+
+    def __call__(self) -> str:
+        return signing_secret_from(self.settings())
+
+    def cached(self) -> str | None:
+        """The secret when it is known without I/O (from the environment, or read from Secrets Manager within the
+        cache's age), else None: the handler then reads it within the request's deadline."""
+        current = self.settings()
+        if current.signing_secret:
+            return current.signing_secret
+        if current.signing_secret_id:
+            return cached_secret(current.signing_secret_id)
+        return None
+
+
+signing_secret = SigningSecret()
+
+
+def signing_secret_from(current: IngressSettings) -> str:
+    """From `SLACK_SIGNING_SECRET` locally; from Secrets Manager (cached by Powertools) in AWS."""
+    if current.signing_secret:
+        return current.signing_secret
+    if current.signing_secret_id:
+        return read_secret(current.signing_secret_id, what="signing secret")
+    raise ConfigurationError("no Slack signing secret (SLACK_SIGNING_SECRET or SLACK_SIGNING_SECRET_ID)")

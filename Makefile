@@ -17,11 +17,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F ':.*?## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: $(REQUIREMENTS)
+$(VENV)/.installed: $(REQUIREMENTS) pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.13 is required (set PYTHON=/path/to/python3.13)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements/dev.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .  # .venv/bin/slashops, the operator CLI
 	touch $@
 
 $(LOCALSTACK_VENV)/.installed: requirements/localstack.txt
@@ -31,7 +32,7 @@ $(LOCALSTACK_VENV)/.installed: requirements/localstack.txt
 	touch $@
 
 .PHONY: install
-install: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed ## Create both virtual environments
+install: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed ## Create both virtual environments, with the operator CLI .venv/bin/slashops
 
 .PHONY: lint
 lint: $(VENV)/.installed docs ## ruff, mypy and the docs (make docs)
@@ -41,7 +42,7 @@ lint: $(VENV)/.installed docs ## ruff, mypy and the docs (make docs)
 
 .PHONY: docs
 docs: $(VENV)/.installed ## The docs site into build/docs (mkdocs --strict), after checking docs/users.md's command reference against the catalog (WRITE=1 rewrites it)
-	$(PY) -m tools.docs_pages $(if $(WRITE),--write)
+	$(PY) -m tools.release.docs_pages $(if $(WRITE),--write)
 	$(VENV)/bin/mkdocs build --strict --quiet --site-dir build/docs
 
 .PHONY: cfn-lint
@@ -50,11 +51,11 @@ cfn-lint: $(VENV)/.installed ## Lint the CloudFormation templates
 
 .PHONY: routes
 routes: $(VENV)/.installed ## Write the catalog's routing (CommandSpec.consumer) into infra/bus.yaml's consumer rules
-	$(PY) -m tools.routes --write
+	$(PY) -m tools.release.routes --write
 
 .PHONY: manifest
 manifest: $(VENV)/.installed ## Write infra/slack-app-manifest.yaml from the catalog (URL=https://<api>... prints one with real URLs)
-	$(PY) -m tools.manifest $(if $(URL),--url $(URL),--write)
+	$(PY) -m tools.release.manifest $(if $(URL),--url $(URL),--write)
 
 .PHONY: unit
 unit: $(VENV)/.installed ## Unit tests only (no network)
@@ -74,21 +75,21 @@ reliability: install ## The whole reliability suite (faults, hostile input), slo
 
 .PHONY: run
 run: install ## Run everything locally (local AWS, fake Slack/Jenkins unless configured); Ctrl-C stops it; FRESH=1 forgets the saved state
-	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) -m tools.run_local $(if $(FRESH),--fresh)
+	SLASHOPS_LOCALSTACK_PYTHON=$(CURDIR)/$(LOCALSTACK_VENV)/bin/python $(PY) -m tools.local.run $(if $(FRESH),--fresh)
 
 .PHONY: package
 package: $(VENV)/.installed ## Build one unit's artifact into dist/: make package SERVICE=<ingress|deploy|notifier|backup>
 	@test -n "$(SERVICE)" || { echo "usage: make package SERVICE=<ingress|deploy|notifier|backup>"; exit 2; }
-	$(PY) -m tools.package $(SERVICE)
+	$(PY) -m tools.release.package $(SERVICE)
 
 .PHONY: deploy
 deploy: $(VENV)/.installed ## Package and deploy one stack: make deploy SERVICE=<bus|ingress|deploy|backup|notifier>
 	@test -n "$(SERVICE)" || { echo "usage: make deploy SERVICE=<bus|ingress|deploy|backup|notifier> (see infra/README.md)"; exit 2; }
-	$(PY) -m tools.deploy $(SERVICE) $(if $(DRY_RUN),--dry-run)
+	$(PY) -m tools.release.deploy $(SERVICE) $(if $(DRY_RUN),--dry-run)
 
 .PHONY: deploy-local
 deploy-local: $(VENV)/.installed ## Package and deploy all five stacks, in order, onto moto's CloudFormation (KEEP=1 keeps it running)
-	$(PY) -m tools.deploy_local $(if $(KEEP),--keep) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+	$(PY) -m tools.release.deploy_local $(if $(KEEP),--keep) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 BENCHES := ingress e2e burst backup
 

@@ -136,7 +136,7 @@ def child(action: str, name: str, endpoint: str, bucket: str) -> None:
 
 
 def main() -> int:
-    from tools.local_aws import FAKE_CREDENTIALS, start_localstack
+    from tools.local.aws import FAKE_CREDENTIALS, start_localstack
 
     began = time.perf_counter()
     os.environ.update(FAKE_CREDENTIALS)

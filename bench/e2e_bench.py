@@ -1,6 +1,6 @@
 """End-to-end latency under `make run`, against the raw EventBridge → SQS delivery on the same emulator, same run.
 
-Anchor: PutEvents on a bus of its own → rule → SQS queue → a long-poll receive as `tools/sqs_runner.py` does
+Anchor: PutEvents on a bus of its own → rule → SQS queue → a long-poll receive as `tools/local/sqs_runner.py` does
 (seconds from the PutEvents call to the message in hand), p50/p99 over ANCHOR_EVENTS events, taken half before
 and half after the commands.
 
@@ -115,7 +115,7 @@ def main() -> int:
     result.notes += [
         f"{DEPLOYS} deploys one at a time (after 2 warm-up ones), distinct clients; anchor over {len(anchor)} events "
         f"on a bus and queue of its own on make run's {where}, received with a 1 s long poll as "
-        "tools/sqs_runner.py does.",
+        "tools/local/sqs_runner.py does.",
         "The fake Jenkins (in the bench process) starts each build at the trigger and reports it finished at the "
         "first look (0 s build); the deploy's follow delays are 0 s (SLASHOPS_DEPLOY_FIRST_FOLLOW_DELAY / "
         "SLASHOPS_DEPLOY_FOLLOW_DELAY; make run's defaults add 1 s + 2 s, AWS' 5 s + 15 s).",

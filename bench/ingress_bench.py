@@ -371,7 +371,7 @@ def packaged_cold(rounds: int) -> dict[str, list[float]]:
     import tempfile
     import zipfile
 
-    from tools.package import build_ingress_zip
+    from tools.release.package import build_ingress_zip
 
     env = {**cold_env(), "PYTHONDONTWRITEBYTECODE": "1"}
     with tempfile.TemporaryDirectory(prefix="slashops-bench-zip-") as work:

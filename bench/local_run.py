@@ -24,11 +24,11 @@ from urllib.parse import urlencode
 import boto3
 
 from tests.support.make_run import MakeRun, make_run
-from tools.defaults import LOCAL_SIGNING_SECRET
-from tools.fake_jenkins import FakeJenkins
-from tools.fake_slack import FakeSlack, Posted
-from tools.local_aws import FAKE_CREDENTIALS, bus_may_send_to
-from tools.send import SlashCommand, accepted_command_id, is_final, signed_headers, slack_form
+from tools.cli.send import SlashCommand, accepted_command_id, is_final, signed_headers, slack_form
+from tools.fakes.jenkins import FakeJenkins
+from tools.fakes.slack import FakeSlack, Posted
+from tools.local.aws import FAKE_CREDENTIALS, bus_may_send_to
+from tools.local.defaults import LOCAL_SIGNING_SECRET
 
 JENKINS_USER, JENKINS_TOKEN = "slashops", "bench-api-token"
 
@@ -266,7 +266,7 @@ def emulator(run: MakeRun) -> str:
 
 def eventbridge_to_sqs(endpoint: str, count: int, *, wait_seconds: int = 1) -> list[float]:
     """The anchor: PutEvents on a bus of its own → a rule → an SQS queue, received by a long poll as
-    `tools/sqs_runner.py` receives (WaitTimeSeconds=1); seconds from the PutEvents call to the message in hand."""
+    `tools/local/sqs_runner.py` receives (WaitTimeSeconds=1); seconds from the PutEvents call to the message in hand."""
     session = boto3.Session(
         region_name=FAKE_CREDENTIALS["AWS_DEFAULT_REGION"],
         aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],

@@ -13,7 +13,7 @@ A unit's `handler.py` is a translation onto `handle_sqs_batch`:
 
 The record handler raises to have SQS deliver the record again (after `maxReceiveCount` deliveries it goes to the
 DLQ); it returns to acknowledge it. It calls `shared.logs.bind_command_id` once it has parsed the body, so every
-later line about that record carries the command id. `tools/sqs_runner.py` calls the same entry locally, with
+later line about that record carries the command id. `tools/local/sqs_runner.py` calls the same entry locally, with
 Lambda-shaped events and a context that may be None.
 """
 

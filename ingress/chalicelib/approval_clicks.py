@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 _APPROVAL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _NO_RESPONSE_URL = "https://response-url.invalid/"
 """Passes the request's check only to be emptied at once: a request whose response_url was not kept
-(tools/local_state.py) carries "" on, which the notifier cannot post to (it posts with the bot instead)."""
+(tools/local/state.py) carries "" on, which the notifier cannot post to (it posts with the bot instead)."""
 GROUPS_SECONDS = 1.0
 """At most this much of the click's budget to ask Slack which approver groups the clicker is in."""
 

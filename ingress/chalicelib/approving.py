@@ -25,7 +25,7 @@ from shared.errors import ConfigurationError
 from shared.events.requested import Event
 from shared.locks.models import describe_duration
 from shared.slack.blocks import Block, SlackMessage, button, context, section
-from shared.slack.mrkdwn import code, mention, text
+from shared.slack.mrkdwn import code, mention
 
 if TYPE_CHECKING:
     from shared.events.models import ApprovalRequested
@@ -134,7 +134,7 @@ def approval_message(approval: PendingApproval, policy: ApprovalPolicy) -> Slack
     )
     blocks: list[Block] = [section(body), context(notes), buttons(approval.approval_id)]
     return SlackMessage(
-        text=f"Approval needed: {text(approval.requester_name or approval.requester)} asks to run {typed(approval)}",
+        text=f"Approval needed: {mention(approval.requester)} asks to run {typed(approval)}",
         blocks=tuple(blocks),
         response_type="in_channel",
         replace_original=False,  # after a Confirm click: a new channel message, not a replaced private prompt

@@ -18,6 +18,7 @@ from shared.errors import ConfigurationError
 from shared.events.requested import INGRESS_SOURCE
 
 if TYPE_CHECKING:
+    from shared.backups import BackupCatalog
     from shared.config.port import ConfigPort
     from shared.ledger.models import LedgerEntry
     from shared.ledger.port import LedgerReader
@@ -50,7 +51,17 @@ def ingress_deps() -> IngressDeps:
         names=names_provider(current, config),
         locks=DynamoDbLockStore(current.lock_table),
         approvals=DynamoDbApprovalStore(current.approval_table),
+        backups=backup_catalog(current.backup_bucket),
     )
+
+
+def backup_catalog(bucket: str | None) -> BackupCatalog | None:
+    """S3, when the stack names the backup bucket (`BackupBucketName`); else the backup worker checks alone."""
+    if not bucket:
+        return None
+    from shared.aws.backup_catalog import S3BackupCatalog
+
+    return S3BackupCatalog(bucket)
 
 
 def dynamodb_ledger(table: str) -> LedgerReader:

@@ -35,6 +35,20 @@ KEEPS_ORIGINAL = frozenset({CANCEL, RETRY})
 _COMMAND_ID = re.compile(r"[a-z0-9]{6,32}")
 """What `cancel` and `status` accept as a command id (`shared.commands.validators`)."""
 
+AS_STATED = {
+    "awaiting approval": "is waiting for approval",
+    "requested": "has not finished yet",
+    "accepted": "has not finished yet",
+    "running": "is still running",
+    "succeeded": "succeeded",
+    "cancelled": "was cancelled",
+    "rejected": "was rejected",
+    "refused": "was refused",
+    "denied": "was denied",
+    "expired": "expired unapproved",
+}
+"""How a command's state reads after its name ("`deploy` `3f9c…` succeeded")."""
+
 
 def cancel_command(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:
     """`cancel <id>`, as if the clicker typed it — for a command the clicker may see."""
@@ -53,8 +67,9 @@ def retry_command(click: BlockActions, verified: VerifiedRequest, deps: IngressD
             hint="Type the command again; `/ops history --mine` lists your latest commands.",
         )
     if entry.state != "failed":
+        stated = AS_STATED.get(entry.state, f"is {entry.state}")
         raise SlashopsError(
-            f"{code(entry.command)} {code(command_id)} is {entry.state}, not failed: nothing was run.",
+            f"{code(entry.command)} {code(command_id)} {stated}: only a failed command is retried, so nothing was run.",
             title="Nothing to retry",
             hint=f"`/ops status {command_id}` shows it. To run it again anyway, type it: {code('/ops ' + entry.text)}",
         )

@@ -1,15 +1,17 @@
 """`restore` is confirmed at the ingress, at once: no round trip through the backup worker to be asked.
 
-Without `--confirm`, the answer names what would be replaced (the database and the backup id: the ingress cannot
-see S3, so the backup's date and size are the worker's to check) with a **Confirm restore** button. A `--confirm`
-naming another database is refused here. A database the configuration does not list (`backup.databases`, when
-it lists any) is refused here too; an unknown backup id is the worker's precheck (seconds, before anything is
-touched). The button carries only the arguments (`RestoreButton`), which a click re-validates like typed text.
+Without `--confirm`, the answer names what would be replaced (the database and the backup id: the backup's date and
+size are the worker's to check) with a **Confirm restore** button. A `--confirm` naming another database is refused
+here. A database the configuration does not list (`backup.databases`, when it lists any) is refused here too, and
+so is a backup id the bucket does not hold (when the stack names the bucket: `BackupCatalog`), before anyone is
+asked to confirm or approve; the worker checks both again before anything is touched. The button carries only the
+arguments (`RestoreButton`), which a click re-validates like typed text.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,10 +20,14 @@ from chalicelib.approving import publish_or_ask
 from chalicelib.deps import IngressDeps
 from chalicelib.errors import ConfirmMismatchError
 from chalicelib.models import Command
+from shared.backups import BackupCatalogUnavailableError
 from shared.errors import UsageError
 from shared.slack.blocks import Block, SlackMessage, button, context, section
 from shared.slack.mrkdwn import code, text
 
+logger = logging.getLogger(__name__)
+CHECK_SECONDS = 1.0
+"""At most this much of the answer budget to ask the bucket whether the backup exists."""
 CONFIRM_RESTORE = "restore.confirm"
 """The action id of the **Confirm restore** button (`chalicelib.clicks.ACTIONS`)."""
 MAX_BUTTON_VALUE = 2000
@@ -49,6 +55,7 @@ def confirm_first(command: Command, deps: IngressDeps) -> SlackMessage:
     arguments = command.parsed.arguments
     database, backup, confirm = str(arguments["db"]), str(arguments["from"]), arguments.get("confirm")
     _refuse_unlisted(database, deps)
+    _refuse_unknown_backup(database, backup, command, deps)
     if confirm is None:
         return prompt(RestoreButton(db=database, backup=backup))
     if confirm != database:
@@ -65,6 +72,24 @@ def _refuse_unlisted(database: str, deps: IngressDeps) -> None:
         raise UsageError(
             f"{code(database)} is not a database slashops can restore: nothing was restored.",
             hint="The configuration lists " + ", ".join(code(name) for name in listed) + ".",
+        )
+
+
+def _refuse_unknown_backup(database: str, backup: str, command: Command, deps: IngressDeps) -> None:
+    """A backup that is not there is refused before anyone confirms or approves it (issue 21.8). If the bucket
+    cannot be asked in time, the restore goes on: this is a courtesy, the worker checks again before touching
+    anything."""
+    if deps.backups is None:
+        return
+    try:
+        exists = deps.backups.has_backup(database, backup, deadline=command.verified.deadline.within(CHECK_SECONDS))
+    except BackupCatalogUnavailableError as error:
+        logger.warning("backup not checked before the restore's prompt (%s)", error)
+        return
+    if not exists:
+        raise UsageError(
+            f"{code(database)} has no backup {code(backup)}: nothing was restored, and no one was asked to approve.",
+            hint=f"`/ops backups --db {database}` lists its backups, newest first.",
         )
 
 

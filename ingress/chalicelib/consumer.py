@@ -25,7 +25,7 @@ from chalicelib.deps import IngressDeps
 from chalicelib.models import Command, VerifiedRequest
 from chalicelib.refusals import record_refusal
 from chalicelib.replays import check_and_claim, claim_before_acting
-from shared.commands.parser import parse_arguments, resolve_command
+from shared.commands.parser import ParsedCommand, parse_arguments, resolve_command
 from shared.commands.references import resolve
 from shared.commands.spec import CommandSpec
 from shared.commands.tokenizer import normalize, split_words
@@ -80,11 +80,21 @@ def run_command(
             return error_message(shown), error
 
 
+def _help_of(spec: CommandSpec, verified: VerifiedRequest, text: str, deps: IngressDeps) -> SlackMessage:
+    """`<command> --help` is `help <command>`: the same usage and the same line on whether you may run it here."""
+    help_spec = deps.catalog.get("help")
+    if help_spec is None or help_spec.runs is None:
+        return help_for(spec)
+    asked = Command(parsed=ParsedCommand(help_spec, {"command": spec.name}), text=text, verified=verified)
+    answer: SlackMessage = resolve(help_spec.runs)(asked, deps)
+    return answer
+
+
 def _dispatch(verified: VerifiedRequest, text: str, deps: IngressDeps) -> SlackMessage:
     """`text` is normalized once: parsed here, and carried by a published event."""
     spec, rest = resolve_command(deps.catalog, split_words(text))
     if any(token in HELP_FLAGS for token in rest):
-        return help_for(spec)
+        return _help_of(spec, verified, text, deps)
     caller, decided = (
         (None, None) if spec.open_to_all else admit(spec, verified.request, deps, deadline=verified.deadline)
     )

@@ -16,6 +16,7 @@ from chalicelib.responding import Responder, WebhookResponder
 from shared.approvals import ApprovalStore
 from shared.aws.clients import ClientLimits
 from shared.aws.tables import APPROVALS, LEDGER, LOCKS, REPLAYS
+from shared.backups import BackupCatalog
 from shared.commands.catalog import CATALOG, Catalog
 from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
@@ -23,7 +24,7 @@ from shared.events.publisher import EventPublisher
 from shared.events.requested import new_command_id
 from shared.locks.port import LockStore
 from shared.replay import ReplayGuard
-from shared.settings import event_bus, optional_setting
+from shared.settings import BACKUP_BUCKET, event_bus, optional_setting
 from shared.slack.bot import SlackBot
 from shared.slack.groups import GroupDirectory
 from shared.slack.names import NameDirectory
@@ -49,6 +50,8 @@ class IngressSettings:
     approval_table: str = APPROVALS.name
     slack: SlackBot = SlackBot()
     """The bot, to resolve the Slack user groups access rules name."""
+    backup_bucket: str | None = None
+    """The backup worker's bucket, to check a restore's backup exists before asking for confirmation or approval."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IngressSettings:
@@ -63,6 +66,7 @@ class IngressSettings:
             lock_table=LOCKS.name_in(env),
             approval_table=APPROVALS.name_in(env),
             slack=SlackBot.from_env(env),
+            backup_bucket=optional_setting(env, BACKUP_BUCKET),
         )
 
 
@@ -84,6 +88,8 @@ class IngressDeps:
     """Deploy locks: `lock`/`unlock`/`locks`, and the check before a deploy; None refuses all of them (fail closed)."""
     approvals: ApprovalStore | None = None
     """Commands held for approval (docs/admins.md "Approvals"); None refuses every command a rule holds."""
+    backups: BackupCatalog | None = None
+    """Whether a backup exists, asked before a restore is prompted or held; None: the backup worker checks alone."""
     responder: Responder = field(default_factory=WebhookResponder)
     """Posts a click's answer to its `response_url` (Slack ignores the HTTP body of a click's answer)."""
     catalog: Catalog = CATALOG

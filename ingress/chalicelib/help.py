@@ -77,7 +77,9 @@ def access_line(spec: CommandSpec, found: Standing | None) -> str:
     decision = found.decisions.get(spec.name)
     if decision is None:
         return ":white_check_mark: Everyone may run this."
-    held = f" Some requests are {decision.describe_held()}." if decision.held else ""
+    held = ""
+    if decision.held:
+        held = f" {'Every request is' if decision.always_held else 'Some requests are'} {decision.describe_held()}."
     if decision.limited:
         return (
             f":white_check_mark: In this channel you may run this {decision.describe_limits()} "

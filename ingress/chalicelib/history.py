@@ -9,6 +9,7 @@ from datetime import datetime
 from chalicelib.deps import IngressDeps
 from chalicelib.ledger_view import STATE_ICONS, Viewer, age, require_ledger, shown_state
 from chalicelib.models import Command
+from shared.commands.catalog import CATALOG
 from shared.commands.parser import ParsedCommand
 from shared.errors import UsageError
 from shared.ledger.models import LedgerEntry
@@ -81,7 +82,7 @@ def refused_line(entry: LedgerEntry, now: datetime) -> str:
 
 
 def history_line(entry: LedgerEntry, now: datetime) -> str:
-    shown = format_arguments(entry.arguments)
+    shown = format_arguments(entry.arguments, CATALOG.get(entry.command))
     if len(shown) > ARGUMENTS_SHOWN:  # keeps ten lines within a section's 3,000 characters
         shown = shown[: ARGUMENTS_SHOWN - 1] + "…"
     icon, state = shown_state(entry, now)

@@ -73,7 +73,7 @@ def lock_target(command: Command, deps: IngressDeps) -> SlackMessage:
             f"{_name(client, env)} is already locked by {mention(held.holder)} until {held.until}: {text(held.reason)}",
             hint=f"Ask {mention(held.holder)}, or wait until then. `/ops locks` lists every lock.",
         )
-    _record(command, lock.command_id, deps)
+    _record(command, lock.command_id, deps, f"locked {_name(client, env)} until {lock.until}: {text(lock.reason)}")
     return SlackMessage(
         text=f"{client} {env} locked until {lock.until}",
         blocks=(
@@ -102,7 +102,7 @@ def unlock_target(command: Command, deps: IngressDeps) -> SlackMessage:
             f"The lock on {_name(client, env)} changed while you unlocked it; it was left as it is now.",
             hint="`/ops locks` shows who holds it now.",
         )
-    _record(command, command.claimed or deps.new_id(), deps)
+    _record(command, command.claimed or deps.new_id(), deps, f"unlocked {_name(client, env)}")
     by_other = "" if lock.held_by(request.user_id) else f" (locked by {mention(lock.holder)}: {text(lock.reason)})"
     return SlackMessage(
         text=f"{client} {env} unlocked",
@@ -206,9 +206,10 @@ def _store(deps: IngressDeps) -> LockStore:
     return deps.locks
 
 
-def _record(command: Command, command_id: str, deps: IngressDeps) -> None:
-    """The lock or unlock for the ledger, best effort: it took effect whatever the bus says."""
-    event = build_event(command, command_id=command_id, now=deps.now())
+def _record(command: Command, command_id: str, deps: IngressDeps, answered: str) -> None:
+    """The lock or unlock for the ledger, as done (`answered`: what it did, mrkdwn), best effort: it took effect
+    whatever the bus says."""
+    event = build_event(command, command_id=command_id, now=deps.now()).model_copy(update={"answered": answered})
     deadline = command.verified.deadline.within(RECORD_SECONDS)
     record_history(event, deps, deadline, what=command.name, user_id=command.request.user_id, text=command.text)
 

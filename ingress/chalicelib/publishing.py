@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.deps import IngressDeps
 from chalicelib.models import Command
@@ -19,6 +20,10 @@ from shared.logs import bind_command_id
 from shared.replay import ReplayGuardUnavailableError
 from shared.slack.blocks import SlackMessage
 from shared.slack.messages import acknowledgement
+from shared.slack.mrkdwn import mention
+
+if TYPE_CHECKING:
+    from shared.ledger.models import LedgerEntry
 
 logger = logging.getLogger(__name__)
 REPLAY_CHECK_SECONDS = 1.0
@@ -76,16 +81,45 @@ def claim_first_sighting(command: Command, command_id: str, deps: IngressDeps) -
         logger.error("command not queued: replay guard unavailable", extra={"command_id": command_id})
         raise not_queued(name) from error
     if earlier is not None:
-        raise already_received(name, earlier)
+        raise already_received(command, earlier, deps)
 
 
-def already_received(name: str, earlier: str) -> AlreadyReceivedError:
-    """The answer to a replay of a published (or held) command: the first sighting's id."""
+def already_received(command: Command, earlier: str, deps: IngressDeps) -> AlreadyReceivedError:
+    """The answer to a replay of a published (or held) command: the first sighting's id. For a button (every click
+    on it is one request) the clicker did not send anything before: say who pressed it first and what it did."""
+    name = command.name
     logger.warning("replayed request refused", extra={"command_id": earlier, "command": name})
+    if command.verified.signed.once_per:
+        return _already_pressed(command, earlier, deps)
     return AlreadyReceivedError(
         f"This request was already received as `{earlier}`; it is not run again.",
         hint=f"`/ops status {earlier}` shows how it went. To run `{name}` once more, type the command again.",
     )
+
+
+def _already_pressed(command: Command, earlier: str, deps: IngressDeps) -> AlreadyReceivedError:
+    entry = _first_press(earlier, deps)
+    sent = f"`{command.name}` was sent as `{earlier}`"
+    if entry is None or not entry.user_id:
+        said = f"This button was already pressed: {sent}."
+    elif entry.user_id == command.request.user_id:
+        said = f"You already pressed this button: {sent} ({entry.shown_state})."
+    else:
+        said = f"{mention(entry.user_id)} already pressed this button: {sent} ({entry.shown_state})."
+    return AlreadyReceivedError(
+        f"{said} Your click sent nothing again.", hint=f"`/ops status {earlier}` shows how it went."
+    )
+
+
+def _first_press(command_id: str, deps: IngressDeps) -> LedgerEntry | None:
+    """Who pressed first, from the ledger (best effort: it may not have recorded the command yet)."""
+    if deps.ledger is None:
+        return None
+    try:
+        return deps.ledger.get(command_id)
+    except Exception as error:  # noqa: BLE001 - only the wording depends on it: any failure falls back to it
+        logger.info("ledger not read for a repeated click (%s)", type(error).__name__)
+        return None
 
 
 def not_queued(name: str) -> NotQueuedError:

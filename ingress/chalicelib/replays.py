@@ -122,7 +122,7 @@ def check_and_claim(check: Check, command: Command, deps: IngressDeps) -> Comman
         logger.error("command not queued: replay guard unavailable", extra={"command_id": command_id})
         raise not_queued(name) from error
     if earlier is not None:
-        raise already_received(name, earlier)
+        raise already_received(command, earlier, deps)
     return command._replace(claimed=command_id)
 
 

@@ -15,6 +15,7 @@ from chalicelib.ledger_view import (
     visible_entry,
 )
 from chalicelib.models import Command
+from shared.commands.catalog import CATALOG
 from shared.ledger.models import LedgerEntry
 from shared.ledger.port import LedgerReader
 from shared.slack.blocks import SlackMessage, context, section
@@ -52,11 +53,11 @@ def _refusal_lines(entry: LedgerEntry) -> list[str]:
 def _status_blocks(entry: LedgerEntry, now: datetime) -> list[dict[str, object]]:
     icon, state = shown_state(entry, now)
     head = f"{icon} {code(entry.command)} {code(entry.command_id)} — *{state}*"
-    shown = format_arguments(entry.arguments)
+    shown = format_arguments(entry.arguments, CATALOG.get(entry.command))
     lines = [head + (f"\n{shown}" if shown else "")]
     if (approval := approval_line(entry, now)) is not None:
         lines.append(approval)
-    if entry.finished and not entry.reported:
+    if entry.finished and entry.delivery_failed:
         lines.append(NOT_REPORTED)
     if entry.state == "refused":
         lines.extend(_refusal_lines(entry))

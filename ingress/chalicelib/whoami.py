@@ -22,12 +22,10 @@ def show_whoami(command: Command, deps: IngressDeps) -> SlackMessage:
 
 def whoami_message(found: Standing, deps: IngressDeps) -> SlackMessage:
     who = found.caller
-    name = f" ({text(who.user_name)})" if who.user_name else ""
-    place = f" ({text('#' + who.channel_name.removeprefix('#'))})" if who.channel_name else ""
     lines = [
-        f"*You* {mention(who.user_id)}{name} — {code(who.user_id)}",
+        f"*You* {mention(who.user_id)} — {code(who.user_id)}{_named_as(found)}",
         f"*User groups* {_groups(found)}",
-        f"*Channel* {channel(who.channel_id)}{place} — {code(who.channel_id)}",
+        f"*Channel* {channel(who.channel_id)} — {code(who.channel_id)}",
     ]
     commands = [
         f"{_icon(found, spec.name)} `{spec.name}` — {describe(found.decisions[spec.name])}" for spec in deps.catalog
@@ -41,6 +39,14 @@ def whoami_message(found: Standing, deps: IngressDeps) -> SlackMessage:
             context("Rule numbers count the access rules from 1, in the order of the slashops configuration."),
         ),
     )
+
+
+def _named_as(found: Standing) -> str:
+    """The names in the rules Slack says are the caller (a rule's `users: [dev.two]`); the name a request carries
+    is never shown as who you are: its sender chose it."""
+    resolved = found.caller.names.users or {}
+    names = sorted(name for name, user_id in resolved.items() if user_id == found.caller.user_id)
+    return f"; named in the rules as {', '.join(code(name) for name in names)}" if names else ""
 
 
 def _groups(found: Standing) -> str:

@@ -165,7 +165,7 @@ def _job(
 ) -> Job:
     return Job(
         command_id=request.command_id,
-        requested_by=request.actor.user_name or request.actor.user_id,
+        requested_by=request.actor.user_id,  # an ID (shown as a mention), never the name the request carries
         arguments=request.arguments,
         database=database,
         engine=deps.engines[database.engine],

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from services.backup.connections import Database
-from services.backup.models import Manifest, RestoreRecord, manifest_key
+from services.backup.models import Manifest, RestoreRecord
+from shared.backups import manifest_key
 from shared.slack.messages import misconfigured
 from shared.slack.mrkdwn import code, mention, text
 

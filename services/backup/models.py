@@ -61,10 +61,6 @@ def object_key(database: str, backup_id: str) -> str:
     return f"backups/{database}/{backup_id}.dump"
 
 
-def manifest_key(database: str, backup_id: str) -> str:
-    return f"manifests/{database}/{backup_id}.json"
-
-
 def restore_record_key(database: str, command_id: str) -> str:
     return f"restores/{database}/{command_id}.json"
 

@@ -27,8 +27,10 @@ from shared.events.models import (
     CommandRejected,
     CommandRequested,
     CommandSucceeded,
+    ResultEvent,
 )
 from shared.ledger.errors import LedgerUnavailableError
+from shared.ledger.models import event_key
 from shared.logs import bind_command_id
 
 if TYPE_CHECKING:
@@ -70,13 +72,30 @@ def handle_body(body: str, deps: NotifierDeps, *, last_attempt: bool = False) ->
             "SLACK BOT TOKEN INVALID OR REVOKED: the user was not notified; fix the token",
             extra={"command_id": event.command_id, "problem": str(error)},
         )
+        _gave_up(event, deps)
         return "dropped: slack auth"
     except SlackRejectedError as error:
         logger.error("Slack refused the message", extra={"command_id": event.command_id, "problem": str(error)})
+        _gave_up(event, deps)
         return "dropped: slack rejected"
     except (SlackUnavailableError, LedgerUnavailableError) as error:
         _not_notified(event, error, last_attempt=last_attempt)
+        if last_attempt:
+            _gave_up(event, deps)
         raise
+
+
+def _gave_up(event: AnyEvent, deps: NotifierDeps) -> None:
+    """The ledger learns that this event's post failed for good (until a redrive): `status` says "not reported"
+    only then, never while a post is under way or being retried. Best effort: the ledger may be what failed."""
+    if not isinstance(event, ResultEvent):
+        return
+    try:
+        deps.ledger.mark_undelivered(event.command_id, event_key(event))
+    except LedgerUnavailableError as error:
+        logger.warning(
+            "could not record the failed delivery", extra={"command_id": event.command_id, "problem": str(error)}
+        )
 
 
 def handle_event(event: AnyEvent, deps: NotifierDeps) -> Outcome:

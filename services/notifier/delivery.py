@@ -57,7 +57,7 @@ def deliver(
     now: datetime,
     limits: ResponseUrlLimits,
 ) -> Delivery:
-    if not reply_to.response_url:  # not kept (make run's saved state, tools/local_state.py): the bot it is
+    if not reply_to.response_url:  # not kept (make run's saved state, tools/local/state.py): the bot it is
         logger.info("no response_url, posting with the bot", extra=_log(entry, ""))
     elif limits.young_enough(entry.started_at(), now) and ledger.claim_response_url_use(
         entry.command_id, now=now, max_uses=limits.max_uses

@@ -53,7 +53,7 @@ def format_event(event: ResultEvent) -> SlackMessage:
             line = f":octagonal_sign: {_name(event)} *was cancelled*{by}: {event.reason}"
             return _final(event, line, event.links, "", event.duration_seconds, "")
         case CommandRejected():
-            line = f":no_entry: {_name(event)} *was refused*: {event.reason}"
+            line = f":no_entry: {_name(event)} *was rejected*: {event.reason}"
             return _final(event, line, (), "", None, event.hint)
     raise TypeError(f"not a result event: {type(event).__name__}")
 

@@ -1,6 +1,6 @@
 """Which consumer receives which command: derived from the catalog's `CommandSpec.consumer`, and nowhere else.
 
-The bus rules (`infra/bus.yaml`, checked and written by `python -m tools.routes`), `make run`'s runners and the
+The bus rules (`infra/bus.yaml`, checked and written by `python -m tools.release.routes`), `make run`'s runners and the
 tests all read this, so a command declared for a consumer is routed to that consumer's queue or a test fails.
 Pure: no AWS, no files.
 """

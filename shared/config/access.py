@@ -292,6 +292,12 @@ class AccessDecision(NamedTuple):
     def limited(self) -> bool:
         return self.allowed and bool(self.limits or self.exceptions)
 
+    @property
+    def always_held(self) -> bool:
+        """Every request the caller may make here is held: a rule asking for approval admits them whatever the
+        arguments (any matching approval rule holds a request: fail closed)."""
+        return any(not limit.arguments for limit in self.held)
+
     def describe_held(self) -> str:
         """mrkdwn for help and whoami: "held for approval (rule #2) with `--env production`", or ""."""
         parts = [

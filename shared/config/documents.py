@@ -153,7 +153,7 @@ def _yaml(text: str, origin: str) -> Any:
     except RecursionError as error:
         raise _error(origin, _too_deep().args[0]) from error
     except (yaml.YAMLError, ValueError, TypeError) as error:  # TypeError: `!!binary` on a non-string, and the like
-        raise _error(origin, f"not valid JSON or YAML ({_first_line(error)})") from error
+        raise _error(origin, f"not valid JSON or YAML ({_where(error)}{_first_line(error)})") from error
     finally:
         loader.dispose()
 
@@ -268,6 +268,15 @@ def _line_column(node: Node) -> tuple[int, int]:
 
 def _at(node: Node) -> str:
     return f"line {node.start_mark.line + 1}"
+
+
+def _where(error: BaseException) -> str:
+    """ "line N, column M: " where PyYAML says the problem is (its `problem_mark`), else nothing."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    line, column = getattr(mark, "line", None), getattr(mark, "column", None)
+    if not isinstance(line, int) or not isinstance(column, int):
+        return ""
+    return f"line {line + 1}, column {column + 1}: "
 
 
 def _first_line(error: BaseException) -> str:

@@ -140,13 +140,20 @@ def _check_commands(config: SlashopsConfig, origin: str, known: set[str]) -> Non
         if rule.command != WILDCARD and rule.command not in known:
             raise _error(
                 f"{origin}: access rule #{number} names unknown command {quoted(rule.command)}"
-                f" (known: {', '.join(sorted(known))})"
+                f"{_did_you_mean(rule.command, known)} (known: {', '.join(sorted(known))})"
             )
         problem = _argument_problem(rule) or _approval_problem(rule)
         if problem is not None:
             field, text = problem
             where = f"access rule #{number} (command {quoted(rule.command)}), field {quoted(field)}"
             raise _error(f"{origin}: {where}: {text}")
+
+
+def _did_you_mean(name: str, known: set[str]) -> str:
+    import difflib  # only a mistyped configuration asks
+
+    close = difflib.get_close_matches(name.lower(), sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean {quoted(close[0])}?" if close else ""
 
 
 def _approval_problem(rule: AccessRule) -> tuple[str, str] | None:

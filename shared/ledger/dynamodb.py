@@ -197,6 +197,15 @@ class DynamoDbLedger(DynamoDbStore):
         except _ConditionFailed:
             logger.warning("channel message of a command the ledger does not know", extra={"command_id": command_id})
 
+    def mark_undelivered(self, command_id: str, key: str) -> None:
+        update = _Update()
+        update.set("undelivered_key", key)
+        update.condition = f"attribute_exists({update.name('command_id')})"
+        try:
+            self._update(command_id, update)
+        except _ConditionFailed:
+            logger.warning("a command the ledger does not know was not delivered", extra={"command_id": command_id})
+
     def mark_notified(
         self, command_id: str, key: str, *, route: str, bot_message: tuple[str, str] | None = None
     ) -> None:
@@ -333,6 +342,12 @@ def _request_update(event: CommandRequested, now: datetime) -> _Update:
         update.set("decided_by_name", event.approval.approver_name)
         update.set("decided_at", _iso(event.approval.approved_at))
     _set_creation_defaults(update, created=event.requested_at, now=now)
+    if event.answered:  # took effect at the ingress: finished as it was answered
+        update.set("state", "succeeded")
+        update.set("rank", RANKS["succeeded"])
+        update.set("last_message", event.answered)
+        update.set("updated_at", _iso(now))
+        return update
     update.set_default("state", "requested")
     update.set_default("rank", 0)
     update.set_default("updated_at", _iso(now))

@@ -104,6 +104,8 @@ class LedgerEntry(BaseModel):
     decided_at: datetime | None = None
     last_event_key: str = ""
     notified_key: str = ""
+    undelivered_key: str = ""
+    """The event the notifier gave up posting (Slack refused it, or its last delivery failed: it waits in the DLQ)."""
     last_route: str = ""
     bot_channel: str = ""
     bot_ts: str = ""
@@ -145,6 +147,12 @@ class LedgerEntry(BaseModel):
         after a failed post (Slack down past the retries: the event waits in the notifier's DLQ) the ledger
         holds the new state while `notified_key` still names an earlier event."""
         return not self.last_event_key or self.notified_key == self.last_event_key
+
+    @property
+    def delivery_failed(self) -> bool:
+        """Whether posting the latest transition to Slack has actually failed (and it has not been posted since):
+        "not reported" is said only then — an event being posted, or retried, is not a failure."""
+        return bool(self.last_event_key) and self.undelivered_key == self.last_event_key and not self.reported
 
     @property
     def has_parent(self) -> bool:

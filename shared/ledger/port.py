@@ -53,6 +53,10 @@ class Ledger(LedgerReader, Protocol):
         """Where the command's channel message is (`ts` = `NO_PARENT`: it cannot be posted there)."""
         ...
 
+    def mark_undelivered(self, command_id: str, key: str) -> None:
+        """Remember that the notifier gave up posting `key` (refused by Slack, or its last delivery failed)."""
+        ...
+
     def mark_notified(
         self, command_id: str, key: str, *, route: str, bot_message: tuple[str, str] | None = None
     ) -> None:

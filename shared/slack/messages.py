@@ -39,7 +39,7 @@ def shown_error(error: SlashopsError) -> SlashopsError:
 
 
 def acknowledgement(spec: CommandSpec, arguments: Mapping[str, ArgumentValue], command_id: str) -> SlackMessage:
-    shown = format_arguments(arguments)
+    shown = format_arguments(arguments, spec)
     line = f":inbox_tray: `{spec.name}`{(' ' + shown) if shown else ''} accepted as `{command_id}`."
     if spec.long_running and spec.visibility == "in_channel":
         follow = (
@@ -61,13 +61,19 @@ def answer(line: str, note: str = "", *, in_channel: bool = False) -> SlackMessa
     return SlackMessage(text=line, blocks=blocks, response_type="in_channel" if in_channel else "ephemeral")
 
 
-def format_arguments(arguments: Mapping[str, ArgumentValue]) -> str:
+def format_arguments(arguments: Mapping[str, ArgumentValue], spec: CommandSpec | None = None) -> str:
+    """The arguments as typed: `--name value` for options, the value alone for `spec`'s positional ones
+    (`cancel 3f9c…`, not `cancel --id 3f9c…`)."""
+    positional = {argument.dest for argument in spec.arguments if argument.positional} if spec else set()
     parts = []
     for name, value in arguments.items():
         option = "--" + name.replace("_", "-")
         if value is None or value is False:
             continue
-        parts.append(f"`{option}`" if value is True else code(f"{option} {value}"))
+        if name in positional:
+            parts.append(code(str(value)))
+        else:
+            parts.append(f"`{option}`" if value is True else code(f"{option} {value}"))
     return " ".join(parts)
 
 

@@ -17,7 +17,7 @@ from shared.aws.approval_store import DynamoDbApprovalStore
 from shared.aws.tables import APPROVALS, create_table
 from shared.deadline import Deadline
 from tests.support.fakes.ingress import MemoryApprovalStore
-from tools.local_aws import FAKE_CREDENTIALS
+from tools.local.aws import FAKE_CREDENTIALS
 
 NOW = 1_790_000_000
 HALF_HOUR = 1800

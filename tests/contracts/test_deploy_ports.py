@@ -1,7 +1,7 @@
 """One contract per deploy port, run against the in-memory fake and the real adapter, so the fakes cannot drift.
 
 Real adapters: `DynamoClaimStore` on moto (in process), `PythonJenkinsAdapter` over HTTP against
-`tools/fake_jenkins.py`, `SqsFollowScheduler` on moto. The fakes: `tests/support/fakes/deploy.py`.
+`tools/fakes/jenkins.py`, `SqsFollowScheduler` on moto. The fakes: `tests/support/fakes/deploy.py`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from services.deploy.ports import MAX_DELAY_SECONDS, ClaimChange, ClaimStore, Fo
 from shared.aws.tables import DEPLOYS, create_table
 from tests.support.deploy import claim
 from tests.support.fakes.deploy import MemoryClaimStore, MemoryJenkins, MemoryScheduler
-from tools.fake_jenkins import FakeJenkins
+from tools.fakes.jenkins import FakeJenkins
 
 ID = "3f9c2a7d41b0"
 

@@ -24,7 +24,7 @@ from shared.events.publisher import EventPublisher, NotPublishedError
 from tests.support.events import command_requested
 from tests.support.fakes import RecordingPublisher
 from tests.support.servers import refusing_endpoint
-from tools.local_aws import FAKE_CREDENTIALS, Service
+from tools.local.aws import FAKE_CREDENTIALS, Service
 
 REGION = FAKE_CREDENTIALS["AWS_DEFAULT_REGION"]
 

@@ -1,5 +1,5 @@
 """The `GroupDirectory` contract: every case runs on the in-memory fake and on the slack-sdk adapter talking to the
-local fake Slack server (tools/fake_slack.py `usergroups.list` / `usergroups.users.list`), so the fake the access
+local fake Slack server (tools/fakes/slack.py `usergroups.list` / `usergroups.users.list`), so the fake the access
 tests rely on answers, and fails, as the adapter does."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from shared.slack.groups import GroupDirectory, GroupsUnavailableError, UserGroup, caller_groups
 from shared.slack.sdk_groups import SlackSdkGroupDirectory
 from tests.support.fakes.groups import MemoryGroupDirectory
-from tools.fake_slack import FakeSlack
+from tools.fakes.slack import FakeSlack
 
 
 class Slack(Protocol):

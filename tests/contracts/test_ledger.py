@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from shared.ledger.dynamodb import DynamoDbLedger
+from shared.ledger.models import event_key
 from shared.ledger.port import Ledger
 from tests.support.events import (
     accepted,
@@ -310,3 +311,25 @@ def test_the_channel_message_is_claimed_once_until_recorded_or_stale(ledger: Led
     assert entry is not None and entry.has_parent
     assert (entry.parent_channel, entry.parent_ts) == ("C0123", "1764331200.000001")
     assert not ledger.claim_parent("abc123def456", now=at(10), stale_after=lease)  # recorded: never again
+
+
+def test_a_failed_delivery_is_remembered_for_its_event_only(ledger: Ledger) -> None:
+    """Issue 21.2: "not reported" is for a post that failed for good, never one under way."""
+    ledger.record(requested(), now=at(0))
+    done = succeeded()
+    entry = ledger.record(done, now=at(1)).entry
+    assert not entry.reported and not entry.delivery_failed  # recorded, its post under way
+    ledger.mark_undelivered(done.command_id, event_key(done))
+    failed = ledger.get(done.command_id)
+    assert failed is not None and failed.delivery_failed
+    ledger.mark_notified(done.command_id, event_key(done), route="response_url")  # redriven and posted
+    posted = ledger.get(done.command_id)
+    assert posted is not None and posted.reported and not posted.delivery_failed
+
+
+def test_a_command_the_ingress_answered_and_that_took_effect_is_recorded_succeeded(ledger: Ledger) -> None:
+    """Issue 21.9: a `lock` is done when the ingress answers; `history` must not show it "requested" forever."""
+    lock = requested().model_copy(update={"command": "lock", "answered": "locked `acme` `production`"})
+    entry = ledger.record(lock, now=at(0)).entry
+    assert (entry.state, entry.finished, entry.reported) == ("succeeded", True, True)
+    assert entry.last_message == "locked `acme` `production`"

@@ -18,7 +18,7 @@ from shared.locks.dynamodb import DynamoDbLockStore
 from shared.locks.models import Lock
 from shared.locks.port import LockStore, LockStoreUnavailableError
 from tests.support.fakes.locks import MemoryLockStore
-from tools.local_aws import FAKE_CREDENTIALS
+from tools.local.aws import FAKE_CREDENTIALS
 
 NOW = 1_790_000_000
 HOUR = 3600

@@ -1,5 +1,5 @@
 """The `NameDirectory` contract: every case runs on the in-memory fake and on the slack-sdk adapter talking to the
-local fake Slack server (tools/fake_slack.py `users.list`, `users.lookupByEmail`, `conversations.list`, paginated),
+local fake Slack server (tools/fakes/slack.py `users.list`, `users.lookupByEmail`, `conversations.list`, paginated),
 so the fake the access tests rely on answers, and fails, as the adapter does."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from shared.slack.names import NameDirectory, NameReferences, NamesUnavailableError, resolve_names
 from shared.slack.sdk_groups import SlackSdkGroupDirectory
 from tests.support.fakes.names import MemoryNameDirectory
-from tools.fake_slack import FakeSlack
+from tools.fakes.slack import FakeSlack
 
 
 class Slack(Protocol):

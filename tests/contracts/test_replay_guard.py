@@ -18,7 +18,7 @@ from shared.aws.tables import REPLAYS, create_table
 from shared.deadline import Deadline
 from shared.replay import ReplayGuard, ReplayGuardUnavailableError, SignedRequest
 from tests.support.fakes.ingress import MemoryReplayGuard
-from tools.local_aws import FAKE_CREDENTIALS
+from tools.local.aws import FAKE_CREDENTIALS
 
 REQUEST = SignedRequest(timestamp=1_790_000_000, signature="v0=" + "a" * 64)
 NewGuard = Callable[[], ReplayGuard]

@@ -1,5 +1,5 @@
 """The `SlackPort` contract: every case runs on the in-memory fake and on the slack-sdk adapter talking to the local
-fake Slack server (tools/fake_slack.py), so the fake the use-case tests rely on raises what the adapter raises."""
+fake Slack server (tools/fakes/slack.py), so the fake the use-case tests rely on raises what the adapter raises."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from services.notifier.errors import (
 from services.notifier.ports import SlackPort
 from shared.slack.blocks import SlackMessage
 from tests.support.fakes.slack import RecordingSlack
-from tools.fake_slack import FakeSlack
+from tools.fakes.slack import FakeSlack
 
 FIRST, SECOND = SlackMessage(text="first"), SlackMessage(text="second")
 _urls = itertools.count(1)

@@ -48,8 +48,8 @@ from tests.support.fakes.backup import FakeBackupStore, FakeJobQueue
 from tests.support.fakes.deploy import MemoryScheduler
 from tests.support.fakes.slack import RecordingSlack
 from tests.support.tcp_proxy import TcpProxy
-from tools.fake_jenkins import FakeJenkins
-from tools.local_aws import Service
+from tools.fakes.jenkins import FakeJenkins
+from tools.local.aws import Service
 
 FINAL_EVENTS = (CommandSucceeded, CommandFailed, CommandRejected)
 

@@ -14,7 +14,7 @@ from tests.reliability.tally import Tally
 from tests.support.servers import hanging_server, refusing_endpoint
 from tests.support.slack import signed_request
 from tests.support.wired_ingress import Send, counted_bus, ingress_instances
-from tools.local_aws import FAKE_CREDENTIALS, Service, running, start_moto
+from tools.local.aws import FAKE_CREDENTIALS, Service, running, start_moto
 
 pytestmark = pytest.mark.integration
 DEPLOY = "deploy --client acme --branch main"

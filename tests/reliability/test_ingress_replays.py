@@ -14,7 +14,7 @@ import pytest
 from tests.reliability.tally import Tally
 from tests.support.slack import signed_request
 from tests.support.wired_ingress import Instance, counted_bus, ingress_instances
-from tools.local_aws import FAKE_CREDENTIALS, Service, running, start_moto
+from tools.local.aws import FAKE_CREDENTIALS, Service, running, start_moto
 
 pytestmark = pytest.mark.integration
 ALICE, BOB = "U0ALICE", "U0BOB"

@@ -24,11 +24,19 @@ from tests.support.burst import burst, local_ingress, signed_help_requests
 from tests.support.events import accepted, command_requested, succeeded
 from tests.support.make_run import MakeRun, make_run
 from tests.support.notifier_stack import NotifierStack, notifier_stack
-from tools.defaults import LOCAL_SIGNING_SECRET
-from tools.dlq import main as dlq_main
-from tools.dlq import redrive, waiting
-from tools.local_aws import Service
-from tools.send import ResponseUrlServer, SlashCommand, accepted_command_id, is_final, post, signed_headers, slack_form
+from tools.cli.dlq import main as dlq_main
+from tools.cli.dlq import redrive, waiting
+from tools.cli.send import (
+    ResponseUrlServer,
+    SlashCommand,
+    accepted_command_id,
+    is_final,
+    post,
+    signed_headers,
+    slack_form,
+)
+from tools.local.aws import Service
+from tools.local.defaults import LOCAL_SIGNING_SECRET
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 COMMAND_ID = "abc123def456"

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from tools.local_aws import FAKE_CREDENTIALS, Service, start_localstack, start_moto
+from tools.local.aws import FAKE_CREDENTIALS, Service, start_localstack, start_moto
 
 
 @pytest.fixture(scope="session", autouse=True)

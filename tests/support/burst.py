@@ -13,8 +13,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from tests.support.slack import SIGNING_SECRET, signed_headers, slash_form
-from tools.local_aws import free_port
-from tools.run_local import wait_for_port
+from tools.local.aws import free_port
+from tools.local.run import wait_for_port
 
 PATH = "/slack/commands"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 @contextlib.contextmanager
 def local_ingress() -> Iterator[int]:
-    """`python -m tools.local_ingress` (the real Chalice app) on a free port, signed with `SIGNING_SECRET`."""
+    """`python -m tools.local.ingress` (the real Chalice app) on a free port, signed with `SIGNING_SECRET`."""
     port = free_port()
     env = {
         **os.environ,
@@ -31,7 +31,7 @@ def local_ingress() -> Iterator[int]:
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "ingress")]),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "tools.local_ingress", "--port", str(port)],
+        [sys.executable, "-m", "tools.local.ingress", "--port", str(port)],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

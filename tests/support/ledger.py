@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from shared.aws.tables import LEDGER, create_table
 from shared.ledger.dynamodb import DynamoDbLedger
-from tools.local_aws import FAKE_CREDENTIALS
+from tools.local.aws import FAKE_CREDENTIALS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

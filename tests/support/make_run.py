@@ -14,8 +14,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.local_aws import free_port
-from tools.run_local import READY_LINE
+from tools.local.aws import free_port
+from tools.local.run import READY_LINE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 UNSET = ("SLACK_API_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "JENKINS_URL", "SLASHOPS_CONFIG")
@@ -77,7 +77,7 @@ def make_run(
     log = workdir / "make-run.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tools.run_local"],
+            [sys.executable, "-m", "tools.local.run"],
             cwd=REPO_ROOT,
             env=env,
             stdout=out,

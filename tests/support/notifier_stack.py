@@ -23,9 +23,9 @@ from shared.events.models import Event, ReplyTarget
 from shared.ledger.dynamodb import DynamoDbLedger
 from tests.support.clock import Clock
 from tests.support.events import at, eventbridge_body, reply_to, sqs_batch
-from tools.dlq import Pair
-from tools.fake_slack import FakeSlack
-from tools.sqs_runner import SqsClient, SqsRunner
+from tools.cli.dlq import Pair
+from tools.fakes.slack import FakeSlack
+from tools.local.sqs_runner import SqsClient, SqsRunner
 
 REGION = "us-east-1"
 

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from tools.local_aws import free_port
+from tools.local.aws import free_port
 
 
 @dataclass

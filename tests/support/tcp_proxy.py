@@ -11,7 +11,7 @@ import socket
 import threading
 from types import TracebackType
 
-from tools.local_aws import free_port
+from tools.local.aws import free_port
 
 
 class TcpProxy:

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from services.backup.errors import BackupDataMissing, ObjectExists
-from services.backup.models import Manifest, RestoreRecord, backup_id_suffix, manifest_key, restore_record_key
+from services.backup.models import Manifest, RestoreRecord, backup_id_suffix, restore_record_key
 from shared.aws.clients import LazyClient, aws_client
+from shared.backups import manifest_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

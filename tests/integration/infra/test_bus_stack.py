@@ -17,9 +17,9 @@ from shared.commands.routing import routes
 from shared.events.envelope import parse_eventbridge, to_put_events_entry
 from shared.events.models import INGRESS_SOURCE, CommandRefused, CommandRequested, CommandSucceeded, ReplyTarget
 from tests.support.events import command_requested, refused, reply_to
-from tools.local_aws import Service
-from tools.routes import LISTENERS, logical_name
-from tools.stacks import BUS_TEMPLATE, create_stack, ensure_archive
+from tools.local.aws import Service
+from tools.release.routes import LISTENERS, logical_name
+from tools.release.stacks import BUS_TEMPLATE, create_stack, ensure_archive
 
 pytestmark = pytest.mark.integration
 

@@ -19,8 +19,9 @@ from typing import Any
 import boto3
 import pytest
 
-from tools.deploy import DEPLOY_ORDER, DeployError, deploy, digest
-from tools.deploy_local import (
+from tools.local.aws import start_moto
+from tools.release.deploy import DEPLOY_ORDER, DeployError, deploy, digest
+from tools.release.deploy_local import (
     LOCAL_BUCKET,
     LOCAL_IMAGE_REPOSITORY,
     SKIPPED_BY_MOTO,
@@ -31,9 +32,8 @@ from tools.deploy_local import (
     settings,
     skipped,
 )
-from tools.local_aws import start_moto
-from tools.package import build
-from tools.stacks import INFRA
+from tools.release.package import build
+from tools.release.stacks import INFRA
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 

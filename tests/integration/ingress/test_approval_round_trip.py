@@ -26,10 +26,10 @@ from shared.aws.tables import APPROVALS, LOCKS, create_table
 from tests.support.ingress import message_text
 from tests.support.slack import SIGNING_SECRET, click_payload, signed_headers, slash_form
 from tests.support.wired_ingress import counted_bus, new_replay_table
-from tools.fake_slack import FakeSlack
-from tools.local_aws import Service
-from tools.local_ingress import build_server
-from tools.send import post
+from tools.cli.send import post
+from tools.fakes.slack import FakeSlack
+from tools.local.aws import Service
+from tools.local.ingress import build_server
 
 pytestmark = pytest.mark.integration
 RULES = json.dumps(

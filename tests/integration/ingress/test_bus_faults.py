@@ -11,7 +11,7 @@ import pytest
 from tests.support.servers import hanging_server, refusing_endpoint
 from tests.support.slack import signed_request
 from tests.support.wired_ingress import Send, counted_bus, ingress_instances
-from tools.local_aws import Service
+from tools.local.aws import Service
 
 pytestmark = pytest.mark.integration
 DEPLOY = "deploy --client acme --branch main"

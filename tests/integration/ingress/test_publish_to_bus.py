@@ -20,7 +20,7 @@ from shared.events.models import INGRESS_SOURCE, CommandRequested
 from tests.support.fakes import StaticConfig
 from tests.support.fakes.ingress import ingress_deps
 from tests.support.slack import SIGNING_SECRET, signed_request
-from tools.local_aws import Service, bus_may_send_to, free_port
+from tools.local.aws import Service, bus_may_send_to, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 from chalicelib.bootstrap import signing_secret_from
 from chalicelib.deps import IngressSettings
 from shared.errors import ConfigurationError
-from tools.local_aws import Service
+from tools.local.aws import Service
 
 pytestmark = pytest.mark.integration
 

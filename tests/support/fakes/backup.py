@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from botocore.exceptions import EndpointConnectionError
 
 from services.backup.errors import BackupDataMissing, ObjectExists
-from services.backup.models import Manifest, RestoreRecord, manifest_key, restore_record_key
+from services.backup.models import Manifest, RestoreRecord, restore_record_key
 from services.backup.ports import QueueMessage
+from shared.backups import manifest_key
 
 #: what a botocore call raises when the queue's endpoint is gone
 QUEUE_GONE = EndpointConnectionError(endpoint_url="http://127.0.0.1:4566/")

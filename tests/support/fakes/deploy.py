@@ -1,7 +1,7 @@
 """In-memory fakes of the deploy service's ports: `ClaimStore`, `JenkinsPort`, `FollowScheduler`.
 
 Each behaves like its real adapter as far as the service can tell; `tests/contracts/test_deploy_ports.py` runs the
-same cases against the fake and the real adapter (DynamoDB on moto, python-jenkins against `tools/fake_jenkins.py`,
+same cases against the fake and the real adapter (DynamoDB on moto, python-jenkins against `tools/fakes/jenkins.py`,
 SQS on moto). With them a deploy is started, followed and cancelled in milliseconds.
 """
 
@@ -89,7 +89,7 @@ class MemoryQueueItem:
 
 @dataclass
 class MemoryJenkins:
-    """`JenkinsPort` with the scripted life of `tools/fake_jenkins.py`, without HTTP.
+    """`JenkinsPort` with the scripted life of `tools/fakes/jenkins.py`, without HTTP.
 
     A triggered build waits in the queue for `polls_before_start` reads of its queue item, then runs for
     `polls_before_finish` reads of the build and ends with `result`. `fail(method, error)` makes the next call(s)

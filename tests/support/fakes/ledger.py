@@ -88,6 +88,11 @@ class InMemoryLedger:
         if item is not None:
             item.update(parent_channel=channel, parent_ts=ts)
 
+    def mark_undelivered(self, command_id: str, key: str) -> None:
+        item = self.items.get(command_id)
+        if item is not None:
+            item.update(undelivered_key=key)
+
     def mark_notified(
         self, command_id: str, key: str, *, route: str, bot_message: tuple[str, str] | None = None
     ) -> None:
@@ -123,6 +128,8 @@ class InMemoryLedger:
                 decided_at=event.approval.approved_at,
             )
         _created(item, event.requested_at, now)
+        if event.answered:
+            item.update(state="succeeded", rank=RANKS["succeeded"], last_message=event.answered, updated_at=now)
         for attribute, default in {"state": "requested", "rank": 0, "updated_at": now}.items():
             item.setdefault(attribute, default)
         return LedgerEntry.model_validate(item)

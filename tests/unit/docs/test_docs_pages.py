@@ -1,4 +1,4 @@
-"""docs/users.md's command reference is written from the catalog (tools/docs_pages.py), and kept in step; the
+"""docs/users.md's command reference is written from the catalog (tools/release/docs_pages.py), and kept in step; the
 README stays a short page that links to one docs page per reader."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from markdown.extensions.toc import slugify
 
 from shared.commands.catalog import CATALOG, Catalog
 from shared.commands.spec import ArgumentSpec, CommandSpec
-from tools import docs_pages
-from tools.docs_pages import BEGIN, END, USERS_PAGE, DocsError, command_reference, main, render_command, splice
+from tools.release import docs_pages
+from tools.release.docs_pages import BEGIN, END, USERS_PAGE, DocsError, command_reference, main, render_command, splice
 
 REPO = Path(__file__).resolve().parents[3]
 README = REPO / "README.md"

@@ -14,8 +14,8 @@ import pytest
 from shared.commands.catalog import CATALOG, Catalog
 from shared.commands.routing import routes
 from shared.commands.spec import CommandSpec
-from tools.routes import LISTENERS, logical_name, problems
-from tools.stacks import BUS_TEMPLATE, load_template
+from tools.release.routes import LISTENERS, logical_name, problems
+from tools.release.stacks import BUS_TEMPLATE, load_template
 
 
 @pytest.fixture(scope="module")

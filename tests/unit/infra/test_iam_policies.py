@@ -19,7 +19,7 @@ from services.deploy.deps import SOURCE as DEPLOY_SOURCE
 from tests.support.events import at, progress, refused, succeeded
 from tests.support.events import command_requested as requested
 from tests.support.ledger import moto_ledger
-from tools.stacks import INFRA, load_template
+from tools.release.stacks import INFRA, load_template
 
 
 def _statements(template: str) -> list[dict[str, Any]]:

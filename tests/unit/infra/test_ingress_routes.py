@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from app import create_app
-from tools.stacks import load_template
+from tools.release.stacks import load_template
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "ingress.yaml"
 

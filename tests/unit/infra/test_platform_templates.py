@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.backup.connections import DB_SECRETS_ENV, database_secret_ids
-from tools.stacks import INFRA, load_template
+from tools.release.stacks import INFRA, load_template
 
 
 def _template(name: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from shared.aws.replay_guard import DynamoDbReplayGuard
 from shared.aws.tables import TABLES, Table, create_table
 from shared.ledger.dynamodb import DynamoDbLedger
 from shared.locks.dynamodb import DynamoDbLockStore
-from tools.stacks import INFRA, load_template
+from tools.release.stacks import INFRA, load_template
 
 ADAPTERS: tuple[type[DynamoDbStore], ...] = (
     DynamoDbLedger,

@@ -58,12 +58,16 @@ def test_empty_text_shows_help(ingress: Ingress) -> None:
 
 
 def test_help_for_a_command_shows_usage_options_and_examples(ingress: Ingress) -> None:
+    answers = []
     for text in ("help deploy", "deploy --help", "deploy -h"):
         _, payload = ingress.send(text)
         shown = message_text(payload)
         assert "/ops deploy --client CLIENT --branch BRANCH [--env {staging,production}]" in shown
         assert "the environment to deploy to" in shown and "default: staging" in shown
         assert "/ops deploy --client acme --branch main" in shown
+        assert "You may run this in this channel (rule #1)." in shown  # issue 21.14: `--help` says it too
+        answers.append(shown)
+    assert answers[0] == answers[1] == answers[2]
 
 
 def test_help_is_open_to_everyone_even_with_a_broken_config(ingress: Ingress) -> None:
@@ -275,3 +279,13 @@ def test_missing_signing_secret_is_a_configuration_message_not_a_500(caplog: pyt
     assert response.status_code == 200
     incident = incident_shown(response.body.decode(), "signing secret")
     logged_detail(caplog, incident, "no Slack signing secret")
+
+
+def test_whoami_shows_the_mention_and_the_rule_names_slack_gives_the_caller_never_the_sent_name(
+    ingress: Ingress,
+) -> None:
+    """Issues 19.1 and 21.10: the name a request carries is the sender's choice; the rules' names are Slack's."""
+    _, payload = ingress.send("whoami", user_id=EXAMPLE_USER_ID, user_name="someone.else")
+    shown = message_text(payload)
+    assert f"*You* <@{EXAMPLE_USER_ID}> — `{EXAMPLE_USER_ID}`; named in the rules as `example.user`" in shown
+    assert "someone.else" not in shown

@@ -439,7 +439,8 @@ def test_an_approval_into_a_target_locked_since_runs_nothing(ingress: Ingress) -
 def test_names_from_slack_are_escaped_once_and_never_become_mentions(ingress: Ingress) -> None:
     status, answer = ingress.send(PRODUCTION, user_id="U0ABC", user_name="<!channel> & co", trigger_id="esc.1")
     assert status == 200
-    assert answer["text"].startswith("Approval needed: &lt;!channel&gt; &amp; co asks to run `/ops deploy")
+    assert answer["text"].startswith("Approval needed: <@U0ABC> asks to run `/ops deploy")  # the ID, never a name
+    assert "&lt;!channel&gt;" not in json.dumps(answer) and "<!channel>" not in json.dumps(answer)
     denied = press(ingress, DENY, buttons(answer)[DENY], "U0BOB", "<!here>")
     assert denied["text"] == "Denied by &lt;!here&gt;" and "<!here>" not in json.dumps(denied)
 
@@ -452,10 +453,12 @@ def test_help_says_which_requests_are_held_for_approval(ingress: Ingress) -> Non
         "You may run this in this channel (rule #1). Some requests are held for approval (rule #2 with "
         "`--env production`)." in message_text(deploy)
     )
+    _, restore = ingress.send("help restore", user_id="U0ABC", trigger_id="help.3")
+    assert "Every request is held for approval (rule #3)." in message_text(restore)  # issue 21.14: all, not some
 
 
 def test_a_request_kept_without_its_response_url_still_runs_once_approved(ingress: Ingress) -> None:
-    """make run's saved state keeps no response_url (tools/local_state.py): the approved command is published with
+    """make run's saved state keeps no response_url (tools/local/state.py): the approved command is published with
     none, and the notifier answers it through the bot (tests/unit/services/notifier/test_consumer.py)."""
     approval_id = buttons(ask(ingress))[APPROVE]
     store = ingress.deps.approvals

@@ -95,7 +95,21 @@ def test_a_double_click_on_cancel_asks_once(ingress: Ingress) -> None:
     press(ingress, CANCEL, FAILED_ID)
     again = press(ingress, CANCEL, FAILED_ID, user="U0BOB", action_ts="1764400099.000001")
     assert len(requested(ingress)) == 1
-    assert "already received as `new000000001`" in message_text(again)
+    assert "This button was already pressed: `cancel` was sent as `new000000001`" in message_text(again)
+
+
+def test_a_second_clicker_is_told_who_pressed_first_not_that_they_sent_it(
+    ingress: Ingress, ledger: InMemoryLedger
+) -> None:
+    """Issue 21.7: U0BOB never sent anything; the answer names who did and what came of it."""
+    press(ingress, CANCEL, FAILED_ID, user="U0ABC")
+    [first] = requested(ingress)
+    ledger.record(first, now=at(6))  # the notifier recorded the first press
+    again = message_text(press(ingress, CANCEL, FAILED_ID, user="U0BOB", action_ts="1764400099.000001"))
+    assert "<@U0ABC> already pressed this button: `cancel` was sent as `new000000001` (requested)" in again
+    assert "Your click sent nothing again." in again and "This request was already received" not in again
+    own = message_text(press(ingress, CANCEL, FAILED_ID, user="U0ABC", action_ts="1764400099.000002"))
+    assert "You already pressed this button" in own
 
 
 def test_retry_runs_the_same_command_text_as_a_new_command_for_the_clicker(ingress: Ingress) -> None:
@@ -135,7 +149,8 @@ def test_only_a_failed_command_is_retried(ingress: Ingress, ledger: InMemoryLedg
     unknown = press(ingress, RETRY, "0000000000no")
 
     assert requested(ingress) == []
-    assert "is succeeded, not failed: nothing was run" in message_text(answer)
+    assert "succeeded: only a failed command is retried, so nothing was run" in message_text(answer)
+    assert "is succeeded" not in message_text(answer)
     assert "There is no command `0000000000no` that you can see." in message_text(unknown)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from shared.events.models import CommandRequested
 from tests.support.fakes import StaticConfig
+from tests.support.fakes.backups import MemoryBackupCatalog
 from tests.support.ingress import SEED_RULES, Ingress, message_text
 
 LISTED = json.dumps({"access": json.loads(SEED_RULES), "backup": {"databases": ["orders", "billing"]}})
@@ -84,3 +85,25 @@ def test_a_caller_the_rules_refuse_gets_no_button(ingress: Ingress) -> None:
     _, payload = ingress.send("restore --db orders --from b1", user_id="U9NOPE", user_name="nope")
     assert "not allowed" in message_text(payload).lower()
     assert not [block for block in payload.get("blocks", []) if block["type"] == "actions"]
+
+
+def test_a_backup_the_bucket_does_not_hold_is_refused_before_any_prompt_or_approval(ingress: Ingress) -> None:
+    """Issue 21.8: approvers are never asked to approve a restore that cannot run."""
+    ingress.deps.backups = MemoryBackupCatalog().add("orders", "orders-20261128T101500Z-3f9c")
+    ingress.deps.config = StaticConfig.from_text(
+        json.dumps([{"command": "restore", "approval": {"users": ["U0APPROVER"]}}])
+    )
+    for typed in ("restore --db orders --from orders-nope", "restore --db orders --from orders-nope --confirm orders"):
+        _, payload = ingress.send(typed)
+        text = message_text(payload)
+        assert "`orders` has no backup `orders-nope`: nothing was restored, and no one was asked to approve." in text
+        assert "`/ops backups --db orders`" in text and not [b for b in payload["blocks"] if b["type"] == "actions"]
+    assert ingress.publisher.requested == []  # (the refusals are recorded for the ledger; nothing was requested)
+    _, held = ingress.send("restore --db orders --from orders-20261128T101500Z-3f9c --confirm orders")
+    assert "U0APPROVER" in message_text(held)  # a backup that exists: held for approval as before
+
+
+def test_a_bucket_that_cannot_be_asked_leaves_the_check_to_the_worker(ingress: Ingress) -> None:
+    ingress.deps.backups = MemoryBackupCatalog(unavailable=True)
+    _, payload = ingress.send("restore --db orders --from b1 --confirm orders")
+    assert "accepted as" in message_text(payload)

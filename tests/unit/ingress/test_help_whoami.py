@@ -77,9 +77,9 @@ def test_help_for_a_command_says_whether_and_with_which_limits_the_caller_may_ru
 
 def test_whoami_shows_ids_groups_channel_and_each_commands_decision_with_its_rule(ops: Ingress) -> None:
     admitted = ask(ops, "whoami", ADMITTED)
-    assert "<@U0SRE1> (u0sre1) — `U0SRE1`" in admitted
+    assert "*You* <@U0SRE1> — `U0SRE1`" in admitted and "(u0sre1)" not in admitted  # never the name a request carries
     assert "*User groups* `S0SRE` (@sre)" in admitted
-    assert "<#C0DEPLOYS> (#deploys) — `C0DEPLOYS`" in admitted
+    assert "*Channel* <#C0DEPLOYS> — `C0DEPLOYS`" in admitted
     assert "`deploy` — allowed (rule #2)" in admitted and "`backups` — allowed (rule #5)" in admitted
     assert "`status` — open to everyone" in admitted
     assert "`restore` — denied (no rule admits you here) — No one is allowed to run `restore` yet." in admitted

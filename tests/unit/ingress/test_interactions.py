@@ -72,7 +72,7 @@ def test_a_replayed_click_is_answered_without_publishing_again(ingress: Ingress)
 
     assert status == 200
     assert len(requested(ingress)) == 1
-    assert "already received as `new000000001`" in message_text(again)
+    assert "was sent as `new000000001`" in message_text(again)  # a button: every click on it is one request
 
 
 def test_a_double_click_on_one_prompt_runs_the_restore_once(ingress: Ingress) -> None:
@@ -85,7 +85,9 @@ def test_a_double_click_on_one_prompt_runs_the_restore_once(ingress: Ingress) ->
         status, answer = ingress.click(body, signed_headers(body))
 
     assert status == 200 and len(requested(ingress)) == 1
-    assert "already received as `new000000001`" in message_text(answer)
+    assert "was sent as `new000000001`" in message_text(answer) and "Your click sent nothing again" in message_text(
+        answer
+    )
 
 
 def test_clicks_on_two_prompts_are_two_restores(ingress: Ingress) -> None:

@@ -14,6 +14,7 @@ from app import create_app
 from shared.events.models import CommandRefused
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.ingress import ingress_deps
+from tests.support.fakes.ledger import InMemoryLedger
 from tests.support.fakes.locks import MemoryLockStore
 from tests.support.ingress import Ingress, message_text
 from tests.support.slack import SIGNING_SECRET
@@ -171,6 +172,13 @@ def test_lock_and_unlock_are_recorded_for_the_ledger(ops: Ingress) -> None:
     )
     assert (unlock.command, unlock.arguments["client"], unlock.arguments["env"]) == ("unlock", "acme", "production")
     assert lock.command_id != unlock.command_id
+    # Issue 21.9: recorded as done (the ledger shows them succeeded with what they did, never "requested").
+    assert lock.answered == "locked `acme` `production` until 2026-11-28 13:00 UTC: release freeze"
+    assert unlock.answered == "unlocked `acme` `production`"
+    ledger = InMemoryLedger()
+    for event in (lock, unlock):
+        entry = ledger.record(event, now=datetime(2026, 11, 28, 12, 0, tzinfo=UTC)).entry
+        assert entry.state == "succeeded" and entry.last_message == event.answered
 
 
 def test_a_lock_store_that_does_not_answer_refuses_deploys_honestly(ops: Ingress) -> None:

@@ -25,7 +25,7 @@ class OneEntry:
         yield self.entry
 
 
-def _entry(state: str, *, notified_key: str) -> LedgerEntry:
+def _entry(state: str, *, notified_key: str, undelivered_key: str = FINAL_KEY) -> LedgerEntry:
     return LedgerEntry.model_validate(
         {
             "command_id": "abc123def456",
@@ -38,6 +38,7 @@ def _entry(state: str, *, notified_key: str) -> LedgerEntry:
             "last_message": "Build #42 succeeded.",
             "last_event_key": FINAL_KEY,
             "notified_key": notified_key,
+            "undelivered_key": undelivered_key,
         }
     )
 
@@ -52,6 +53,15 @@ def test_a_finished_command_whose_result_was_not_posted_says_so() -> None:
     assert not entry.reported
     text = _status_text(entry)
     assert "*succeeded*" in text and "not yet reported to Slack" in text and "dlq redrive notifier" in text
+
+
+def test_a_result_being_posted_or_retried_is_not_called_unreported() -> None:
+    """Issue 21.2: recorded, its post under way (or retried) — no failure yet, so no alarm."""
+    entry = _entry("succeeded", notified_key="CommandAccepted@2026-11-28T12:00:06+00:00", undelivered_key="")
+    assert not entry.reported and not entry.delivery_failed
+    assert NOT_REPORTED not in _status_text(entry)
+    earlier = _entry("succeeded", notified_key="", undelivered_key="CommandAccepted@2026-11-28T12:00:06+00:00")
+    assert NOT_REPORTED not in _status_text(earlier)  # an earlier event's failure says nothing of the result
 
 
 @pytest.mark.parametrize(("state", "notified_key"), [("succeeded", FINAL_KEY), ("running", "")])

@@ -13,7 +13,7 @@ import pytest
 
 from shared.logs import bind_command_id, json_handler
 from shared.sqs_lambda import SqsMessage, handle_sqs_batch
-from tools.sqs_runner import lambda_event
+from tools.local.sqs_runner import lambda_event
 
 
 def batch(*bodies: str, receive_count: int = 1) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 from services.backup.adapters.s3_store import S3BackupStore
 from services.backup.connections import Database
 from tests.support.backup import throwaway_maria_database, throwaway_pg_database
-from tools.local_aws import Service
+from tools.local.aws import Service
 
 
 @pytest.fixture

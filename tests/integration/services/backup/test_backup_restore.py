@@ -10,7 +10,8 @@ from services.backup.adapters.s3_store import S3BackupStore
 from services.backup.connections import Database, parse_url
 from services.backup.consumer import Disposition, handle_message
 from services.backup.errors import ObjectExists
-from services.backup.models import Manifest, manifest_key, restore_record_key
+from services.backup.models import Manifest, restore_record_key
+from shared.backups import manifest_key
 from shared.events.models import CommandAccepted, CommandFailed, CommandProgress, CommandRejected, CommandSucceeded
 from tests.support.backup import DyingDump, events_of, make_worker, mariadb, psql, request_message
 
@@ -33,7 +34,7 @@ def test_postgres_backup_change_restore_compare(pg_database: Database, store: S3
     assert handle_message(request_message("backup", db="orders"), worker.deps, worker.stop) is Disposition.DONE
     manifest = _only_manifest(store, pg_database)
     assert manifest.engine == "postgresql" and manifest.server_version == psql("SHOW server_version")
-    assert manifest.size_bytes > 0 and len(manifest.sha256) == 64 and manifest.created_by == "example.user"
+    assert manifest.size_bytes > 0 and len(manifest.sha256) == 64 and manifest.created_by == "U0ABC"
     [succeeded] = events_of(worker.deps, CommandSucceeded)
     assert manifest.backup_id in succeeded.summary
     assert events_of(worker.deps, CommandAccepted)
@@ -74,7 +75,7 @@ def test_the_same_restore_delivered_again_keeps_what_was_written_since(
     assert again.endswith(" UTC; not restored again.")
     [command_id] = {e.command_id for e in events_of(worker.deps, CommandSucceeded)[-2:]}
     record = store.restore_record("orders", command_id)
-    assert record is not None and record.backup_id == manifest.backup_id and record.restored_by == "example.user"
+    assert record is not None and record.backup_id == manifest.backup_id and record.restored_by == "U0ABC"
     assert s3.head_object(Bucket=store.bucket, Key=restore_record_key("orders", command_id))
     with pytest.raises(ObjectExists):  # the record of a restore is written once, like a manifest
         store.put_restore_record(record.model_copy(update={"backup_id": "other"}))

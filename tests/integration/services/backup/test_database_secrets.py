@@ -10,7 +10,7 @@ import pytest
 
 from services.backup.connections import Database, MisconfiguredDatabase
 from services.backup.deps import BackupSettings
-from tools.local_aws import Service
+from tools.local.aws import Service
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ import pytest
 from services.backup.adapters.sqs_queue import SqsJobQueue
 from services.backup.ports import JobQueue, QueueMessage
 from tests.support.fakes.backup import FakeJobQueue
-from tools.local_aws import Service
+from tools.local.aws import Service
 
 
 @dataclass

@@ -20,7 +20,7 @@ from services.backup.models import RestoreRecord
 from services.backup.ports import BackupStore
 from tests.support.backup import T0, a_manifest
 from tests.support.fakes.backup import FakeBackupStore
-from tools.local_aws import Service
+from tools.local.aws import Service
 
 
 @pytest.fixture(params=["fake", pytest.param("s3", marks=pytest.mark.integration)])

@@ -22,7 +22,7 @@ from services.backup.serving import Backoff, serve
 from shared.events.models import CommandProgress, CommandSucceeded, Event
 from tests.support.backup import StalledDump, events_of, make_worker, request_message
 from tests.support.tcp_proxy import TcpProxy
-from tools.local_aws import FAKE_CREDENTIALS, Service
+from tools.local.aws import FAKE_CREDENTIALS, Service
 
 pytestmark = pytest.mark.integration
 

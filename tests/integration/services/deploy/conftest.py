@@ -15,7 +15,7 @@ from shared.aws.tables import DEPLOYS, create_table
 from tests.support.deploy import CONFIG, Clock
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import MemoryScheduler
-from tools.fake_jenkins import FakeJenkins
+from tools.fakes.jenkins import FakeJenkins
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from shared.events.models import CommandCancelled, CommandFailed, CommandRejecte
 from tests.support.deploy import STARTER, cancel_deploy, deliver_follows, requested, start_deploy
 from tests.support.fakes import RecordingPublisher
 from tests.support.fakes.deploy import MemoryScheduler
-from tools.fake_jenkins import FakeJenkins
+from tools.fakes.jenkins import FakeJenkins
 
 
 def _cancel(deps: DeployDeps, command_id: str, user_id: str = STARTER) -> str:

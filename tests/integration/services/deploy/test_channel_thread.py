@@ -30,8 +30,8 @@ from tests.support.fakes.ingress import ingress_deps
 from tests.support.fakes.ledger import InMemoryLedger
 from tests.support.ingress import Ingress
 from tests.support.slack import SIGNING_SECRET, click_body, click_payload, signed_headers
-from tools.fake_jenkins import FakeJenkins
-from tools.fake_slack import FakeSlack, Posted
+from tools.fakes.jenkins import FakeJenkins
+from tools.fakes.slack import FakeSlack, Posted
 
 CHANNEL = "C0123"
 

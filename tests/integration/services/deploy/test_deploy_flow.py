@@ -12,7 +12,7 @@ from tests.support.deploy import deliver_follows, requested
 from tests.support.events import eventbridge_body
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import MemoryScheduler
-from tools.fake_jenkins import FakeJenkins
+from tools.fakes.jenkins import FakeJenkins
 
 
 def _deploy(deps: DeployDeps, scheduler: MemoryScheduler, **arguments: str) -> str:

@@ -13,7 +13,7 @@ from tests.support.deploy import Clock, deliver_follows, requested, stale_claim,
 from tests.support.events import eventbridge_body, sqs_batch
 from tests.support.fakes import RecordingPublisher
 from tests.support.fakes.deploy import MemoryScheduler
-from tools.fake_jenkins import FakeJenkins
+from tools.fakes.jenkins import FakeJenkins
 
 
 def test_same_sqs_message_twice_starts_one_build(

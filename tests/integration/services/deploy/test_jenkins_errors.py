@@ -17,8 +17,8 @@ from tests.support.events import eventbridge_body, sqs_batch
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import MemoryScheduler
 from tests.support.incidents import incident_shown, logged_detail
-from tools.fake_jenkins import FakeJenkins
-from tools.local_aws import free_port
+from tools.fakes.jenkins import FakeJenkins
+from tools.local.aws import free_port
 
 
 def _only_failure(publisher: RecordingPublisher) -> CommandFailed:

@@ -22,8 +22,8 @@ from shared.events.envelope import parse_eventbridge_json
 from shared.events.models import CommandProgress, CommandSucceeded
 from tests.support.deploy import requested
 from tests.support.events import eventbridge_body, sqs_batch
-from tools.fake_jenkins import FakeJenkins
-from tools.local_aws import Service
+from tools.fakes.jenkins import FakeJenkins
+from tools.local.aws import Service
 
 pytestmark = pytest.mark.integration
 

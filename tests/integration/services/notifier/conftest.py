@@ -1,4 +1,4 @@
-"""The notifier against a local Slack (tools/fake_slack.py, through the real slack-sdk clients) and
+"""The notifier against a local Slack (tools/fakes/slack.py, through the real slack-sdk clients) and
 the ledger on moto's DynamoDB server."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from shared.ledger.dynamodb import DynamoDbLedger
 from tests.support.ledger import fresh_ledger
 from tests.support.notifier_stack import Notifier, wired_notifier
-from tools.fake_slack import FakeSlack
-from tools.local_aws import Service
+from tools.fakes.slack import FakeSlack
+from tools.local.aws import Service
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ from chalicelib.ledger_view import Viewer
 from chalicelib.status import status_message
 from tests.support.events import accepted, at, command_requested, succeeded
 from tests.support.notifier_stack import NotifierStack, notifier_stack
-from tools.dlq import peek, redrive, waiting
-from tools.local_aws import Service
+from tools.cli.dlq import peek, redrive, waiting
+from tools.local.aws import Service
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 COMMAND_ID = "abc123def456"

@@ -11,8 +11,8 @@ from services.notifier.handler import lambda_handler
 from shared.ledger.dynamodb import DynamoDbLedger
 from tests.support.events import command_requested as requested
 from tests.support.events import refused, reply_to, sqs_batch, succeeded
-from tools.fake_slack import FakeSlack
-from tools.local_aws import Service
+from tools.fakes.slack import FakeSlack
+from tools.local.aws import Service
 
 
 @pytest.fixture

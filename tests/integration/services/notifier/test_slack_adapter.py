@@ -16,8 +16,8 @@ from services.notifier.errors import (
     SlackUnavailableError,
 )
 from shared.slack.blocks import SlackMessage
-from tools.fake_slack import FakeSlack
-from tools.local_aws import free_port
+from tools.fakes.slack import FakeSlack
+from tools.local.aws import free_port
 
 MESSAGE = SlackMessage(text="plain text only")
 

@@ -8,7 +8,7 @@ from services.notifier.handler import handle_batch
 from tests.support.events import accepted, at, eventbridge_body, progress, reply_to, sqs_record, succeeded
 from tests.support.events import command_requested as requested
 from tests.support.notifier_stack import Notifier
-from tools.local_aws import free_port
+from tools.local.aws import free_port
 
 
 def test_progress_replaces_in_place_and_the_public_result_is_a_new_message(notifier: Notifier) -> None:

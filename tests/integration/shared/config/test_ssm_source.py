@@ -10,7 +10,7 @@ import pytest
 from shared.commands.catalog import CATALOG
 from shared.config.source import CachedConfig, SsmConfigText
 from shared.errors import ConfigurationError
-from tools.local_aws import Service
+from tools.local.aws import Service
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ import pytest
 from shared.aws.tables import LEDGER, create_table
 from shared.ledger.dynamodb import DynamoDbLedger
 from tests.support.events import accepted, at, command_requested, failed, progress, succeeded
-from tools.local_aws import Service
+from tools.local.aws import Service
 
 _names = itertools.count(1)
 

@@ -16,7 +16,7 @@ from shared.deadline import Deadline
 from shared.slack.bot import SlackBot
 from shared.slack.groups import CachedGroupDirectory, UserGroup, caller_groups
 from shared.slack.sdk_groups import SlackSdkGroupDirectory, group_directory
-from tools.fake_slack import FakeSlack
+from tools.fakes.slack import FakeSlack
 
 pytestmark = pytest.mark.integration
 SRE = UserGroup("S0SRE", "sre")

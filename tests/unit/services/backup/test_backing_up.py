@@ -29,7 +29,7 @@ def test_a_backup_uploads_the_dump_then_writes_its_manifest() -> None:
     [manifest] = store.manifests("orders")
     assert store.objects[manifest.object_key] == DUMP
     assert manifest.sha256 == hashlib.sha256(DUMP).hexdigest() and manifest.size_bytes == len(DUMP)
-    assert manifest.server_version == "15.4" and manifest.created_by == "example.user"
+    assert manifest.server_version == "15.4" and manifest.created_by == "U0ABC"
     assert manifest.backup_id.startswith("orders-") and manifest.backup_id.endswith("-abc123")
     accepted, succeeded = published(deps)
     assert isinstance(accepted, CommandAccepted) and accepted.message == "Backing up `orders` (postgresql)…"

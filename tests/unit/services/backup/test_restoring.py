@@ -141,7 +141,7 @@ def test_the_same_restore_delivered_twice_restores_once_and_says_so(tmp_path: Pa
         f"{record.finished_at:%Y-%m-%d %H:%M} UTC; not restored again."
     )
     assert second.duration_seconds is None
-    assert record.backup_id == MANIFEST.backup_id and record.restored_by == "example.user"
+    assert record.backup_id == MANIFEST.backup_id and record.restored_by == "U0ABC"
 
 
 def test_another_restore_command_of_the_same_backup_restores_again(tmp_path: Path) -> None:

@@ -135,7 +135,7 @@ def test_an_unusable_response_url_falls_back_to_the_bot(deps: NotifierDeps, slac
 def test_a_command_whose_response_url_was_not_kept_is_answered_by_the_bot(
     deps: NotifierDeps, slack: RecordingSlack, ledger: InMemoryLedger
 ) -> None:
-    """make run's saved state keeps no response_url (tools/local_state.py): a restored command still gets its
+    """make run's saved state keeps no response_url (tools/local/state.py): a restored command still gets its
     result, through the bot, without spending a response_url use on "" (issue 19, finding 8)."""
     handle_event(requested(reply=reply_to("")), deps)
     assert handle_event(succeeded(reply=reply_to("")), deps) == "channel"
@@ -212,7 +212,7 @@ def test_the_lost_line_names_the_command_in_its_text_for_plain_local_logs(
         handle_body(eventbridge_body(succeeded()), deps, last_attempt=True)
     [record] = [r for r in caplog.records if "NOTIFICATION LOST" in r.getMessage()]
     local_line = logging.Formatter("[slashops-notifier] %(levelname)s %(name)s: %(message)s").format(record)
-    assert "abc123def456" in local_line and "503" in local_line  # what `make run` prints (tools/sqs_runner.py)
+    assert "abc123def456" in local_line and "503" in local_line  # what `make run` prints (tools/local/sqs_runner.py)
 
 
 def test_a_result_slack_never_got_is_recorded_as_finished_but_unreported_until_redelivered(
@@ -224,12 +224,12 @@ def test_a_result_slack_never_got_is_recorded_as_finished_but_unreported_until_r
     with pytest.raises(SlackUnavailableError):
         handle_body(eventbridge_body(succeeded()), deps, last_attempt=True)  # → the DLQ
     entry = ledger.get("abc123def456")
-    assert entry is not None and entry.state == "succeeded" and not entry.reported
+    assert entry is not None and entry.state == "succeeded" and not entry.reported and entry.delivery_failed
 
     assert handle_body(eventbridge_body(succeeded()), deps) == "response_url"  # redriven after Slack is back
     assert handle_body(eventbridge_body(succeeded()), deps) == "already notified"  # redriven twice: posted once
     entry = ledger.get("abc123def456")
-    assert entry is not None and entry.reported
+    assert entry is not None and entry.reported and not entry.delivery_failed
     assert [message.text for _, message in slack.responses].count(slack.responses[-1][1].text) == 1
 
 
@@ -250,6 +250,7 @@ def test_a_rate_limited_or_failing_slack_leaves_the_event_to_sqs(
         handle_body(eventbridge_body(succeeded()), deps)
     entry = ledger.get("abc123def456")
     assert entry is not None and entry.state == "succeeded" and not entry.reported
+    assert not entry.delivery_failed  # issue 21.2: a retry under way is no failure yet (status raises no alarm)
     assert "will retry" in caplog.text and problem in caplog.text
 
 
@@ -285,7 +286,7 @@ def test_a_failed_and_a_rejected_result_are_posted_through_the_response_url(
     assert handle_event(rejected("fff000000000"), deps) == "response_url"
     assert [m.text.split(" *")[1] for _, m in slack.responses] == [
         "failed*: Build #42 failed at stage test.",
-        "was refused*: Unknown client `acmee`.",
+        "was rejected*: Unknown client `acmee`.",
     ]
 
 

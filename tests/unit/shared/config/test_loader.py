@@ -132,7 +132,7 @@ def test_an_invalid_text_is_parsed_once_and_each_raise_is_a_fresh_error() -> Non
     assert sum(parse.calls.values()) == 1
     assert len({id(error) for error in errors}) == 3  # one instance raised again would grow its traceback each time
     assert {error.message for error in errors} == {
-        f"x: access rule #1 names unknown command 'deplyo' (known: {', '.join(sorted(KNOWN))})"
+        f"x: access rule #1 names unknown command 'deplyo'; did you mean 'deploy'? (known: {', '.join(sorted(KNOWN))})"
     }
 
 
@@ -173,3 +173,11 @@ def test_an_approval_that_could_not_hold_its_command_is_a_configuration_error(ru
     """Issue 19 (found while fixing 3): the ingress answers `lock` at once, so an approval there held nothing."""
     with pytest.raises(ConfigurationError, match=said):
         parse_config(f"access:\n  - {rule}\n", origin="t", known_commands=CATALOG.names())
+
+
+def test_a_mistyped_command_gets_a_did_you_mean_and_a_yaml_syntax_error_its_line() -> None:
+    """Issue 21.14: `config validate` said neither."""
+    with pytest.raises(ConfigurationError, match="unknown command 'deplyo'; did you mean 'deploy'?"):
+        parse_config("- {command: deplyo}", origin="t.yaml", known_commands=CATALOG.names())
+    with pytest.raises(ConfigurationError, match=r"not valid JSON or YAML \(line 3, column 5: "):
+        parse_config("access:\n  - {command: deploy\n  - {command: backup}\n", origin="t.yaml", known_commands=[])

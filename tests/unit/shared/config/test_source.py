@@ -20,7 +20,7 @@ from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
 from shared.config.source import CachedConfig, ConfigText, FileConfigText, SsmConfigText, cached_config
 from shared.errors import ConfigurationError
-from tools.local_aws import FAKE_CREDENTIALS
+from tools.local.aws import FAKE_CREDENTIALS
 
 NAME = "/slashops/config"
 

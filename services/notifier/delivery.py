@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from services.notifier.errors import ChannelUnavailableError, ResponseUrlUnusableError, SlackRejectedError
+from services.notifier.errors import (
+    ChannelUnavailableError,
+    ResponseUrlRefusedError,
+    ResponseUrlUnusableError,
+    SlackRejectedError,
+)
 from services.notifier.ports import SlackPort
 from shared.events.models import ReplyTarget
 from shared.ledger.models import LedgerEntry
@@ -65,7 +70,7 @@ def deliver(
         try:
             slack.respond(reply_to.response_url, message)
             return Delivery("response_url")
-        except ResponseUrlUnusableError as error:
+        except (ResponseUrlUnusableError, ResponseUrlRefusedError) as error:  # nothing was delivered either way
             logger.warning("response_url unusable, posting with the bot", extra=_log(entry, str(error)))
     else:
         logger.info("response_url spent (5 uses or 30 minutes), posting with the bot", extra=_log(entry, ""))

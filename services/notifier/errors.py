@@ -17,6 +17,11 @@ class SlackUnavailableError(NotifierError):
     retryable = True
 
 
+class ResponseUrlRefusedError(SlackUnavailableError):
+    """Nothing listens at the response_url (connection refused): nothing was delivered, so the bot may post
+    without a duplicate. Slack's own response_urls never refuse; a local one does once `slashops send` exits."""
+
+
 class ParentPendingError(SlackUnavailableError):
     """Another delivery is posting the command's channel message right now: retried, then threaded under it."""
 

@@ -4,6 +4,7 @@ fake Slack server (tools/fakes/slack.py), so the fake the use-case tests rely on
 from __future__ import annotations
 
 import itertools
+import socket
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -13,6 +14,7 @@ from services.notifier.adapters.slack import SlackSdkAdapter
 from services.notifier.errors import (
     ChannelUnavailableError,
     NotifierError,
+    ResponseUrlRefusedError,
     ResponseUrlUnusableError,
     SlackAuthError,
     SlackRejectedError,
@@ -38,6 +40,7 @@ class Slack(Protocol):
     def fail_next_post(self, status: int, error: str) -> None: ...
     def shown(self, channel: str) -> list[str]: ...
     def responded(self, response_url: str) -> list[str]: ...
+    def closed_response_url(self) -> str: ...
     def thread(self, channel: str, ts: str) -> list[str]: ...
 
 
@@ -63,6 +66,11 @@ class InMemory:
 
     def responded(self, response_url: str) -> list[str]:
         return self.fake.responded(response_url)
+
+    def closed_response_url(self) -> str:
+        url = self.response_url()
+        self.fake.closed.add(url)
+        return url
 
     def thread(self, channel: str, ts: str) -> list[str]:
         return self.fake.thread(channel, ts)
@@ -91,6 +99,12 @@ class OverHttp:
     def responded(self, response_url: str) -> list[str]:
         return [m.text for m in self.server.messages if m.response_url == response_url]
 
+    def closed_response_url(self) -> str:
+        with socket.socket() as sock:  # a port nothing listens at once this closes
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        return f"http://127.0.0.1:{port}/commands/T1/1/gone"
+
     def thread(self, channel: str, ts: str) -> list[str]:
         return [posted.text for posted in self.server.thread(channel, ts)]
 
@@ -115,6 +129,13 @@ def test_a_response_url_takes_five_posts(slack: Slack) -> None:
     for _ in range(5):
         slack.port.respond(url, FIRST)
     with pytest.raises(ResponseUrlUnusableError):
+        slack.port.respond(url, FIRST)
+
+
+def test_a_response_url_nobody_listens_at_is_refused_as_such(slack: Slack) -> None:
+    """Connection refused: nothing was delivered (the notifier may then post with the bot without a duplicate)."""
+    url = slack.closed_response_url()
+    with pytest.raises(ResponseUrlRefusedError):
         slack.port.respond(url, FIRST)
 
 

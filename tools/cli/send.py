@@ -36,6 +36,7 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
@@ -43,7 +44,8 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from shared.settings import setting
-from tools.local.defaults import DEFAULT_INGRESS_PORT, LOCAL_SIGNING_SECRET
+from tools.cli.aws_target import LOCAL_STATE
+from tools.local.defaults import DEFAULT_INGRESS_PORT, LOCAL_SIGNING_SECRET, local_channel_name, local_name
 
 ACCEPTED = re.compile(r"accepted as `?([A-Za-z0-9_-]+)`?")
 APPROVE = "approval.approve"
@@ -265,7 +267,14 @@ def follow(server: ResponseUrlServer, *, timeout: float, out: Any = sys.stdout) 
 
 
 def run(args: argparse.Namespace, out: Any = sys.stdout) -> int:
-    command = SlashCommand(text=args.text, user_id=args.user, channel_id=args.channel, team_id=args.team)
+    command = SlashCommand(
+        text=args.text,
+        user_id=args.user,
+        channel_id=args.channel,
+        team_id=args.team,
+        user_name=getattr(args, "user_name", "") or local_name(args.user),
+        channel_name=local_channel_name(args.channel),
+    )
     with ResponseUrlServer() as server:
         body = urlencode(slack_form(command, server.url)).encode()
         try:
@@ -362,8 +371,25 @@ def run_click(args: argparse.Namespace, out: Any = sys.stdout) -> int:
     return 2
 
 
+INGRESS_HELP = "the ingress (default: $INGRESS_PORT, else the port the running `make run` wrote)"
+
+
+def ingress_port(env: Mapping[str, str], state: Path = LOCAL_STATE) -> str:
+    """`$INGRESS_PORT`, else the port the running `make run` wrote to `.local/make-run.json`, else the default: the
+    tools find `make run`'s ingress without anything exported in each shell (issue 21.5)."""
+    given = setting(env, "INGRESS_PORT")
+    if given:
+        return given
+    try:
+        running = json.loads(state.read_text())
+    except (OSError, ValueError):
+        return str(DEFAULT_INGRESS_PORT)
+    port = running.get("ingress_port") if isinstance(running, dict) else None
+    return str(port) if isinstance(port, int) else str(DEFAULT_INGRESS_PORT)
+
+
 def click_parser() -> argparse.ArgumentParser:
-    port = setting(os.environ, "INGRESS_PORT", str(DEFAULT_INGRESS_PORT))
+    port = ingress_port(os.environ)
     cli = argparse.ArgumentParser(
         prog="slashops click",
         description="Press a button the ingress showed (`send` "
@@ -379,7 +405,9 @@ def click_parser() -> argparse.ArgumentParser:
         help="the channel message holding the button (Cancel, Retry: `make run` prints it); default: an ephemeral one",
     )
     cli.add_argument(
-        "--url", default=f"http://127.0.0.1:{port}/slack/interactions", help="the ingress (default: $INGRESS_PORT)"
+        "--url",
+        default=f"http://127.0.0.1:{port}/slack/interactions",
+        help="the ingress (default: $INGRESS_PORT, else the port the running make run wrote)",
     )
     _add_signing_and_wait(cli)
     return cli
@@ -396,7 +424,7 @@ def _add_signing_and_wait(cli: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    port = setting(os.environ, "INGRESS_PORT", str(DEFAULT_INGRESS_PORT))
+    port = ingress_port(os.environ)
     cli = argparse.ArgumentParser(
         prog="slashops send", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
@@ -405,7 +433,15 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--channel", default="C0LOCAL", help="Slack channel id (default C0LOCAL)")
     cli.add_argument("--team", default="T0LOCAL", help="Slack team id (default T0LOCAL)")
     cli.add_argument(
-        "--url", default=f"http://127.0.0.1:{port}/slack/commands", help="the ingress (default: $INGRESS_PORT)"
+        "--user-name",
+        default="",
+        help="the user name Slack sends beside the id (default: make run's name for --user). Never an identity: "
+        "the rules match IDs, and names only as Slack resolves them",
+    )
+    cli.add_argument(
+        "--url",
+        default=f"http://127.0.0.1:{port}/slack/commands",
+        help="the ingress (default: $INGRESS_PORT, else the port the running make run wrote)",
     )
     _add_signing_and_wait(cli)
     return cli

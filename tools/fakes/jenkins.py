@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import fnmatch
 import json
 import re
 import threading
@@ -26,6 +27,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from tools.fakes.server import LocalHttpServer, QuietHandler
 
 CRUMB_FIELD = "Jenkins-Crumb"
+
+FAILED_CONSOLE = (
+    'Started by user slashops\nDeploying...\n+ ./deploy.sh\nERROR: migration 0042 failed: relation "orders" is locked\n'
+    "Build step 'Execute shell' marked build as failure\nFinished: FAILURE"
+)
+"""The console of a build a `failing` pattern makes fail: what a failed deploy's thread shows."""
 
 
 @dataclass
@@ -92,6 +99,7 @@ class FakeJenkins(LocalHttpServer):
         host: str = "127.0.0.1",
         port: int = 0,
         require_crumb: bool = True,
+        failing: tuple[str, ...] | list[str] = (),
     ) -> None:
         self.jobs = set(jobs)
         self.any_job = any_job
@@ -102,6 +110,8 @@ class FakeJenkins(LocalHttpServer):
         self.result = result
         self.console = console
         self.require_crumb = require_crumb
+        self.failing = tuple(failing)
+        """Glob patterns of job names whose builds end FAILURE (`make run`: `SLASHOPS_LOCAL_FAILING_JOBS`)."""
         self.forbidden_users: set[str] = set()
         self.triggered: list[TriggeredBuild] = []
         self.stopped: list[tuple[str, int]] = []
@@ -157,6 +167,9 @@ class FakeJenkins(LocalHttpServer):
             self._start(item)
         return item
 
+    def _fails(self, job: str) -> bool:
+        return any(fnmatch.fnmatchcase(job, pattern) for pattern in self.failing)
+
     def _start(self, item: QueueItem) -> Build:
         if item.build is None:
             number = self._next_build.get(item.job, 1)
@@ -166,8 +179,8 @@ class FakeJenkins(LocalHttpServer):
                 number=number,
                 parameters=item.parameters,
                 queue_id=item.id,
-                result=self.result,
-                console=self.console,
+                result="FAILURE" if self._fails(item.job) else self.result,
+                console=FAILED_CONSOLE if self._fails(item.job) else self.console,
                 polls_left=self.polls_before_finish,
             )
             self.builds[(item.job, number)] = item.build
@@ -384,9 +397,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--user", default="slashops")
     parser.add_argument("--token", default="fake-api-token")
     parser.add_argument("--result", default="SUCCESS")
+    parser.add_argument(
+        "--failing", action="append", default=[], metavar="GLOB", help="jobs whose builds fail (repeatable)"
+    )
     args = parser.parse_args(argv)
     jenkins = FakeJenkins(
-        jobs=args.job, any_job=args.any_job, user=args.user, token=args.token, result=args.result, port=args.port
+        jobs=args.job,
+        any_job=args.any_job,
+        user=args.user,
+        token=args.token,
+        result=args.result,
+        port=args.port,
+        failing=args.failing,
     ).start()
     print(f"fake Jenkins on {jenkins.url} (user {args.user})", flush=True)
     try:

@@ -465,6 +465,8 @@ def _print_message(posted: Posted) -> None:
     """What `make run` shows: each message (a thread reply indented under its parent's ts), and its buttons as the
     `bin/slashops click` commands that press them."""
     print(_line(posted), flush=True)
+    for shown in block_lines(posted.payload):
+        print(f"    {shown}", flush=True)
     for button in _buttons(posted.payload):
         label = button.get("text", {}).get("text", "") if isinstance(button.get("text"), dict) else ""
         press = f"bin/slashops click {button['action_id']} --value {button.get('value', '')}"
@@ -479,6 +481,23 @@ def _line(posted: Posted) -> str:
         return f"  ↳ [thread of {posted.thread_ts} in {where}] {posted.text}"
     stamp = f" ts={posted.ts}" if posted.ts else ""
     return f"[{posted.via} {where}{stamp}] {posted.text}"
+
+
+def block_lines(payload: dict[str, Any]) -> list[str]:
+    """The text of every section, context and header block, line by line, as a person reads the message in Slack
+    (the `text` alone is only the notification: a failed build's console tail, a hint, live in the blocks)."""
+    lines: list[str] = []
+    for block in payload.get("blocks") or []:
+        if not isinstance(block, dict):
+            continue
+        parts = [block.get("text")] + [
+            element for element in block.get("elements") or [] if block.get("type") == "context"
+        ]
+        for part in parts:
+            shown = part.get("text") if isinstance(part, dict) else None
+            if isinstance(shown, str) and shown.strip():
+                lines.extend(line for line in shown.splitlines() if line.strip())
+    return lines
 
 
 def _buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:

@@ -28,11 +28,26 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from shared.settings import setting
+from shared.errors import ConfigurationError
+from shared.settings import float_setting, setting
+from tools.cli.configuration import DEFAULT_PARAMETER
 from tools.local.aws import FAKE_CREDENTIALS, LocalAwsError, Service, free_port, start_localstack, start_moto
-from tools.local.defaults import DEFAULT_INGRESS_PORT, LOCAL_BOT_TOKEN, LOCAL_SIGNING_SECRET
+from tools.local.defaults import (
+    DEFAULT_INGRESS_PORT,
+    LOCAL_BOT_TOKEN,
+    LOCAL_CHANNELS,
+    LOCAL_SIGNING_SECRET,
+    LOCAL_USERS,
+)
 from tools.local.state import LocalStores, clear, restore, save
-from tools.local.system import LocalResources, local_stores, provision
+from tools.local.system import (
+    LOCAL_CONFIG_TTL,
+    ConfigSeedError,
+    LocalResources,
+    local_stores,
+    provision,
+    seed_config,
+)
 from tools.release.stacks import INFRA, load_template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +82,23 @@ SIMPLE_DEFAULTS: dict[str, tuple[str, str]] = {
     "SLASHOPS_DEPLOY_FIRST_FOLLOW_DELAY": ("1", "deploys are followed after {value}s (AWS default 5)"),
     "SLASHOPS_DEPLOY_FOLLOW_DELAY": ("2", "then every {value}s (AWS default 15)"),
 }
+FAILING_JOBS = "SLASHOPS_LOCAL_FAILING_JOBS"
+DEFAULT_FAILING_JOBS = "deploy-broken*"
+"""Under `make run`, the embedded Jenkins fails the builds of these jobs (the local `deploy.job` is `deploy-{client}`):
+retry and failure messages can be seen without a real Jenkins."""
 DEFAULT_DATABASE = ("SLASHOPS_DB_ORDERS", "postgresql://postgres@127.0.0.1:5432/orders")
+
+
+def _default_database(env: Mapping[str, str], values: dict[str, str]) -> str:
+    """The default `orders` database is added beside the user's own (adding one never drops it: its backups would
+    become unreachable); only a `SLASHOPS_DB_ORDERS` of the user's replaces it, and the note says so."""
+    variable, url = DEFAULT_DATABASE
+    theirs = sorted(name for name, value in env.items() if name.startswith("SLASHOPS_DB_") and value.strip())
+    if variable in theirs:
+        return f"{variable} set: the default `orders` database ({url}) is replaced by yours"
+    values[variable] = url
+    also = f", beside yours ({', '.join(theirs)})" if theirs else ""
+    return f"{variable} unset: the default `orders` database is {url}{also}"
 
 
 def resolve_settings(env: Mapping[str, str]) -> Settings:
@@ -79,9 +110,7 @@ def resolve_settings(env: Mapping[str, str]) -> Settings:
         values[name] = given or default
         if not given:
             notes.append(f"{name} unset: {note.format(value=default)}")
-    if not any(name.startswith("SLASHOPS_DB_") and value for name, value in env.items()):
-        values[DEFAULT_DATABASE[0]] = DEFAULT_DATABASE[1]
-        notes.append(f"no SLASHOPS_DB_<NAME> set: {DEFAULT_DATABASE[0]}={DEFAULT_DATABASE[1]}")
+    notes.append(_default_database(env, values))
     fake_slack = not env.get("SLACK_API_URL")
     if fake_slack:
         notes.append("SLACK_API_URL unset: the embedded fake Slack serves the Web API (SLACK_BOT_TOKEN ignored)")
@@ -89,7 +118,12 @@ def resolve_settings(env: Mapping[str, str]) -> Settings:
         notes.append("SLACK_BOT_TOKEN unset: replies go through response_url only")
     fake_jenkins = not env.get("JENKINS_URL")
     if fake_jenkins:
-        notes.append("JENKINS_URL unset: the embedded fake Jenkins runs every job (it always succeeds)")
+        failing = setting(env, FAILING_JOBS, DEFAULT_FAILING_JOBS)
+        values[FAILING_JOBS] = failing
+        notes.append(
+            f"JENKINS_URL unset: the embedded fake Jenkins runs every job; builds of {failing} fail ({FAILING_JOBS}: "
+            "comma-separated globs), so `/ops deploy --client broken --branch main` shows a failed deploy"
+        )
     elif not (env.get("JENKINS_USER") and env.get("JENKINS_API_TOKEN")):
         notes.append("JENKINS_USER / JENKINS_API_TOKEN unset: Jenkins calls will be refused")
     return Settings(values, notes, fake_slack, fake_jenkins)
@@ -274,19 +308,6 @@ def start_aws(supervisor: Supervisor, choice: str) -> tuple[str, str]:
     return localstack.endpoint, dynamodb.endpoint
 
 
-LOCAL_USERS = (
-    "U0LOCAL:local.user:local.user@example.com",
-    "U0APPROVER:approver:approver@example.com",
-    "U0LEAD:lead:lead@example.com",
-    "U0DEV1:dev.one:dev.one@example.com",
-    "U0DEV2:dev.two:dev.two@example.com",
-    "U0DBALEAD:dba.lead:dba.lead@example.com",
-)
-"""The embedded fake Slack's users (ID:name:email): rules may name them, and Slack resolves the names to these IDs."""
-LOCAL_CHANNELS = ("C0LOCAL:local", "C0DEPLOYS:deploys", "C0RANDOM:random")
-"""The embedded fake Slack's channels (ID:name)."""
-
-
 def start_fakes(supervisor: Supervisor, settings: Settings) -> dict[str, str]:
     """The embedded fake Slack / Jenkins when no real one is configured; returns the env they imply."""
     python = sys.executable
@@ -302,6 +323,8 @@ def start_fakes(supervisor: Supervisor, settings: Settings) -> dict[str, str]:
     if settings.fake_jenkins:
         port = free_port()
         argv = [python, "-m", "tools.fakes.jenkins", "--port", str(port), "--any-job"]
+        failing = [glob.strip() for glob in settings.values.get(FAILING_JOBS, "").split(",") if glob.strip()]
+        argv += [argument for glob in failing for argument in ("--failing", glob)]
         supervisor.start("jenkins", [*argv, "--user", FAKE_JENKINS_USER, "--token", FAKE_JENKINS_TOKEN])
         env |= {
             "JENKINS_URL": f"http://127.0.0.1:{port}",
@@ -494,6 +517,29 @@ def keep_state(supervisor: Supervisor, stores: LocalStores, folder: Path, *, fre
     supervisor.at_stop.append(_save)
 
 
+def configuration_in_ssm(supervisor: Supervisor, aws_endpoint: str) -> dict[str, str]:
+    """Seed the local SSM parameter from the configuration file and point every unit at it, so that
+    `slashops config push/rollback --local` change what runs, as in AWS; returns what `.local/make-run.json` says
+    about it. Where the file cannot be written there, the units read the file itself and the notes say so."""
+    file = supervisor.env["SLASHOPS_CONFIG"]
+    parameter = supervisor.env.get("SLASHOPS_CONFIG_PARAMETER") or DEFAULT_PARAMETER
+    try:
+        ttl = float_setting(supervisor.env, "SLASHOPS_CONFIG_TTL", LOCAL_CONFIG_TTL)
+        seeded = seed_config(aws_endpoint, file, parameter=parameter, ttl_seconds=ttl)
+    except (ConfigSeedError, ConfigurationError) as error:
+        supervisor.say(f"configuration: the units read {file} itself, not SSM ({error})")
+        supervisor.say("`slashops config push --local` would change nothing that runs; edit the file and restart")
+        return {"config_file": file}
+    supervisor.env.pop("SLASHOPS_CONFIG")  # a file wins over the parameter
+    supervisor.env |= seeded.env()
+    ttl_text = f"{seeded.ttl_seconds:g}"
+    supervisor.say(f"configuration: {file} seeded the SSM parameter {parameter} (version {seeded.version}) locally")
+    supervisor.say(f"every unit reads that parameter, not the file, again every {ttl_text}s (SLASHOPS_CONFIG_TTL):")
+    supervisor.say(f"  `bin/slashops config push FILE --local` (or `rollback --local`) applies within {ttl_text}s")
+    supervisor.say("each start seeds it again from the file: the saved local state does not keep SSM parameters")
+    return seeded.state()
+
+
 def run(choice: str, *, fresh: bool = False) -> int:
     settings = resolve_settings(os.environ)
     supervisor = Supervisor(env=base_env(settings))
@@ -508,12 +554,14 @@ def run(choice: str, *, fresh: bool = False) -> int:
             supervisor.env |= {"AWS_ENDPOINT_URL": aws_endpoint, "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint}
             resources = provision(aws_endpoint, dynamodb_endpoint)
             supervisor.say(f"bus stack from infra/bus.yaml: bus {resources.bus_name}, queues, DLQs, archive")
+            configuration = configuration_in_ssm(supervisor, aws_endpoint)
             keep_state(
                 supervisor, local_stores(aws_endpoint, dynamodb_endpoint, resources), state_dir(os.environ), fresh=fresh
             )
             fakes = start_fakes(supervisor, settings)
             slack = _slack_state(fakes)
-            write_state(STATE_FILE, aws_endpoint, dynamodb_endpoint, ingress_port=settings.ingress_port, **slack)
+            more: dict[str, str | int] = {"ingress_port": settings.ingress_port, **slack, **configuration}
+            write_state(STATE_FILE, aws_endpoint, dynamodb_endpoint, **more)
             supervisor.env |= resources.env() | fakes
             ensure_default_database(supervisor, settings)
             start_services(supervisor, settings, resources)

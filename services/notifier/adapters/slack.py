@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.notifier.errors import (
     ChannelUnavailableError,
+    ResponseUrlRefusedError,
     ResponseUrlUnusableError,
     SlackAuthError,
     SlackRejectedError,
@@ -82,6 +83,8 @@ class SlackSdkAdapter:
         except SlackRequestError as error:  # not an http(s) URL: no retry will make it one
             raise ResponseUrlUnusableError("response_url is not a valid URL") from error
         except Exception as error:  # urllib raises URLError, OSError, TimeoutError, http.client errors…
+            if _refused(error):
+                raise ResponseUrlRefusedError("nothing listens at the response_url (connection refused)") from error
             raise SlackUnavailableError(f"response_url unreachable ({type(error).__name__})") from error
         _check_webhook(response.status_code, str(response.body or ""))
 
@@ -236,3 +239,9 @@ def slack_sdk_logger() -> logging.Logger:
     if not any(isinstance(existing, RedactUrls) for existing in logger.filters):
         logger.addFilter(RedactUrls())
     return logger
+
+
+def _refused(error: BaseException) -> bool:
+    """A refused connection (directly, or as urllib's `URLError.reason`): the request never left this machine."""
+    reason = getattr(error, "reason", None)
+    return isinstance(error, ConnectionRefusedError) or isinstance(reason, ConnectionRefusedError)

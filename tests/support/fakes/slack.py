@@ -11,7 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from services.notifier.errors import NotifierError, ResponseUrlUnusableError, SlackRejectedError
+from services.notifier.errors import (
+    NotifierError,
+    ResponseUrlRefusedError,
+    ResponseUrlUnusableError,
+    SlackRejectedError,
+)
 from shared.slack.blocks import SlackMessage
 
 MAX_USES = 5
@@ -31,12 +36,16 @@ class RecordingSlack:
     respond_errors: list[NotifierError] = field(default_factory=list)
     post_errors: dict[str, NotifierError] = field(default_factory=dict)
     expired: set[str] = field(default_factory=set)
+    closed: set[str] = field(default_factory=set)
+    """response_urls nothing listens at any more (a local `slashops send` that exited): connection refused."""
     _uses: Counter[str] = field(default_factory=Counter)
     _posted: dict[tuple[str, str], SlackMessage] = field(default_factory=dict)
 
     def respond(self, response_url: str, message: SlackMessage) -> None:
         if self.respond_errors:
             raise self.respond_errors.pop(0)
+        if response_url in self.closed:
+            raise ResponseUrlRefusedError("nothing listens at the response_url (connection refused)")
         if response_url in self.expired:
             raise ResponseUrlUnusableError("response_url answered 404 expired_url")
         if self._uses[response_url] >= MAX_USES:

@@ -39,3 +39,14 @@ def test_unknown_job_is_404_and_programmed_failures_run_out() -> None:
         with pytest.raises(jenkins_client.JenkinsException, match=r"\[500\]"):
             server.build_job("deploy-acme", {"A": "b"})
         assert server.build_job("deploy-acme", {"A": "b"}) == 1
+
+
+def test_jobs_matching_a_failing_pattern_fail_with_a_console_that_says_why() -> None:
+    """What `make run` uses (SLASHOPS_LOCAL_FAILING_JOBS) to show failed deploys without a real Jenkins."""
+    with FakeJenkins(any_job=True, polls_before_start=0, polls_before_finish=0, failing=["deploy-broken*"]) as fake:
+        server = jenkins_client.Jenkins(fake.url, username=fake.user, password=fake.token, timeout=2)
+        server.build_job("deploy-broken", {"BRANCH": "main"})
+        server.build_job("deploy-acme", {"BRANCH": "main"})
+        assert server.get_build_info("deploy-broken", 1)["result"] == "FAILURE"
+        assert "ERROR: migration 0042 failed" in server.get_build_console_output("deploy-broken", 1)
+        assert server.get_build_info("deploy-acme", 1)["result"] == "SUCCESS"

@@ -9,6 +9,7 @@ from services.notifier.consumer import USE_CASES, handle_body, handle_event
 from services.notifier.deps import NotifierDeps
 from services.notifier.errors import (
     ChannelUnavailableError,
+    ResponseUrlRefusedError,
     ResponseUrlUnusableError,
     SlackAuthError,
     SlackRejectedError,
@@ -316,3 +317,15 @@ def test_approval_events_from_the_bus_are_recorded_and_never_posted(
     assert entry is not None and (entry.state, entry.approval, entry.decided_by) == ("denied", "denied", "U0BOB")
     assert entry.approvers == ("U0BOB", "group:S0SRE") and entry.finished
     assert slack.responses == [] and slack.posts == [] and slack.updates == []
+
+
+def test_a_response_url_nobody_listens_at_any_more_goes_through_the_bot_not_the_dlq(
+    deps: NotifierDeps, slack: RecordingSlack, ledger: InMemoryLedger
+) -> None:
+    """Issue 21.11: `slashops send` exited before the result; its local response_url refuses connections. Nothing
+    was delivered, so the bot posts it at once instead of retries ending in "NOTIFICATION LOST"."""
+    handle_event(requested(), deps)
+    slack.respond_errors.append(ResponseUrlRefusedError("nothing listens at the response_url"))
+    assert handle_body(eventbridge_body(succeeded()), deps) in ("channel", "dm")
+    entry = ledger.get("abc123def456")
+    assert entry is not None and entry.reported and not entry.delivery_failed

@@ -9,6 +9,7 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,12 +27,15 @@ from tools.cli.send import (
     SlashCommand,
     accepted_command_id,
     follow,
+    ingress_port,
     is_final,
+    parser,
     render,
     run,
     signed_headers,
     slack_form,
 )
+from tools.local.defaults import local_name
 
 SECRET = "unit-test-secret"
 REPLY = ReplyTarget(response_url="http://127.0.0.1:9/x", channel_id="C1", user_id="U1")
@@ -154,3 +158,22 @@ def test_a_wrong_secret_is_refused_and_reported(ingress_url: str) -> None:
 def test_follow_gives_up_after_the_timeout() -> None:
     with ResponseUrlServer() as server:
         assert follow(server, timeout=0.2, out=io.StringIO()) is False
+
+
+def test_the_ingress_port_comes_from_the_environment_else_from_the_running_make_run(tmp_path: Path) -> None:
+    """Issue 21.5: `make run` on 8411 was not found unless INGRESS_PORT was exported in every shell."""
+    state = tmp_path / "make-run.json"
+    assert ingress_port({}, state) == "8000"  # nothing running, nothing set: the default
+    state.write_text(json.dumps({"ingress_port": 8411}))
+    assert ingress_port({}, state) == "8411"
+    assert ingress_port({"INGRESS_PORT": "9000"}, state) == "9000"
+    state.write_text("{not json")
+    assert ingress_port({}, state) == "8000"
+
+
+def test_the_user_name_sent_is_make_runs_name_for_the_user_unless_given() -> None:
+    """Issue 21.10: every `--user` was sent as `local.user`."""
+    sent = parser().parse_args(["whoami", "--user", "U0DEV2"])
+    assert local_name(sent.user) == "dev.two" and sent.user_name == ""
+    assert parser().parse_args(["whoami", "--user-name", "carol"]).user_name == "carol"
+    assert local_name("U0NOBODY") == ""

@@ -42,7 +42,7 @@ def test_configured_values_win_and_are_not_reported_as_defaults() -> None:
     settings = resolve_settings(env)
     assert settings.values["SLACK_SIGNING_SECRET"] == "real-secret"
     assert settings.ingress_port == 9000
-    assert "SLASHOPS_DB_ORDERS" not in settings.values
+    assert settings.values["SLASHOPS_DB_ORDERS"] == "postgresql://postgres@127.0.0.1:5432/orders"  # kept beside
     assert not settings.fake_slack and not settings.fake_jenkins
     assert not any(name in " ".join(settings.notes) for name in ("SLACK_SIGNING_SECRET", "JENKINS", "SLACK_API_URL"))
 
@@ -70,3 +70,23 @@ def test_children_never_inherit_a_real_aws_identity_or_endpoint() -> None:
 def test_the_state_folder_is_dot_local_state_unless_slashops_state_dir_names_one() -> None:
     assert state_dir({}) == REPO_ROOT / ".local" / "state"
     assert str(state_dir({"SLASHOPS_STATE_DIR": "/tmp/elsewhere"})) == "/tmp/elsewhere"
+
+
+def test_adding_a_database_never_drops_the_default_one_and_replacing_it_is_said() -> None:
+    """Issue 21.1: `SLASHOPS_DB_BILLING` made `orders` (and its backups) vanish."""
+    added = resolve_settings({"SLASHOPS_DB_BILLING": "mysql://root@127.0.0.1:3306/billing"})
+    assert added.values["SLASHOPS_DB_ORDERS"] == "postgresql://postgres@127.0.0.1:5432/orders"
+    assert any("beside yours (SLASHOPS_DB_BILLING)" in note for note in added.notes)
+    replaced = resolve_settings({"SLASHOPS_DB_ORDERS": "postgresql://db/orders"})
+    assert "SLASHOPS_DB_ORDERS" not in replaced.values  # theirs, from the environment, applies as it is
+    assert any("default `orders` database (postgresql://postgres@127.0.0.1:5432/orders) is replaced" in note
+               for note in replaced.notes)  # fmt: skip
+
+
+def test_the_embedded_jenkins_fails_the_documented_jobs_so_failures_can_be_seen() -> None:
+    """Issue 21.12: the embedded Jenkins always succeeded."""
+    default = resolve_settings({})
+    assert default.values["SLASHOPS_LOCAL_FAILING_JOBS"] == "deploy-broken*"
+    assert any("`/ops deploy --client broken --branch main` shows a failed deploy" in note for note in default.notes)
+    chosen = resolve_settings({"SLASHOPS_LOCAL_FAILING_JOBS": "deploy-globex,deploy-*-prod"})
+    assert chosen.values["SLASHOPS_LOCAL_FAILING_JOBS"] == "deploy-globex,deploy-*-prod"

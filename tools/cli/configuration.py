@@ -11,7 +11,9 @@ The parameter is `--parameter`, else `SLASHOPS_CONFIG_PARAMETER`, else `/slashop
 `ConfigParameterName` default). SSM keeps every version (`get-parameter-history`, the last 100): a push or a
 rollback writes a new version, so the history always shows what was in force and who put it there. The
 services read the parameter again within `SLASHOPS_CONFIG_TTL` seconds (60 by default): no redeploy.
-`--local` aims at `make run`'s AWS, `--endpoint-url` at any emulator.
+`--local` aims at `make run`'s AWS: its units read the parameter it seeded from its configuration file (named in
+`.local/make-run.json`, with their TTL, 5 s), so a push or rollback there changes what runs. `--endpoint-url` aims
+at any emulator.
 
 A rule may name users and channels by name (`example.user`, `#deploys`): the services resolve each name to its
 Slack ID through Slack, and match only IDs. `validate` asks Slack what each name stands for (`make run`'s Slack with
@@ -59,6 +61,51 @@ class SsmClient(Protocol):
 
 class ConfigCliError(Exception):
     """A refusal: the message says what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class Readers:
+    """Who reads the parameter written, and how soon after a change: what push, rollback and show tell the operator."""
+
+    parameter: str
+    who: str = "the services"
+    ttl: str = "60"
+    source: str = " (SLASHOPS_CONFIG_TTL)"
+    elsewhere: str = ""
+    """Set when what runs reads something else: then a write changes nothing that runs, and this says so."""
+
+    def within(self) -> str:
+        return self.elsewhere or f"{self.who} read it within {self.ttl}s{self.source}"
+
+    def every(self) -> str:
+        return self.elsewhere or f"{self.who} read it again every {self.ttl}s{self.source}"
+
+
+def who_reads(parameter: str | None, *, local: bool, state: Path = LOCAL_STATE) -> Readers:
+    """The parameter to use (`--parameter`, else `make run`'s with `--local`, else the environment's, else the
+    default) and who reads it: with `--local`, the units `make run` points at the parameter it seeded."""
+    default = ConfigLocation.from_env(os.environ).parameter or DEFAULT_PARAMETER
+    if not local:
+        return Readers(parameter or default, ttl=_ttl())
+    running = _running(state)
+    seeded = str(running.get("config_parameter") or "")
+    name = parameter or seeded or default
+    if seeded and name == seeded:
+        return Readers(name, who="the services under make run", ttl=str(running.get("config_ttl") or "?"), source="")
+    if seeded:
+        return Readers(name, elsewhere=f"make run's services read {seeded}, not {name}: nothing that runs changes")
+    file = running.get("config_file") or "their configuration file (SLASHOPS_CONFIG)"
+    elsewhere = f"make run's services read {file}, not SSM: nothing that runs changes (edit it, restart make run)"
+    return Readers(name, elsewhere=elsewhere)
+
+
+def _running(state: Path) -> Mapping[str, Any]:
+    """What `make run` wrote about itself; empty when it is not running (the AWS target then says so)."""
+    try:
+        running = json.loads(state.read_text())
+    except (OSError, ValueError):
+        return {}
+    return running if isinstance(running, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -149,10 +196,7 @@ def slack_names(local: bool, state: Path = LOCAL_STATE) -> NameDirectory | None:
     from shared.slack.sdk_groups import SlackSdkGroupDirectory
 
     if local:
-        try:
-            running = json.loads(state.read_text())
-        except (OSError, ValueError):
-            return None
+        running = _running(state)
         url, token = running.get("slack_api_url"), running.get("slack_bot_token")
         if not url or not token:
             return None
@@ -196,8 +240,14 @@ def _version(entry: Mapping[str, Any]) -> Version:
         value=str(entry.get("Value", "")),
         kind=str(entry.get("Type", "String")),
         modified_at=entry.get("LastModifiedDate"),
-        modified_by=str(entry.get("LastModifiedUser", "") or ""),
+        modified_by=_known(entry.get("LastModifiedUser")),
     )
+
+
+def _known(user: Any) -> str:
+    """Who changed a version; "" when unknown (LocalStack answers "N/A")."""
+    text = str(user or "").strip()
+    return "" if text.upper() == "N/A" else text
 
 
 def _code(error: Any) -> str:
@@ -221,7 +271,8 @@ def write(ssm: SsmClient, name: str, value: str, *, previous: Version | None, de
     return int(response["Version"])
 
 
-def push(ssm: SsmClient, name: str, text: str, origin: str, out: TextIO) -> int:
+def push(ssm: SsmClient, name: str, text: str, origin: str, out: TextIO, *, readers: Readers | None = None) -> int:
+    readers = readers or Readers(name, ttl=_ttl())
     config = validate(text, origin)
     print(f"{origin}: valid ({summary(config)})", file=out)
     before = current(ssm, name)
@@ -231,11 +282,12 @@ def push(ssm: SsmClient, name: str, text: str, origin: str, out: TextIO) -> int:
     number = write(ssm, name, text, previous=before, description=f"slashops config push {Path(origin).name}")
     was = f"; version {before.number} is kept in its history (`slashops config rollback`)" if before else ""
     print(f"{name}: version {number} written{was}", file=out)
-    print(f"the services read it within {_ttl()}s (SLASHOPS_CONFIG_TTL)", file=out)
+    print(readers.within(), file=out)
     return 0
 
 
-def rollback(ssm: SsmClient, name: str, out: TextIO, *, to: int | None = None) -> int:
+def rollback(ssm: SsmClient, name: str, out: TextIO, *, to: int | None = None, readers: Readers | None = None) -> int:
+    readers = readers or Readers(name, ttl=_ttl())
     versions = history(ssm, name)
     if not versions:
         raise ConfigCliError(f"{name} does not exist: there is nothing to roll back")
@@ -259,15 +311,17 @@ def rollback(ssm: SsmClient, name: str, out: TextIO, *, to: int | None = None) -
         raise ConfigCliError(f"version {target.number} is not valid today, so it was not restored: {error}") from error
     number = write(ssm, name, target.value, previous=now, description=f"slashops config rollback to {target.number}")
     print(f"{name}: version {number} written with the text of version {target.number} ({target.line()})", file=out)
-    print(f"version {now.number} stays in the history; the services read it within {_ttl()}s", file=out)
+    print(f"version {now.number} stays in the history; {readers.within()}", file=out)
     return 0
 
 
-def show(ssm: SsmClient, name: str, out: TextIO) -> int:
+def show(ssm: SsmClient, name: str, out: TextIO, *, readers: Readers | None = None) -> int:
+    readers = readers or Readers(name, ttl=_ttl())
     version = current(ssm, name)
     if version is None:
         raise ConfigCliError(f"{name} does not exist yet: `slashops config push FILE` creates it")
     print(f"{name} ({version.kind}): {version.line()}", file=out)
+    print(readers.every(), file=out)
     try:
         print(f"valid: {summary(validate(version.value, name))}", file=out)
         status = 0
@@ -303,8 +357,8 @@ def parser() -> argparse.ArgumentParser:
             each.add_argument("--to", type=int, help="the version to restore (default: the one before the current)")
         each.add_argument(
             "--parameter",
-            default=ConfigLocation.from_env(os.environ).parameter or DEFAULT_PARAMETER,
-            help=f"SSM parameter name (default $SLASHOPS_CONFIG_PARAMETER, else {DEFAULT_PARAMETER})",
+            help=f"SSM parameter name (default: make run's with --local, else $SLASHOPS_CONFIG_PARAMETER, else "
+            f"{DEFAULT_PARAMETER})",
         )
         add_target_options(each)
     return cli
@@ -332,12 +386,13 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, *, local_stat
             print(f"{args.file}: valid ({summary(config)})", file=out)
             report_names(config, slack_names(args.local, local_state), out)
             return 0
-        ssm: SsmClient = Target.from_args(args).client("ssm")
+        ssm: SsmClient = Target(args.local, args.endpoint_url or None, local_state).client("ssm")
+        who = who_reads(args.parameter, local=args.local, state=local_state)
         if args.verb == "push":
-            return push(ssm, args.parameter, _read(args.file), str(args.file), out)
+            return push(ssm, who.parameter, _read(args.file), str(args.file), out, readers=who)
         if args.verb == "rollback":
-            return rollback(ssm, args.parameter, out, to=args.to)
-        return show(ssm, args.parameter, out)
+            return rollback(ssm, who.parameter, out, to=args.to, readers=who)
+        return show(ssm, who.parameter, out, readers=who)
     except (ConfigCliError, TargetError, BotoCoreError, ClientError) as error:
         print(f"slashops config {args.verb}: {error}", file=out)
         return 1

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -257,14 +258,24 @@ def sqs_client(*, local: bool, endpoint_url: str | None = None, state: Path = LO
     return client
 
 
-def list_command(sqs: SqsClient, pair: Pair, out: TextIO) -> int:
+def list_command(sqs: SqsClient, pair: Pair, out: TextIO, *, target: Sequence[str] = ()) -> int:
+    """`target`: the options that chose the AWS and the stack (`--local`, `--prefix p`), repeated in the redrive
+    it suggests: without them the suggestion would aim at another AWS (your account instead of `make run`'s)."""
     count = waiting(sqs, pair.dlq)
     print(f"{pair.dlq.url}: about {count} message(s) waiting", file=out)
     for letter in peek(sqs, pair.dlq):
         print(f"  {letter.line()}", file=out)
     if count:
-        print(f"`slashops dlq redrive {pair.service}` moves them back to {pair.source.url}", file=out)
+        command = shlex.join(["slashops", "dlq", "redrive", pair.service, *target])
+        print(f"`{command}` moves them back to {pair.source.url}", file=out)
     return 0
+
+
+def target_options(args: argparse.Namespace) -> list[str]:
+    """The options given that another verb needs to reach the same queues (`slashops dlq redrive` suggested)."""
+    options = ["--local"] if args.local else []
+    options += ["--endpoint-url", args.endpoint_url] if args.endpoint_url else []
+    return options + (["--prefix", args.prefix] if args.prefix != DEFAULT_PREFIX else [])
 
 
 def redrive_command(sqs: SqsClient, pair: Pair, out: TextIO, *, timeout: float) -> int:
@@ -297,7 +308,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         sqs = sqs_client(local=args.local, endpoint_url=args.endpoint_url)
         pair = Pair.of(sqs, args.service, prefix=args.prefix)
         if args.action == "list":
-            return list_command(sqs, pair, out)
+            return list_command(sqs, pair, out, target=target_options(args))
         return redrive_command(sqs, pair, out, timeout=args.timeout)
     except (DlqError, BotoCoreError, ClientError) as error:
         print(f"slashops dlq {args.action} {args.service}: {error}", file=out)

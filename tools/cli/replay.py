@@ -12,12 +12,18 @@ received and gave up on waits in its DLQ instead (`slashops dlq redrive`).
 A replayed event is the same event: the notifier records a command id once, and the deploy service recognises a
 command it has claimed. The backup worker has no record of finished commands: a replayed backup or restore runs
 again, so `--service backup` also needs `--allow-rerun`.
+
+On an emulator (`--local`, `--endpoint-url`) a replay that has not left STARTING after 10 s is cancelled and the
+command says why: LocalStack 2026.3 does not run archive replays (its StartReplay fails once the archive holds an
+event, and the replay it recorded stays STARTING for ever). Locally, send the command again, or redrive a DLQ.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
+import shlex
 import sys
 import time
 import uuid
@@ -27,12 +33,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TextIO
 
 from tools.cli.aws_target import Target, TargetError, add_target_options
+from tools.cli.dlq import target_options
 
 SERVICES = ("deploy", "backup", "notifier")
 RERUNS = frozenset({"backup"})
 """Consumers that would run a finished command again."""
 DEFAULT_PREFIX = "slashops"
 DONE = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+EMULATOR_STUCK_AFTER = 10.0
+"""Seconds an emulator's replay may stay STARTING before it is taken for one that will never run (moto finishes at
+once; LocalStack's never starts)."""
 _RELATIVE = re.compile(r"^(\d+)([mhd])$")
 
 
@@ -49,9 +59,15 @@ class EventsClient(Protocol):
 
     def describe_replay(self, **kwargs: Any) -> Mapping[str, Any]: ...
 
+    def cancel_replay(self, **kwargs: Any) -> Mapping[str, Any]: ...
+
 
 class ReplayError(Exception):
     pass
+
+
+class ReplayNotRunError(ReplayError):
+    """An emulator recorded the replay but never runs it: it was cancelled; the message says what to do instead."""
 
 
 def parse_time(value: str, *, now: datetime) -> datetime:
@@ -135,9 +151,12 @@ def run_replay(
     out: TextIO,
     *,
     timeout: float = 600.0,
+    stuck_after: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Mapping[str, Any]:
+    """Start the replay and wait until it ends (`timeout`); `stuck_after` (emulators): a replay still STARTING
+    then is cancelled and `ReplayNotRunError` raised, instead of waiting the whole `timeout` for nothing."""
     from botocore.exceptions import ClientError
 
     try:
@@ -146,12 +165,16 @@ def run_replay(
         if str(error.response.get("Error", {}).get("Code")) != "ResourceAlreadyExistsException":
             raise
     print(f"replay {request.name} started: {request.start:%Y-%m-%d %H:%M:%S} to {request.end:%H:%M:%S} UTC", file=out)
-    deadline = clock() + timeout
+    started = clock()
+    deadline = started + timeout
     while True:
         replay = events.describe_replay(ReplayName=request.name)
         state = str(replay.get("State", ""))
         if state in DONE:
             break
+        if stuck_after is not None and state in ("", "STARTING") and clock() - started >= stuck_after:
+            _cancel(events, request.name)
+            raise ReplayNotRunError(f"replay {request.name} never left STARTING in {stuck_after:g}s and was cancelled")
         if clock() >= deadline:
             raise ReplayError(
                 f"replay {request.name} is still {state} after {timeout:.0f}s (it goes on in EventBridge)"
@@ -162,6 +185,24 @@ def run_replay(
     last = replay.get("EventLastReplayedTime")
     print(f"replay {request.name} COMPLETED" + (f" (last event from {last})" if last else ""), file=out)
     return replay
+
+
+def _cancel(events: EventsClient, name: str) -> None:
+    """Best effort: the replay is dead either way, and the error that follows says so."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    with contextlib.suppress(BotoCoreError, ClientError):
+        events.cancel_replay(ReplayName=name)
+
+
+def instead(services: list[str], target: list[str]) -> str:
+    """What to do on an emulator that does not run replays: the same flags, so nothing aims at AWS by mistake."""
+    redrive = " / ".join(shlex.join(["slashops", "dlq", "redrive", service, *target]) for service in services)
+    return (
+        "this emulator does not run EventBridge archive replays (LocalStack 2026.3 fails StartReplay once the archive "
+        f"holds an event); locally, send the command again (`slashops send ...`) or, for what a consumer gave up on, "
+        f"`{redrive}`; replay works in AWS"
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -205,8 +246,12 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, *, now: datet
         end = parse_time(args.until, now=moment) if args.until else moment
         events: EventsClient = Target.from_args(args).client("events")
         request = build_request(events, prefix=args.prefix, services=services, start=start, end=end, now=moment)
-        run_replay(events, request, out, timeout=args.timeout)
+        emulator = bool(args.local or args.endpoint_url)
+        run_replay(events, request, out, timeout=args.timeout, stuck_after=EMULATOR_STUCK_AFTER if emulator else None)
         return 0
+    except ReplayNotRunError as error:
+        print(f"slashops replay: {error}: {instead(services, target_options(args))}", file=out)
+        return 1
     except (ReplayError, TargetError, BotoCoreError, ClientError) as error:
         print(f"slashops replay: {error}", file=out)
         return 1

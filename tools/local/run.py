@@ -77,7 +77,8 @@ SIMPLE_DEFAULTS: dict[str, tuple[str, str]] = {
     "SLACK_SIGNING_SECRET": (LOCAL_SIGNING_SECRET, "local signing secret (slashops send uses it too)"),
     "SLASHOPS_CONFIG": (
         str(REPO_ROOT / "config" / "local.yaml"),
-        "{value}: admits everyone; production deploys and restores wait for U0APPROVER or U0LEAD",
+        "{value} (seeded into the local SSM parameter: see below): admits everyone; production deploys and restores "
+        "wait for U0APPROVER or U0LEAD",
     ),
     "SLASHOPS_DEPLOY_FIRST_FOLLOW_DELAY": ("1", "deploys are followed after {value}s (AWS default 5)"),
     "SLASHOPS_DEPLOY_FOLLOW_DELAY": ("2", "then every {value}s (AWS default 15)"),

@@ -116,3 +116,35 @@ def test_local_aims_at_the_endpoints_make_run_wrote(moto_server: Service, tmp_pa
     name = f"/slashops-test/{uuid.uuid4().hex[:8]}/config"
     Target(local=True, state=state).client("ssm").put_parameter(Name=name, Value=GOOD, Type="String")
     assert _value(moto_server.endpoint, name) == GOOD
+
+
+def test_local_writes_make_runs_parameter_and_says_its_delay(moto_server: Service, tmp_path: Path) -> None:
+    """Issue 21.3: `--local` writes the parameter `make run` seeded and its units read (named in its state file),
+    and says their delay (5 s), not the 60 s of AWS; a show names no "N/A" author."""
+    name = f"/slashops-test/{uuid.uuid4().hex[:8]}/config"
+    keys = {"region": "us-east-1", "access_key_id": "test", "secret_access_key": "test"}
+    state = tmp_path / "make-run.json"
+    running = {"aws_endpoint": moto_server.endpoint, "dynamodb_endpoint": "unused", **keys}
+    state.write_text(json.dumps({**running, "config_parameter": name, "config_ttl": "5"}))
+
+    def local(*argv: str) -> tuple[int, str]:
+        out = io.StringIO()
+        return main([*argv, "--local"], out, local_state=state), out.getvalue()
+
+    assert local("push", _file(tmp_path, GOOD)) == (
+        0,
+        f"{tmp_path / 'config.yaml'}: valid (1 allow rule(s), 0 deny rule(s); backup databases: every database the "
+        "backup worker has (backup stack: Databases; make run: SLASHOPS_DB_<NAME>))\n"
+        f"{name}: version 1 written\nthe services under make run read it within 5s\n",
+    )
+    assert _value(moto_server.endpoint, name) == GOOD
+    assert local("push", _file(tmp_path, BETTER, "better.yaml"))[0] == 0
+    status, out = local("rollback")
+    assert status == 0 and "version 2 stays in the history; the services under make run read it within 5s" in out
+    status, out = local("show")
+    assert status == 0 and "the services under make run read it again every 5s" in out and "by " not in out
+
+    state.write_text(json.dumps({**running, "config_file": "config/local.yaml"}))  # make run could not seed
+    status, out = local("push", _file(tmp_path, BETTER, "better.yaml"), "--parameter", name)
+    assert status == 0 and "version 4 written" in out
+    assert "make run's services read config/local.yaml, not SSM: nothing that runs changes" in out

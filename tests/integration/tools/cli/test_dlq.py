@@ -78,3 +78,13 @@ def test_the_command_line_takes_an_emulator_endpoint_like_every_operator_verb(
     assert main(["redrive", "deploy", *target], out) == 0, out.getvalue()
     assert out.getvalue().startswith("moved 1 message(s)")
     assert waiting(sqs, pair.dlq) == 0
+
+
+def test_list_suggests_a_redrive_aimed_where_it_looked(moto_server: Service) -> None:
+    """Issue 21.11: after `dlq list --local` the suggestion without `--local` would have aimed at AWS."""
+    sqs, pair = _pair(moto_server.endpoint, [_event("0123456789ab")])
+    prefix = pair.source.url.rsplit("/", 1)[-1].removesuffix("-deploy")
+    out = io.StringIO()
+    assert main(["list", "deploy", "--prefix", prefix, "--endpoint-url", moto_server.endpoint], out) == 0
+    suggested = f"`slashops dlq redrive deploy --endpoint-url {moto_server.endpoint} --prefix {prefix}` moves them"
+    assert suggested in out.getvalue(), out.getvalue()

@@ -4,12 +4,14 @@ queue, and EventBridge received the window and the rule limit we asked for (Desc
 What the emulators cannot show: moto replays every archived event to every rule of the bus (it ignores the
 window and `Destination.FilterArns`); LocalStack 2026.3.0 answers StartReplay with a 500 as soon as the archive
 holds an event (its archive compares times with `str.replace(second=0)`), and ignores FilterArns too ("TODO").
-So the window and the filter are checked in the request, and only AWS applies them."""
+So the window and the filter are checked in the request, and only AWS applies them. The replay LocalStack records
+stays STARTING (the command cancels it after 10 s and says what to do instead)."""
 
 from __future__ import annotations
 
 import io
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -107,3 +109,19 @@ def test_a_window_older_than_the_archive_keeps_is_refused(moto_server: Service) 
     argv = ["--since", "3d", "--service", "deploy", "--prefix", prefix, "--endpoint-url", moto_server.endpoint]
     assert main(argv, out) == 1
     assert "the archive keeps 1 day(s) of events: --since is older than that" in out.getvalue()
+
+
+def test_on_localstack_a_replay_that_never_starts_is_cancelled_and_explained_within_seconds(
+    localstack: Service,
+) -> None:
+    """Issue 21.4: LocalStack 2026.3 records the replay and leaves it STARTING for ever; the command waited 600 s."""
+    prefix, events, _, _ = _bus(localstack.endpoint)
+    _put(events, prefix, "c1")
+    out = io.StringIO()
+    started = time.monotonic()
+    argv = ["--since", "10m", "--service", "deploy", "--prefix", prefix, "--endpoint-url", localstack.endpoint]
+    assert main(argv, out) == 1
+    assert time.monotonic() - started < 30
+    said = out.getvalue()
+    assert "never left STARTING in 10s and was cancelled: this emulator does not run EventBridge archive" in said
+    assert f"`slashops dlq redrive deploy --endpoint-url {localstack.endpoint} --prefix {prefix}`" in said

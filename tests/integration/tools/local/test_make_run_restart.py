@@ -1,5 +1,6 @@
 """`make run` stopped and started again at once, on the same port: it binds (SO_REUSEADDR), says where its
-state lives, and the ledger of the first run is there (`/ops history` lists its command)."""
+state lives, and the ledger of the first run is there (`/ops history` lists its command); the configuration
+parameter is seeded again from the file (SSM is not part of the saved state)."""
 
 from __future__ import annotations
 
@@ -48,4 +49,5 @@ def test_state_survives_a_restart_on_the_same_port() -> None:
 
     with make_run(state_dir=state, port=port) as second:  # at once, on the same port
         assert f"local state: {state}, saved " in second.text() and "restored " in second.text()
+        assert "seeded the SSM parameter /slashops/config (version 1)" in second.text()  # from the file, again
         assert command_id in _send(port, "history")

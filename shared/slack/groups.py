@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Protocol
 
 from shared.deadline import Deadline, ask_within
 from shared.errors import UnavailableError
+from shared.slack.remembered import Remembered
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +54,8 @@ class GroupDirectory(Protocol):
 
 
 class CachedGroupDirectory:
-    """A `GroupDirectory` remembering Slack's answers for `ttl()` seconds (on `clock`).
-
-    Failures are not cached: the next request asks Slack again (each ask is bounded by the adapter's timeout).
-    `ttl` is a callable so the configuration's current value applies without rebuilding the cache.
-    """
+    """A `GroupDirectory` remembering Slack's answers for `ttl()` seconds (on `clock`); failures are not cached
+    (`shared.slack.remembered`)."""
 
     def __init__(
         self,
@@ -68,34 +65,14 @@ class CachedGroupDirectory:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._inner = inner
-        self._ttl = ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._groups: tuple[float, tuple[UserGroup, ...]] | None = None
-        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self._groups: Remembered[str, tuple[UserGroup, ...]] = Remembered(ttl=ttl, clock=clock)
+        self._members: Remembered[str, frozenset[str]] = Remembered(ttl=ttl, clock=clock)
 
     def groups(self) -> tuple[UserGroup, ...]:
-        with self._lock:
-            cached = self._groups
-        if cached is not None and self._fresh(cached[0]):
-            return cached[1]
-        found = self._inner.groups()
-        with self._lock:
-            self._groups = (self._clock(), found)
-        return found
+        return self._groups.get("groups", self._inner.groups)
 
     def members(self, group_id: str) -> frozenset[str]:
-        with self._lock:
-            cached = self._members.get(group_id)
-        if cached is not None and self._fresh(cached[0]):
-            return cached[1]
-        found = self._inner.members(group_id)
-        with self._lock:
-            self._members[group_id] = (self._clock(), found)
-        return found
-
-    def _fresh(self, at: float) -> bool:
-        return self._clock() - at < self._ttl()
+        return self._members.get(group_id, lambda: self._inner.members(group_id))
 
 
 MIN_SECONDS_PER_ASK = 0.3

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Protocol
 
 from shared.deadline import Deadline, ask_within
 from shared.errors import UnavailableError
+from shared.slack.remembered import Remembered
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,8 @@ def matches_any(entries: Iterable[str], test: Callable[[str], bool | None]) -> b
 
 
 class CachedNameDirectory:
-    """A `NameDirectory` remembering Slack's answers for `ttl()` seconds (on `clock`); failures are not cached."""
+    """A `NameDirectory` remembering Slack's answers for `ttl()` seconds (on `clock`); failures are not cached
+    (`shared.slack.remembered`)."""
 
     def __init__(
         self,
@@ -124,29 +125,17 @@ class CachedNameDirectory:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._inner = inner
-        self._ttl = ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._cached: dict[str, tuple[float, object]] = {}
+        self._lists: Remembered[str, Mapping[str, str]] = Remembered(ttl=ttl, clock=clock)
+        self._emails: Remembered[str, str | None] = Remembered(ttl=ttl, clock=clock)
 
     def user_ids(self) -> Mapping[str, str]:
-        return self._remembered("users", self._inner.user_ids)  # type: ignore[return-value]
+        return self._lists.get("users", self._inner.user_ids)
 
     def user_id_by_email(self, email: str) -> str | None:
-        return self._remembered(f"email:{email}", lambda: self._inner.user_id_by_email(email))  # type: ignore[return-value]
+        return self._emails.get(email, lambda: self._inner.user_id_by_email(email))
 
     def channel_ids(self) -> Mapping[str, str]:
-        return self._remembered("channels", self._inner.channel_ids)  # type: ignore[return-value]
-
-    def _remembered(self, key: str, ask: Callable[[], object]) -> object:
-        with self._lock:
-            cached = self._cached.get(key)
-        if cached is not None and self._clock() - cached[0] < self._ttl():
-            return cached[1]
-        found = ask()
-        with self._lock:
-            self._cached[key] = (self._clock(), found)
-        return found
+        return self._lists.get("channels", self._inner.channel_ids)
 
 
 @dataclass(frozen=True)

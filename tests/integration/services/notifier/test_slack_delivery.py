@@ -215,4 +215,14 @@ def test_an_unreachable_slack_is_retried_through_sqs(notifier: Notifier) -> None
     closed = f"http://127.0.0.1:{free_port()}/commands/T1/1/x"
     target = reply_to(closed)
     notifier.send(requested(reply=target))
+    notifier.slack.down()  # nothing answers: neither the response_url nor the Web API
     assert notifier.send(succeeded(reply=target)) == ["msg-0"]
+    notifier.slack.up()
+
+
+def test_a_response_url_nobody_listens_at_goes_through_the_bot(notifier: Notifier) -> None:
+    """Issue 21.11: a local `slashops send` that exited leaves a response_url that refuses connections; nothing was
+    delivered there, so the bot posts the result instead of retries ending in the DLQ."""
+    target = reply_to(f"http://127.0.0.1:{free_port()}/commands/T1/1/gone")
+    notifier.send(requested(reply=target))
+    assert notifier.send(succeeded(reply=target)) == []

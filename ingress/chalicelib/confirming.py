@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.approving import publish_or_ask
 from chalicelib.deps import IngressDeps
-from chalicelib.errors import ConfirmMismatchError
+from chalicelib.errors import ConfirmMismatchError, NoSuchBackupError
 from chalicelib.models import Command
 from shared.backups import BackupCatalogUnavailableError
 from shared.errors import UsageError
@@ -87,7 +87,7 @@ def _refuse_unknown_backup(database: str, backup: str, command: Command, deps: I
         logger.warning("backup not checked before the restore's prompt (%s)", error)
         return
     if not exists:
-        raise UsageError(
+        raise NoSuchBackupError(
             f"{code(database)} has no backup {code(backup)}: nothing was restored, and no one was asked to approve.",
             hint=f"`/ops backups --db {database}` lists its backups, newest first.",
         )

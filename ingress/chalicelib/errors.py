@@ -45,6 +45,12 @@ class NotAppliedError(SlashopsError):
     retryable = True
 
 
+class NoSuchBackupError(UsageError):
+    """A restore names a backup the bucket does not hold: refused before anyone confirms or approves it."""
+
+    title = "No such backup"
+
+
 class ConfirmMismatchError(UsageError):
     """A restore's `--confirm` does not repeat its `--db`: nothing is restored."""
 

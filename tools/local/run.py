@@ -81,7 +81,11 @@ SIMPLE_DEFAULTS: dict[str, tuple[str, str]] = {
         "wait for U0APPROVER or U0LEAD",
     ),
     "SLASHOPS_DEPLOY_FIRST_FOLLOW_DELAY": ("1", "deploys are followed after {value}s (AWS default 5)"),
-    "SLASHOPS_DEPLOY_FOLLOW_DELAY": ("2", "then every {value}s (AWS default 15)"),
+    "SLASHOPS_DEPLOY_FOLLOW_DELAY": (
+        "2",
+        "then every {value}s (AWS default 15); the local emulator releases delayed SQS messages late, so a deploy's "
+        "steps land about 4 s apart here",
+    ),
 }
 FAILING_JOBS = "SLASHOPS_LOCAL_FAILING_JOBS"
 DEFAULT_FAILING_JOBS = "deploy-broken*"

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 
 from services.deploy import messages, transitions
+from services.deploy.console import shown_tail
 from services.deploy.deps import DeployDeps
 from services.deploy.errors import JenkinsError, JenkinsNotFoundError, JenkinsUnavailableError
-from services.deploy.messages import build_link
-from services.deploy.models import ClaimRecord, Delivery, FollowMessage
+from services.deploy.messages import build_link, ended_links
+from services.deploy.models import BuildState, ClaimRecord, Delivery, FollowMessage
 from services.deploy.ports import MAX_DELAY_SECONDS
 from shared.events.models import Link
 from shared.events.reporter import CommandReporter
@@ -104,13 +105,22 @@ def _step_running(
     result = build.result or "UNKNOWN"
     if result == "SUCCESS":
         reporter.succeeded(messages.succeeded(record, number), links=links, duration=build.duration_seconds)
-    elif result == "ABORTED":
-        _cancelled(deps, record, reporter, number, links, duration=build.duration_seconds)
     else:
-        output = _console_tail(deps, record, number)
-        reason = messages.failed(record, number, result)
-        reporter.failed(reason, links=links, duration=build.duration_seconds, output=output)
+        _unsuccessful(deps, record, reporter, build, result)
     _mark_finished(deps, record, result)
+
+
+def _unsuccessful(
+    deps: DeployDeps, record: ClaimRecord, reporter: CommandReporter, build: BuildState, result: str
+) -> None:
+    """A failed or aborted build explains itself: its console's last lines, and the links to it and its full log."""
+    output, unreadable = _console_tail(deps, record, build.number)
+    links = ended_links(build.number, build.url)
+    if result == "ABORTED":
+        _cancelled(deps, record, reporter, build.number, links, duration=build.duration_seconds, output=output)
+    else:
+        reason = messages.failed(record, build.number, result, unreadable)
+        reporter.failed(reason, links=links, duration=build.duration_seconds, output=output)
 
 
 def _cancelled(
@@ -121,19 +131,23 @@ def _cancelled(
     links: tuple[Link, ...],
     *,
     duration: float | None = None,
+    output: str = "",
 ) -> None:
     """An aborted build is a cancel, reported as one: by whom (`cancel` recorded it), never as a failure."""
     fresh = _fresh(deps, record)
-    reporter.cancelled(messages.aborted(fresh, number), by=fresh.cancelled_by or "", links=links, duration=duration)
+    reporter.cancelled(
+        messages.aborted(fresh, number), by=fresh.cancelled_by or "", links=links, duration=duration, output=output
+    )
 
 
-def _console_tail(deps: DeployDeps, record: ClaimRecord, number: int) -> str:
-    """Best effort: the final event is not held back by an unreadable console."""
+def _console_tail(deps: DeployDeps, record: ClaimRecord, number: int) -> tuple[str, JenkinsError | None]:
+    """The console's last lines as they may leave the service (`console.shown_tail`: secrets masked), or "" and
+    why not. Best effort: the final event is not held back by an unreadable console."""
     try:
-        return deps.jenkins.console_tail(record.job, number, deps.settings.console_lines)
+        return shown_tail(deps.jenkins.console_tail(record.job, number, deps.settings.console_lines)), None
     except JenkinsError as error:
         logger.warning("console of %s #%d unreadable: %s", record.job, number, error)
-        return ""
+        return "", error
 
 
 def _retry_later(

@@ -61,6 +61,13 @@ def build_link(number: int | None, url: str | None) -> tuple[Link, ...]:
     return (Link(label=f"Build #{number}", url=url),) if number and url else ()
 
 
+def ended_links(number: int, url: str | None) -> tuple[Link, ...]:
+    """A failed or aborted build's links: the build, then its full console log (where the tail shown comes from)."""
+    if not url:
+        return ()
+    return (*build_link(number, url), Link(label="Full log", url=url.rstrip("/") + "/console"))
+
+
 def unknown_client(client: str, known: tuple[str, ...]) -> tuple[str, str]:
     listed = ", ".join(map(text, known))
     hint = f"Configured clients: {listed}." if known else "No client is configured for deploys yet."
@@ -103,8 +110,13 @@ def aborted(record: ClaimRecord, number: int | None) -> str:
     return f"Build #{number} of {what(record)} was cancelled{by}."
 
 
-def failed(record: ClaimRecord, number: int, result: str) -> str:
-    return f"Build #{number} of {what(record)} finished with {text(result)}."
+def failed(record: ClaimRecord, number: int, result: str, unreadable: JenkinsError | None = None) -> str:
+    """The build's result; when Jenkins did not return its console, that it did not (the full log link remains)."""
+    reason = f"Build #{number} of {what(record)} finished with {text(result)}."
+    if unreadable is not None:  # a setup error's detail names secrets: the admins' logs only
+        why = "" if isinstance(unreadable, JenkinsSetupError) else f" ({text(unreadable.message)})"
+        reason += f" Jenkins did not return its console{why}: see the full log."
+    return reason
 
 
 def gave_up_following(record: ClaimRecord, number: int | None, why: str) -> str:

@@ -145,6 +145,8 @@ class CommandCancelled(ResultEvent):
     """The Slack user id who asked for the stop; empty when it was stopped outside slashops (e.g. in Jenkins)."""
     links: tuple[Link, ...] = ()
     duration_seconds: float | None = None
+    output: str = ""
+    """Plain text: what the stopped work printed last (an aborted build's console tail)."""
 
 
 class CommandRejected(ResultEvent):

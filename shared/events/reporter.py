@@ -105,11 +105,24 @@ class CommandReporter:
         )
 
     def cancelled(
-        self, reason: str, *, by: str = "", links: tuple[Link, ...] = (), duration: float | None = None
+        self,
+        reason: str,
+        *,
+        by: str = "",
+        links: tuple[Link, ...] = (),
+        duration: float | None = None,
+        output: str = "",
     ) -> None:
         """Stopped on purpose (`by`: the Slack user id who asked, empty if unknown): cancelled, not failed."""
         self._publish(
-            CommandCancelled(**self._about(), reason=reason, cancelled_by=by, links=links, duration_seconds=duration)
+            CommandCancelled(
+                **self._about(),
+                reason=reason,
+                cancelled_by=by,
+                links=links,
+                duration_seconds=duration,
+                output=output,
+            )
         )
 
     def rejected(self, reason: str, hint: str = "") -> None:

@@ -6,12 +6,14 @@ import pytest
 
 from services.deploy.consumer import consume
 from services.deploy.deps import DeployDeps
+from services.notifier.messages import thread_reply
 from shared.events.models import CommandCancelled, CommandFailed, CommandProgress, CommandRejected, CommandSucceeded
 from shared.sqs_lambda import SqsMessage
 from tests.support.deploy import deliver_follows, requested
 from tests.support.events import eventbridge_body
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.deploy import MemoryScheduler
+from tests.support.mrkdwn import check_message
 from tools.fakes.jenkins import FakeJenkins
 
 
@@ -115,6 +117,55 @@ def test_failed_build_reports_result_duration_and_console_tail(
     assert final.duration_seconds == pytest.approx(4.321)
 
 
+SECRET_CONSOLE = (
+    "Started by user slashops\n"
+    "+ git clone https://deployer:s3cr3t-pw@git.example.com/acme/app.git\n"
+    "+ export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG\n"
+    "> Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl\n"
+    "HEAD is now at 3f786850e387550fdab836ed7e6dc881de23001b\n"
+    "<!channel> ```\n"
+    "ERROR: migration 0042 failed for <@U0EVIL>\n"
+)
+
+
+def test_failed_build_thread_shows_the_masked_escaped_console_tail_and_the_full_log(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
+) -> None:
+    jenkins.result, jenkins.console = "FAILURE", SECRET_CONSOLE
+
+    _deploy(deps, scheduler)
+
+    final = publisher.events[-1]
+    assert isinstance(final, CommandFailed)
+    assert "s3cr3t-pw" not in final.output and "wJalrXUtnFEMI" not in final.output and "eyJhbG" not in final.output
+    assert "https://deployer:****@git.example.com" in final.output and "AWS_SECRET_ACCESS_KEY=****" in final.output
+    assert "Authorization: Bearer ****" in final.output and "3f786850e387550fdab836ed7e6dc881de23001b" in final.output
+    body = check_message(thread_reply(final))
+    assert "&lt;!channel&gt; \u02cb\u02cb\u02cb" in body and "failed for &lt;@U0EVIL&gt;```" in body
+    assert f"<{jenkins.url}/job/deploy-acme/1/console|Full log>" in body
+    assert f"<{jenkins.url}/job/deploy-acme/1/|Build #1>" in body
+
+
+def test_a_console_jenkins_cannot_return_still_gives_the_result_and_the_links(
+    deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
+) -> None:
+    jenkins.failing = ("deploy-*",)
+    jenkins.fail(500, path="consoleText", times=None)
+
+    _deploy(deps, scheduler)
+
+    final = publisher.events[-1]
+    assert isinstance(final, CommandFailed) and final.output == ""
+    assert (
+        "finished with FAILURE" in final.reason
+        and "did not return its console (Jenkins answered HTTP 500" in final.reason
+    )
+    assert [link.url for link in final.links] == [
+        f"{jenkins.url}/job/deploy-acme/1/",
+        f"{jenkins.url}/job/deploy-acme/1/console",
+    ]
+
+
 def test_build_aborted_in_jenkins_is_reported_as_cancelled_outside_slashops(
     deps: DeployDeps, jenkins: FakeJenkins, scheduler: MemoryScheduler, publisher: RecordingPublisher
 ) -> None:
@@ -125,6 +176,8 @@ def test_build_aborted_in_jenkins_is_reported_as_cancelled_outside_slashops(
     final = publisher.events[-1]
     assert isinstance(final, CommandCancelled) and final.cancelled_by == ""
     assert "cancelled in Jenkins (not through slashops)" in final.reason
+    assert final.output == "Started by user slashops\nDeploying...\nFinished"
+    assert final.links[-1].url == f"{jenkins.url}/job/deploy-acme/1/console"
 
 
 def test_queue_item_forgotten_by_jenkins_is_found_by_its_command_id(

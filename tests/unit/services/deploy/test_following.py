@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from services.deploy.deps import DeploySettings
-from services.deploy.errors import JenkinsAuthError, JenkinsUnavailableError
+from services.deploy.errors import JenkinsAuthError, JenkinsError, JenkinsNotFoundError, JenkinsUnavailableError
 from services.deploy.following import follow
 from services.deploy.models import Delivery, FollowMessage
 from services.deploy.ports import MAX_DELAY_SECONDS
-from shared.events.models import CommandFailed, CommandProgress, CommandSucceeded
+from shared.events.models import CommandCancelled, CommandFailed, CommandProgress, CommandSucceeded
 from tests.support.deploy import MemoryDeploy, requested, start_deploy
 
 
@@ -176,3 +176,64 @@ def test_a_follow_step_reads_the_claim_only_through_its_step_write(monkeypatch: 
 
     assert steps == 4 and reads == []
     assert isinstance(deploy.publisher.events[-1], CommandSucceeded)
+
+
+SECRET_CONSOLE = (
+    "Started by user slashops\n"
+    "+ git clone https://deployer:s3cr3t@git.example.com/acme/app.git\n"
+    "+ export DEPLOY_TOKEN=tok-123456\n"
+    "HEAD is now at 3f786850e387550fdab836ed7e6dc881de23001b\n"
+    "ERROR: migration 0042 failed\n"
+)
+
+
+def test_a_failed_builds_console_tail_is_masked_and_comes_with_the_full_log_link() -> None:
+    deploy = MemoryDeploy()
+    deploy.jenkins.result, deploy.jenkins.console = "FAILURE", SECRET_CONSOLE
+    _started(deploy)
+
+    deploy.follow_all()
+
+    final = deploy.publisher.events[-1]
+    assert isinstance(final, CommandFailed)
+    assert "s3cr3t" not in final.output and "tok-123456" not in final.output
+    assert "https://deployer:****@git.example.com/acme/app.git" in final.output and "DEPLOY_TOKEN=****" in final.output
+    assert "3f786850e387550fdab836ed7e6dc881de23001b" in final.output
+    assert final.output.endswith("ERROR: migration 0042 failed")
+    assert [(link.label, link.url) for link in final.links] == [
+        ("Build #1", "http://jenkins.test/job/deploy-acme/1/"),
+        ("Full log", "http://jenkins.test/job/deploy-acme/1/console"),
+    ]
+
+
+def test_an_aborted_build_reports_its_console_tail_too() -> None:
+    deploy = MemoryDeploy()
+    deploy.jenkins.result, deploy.jenkins.console = "ABORTED", SECRET_CONSOLE + "Aborted by admin\n"
+    _started(deploy)
+
+    deploy.follow_all()
+
+    final = deploy.publisher.events[-1]
+    assert isinstance(final, CommandCancelled)
+    assert final.output.endswith("Aborted by admin") and "DEPLOY_TOKEN=****" in final.output
+    assert "tok-123456" not in final.output
+    assert [link.label for link in final.links] == ["Build #1", "Full log"]
+
+
+@pytest.mark.parametrize(
+    "error", [JenkinsUnavailableError("Jenkins answered HTTP 502"), JenkinsNotFoundError("Jenkins has no log")]
+)
+def test_a_console_jenkins_cannot_return_still_gives_the_result_and_the_links(error: JenkinsError) -> None:
+    deploy = MemoryDeploy()
+    deploy.jenkins.result = "FAILURE"
+    deploy.jenkins.fail("console_tail", lambda: error, times=None)
+    command_id = _started(deploy)
+
+    deploy.follow_all()
+
+    final = deploy.publisher.events[-1]
+    assert isinstance(final, CommandFailed) and final.output == "" and not final.retryable
+    assert "finished with FAILURE" in final.reason and "did not return its console" in final.reason
+    assert [link.label for link in final.links] == ["Build #1", "Full log"]
+    claim = deploy.store.get(command_id)
+    assert claim is not None and (claim.state, claim.result) == ("finished", "FAILURE")

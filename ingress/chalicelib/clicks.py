@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from chalicelib.approval_clicks import approve, deny
 from chalicelib.approving import APPROVE, DENY
-from chalicelib.command_buttons import KEEPS_ORIGINAL, cancel_command, retry_command
+from chalicelib.command_buttons import KEEPS_ORIGINAL, cancel_command, retry_command, rollback_command
 from chalicelib.confirming import CONFIRM_RESTORE, RestoreButton
 from chalicelib.consumer import handle_command
 from chalicelib.deps import IngressDeps
@@ -28,7 +28,7 @@ from chalicelib.models import VerifiedRequest
 from shared.deadline import Deadline
 from shared.errors import SlashopsError
 from shared.replay import SignedRequest
-from shared.slack.actions import CANCEL, RETRY
+from shared.slack.actions import CANCEL, RETRY, ROLLBACK
 from shared.slack.blocks import SlackMessage
 from shared.slack.messages import error_message
 from shared.slack.mrkdwn import code
@@ -66,6 +66,7 @@ ACTIONS: Mapping[str, ActionUseCase] = {
     DENY: deny,
     CANCEL: cancel_command,
     RETRY: retry_command,
+    ROLLBACK: rollback_command,
 }
 """Every button slashops puts in a message, by action id."""
 

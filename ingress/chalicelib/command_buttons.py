@@ -26,11 +26,11 @@ from chalicelib.models import VerifiedRequest
 from shared.errors import SlashopsError
 from shared.ledger.models import LedgerEntry
 from shared.replay import SignedRequest
-from shared.slack.actions import CANCEL, RETRY
+from shared.slack.actions import CANCEL, RETRY, ROLLBACK
 from shared.slack.blocks import SlackMessage
 from shared.slack.mrkdwn import code
 
-KEEPS_ORIGINAL = frozenset({CANCEL, RETRY})
+KEEPS_ORIGINAL = frozenset({CANCEL, RETRY, ROLLBACK})
 """Buttons on a channel message: the answer to a click is a new ephemeral message, never a replacement."""
 _COMMAND_ID = re.compile(r"[a-z0-9]{6,32}")
 """What `cancel` and `status` accept as a command id (`shared.commands.validators`)."""
@@ -74,6 +74,22 @@ def retry_command(click: BlockActions, verified: VerifiedRequest, deps: IngressD
             hint=f"`/ops status {command_id}` shows it. To run it again anyway, type it: {code('/ops ' + entry.text)}",
         )
     return _as_typed(click, verified, deps, entry.text)
+
+
+def rollback_command(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps) -> SlackMessage:
+    """**Rollback** on a deploy that succeeded: `rollback` of its target (client, environment), for the clicker, as
+    if typed where they clicked (the deploy it becomes decides who may run it). It rolls back what runs *now*: the
+    answer names the deploy it goes back from."""
+    entry = _visible(click, verified, deps)
+    client, env = entry.arguments.get("client"), entry.arguments.get("env") or "staging"
+    if entry.command != "deploy" or not client:
+        raise SlashopsError(
+            f"{code(entry.command)} {code(entry.command_id)} is not a deploy slashops can roll back: nothing was run.",
+            title="Nothing to roll back",
+            hint="`/ops rollback --client <client> --env <env>` rolls back a target.",
+        )
+    text = shlex.join(["rollback", "--client", str(client), "--env", str(env)])
+    return _as_typed(click, verified, deps, text)
 
 
 def _as_typed(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps, text: str) -> SlackMessage:

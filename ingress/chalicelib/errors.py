@@ -115,3 +115,9 @@ class CommandNotFoundError(SlashopsError):
     """No command the caller may see has this id (`chalicelib.ledger_view.not_found`)."""
 
     title = "No such command"
+
+
+class NothingToRollBackError(SlashopsError):
+    """`rollback` finds no earlier successful deploy of the target to go back to: nothing is started."""
+
+    title = "Nothing to roll back to"

@@ -33,6 +33,8 @@ class VerifiedRequest(NamedTuple):
     deadline: Deadline
     approved: Granted | None = None
     """Set when an approver's click runs a held request (`approval_clicks`): it is published, not held again."""
+    rollback_of: str = ""
+    """Set when `/ops rollback` runs this deploy: the deploy it undoes (carried by the published event)."""
 
 
 class Command(NamedTuple):

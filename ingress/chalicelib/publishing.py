@@ -151,6 +151,7 @@ def build_event(command: Command, *, command_id: str, now: datetime) -> CommandR
         "text": command.text,
         "rule": command.rule,
         "approval": granted.approval if granted else None,
+        "rollback_of": command.verified.rollback_of,
     }
     return CommandRequested.model_validate(fields)  # one validation, the nested models included
 

@@ -6,7 +6,8 @@ message, so the channel sees it), otherwise it replaces the ephemeral progress m
 An announced command (in-channel, its events carrying `activity`) is shown differently: one channel message
 (`parent_message`: who does what, its state, its buttons), updated in place, with each event as a reply in its
 thread (`thread_reply`).
-Long output keeps its end (the useful part of a log) and says it was cut, with a link to the full log.
+Long output keeps its end (the useful part of a log) and says it was cut, with a link to the full log (the event's
+last link).
 An event's text fields are mrkdwn, escaped by the service that wrote them, so they are shown as they are;
 only `output` (plain text) and link labels are escaped here (`shared.slack.mrkdwn`).
 """
@@ -27,7 +28,7 @@ from shared.events.models import (
     ResultEvent,
 )
 from shared.ledger.models import LedgerEntry
-from shared.slack.actions import actions, cancel_button, retry_button
+from shared.slack.actions import actions, cancel_button, retry_button, rollback_button
 from shared.slack.blocks import Block, SlackMessage, code_block, context, section
 from shared.slack.mrkdwn import code, link, mention
 
@@ -51,7 +52,7 @@ def format_event(event: ResultEvent) -> SlackMessage:
         case CommandCancelled():
             by = "" if mention(event.cancelled_by) in event.reason else _by(event)  # said once
             line = f":octagonal_sign: {_name(event)} *was cancelled*{by}: {event.reason}"
-            return _final(event, line, event.links, "", event.duration_seconds, "")
+            return _final(event, line, event.links, event.output, event.duration_seconds, "")
         case CommandRejected():
             line = f":no_entry: {_name(event)} *was rejected*: {event.reason}"
             return _final(event, line, (), "", None, event.hint)
@@ -60,6 +61,8 @@ def format_event(event: ResultEvent) -> SlackMessage:
 
 CANCELLABLE = frozenset({"deploy"})
 """Commands `cancel <id>` stops (services/deploy/cancelling.py): their channel message has a Cancel button."""
+ROLLBACKABLE = frozenset({"deploy"})
+"""Commands `rollback` undoes (ingress/chalicelib/rolling_back.py): once succeeded, a Rollback button."""
 
 
 def parent_message(event: ResultEvent, entry: LedgerEntry, now: datetime) -> SlackMessage:
@@ -79,6 +82,8 @@ def parent_message(event: ResultEvent, entry: LedgerEntry, now: datetime) -> Sla
         facts += [links] if links else []
         if isinstance(event, CommandFailed):
             buttons.append(retry_button(event.command_id))
+        elif isinstance(event, CommandSucceeded) and event.command in ROLLBACKABLE:
+            buttons.append(rollback_button(event.command_id, f"{_name(event)}: {doing}"))
     facts.append(f"progress in the thread · `/ops status {event.command_id}`")
     blocks: list[Block] = [section(line), context(" · ".join(facts))]
     if buttons:
@@ -178,9 +183,11 @@ def _final(
 
 
 def _output_blocks(output: str, links: Sequence[Link], command_id: str) -> list[Block]:
-    blocks = [code_block(output, limit=OUTPUT_LIMIT)]
+    """The output in a code block (escaped there); a backtick in it could end the block early (Slack has no escape
+    for it), so it is shown as `ˋ`, as `code()` does. The full log is the event's last link."""
+    blocks = [code_block(output.replace("`", "\u02cb"), limit=OUTPUT_LIMIT)]
     if len(output) > OUTPUT_LIMIT:
-        where = f"Full log: {_link(links[0])}" if links else f"`/ops status {command_id}` has the links."
+        where = f"Full log: {_link(links[-1])}" if links else f"`/ops status {command_id}` has the links."
         blocks.append(context(f"Output cut: the last {OUTPUT_LIMIT:,} of {len(output):,} characters. {where}"))
     return blocks
 

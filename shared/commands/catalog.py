@@ -201,6 +201,26 @@ _TARGET = (
     ArgumentSpec(name="env", required=True, choices=DEPLOY_ENVIRONMENTS, help="the environment"),
 )
 
+ROLLBACK = CommandSpec(
+    name="rollback",
+    summary="Deploy again what ran before the current deploy of a client's environment",
+    description=(
+        "Goes back to the newest successful deploy before the current one (never to one a rollback already undid); "
+        "it is then a deploy like any other: the same access rules on its branch, approvals, locks."
+    ),
+    arguments=(
+        ArgumentSpec(name="client", required=True, help="the client to roll back", validator="identifier"),
+        ArgumentSpec(name="env", choices=DEPLOY_ENVIRONMENTS, default="staging", help="the environment"),
+    ),
+    examples=("/ops rollback --client acme --env production",),
+    handled_by="ingress",
+    runs="chalicelib.rolling_back:roll_back",
+    visibility="in_channel",
+    # The deploy it becomes decides who may run it (rules on `deploy` and its arguments); the door lets every
+    # request through, and only deploys the caller may see are considered.
+    open_to_all=True,
+)
+
 LOCK = CommandSpec(
     name="lock",
     runs="chalicelib.locking:lock_target",
@@ -244,6 +264,7 @@ CATALOG = Catalog(
         HELP,
         DEPLOY,
         CANCEL,
+        ROLLBACK,
         BACKUP,
         BACKUPS,
         RESTORE,

@@ -100,6 +100,9 @@ class CommandRequested(Event):
     """The number (1-based, in the configuration) of the access rule that allowed it, when the policy names one."""
     approval: Approval | None = None
     """Set when an access rule required approval: the consumers' `recheck` refuses such a command without it."""
+    rollback_of: str = ""
+    """Set when this deploy is a rollback (`/ops rollback`): the id of the deploy it undoes, so a later rollback
+    never goes back to it."""
     answered: str = ""
     """Set when the ingress answered the command itself and it took effect (`lock`, `unlock`): the mrkdwn summary
     it answered with. The ledger records such a command as succeeded at once (no consumer runs it)."""

@@ -336,6 +336,8 @@ def _request_update(event: CommandRequested, now: datetime) -> _Update:
         update.set(attribute, value)
     if event.rule is not None:
         update.set("rule", event.rule)
+    if event.rollback_of:
+        update.set("rollback_of", event.rollback_of)
     if event.approval is not None:  # also written by `ApprovalDecided`; here too, should that one be late
         update.set("approval", "approved")
         update.set("decided_by", event.approval.approver_id)

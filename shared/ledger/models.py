@@ -87,6 +87,8 @@ class LedgerEntry(BaseModel):
     last_message: str = ""
     percent: int | None = None
     links: tuple[Link, ...] = ()
+    rollback_of: str = ""
+    """For a deploy that is a rollback: the deploy it undid."""
     retryable: bool | None = None
     duration_seconds: float | None = None
     decision: str = ""

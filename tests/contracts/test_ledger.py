@@ -333,3 +333,9 @@ def test_a_command_the_ingress_answered_and_that_took_effect_is_recorded_succeed
     entry = ledger.record(lock, now=at(0)).entry
     assert (entry.state, entry.finished, entry.reported) == ("succeeded", True, True)
     assert entry.last_message == "locked `acme` `production`"
+
+
+def test_a_rollback_remembers_the_deploy_it_undid(ledger: Ledger) -> None:
+    """Issue 22.1: a later rollback never goes back to a deploy a rollback undid."""
+    entry = ledger.record(requested("f00d00000001", rollback_of="abc123def456"), now=at(0)).entry
+    assert entry.rollback_of == "abc123def456"

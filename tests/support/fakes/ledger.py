@@ -120,6 +120,8 @@ class InMemoryLedger:
         )
         if event.rule is not None:
             item["rule"] = event.rule
+        if event.rollback_of:
+            item["rollback_of"] = event.rollback_of
         if event.approval is not None:
             item.update(
                 approval="approved",

@@ -19,7 +19,7 @@ from services.notifier.errors import (
 )
 from shared.events.models import Link, ResultEvent
 from shared.ledger.models import NO_PARENT
-from shared.slack.actions import CANCEL, RETRY
+from shared.slack.actions import CANCEL, RETRY, ROLLBACK
 from shared.slack.blocks import SlackMessage
 from tests.support.clock import Clock
 from tests.support.events import (
@@ -87,7 +87,7 @@ def test_one_channel_message_progress_in_its_thread_and_the_outcome_in_place(
     _, _, final = parent(slack)
     assert body(final).startswith(f":white_check_mark: <@U0ABC> was {DEPLOYING} — *succeeded* in 5m 0s")
     assert "<https://jenkins.example/job/acme/42/|Build #42>" in body(final)
-    assert buttons(final) == []
+    assert buttons(final) == [ROLLBACK]  # issue 22.1: a deploy that succeeded can be rolled back from here
     thread = slack.thread(channel, ts)
     assert len(thread) == 3
     assert "Build #42 queued." in thread[0]

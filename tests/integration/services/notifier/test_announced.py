@@ -7,7 +7,7 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from shared.events.models import Link, ResultEvent
-from shared.slack.actions import CANCEL, RETRY
+from shared.slack.actions import CANCEL, RETRY, ROLLBACK
 from tests.support.events import accepted, at, cancelled, failed, progress, succeeded
 from tests.support.events import command_requested as requested
 from tests.support.notifier_stack import Notifier
@@ -39,7 +39,7 @@ def test_a_deploy_is_one_channel_message_with_its_progress_in_the_thread(notifie
     [final] = notifier.slack.in_channel("C0123")
     assert final.via == "chat.update" and final.ts == parent.ts
     assert final.text.startswith(f"<@U0ABC> was {DEPLOYING} — *succeeded* in 5m 0s")
-    assert buttons(final.payload["blocks"]) == []
+    assert buttons(final.payload["blocks"]) == [ROLLBACK]  # issue 22.1
     client = WebClient(token=notifier.slack.bot_token, base_url=notifier.slack.api_url)
     thread = client.conversations_replies(channel="C0123", ts=parent.ts)["messages"]
     assert [m["text"].split(": ", 1)[-1] for m in thread[1:]] == [

@@ -150,7 +150,7 @@ def test_a_signing_secret_that_hangs_is_answered_within_the_budget() -> None:
         )
     finally:
         release.set()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 3.0  # the secret hangs for 10 s: the answer never waits for it (load-proof)
     assert "could not verify that this request came from Slack in time" in json.loads(answer.body)["text"]
 
 

@@ -51,4 +51,4 @@ def test_deeper_than_allowed_is_refused_before_parsing() -> None:
 def test_the_scan_is_linear_on_hostile_texts(text: str) -> None:
     started = time.perf_counter()
     nesting_depth(text)
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 5  # quadratic would take minutes; generous for a loaded 2-core CI

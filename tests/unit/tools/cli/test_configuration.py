@@ -39,7 +39,7 @@ def test_an_alias_bomb_fails_validation_at_once_in_one_short_line(tmp_path: Path
     )
     started = time.perf_counter()
     status, out = validate(tmp_path, bomb + "]\n")
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 5  # expanding the bomb would take minutes and gigabytes
     assert status == 1 and "aliases expanded" in out and len(out) < 300
 
 

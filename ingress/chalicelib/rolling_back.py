@@ -53,7 +53,8 @@ def roll_back(command: Command, deps: IngressDeps) -> SlackMessage:
     chosen = choose(deploys, client, env)
     if chosen is None:
         raise NothingToRollBackError(
-            f"{code(client)} {code(env)} has no earlier successful deploy to go back to: nothing was started.",
+            f"{code(client)} {code(env)} has no earlier successful deploy to go back to (none that a rollback has not "
+            "already undone and that is not the branch running now): nothing was started.",
             hint="`/ops history --command deploy` lists the deploys slashops remembers (30 days).",
         )
     text = shlex.join(["deploy", "--client", client, "--branch", _branch(chosen.target), "--env", env])

@@ -52,6 +52,8 @@ class PendingApproval(BaseModel):
     response_url: str
     rule: int
     """The access rule that asks for approval."""
+    rollback_of: str = ""
+    """Set when the held command is `/ops rollback`'s deploy: the deploy it undoes (the approved run carries it)."""
     approver_users: tuple[str, ...] = ()
     approver_groups: tuple[str, ...] = ()
     requested_at: int

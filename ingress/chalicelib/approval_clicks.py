@@ -152,7 +152,13 @@ def _run(
         ),
     )
     signed = replace(verified.signed, once_per=f"approval:{approval.approval_id}")
-    held = VerifiedRequest(request=request, signed=signed, deadline=verified.deadline, approved=granted)
+    held = VerifiedRequest(
+        request=request,
+        signed=signed,
+        deadline=verified.deadline,
+        approved=granted,
+        rollback_of=approval.rollback_of,
+    )
     return run_command(held, deps, normalized=approval.text)
 
 

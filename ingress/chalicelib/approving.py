@@ -66,6 +66,7 @@ def ask(command: Command, need: ApprovalNeed, deps: IngressDeps) -> SlackMessage
         channel_name=request.channel_name,
         response_url=request.response_url,
         rule=need.rule,
+        rollback_of=command.verified.rollback_of,
         approver_users=policy.users or (),
         approver_groups=policy.groups or (),
         requested_at=now,

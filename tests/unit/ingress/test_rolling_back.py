@@ -134,3 +134,17 @@ def test_a_deploy_that_succeeded_carries_the_rollback_button_and_a_failed_one_re
     broke = parent_message(failed("d9").model_copy(update={"activity": "deploying `main`"}), entry, NOW)
     assert [b["action_id"] for b in done.blocks[-1]["elements"]] == [ROLLBACK]
     assert [b["action_id"] for b in broke.blocks[-1]["elements"]] == ["command.retry"]
+
+
+def test_a_rollback_held_for_approval_still_undoes_the_same_deploy_once_approved(ops: Ingress) -> None:
+    """The approval keeps `rollback_of`: the approved run is recorded as the rollback it is (issue 22.1)."""
+    rule = {"command": "deploy", "approval": {"users": ["U0BOB"]}}
+    ops.deps.config = StaticConfig.from_text(json.dumps({"access": [rule], "deploy": {"clients": ["acme"]}}))
+    _, asked = ops.send("rollback --client acme --env production", user_id="U0ABC")
+    assert "asks to run" in message_text(asked)
+    assert not [e for e in ops.publisher.events if isinstance(e, CommandRequested)]
+    body = click_body(click_payload("approval.approve", "f00d00000001", user_id="U0BOB", user_name="bob"))
+    ops.click(body, signed_headers(body))
+    [event] = [e for e in ops.publisher.events if isinstance(e, CommandRequested)]
+    assert (event.command_id, event.arguments["branch"], event.rollback_of) == ("f00d00000001", "release/2.3",
+                                                                                "dep0000002")  # fmt: skip

@@ -48,6 +48,13 @@ _ASSIGNMENT = re.compile(
 """`KEY=value` and `KEY: value` for keys named like secrets. After a colon only a value that ends its line or its
 quotes (or is quoted) counts: "could not refresh token: connection refused" is a sentence, `TOKEN: abc` is not."""
 
+_OPTION = re.compile(
+    rf"(?P<before>(?<!\S)--?{_NAME}{{0,64}}{_SECRET_WORD}{_NAME}{{0,64}}[ \t]+)(?P<value>{_QUOTED}|(?!-)[^\s\"']+)",
+    re.IGNORECASE,
+)
+"""A command-line option named like a secret and its value as the next word: `--password hunter2`,
+`--api-key "abc"` (`--token=abc` is an assignment above)."""
+
 _WORKING_DIRECTORY = frozenset({"pwd", "oldpwd"})
 """`PWD` in an environment dump is the shell's directory, not a password."""
 
@@ -85,6 +92,7 @@ def mask_secrets(text: str) -> str:
     text = _URL_PASSWORD.sub(rf"\g<before>{MASK}", text)
     text = _AUTHORIZATION.sub(rf"\g<before>{MASK}", text)
     text = _ASSIGNMENT.sub(_masked_assignment, text)
+    text = _OPTION.sub(_masked_option, text)
     text = _BEARER.sub(rf"\g<before>{MASK}", text)
     for token in _TOKENS:
         text = token.sub(rf"\g<before>{MASK}", text)
@@ -99,6 +107,12 @@ def _masked_assignment(match: re.Match[str]) -> str:
     shown = f"{value[0]}{MASK}{value[0]}" if value[0] in "\"'" and len(value) > 1 else MASK
     start, end = match.span(group)
     return match[0][: start - match.start()] + shown + match[0][end - match.start() :]
+
+
+def _masked_option(match: re.Match[str]) -> str:
+    value = match["value"]
+    shown = f"{value[0]}{MASK}{value[0]}" if value[0] in "\"'" and len(value) > 1 else MASK
+    return match["before"] + shown
 
 
 def _mask_private_keys(text: str) -> str:

@@ -47,6 +47,9 @@ MASKED = [
     ("uploading as AKIAIOSFODNN7EXAMPLE to s3://builds", "uploading as AKIA**** to s3://builds"),
     ("session eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r", "session ****"),
     ("\x1b[31mERROR\x1b[0m token=abc", "\x1b[31mERROR\x1b[0m token=****"),
+    ("+ deploy --password hunter2 --env prod", "+ deploy --password **** --env prod"),
+    ('+ mysql -u root --db-password "s3 cret" orders', '+ mysql -u root --db-password "****" orders'),
+    ("+ vault login --api-key abc123 --secret-id=xyz", "+ vault login --api-key **** --secret-id=****"),
 ]
 
 UNTOUCHED = [
@@ -65,6 +68,8 @@ UNTOUCHED = [
     "Using Basic authentication against the registry",
     '[2025-11-28T12:00:00.000Z] ERROR: migration 0042 failed: relation "orders" is locked',
     "Finished: FAILURE",
+    "+ ./migrate --no-password --force",
+    "echo password reset done",
 ]
 
 

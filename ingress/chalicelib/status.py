@@ -55,6 +55,8 @@ def _status_blocks(entry: LedgerEntry, now: datetime) -> list[dict[str, object]]
     head = f"{icon} {code(entry.command)} {code(entry.command_id)} — *{state}*"
     shown = format_arguments(entry.arguments, CATALOG.get(entry.command))
     lines = [head + (f"\n{shown}" if shown else "")]
+    if entry.rollback_of:
+        lines.append(f":rewind: A rollback: it undoes deploy {code(entry.rollback_of)}.")
     if (approval := approval_line(entry, now)) is not None:
         lines.append(approval)
     if entry.finished and entry.delivery_failed:

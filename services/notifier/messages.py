@@ -30,7 +30,7 @@ from shared.events.models import (
 from shared.ledger.models import LedgerEntry
 from shared.slack.actions import actions, cancel_button, retry_button, rollback_button
 from shared.slack.blocks import Block, SlackMessage, code_block, context, section
-from shared.slack.mrkdwn import code, link, mention
+from shared.slack.mrkdwn import code, link, mention, text
 
 OUTPUT_LIMIT = 2500
 """Characters of output shown: a section holds 3,000, minus the code fence and room for the note."""
@@ -69,7 +69,7 @@ def parent_message(event: ResultEvent, entry: LedgerEntry, now: datetime) -> Sla
     """The announced command's channel message as of `event`: who does what and how it stands, with Cancel while
     it runs (if it can be stopped) and Retry after a failure. `entry` (the ledger, with this event recorded) holds
     the latest links, and when the command was typed (the duration, when the event does not carry one)."""
-    who, doing = mention(event.reply_to.user_id), event.activity
+    who, doing = mention(event.reply_to.user_id), _activity(event, entry)
     links = " · ".join(_link(item) for item in entry.links)
     facts = [_name(event)]
     buttons: list[Block] = []
@@ -89,6 +89,16 @@ def parent_message(event: ResultEvent, entry: LedgerEntry, now: datetime) -> Sla
     if buttons:
         blocks.append(actions(*buttons))
     return SlackMessage(text=_plain(line), blocks=tuple(blocks), response_type="in_channel")
+
+
+def _activity(event: ResultEvent, entry: LedgerEntry) -> str:
+    """What the command does, after "is" / "was": a rollback says so and names the deploy it undoes (from the ledger,
+    which knows it once the ingress' request is recorded: until then, the service's own words)."""
+    branch, client = entry.arguments.get("branch"), entry.arguments.get("client")
+    if not entry.rollback_of or not branch or not client:
+        return event.activity
+    target = f"*{text(str(client))}* *{text(str(entry.arguments.get('env') or 'staging'))}*"
+    return f"rolling back {target} to {code(str(branch))} (undoing deploy {code(entry.rollback_of)})"
 
 
 def thread_reply(event: ResultEvent) -> SlackMessage:

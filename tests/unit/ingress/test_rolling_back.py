@@ -148,3 +148,12 @@ def test_a_rollback_held_for_approval_still_undoes_the_same_deploy_once_approved
     [event] = [e for e in ops.publisher.events if isinstance(e, CommandRequested)]
     assert (event.command_id, event.arguments["branch"], event.rollback_of) == ("f00d00000001", "release/2.3",
                                                                                 "dep0000002")  # fmt: skip
+
+
+def test_the_status_of_a_rollback_names_the_deploy_it_undoes(ops: Ingress) -> None:
+    arguments = {"client": "acme", "branch": "release/2.3", "env": "production"}
+    ops.deps.ledger.record(command_requested("r0000001", arguments=arguments, rollback_of="dep0000002"), now=NOW)
+    _, shown = ops.send("status r0000001", user_id="U0ABC")
+    assert ":rewind: A rollback: it undoes deploy `dep0000002`." in message_text(shown)
+    _, plain = ops.send("status dep0000002", user_id="U0ABC")
+    assert "rollback" not in message_text(plain).lower()

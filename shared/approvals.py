@@ -1,6 +1,7 @@
 """The port the ingress keeps pending approvals behind: a command an access rule admits only once approved.
 
-Only the ingress uses it (the request stores one, a click on **Approve**/**Deny** decides it); it lives beside the
+Only the ingress uses it (the request stores one, a click on **Approve**/**Deny** decides it, and its sweeper,
+`chalicelib.expiring`, expires what nobody decided and reminds the approvers halfway); it lives beside the
 replay guard's port for the same reason (its DynamoDB adapter, `shared.aws.approval_store`, is also what
 `make run` and the tests create the table with). Fake: `tests/support/fakes/ingress.py`; both held to one
 contract in tests/contracts/test_approval_store.py.
@@ -51,7 +52,12 @@ class PendingApproval(BaseModel):
     channel_name: str = ""
     response_url: str
     rule: int
-    """The access rule that asks for approval."""
+    """The access rule that asks for approval (0 when `held_because` says why instead)."""
+    held_because: str = ""
+    """Why it is held when no access rule asks (a freeze's override): mrkdwn for the approval message."""
+    overrode: str = ""
+    """The freeze override already approved for this request (its `held_because`), carried to the approved run:
+    a request needing both is held for the override, then for the access rule (`chalicelib.freezing`)."""
     rollback_of: str = ""
     """Set when the held command is `/ops rollback`'s deploy: the deploy it undoes (the approved run carries it)."""
     approver_users: tuple[str, ...] = ()
@@ -59,6 +65,8 @@ class PendingApproval(BaseModel):
     requested_at: int
     expires_at: int
     state: ApprovalState = "pending"
+    reminded_at: int = 0
+    """When the approvers were reminded (halfway to the expiry, once); 0: not yet."""
     decided_by: str = ""
     decided_by_name: str = ""
     decided_at: int = 0
@@ -67,15 +75,25 @@ class PendingApproval(BaseModel):
         return now >= self.expires_at
 
     @property
+    def remind_at(self) -> int:
+        """Halfway from the request to the expiry: when the approvers get one reminder."""
+        return self.requested_at + (self.expires_at - self.requested_at) // 2
+
+    def due(self, now: int) -> bool:
+        """Whether the sweeper has something to do with it at `now`: expire it, or remind its approvers."""
+        return self.state == "pending" and (self.expired(now) or (not self.reminded_at and now >= self.remind_at))
+
+    @property
     def until(self) -> str:
-        return _shown(self.expires_at)
+        return shown_at(self.expires_at)
 
     @property
     def decided(self) -> str:
-        return _shown(self.decided_at)
+        return shown_at(self.decided_at)
 
 
-def _shown(epoch: int) -> str:
+def shown_at(epoch: int) -> str:
+    """A moment as every approval message shows it (minutes, UTC)."""
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -110,4 +128,14 @@ class ApprovalStore(Protocol):
     def reopen(self, approval_id: str, decision: Decision, *, deadline: Deadline) -> bool:
         """Undo `decision` (pending again) if it is still the recorded one: an approval whose command could not be
         started may be approved again. False if the approval holds another decision (or none)."""
+        ...
+
+    def due(self, now: int, *, limit: int, deadline: Deadline) -> list[PendingApproval]:
+        """Pending approvals the sweeper must act on at `now` (`PendingApproval.due`: expired, or past halfway and
+        not reminded), at most `limit`, soonest reminder first. Reads only pending approvals (never the table)."""
+        ...
+
+    def mark_reminded(self, approval_id: str, at: int, *, deadline: Deadline) -> bool:
+        """Record that the approvers were reminded at `at`, only if it is still pending, unexpired at `at` and not
+        reminded yet: True for exactly one caller, so one reminder is sent."""
         ...

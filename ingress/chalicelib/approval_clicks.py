@@ -7,7 +7,8 @@ request was held for (users by id or name, Slack user groups) may decide, never 
 private answer naming who can. The first decision wins (a conditional write): a double click or two approvers at
 once publish the command exactly once, and the loser is told privately who decided. The winner's click updates the
 channel message in place ("approved by @bob" / "denied by @bob"). A click after the expiry marks it expired (the
-message says so) and nothing runs.
+message says so) and nothing runs — unless the sweeper (`expiring`, every minute) did so first; the notifier then
+edited the message already, and the click is told privately.
 
 An approved command runs as the requester typed it — the requester's id, channel and response_url, under the id it
 was held as — through the same pipeline as typed text (`consumer.handle_command`: the rules are applied again for
@@ -37,6 +38,7 @@ from shared.config.access import SLACK_NOT_ASKED, approver_admitted
 from shared.deadline import Deadline
 from shared.errors import AlreadyReceivedError, CommandMayBeQueuedError, SlashopsError
 from shared.events.models import Approval, ApprovalDecided
+from shared.slack.approvals import HeldCommand, approval_expired
 from shared.slack.blocks import Block, SlackMessage, context, section
 from shared.slack.messages import error_message
 from shared.slack.mrkdwn import code, mention, text
@@ -148,7 +150,12 @@ def _run(
         command_id=approval.approval_id,
         requested_at=_moment(approval.requested_at),
         approval=Approval(
-            approver_id=click.user.id, approver_name=_name(click), approved_at=_moment(now), rule=approval.rule
+            approver_id=click.user.id,
+            approver_name=_name(click),
+            approved_at=_moment(now),
+            rule=approval.rule,
+            held_because=approval.held_because,
+            overrode=approval.overrode,
         ),
     )
     signed = replace(verified.signed, once_per=f"approval:{approval.approval_id}")
@@ -168,7 +175,7 @@ def _decided_message(approval: PendingApproval, answer: SlackMessage | None) -> 
     if approval.state == "denied":
         line = (
             f":no_entry: Denied by {decider} at {approval.decided}: {requester}'s {typed(approval)} "
-            f"(access rule #{approval.rule}) was not run."
+            f"({approval.held_because or f'access rule #{approval.rule}'}) was not run."
         )
         next_step = context(
             f"{requester}: ask {decider} what would change their mind; running it again asks for a new approval."
@@ -201,11 +208,7 @@ def _expire(
         _record(current, deps, deadline)
     elif current.state not in ("pending", "expired"):
         return _already(current)
-    line = (
-        f":hourglass: {mention(approval.requester)}'s {typed(approval)} expired at {approval.until} without a "
-        f"decision: nothing was run. {mention(approval.requester)}, run it again to ask anew."
-    )
-    return _in_channel("Approval request expired", [section(line)])
+    return approval_expired(HeldCommand.of(approval))
 
 
 def _already(approval: PendingApproval) -> SlackMessage:
@@ -235,7 +238,12 @@ def _may_decide(approval: PendingApproval, click: BlockActions, deps: IngressDep
 def _record(approval: PendingApproval, deps: IngressDeps, deadline: Deadline) -> None:
     if approval.state == "pending":
         return
-    event = ApprovalDecided(
+    record(decided_event(approval), deps, deadline.within(0.5))
+
+
+def decided_event(approval: PendingApproval) -> ApprovalDecided:
+    """The decision for the ledger and the notifier (which tells the requester), with what was held."""
+    return ApprovalDecided(
         command_id=approval.approval_id,
         command=approval.command,
         decision=approval.state,
@@ -243,8 +251,11 @@ def _record(approval: PendingApproval, deps: IngressDeps, deadline: Deadline) ->
         decided_by_name=approval.decided_by_name,
         decided_at=_moment(approval.decided_at),
         occurred_at=_moment(approval.decided_at),
+        requester=approval.requester,
+        channel_id=approval.channel_id,
+        text=approval.text,
+        expires_at=_moment(approval.expires_at),
     )
-    record(event, deps, deadline.within(0.5))
 
 
 def _within[T](deadline: Deadline, call: Callable[[Deadline], T]) -> T:

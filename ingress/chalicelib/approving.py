@@ -1,9 +1,13 @@
 """Two-person approvals, the request side: a command an access rule holds for approval is not published.
 
-The ingress stores a `PendingApproval` (its id is the command id the command will run as), records an
-`ApprovalRequested` for the ledger, and answers *in the channel*: who asks, the exact command, which rule asks for
-approval, who may approve and when the request expires, with **Approve** and **Deny** buttons whose value is the
-approval id only. The click side is `approval_clicks`. A request the rules admit without approval is published
+The ingress stores a `PendingApproval` (its id is the command id the command will run as) and publishes an
+`ApprovalRequested`: the ledger records it and the notifier posts the approval message in the channel with the bot
+(who asks, the exact command, which rule asks for approval, who may approve and when the request expires, with
+**Approve** and **Deny** buttons whose value is the approval id only), so that message can be edited when the request
+expires undecided (`expiring`, the sweeper) and reminded in its thread. The requester is answered privately that it
+was sent for approval (`shared.slack.approvals.sent_for_approval`). Should the event not reach the bus, the answer
+is the approval message itself, in the channel, as it always was (it then cannot be edited later: a click after the
+expiry says so). The click side is `approval_clicks`. A request the rules admit without approval is published
 at once (`publishing.publish`), as is a held request an approver's click runs (`VerifiedRequest.approved`).
 """
 
@@ -22,29 +26,32 @@ from shared.aws.tables import APPROVALS
 from shared.config.access import ApprovalNeed, ApprovalPolicy
 from shared.deadline import Deadline
 from shared.errors import ConfigurationError
-from shared.events.requested import Event
-from shared.locks.models import describe_duration
-from shared.slack.blocks import Block, SlackMessage, button, context, section
-from shared.slack.mrkdwn import code, mention
+from shared.events.publisher import PublishError
+from shared.events.requested import Event, ReplyTarget
+from shared.slack.approvals import APPROVE, DENY, HeldCommand, approval_request, sent_for_approval
+from shared.slack.blocks import SlackMessage, context
+from shared.slack.mrkdwn import code
 
 if TYPE_CHECKING:
     from shared.events.models import ApprovalRequested
 
+__all__ = ["APPROVE", "DENY", "ask", "publish_or_ask"]
 logger = logging.getLogger(__name__)
-APPROVE = "approval.approve"
-"""The action id of the **Approve** button (`chalicelib.clicks.ACTIONS`)."""
-DENY = "approval.deny"
-"""The action id of the **Deny** button."""
 STORE_SECONDS = 1.0
 """At most this much of the answer's budget for one call to the approval table."""
 RECORD_SECONDS = 0.5
 """At most this much for publishing an approval event for the ledger."""
+ASK_SECONDS = 0.8
+"""At most this much for publishing the `ApprovalRequested` the approval message is posted from."""
 
 
 def publish_or_ask(command: Command, deps: IngressDeps) -> SlackMessage:
     """Publish the command, unless a rule holds it for approval and no approver has approved it yet."""
-    if command.approval is None or command.verified.approved is not None:
-        return publish(command, deps)
+    granted = command.verified.approved
+    if command.approval is None or (
+        granted is not None and granted.approval.held_because == command.approval.held_because
+    ):
+        return publish(command, deps)  # approved for what holds it: a rule's approval, or a freeze's override
     return ask(command, command.approval, deps)
 
 
@@ -66,6 +73,8 @@ def ask(command: Command, need: ApprovalNeed, deps: IngressDeps) -> SlackMessage
         channel_name=request.channel_name,
         response_url=request.response_url,
         rule=need.rule,
+        held_because=need.held_because,
+        overrode=_overrode(command),
         rollback_of=command.verified.rollback_of,
         approver_users=policy.users or (),
         approver_groups=policy.groups or (),
@@ -76,16 +85,42 @@ def ask(command: Command, need: ApprovalNeed, deps: IngressDeps) -> SlackMessage
         store(deps).create(approval, deadline=command.verified.deadline.within(STORE_SECONDS))
     except ApprovalStoreUnavailableError as error:
         raise ApprovalsUnavailableError(
-            f"`{command.name}` needs approval (access rule #{need.rule}), and the approval request could not be "
-            "recorded, so nothing was started and no one was asked.",
+            f"`{command.name}` needs approval ({need.held_because or f'access rule #{need.rule}'}), and the approval "
+            "request could not be recorded, so nothing was started and no one was asked.",
             hint="This is on our side: please try again in a minute.",
         ) from error
     # Stored first, then claimed: a replayed request leaves an unshown approval nobody can press (the TTL removes
     # it), never an "already received as <id>" naming an approval that was not stored.
     claim_first_sighting(command, approval_id, deps)
-    record(requested_event(approval, command), deps, command.verified.deadline.within(RECORD_SECONDS))
+    held = HeldCommand.of(approval)
+    try:
+        deps.publisher.publish(
+            [requested_event(approval, command)], deadline=command.verified.deadline.within(ASK_SECONDS)
+        )
+    except PublishError as error:  # not (or maybe not) on the bus: the approvers must still see the request
+        logger.warning(
+            "approval request not published (%s): answering with the approval message itself",
+            type(error).__name__,
+            extra={"command_id": approval_id},
+        )
+        return unposted_request(held)
     logger.info("command held for approval", extra={"command_id": approval_id, "rule": need.rule})
-    return approval_message(approval, policy)
+    return sent_for_approval(held)
+
+
+def unposted_request(held: HeldCommand) -> SlackMessage:
+    """The approval message as the slash command's own answer, in the channel, when the bot will not post it."""
+    message = approval_request(held)
+    note = context(
+        "This message cannot be updated later: it keeps its buttons past the expiry (a click then says it expired)."
+    )
+    return message.model_copy(update={"blocks": (*message.blocks, note)})
+
+
+def _overrode(command: Command) -> str:
+    """The freeze override this request was approved for, when it is now held for an access rule's approval."""
+    granted = command.verified.approved
+    return granted.approval.held_because or granted.approval.overrode if granted is not None else ""
 
 
 def requested_event(approval: PendingApproval, command: Command) -> ApprovalRequested:
@@ -100,10 +135,17 @@ def requested_event(approval: PendingApproval, command: Command) -> ApprovalRequ
         place=request.place(),
         text=approval.text,
         rule=approval.rule,
+        held_because=approval.held_because,
         approvers=approvers_of(approval),
         expires_at=_moment(approval.expires_at),
         requested_at=_moment(approval.requested_at),
         occurred_at=_moment(approval.requested_at),
+        reply_to=ReplyTarget(
+            response_url=request.response_url,
+            channel_id=request.channel_id,
+            user_id=request.user_id,
+            visibility="in_channel",
+        ),
     )
 
 
@@ -121,41 +163,8 @@ def policy_of(approval: PendingApproval) -> ApprovalPolicy:
     )
 
 
-def approval_message(approval: PendingApproval, policy: ApprovalPolicy) -> SlackMessage:
-    """In the channel: who asks, the exact command, the rule, who may approve, the expiry; Approve and Deny."""
-    wait = describe_duration(approval.expires_at - approval.requested_at)
-    body = (
-        f":raised_hand: {mention(approval.requester)} asks to run {typed(approval)}\n"
-        f"Access rule #{approval.rule} requires approval by {policy.describe()} "
-        f"(not the requester). Nothing runs until then; this request expires at {approval.until} (in {wait})."
-    )
-    notes = (
-        f"Held as {code(approval.approval_id)}: once approved it runs under that id "
-        f"(`/ops status {approval.approval_id}`)."
-    )
-    blocks: list[Block] = [section(body), context(notes), buttons(approval.approval_id)]
-    return SlackMessage(
-        text=f"Approval needed: {mention(approval.requester)} asks to run {typed(approval)}",
-        blocks=tuple(blocks),
-        response_type="in_channel",
-        replace_original=False,  # after a Confirm click: a new channel message, not a replaced private prompt
-    )
-
-
 def typed(approval: PendingApproval) -> str:
     return code(f"/ops {approval.text}")
-
-
-def buttons(approval_id: str) -> Block:
-    """Approve and Deny, each carrying the approval id only (everything else is read from the store)."""
-    return {
-        "type": "actions",
-        "block_id": "approval",
-        "elements": [
-            button(APPROVE, "Approve", approval_id, style="primary"),
-            button(DENY, "Deny", approval_id, style="danger"),
-        ],
-    }
 
 
 def store(deps: IngressDeps) -> ApprovalStore:

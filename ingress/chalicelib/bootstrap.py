@@ -7,6 +7,7 @@ else in the ingress imports this module (the wiring points one way).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +19,7 @@ from shared.errors import ConfigurationError
 from shared.events.requested import INGRESS_SOURCE
 
 if TYPE_CHECKING:
+    from chalicelib.expiring import SweepDeps
     from shared.backups import BackupCatalog
     from shared.config.port import ConfigPort
     from shared.ledger.models import LedgerEntry
@@ -52,6 +54,21 @@ def ingress_deps() -> IngressDeps:
         locks=DynamoDbLockStore(current.lock_table),
         approvals=DynamoDbApprovalStore(current.approval_table),
         backups=backup_catalog(current.backup_bucket),
+    )
+
+
+@cache
+def sweeper_deps() -> SweepDeps:
+    """The approval sweeper's (`chalicelib.sweeper`, its own Lambda): the approval table and the bus, nothing else."""
+    from chalicelib.expiring import SweepDeps
+    from shared.aws.approval_store import DynamoDbApprovalStore
+    from shared.aws.eventbridge import EventBridgePublisher
+    from shared.aws.tables import APPROVALS
+    from shared.settings import event_bus
+
+    return SweepDeps(
+        approvals=DynamoDbApprovalStore(APPROVALS.name_in(os.environ)),
+        publisher=EventBridgePublisher(event_bus(os.environ), INGRESS_SOURCE),
     )
 
 

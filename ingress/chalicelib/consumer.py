@@ -5,7 +5,8 @@ Rules on arguments are applied to the parsed values, defaults included (an omitt
 
 What happens to each command is its declaration's (`shared/commands/catalog.py`): the ingress answers the
 commands declared `handled_by="ingress"` with their `runs`; every other command is published for its consumer
-(`publishing.publish`) after its `before_publishing` check (a deploy into a locked target is refused here), or
+(`publishing.publish`) after its `holds` step (a deploy into a frozen environment is refused, or held for an
+override, here) and its `before_publishing` check (a deploy into a locked target is refused here), or
 first confirmed (`confirm`: a restore), unless an access rule holds it for approval (`approving.publish_or_ask`:
 held, and published once approved). Each use case is imported on its first use (`shared.commands.references`).
 
@@ -102,6 +103,8 @@ def _dispatch(verified: VerifiedRequest, text: str, deps: IngressDeps) -> SlackM
     decision = None if caller is None else authorize(spec, parsed.arguments, caller, deps, decided=decided)
     rule, approval = (None, None) if decision is None else (decision.rule, decision.approval)
     command = Command(parsed=parsed, text=text, verified=verified, rule=rule, approval=approval)
+    if spec.holds is not None:
+        command = resolve(spec.holds)(command, deps)
     if spec.before_publishing is not None:
         command = check_and_claim(resolve(spec.before_publishing), command, deps)
     if spec.handled_by == "ingress" and spec.changes_state:

@@ -31,6 +31,7 @@ from shared.aws.tables import LOCKS
 from shared.config.deploy import LocksConfig
 from shared.deadline import Deadline
 from shared.errors import AccessDeniedError, ConfigurationError, UsageError
+from shared.freezes.models import is_freeze
 from shared.locks.models import DurationError, Lock, describe_duration, parse_duration
 from shared.locks.port import LockStore, LockStoreUnavailableError
 from shared.slack.blocks import SlackMessage, section
@@ -113,7 +114,8 @@ def unlock_target(command: Command, deps: IngressDeps) -> SlackMessage:
 
 def show_locks(command: Command, deps: IngressDeps) -> SlackMessage:
     now = int(deps.now().timestamp())
-    locks = _within(command, lambda deadline: _store(deps).active(now=now, deadline=deadline))
+    stored = _within(command, lambda deadline: _store(deps).active(now=now, deadline=deadline))
+    locks = [lock for lock in stored if not is_freeze(lock)]  # freezes share the table: `/ops freezes` lists them
     if not locks:
         return SlackMessage(text="No deploy target is locked.", blocks=(section("No deploy target is locked."),))
     lines = [

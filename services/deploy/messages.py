@@ -124,6 +124,15 @@ def gave_up_following(record: ClaimRecord, number: int | None, why: str) -> str:
     return f"Stopped following {build} of {what(record)}: {text(why)}. Check Jenkins for its result."
 
 
+def freezes_unreadable(env: str) -> tuple[str, str]:
+    """The lock table, which keeps ad-hoc freezes, did not answer on the last delivery: nothing started."""
+    return (
+        f"slashops could not check whether {code(env)} is frozen (the lock table did not answer), so the deploy was "
+        "not started.",
+        "Nothing was started. Try again in a few minutes.",
+    )
+
+
 def locked(lock: Lock) -> tuple[str, str]:
     """A deploy into another user's lock (or one whose lock could not be read: `holder` empty); nothing started."""
     target = f"{code(lock.client)} {code(lock.env)}"

@@ -11,11 +11,16 @@ Exactly once rests on the claim record (a conditional write keyed on the command
 
 Before any trigger the deploy holds its target (client and environment) unless the client allows overlapping
 deploys: while another deploy holds it, this one is refused, naming that deploy and who started it.
+
+Like locks, freezes are looked at again on arrival (`_freeze`): a deploy published just before its environment was
+frozen (an ad-hoc freeze, or a window that opened meanwhile) is refused unless it carries an approved override of
+that very freeze.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -26,6 +31,8 @@ from services.deploy.following import schedule_first_follow
 from services.deploy.models import FIRST_DELIVERY, ClaimRecord, Delivery, DeployRequest, FoundBuild
 from shared.deadline import Deadline
 from shared.errors import ConfigurationError
+from shared.freezes.messages import override_reason, refusal
+from shared.freezes.models import EVERY_CLIENT, Verdict, active, verdict
 from shared.locks.models import Lock
 from shared.locks.port import LockStoreUnavailableError
 from shared.slack.mrkdwn import code, text
@@ -58,6 +65,9 @@ def start(authorized: Authorized, deps: DeployDeps, delivery: Delivery = FIRST_D
     reporter = reporter.doing(messages.activity(record))
     if (lock := _other_users_lock(record, deps, delivery)) is not None:
         _refuse_locked(event, lock, deps, reporter, delivery)
+        return
+    if (frozen := _freeze(authorized, record, deps, delivery)) is not None:
+        _refuse(event, frozen, deps, reporter, delivery)
         return
     existing = deps.store.create(record)
     if existing is None:
@@ -109,11 +119,44 @@ def _other_users_lock(record: ClaimRecord, deps: DeployDeps, delivery: Delivery)
 def _refuse_locked(
     event: CommandRequested, lock: Lock, deps: DeployDeps, reporter: CommandReporter, delivery: Delivery
 ) -> None:
+    _refuse(event, messages.locked(lock), deps, reporter, delivery)
+
+
+def _freeze(
+    authorized: Authorized, record: ClaimRecord, deps: DeployDeps, delivery: Delivery
+) -> tuple[str, str] | None:
+    """The second look at freezes (the ingress refused or held at the door): why this deploy is refused now, or None.
+    An unreadable lock table is retried, then refused on the last delivery, as for locks."""
+    adhoc: Lock | None = None
+    if deps.locks is not None:
+        try:
+            adhoc = deps.locks.get(EVERY_CLIENT, record.env, deadline=Deadline.after(LOCK_CHECK_SECONDS))
+        except LockStoreUnavailableError:
+            if not delivery.last_attempt:
+                raise
+            return messages.freezes_unreadable(record.env)
+    now = datetime.fromtimestamp(deps.now(), UTC)
+    found = verdict(active(authorized.config.deploy.freezes, [adhoc], now, record.env))
+    if found is None or _override_approved(found, authorized.request):
+        return None
+    return refusal(record.env, found, ask_override=True)
+
+
+def _override_approved(found: Verdict, event: CommandRequested) -> bool:
+    """Whether the deploy carries an approved override of this very freeze (the ingress held it for one)."""
+    approval = event.approval
+    reason = override_reason(found.freeze)
+    return found.override is not None and approval is not None and reason in (approval.held_because, approval.overrode)
+
+
+def _refuse(
+    event: CommandRequested, why: tuple[str, str], deps: DeployDeps, reporter: CommandReporter, delivery: Delivery
+) -> None:
     existing = deps.store.get(event.command_id)
-    if existing is not None:  # claimed before the lock landed: it carries on
+    if existing is not None:  # claimed before the lock or freeze landed: it carries on
         _resume(existing, deps, reporter, delivery)
         return
-    reporter.rejected(*messages.locked(lock))
+    reporter.rejected(*why)
 
 
 def _new_record(authorized: Authorized, deps: DeployDeps, reporter: CommandReporter) -> ClaimRecord | None:

@@ -12,12 +12,14 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from services.notifier.approvals import post_request, remind, tell_decision
 from services.notifier.errors import SlackAuthError, SlackRejectedError, SlackUnavailableError
 from services.notifier.notifying import Outcome, record, record_and_notify
 from shared.events.envelope import MalformedEventError, parse_eventbridge_json
 from shared.events.models import (
     AnyEvent,
     ApprovalDecided,
+    ApprovalReminded,
     ApprovalRequested,
     CommandAccepted,
     CommandCancelled,
@@ -44,8 +46,9 @@ UseCase = Callable[[Any, "NotifierDeps"], Outcome]
 USE_CASES: Mapping[str, UseCase] = {
     CommandRequested.detail_type: record,
     CommandRefused.detail_type: record,
-    ApprovalRequested.detail_type: record,  # the ingress answered in the channel: the ledger only
-    ApprovalDecided.detail_type: record,
+    ApprovalRequested.detail_type: post_request,  # the approval message, by the bot (approvals.py)
+    ApprovalDecided.detail_type: tell_decision,
+    ApprovalReminded.detail_type: remind,
     CommandAccepted.detail_type: record_and_notify,
     CommandProgress.detail_type: record_and_notify,
     CommandSucceeded.detail_type: record_and_notify,

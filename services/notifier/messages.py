@@ -72,6 +72,8 @@ def parent_message(event: ResultEvent, entry: LedgerEntry, now: datetime) -> Sla
     who, doing = mention(event.reply_to.user_id), _activity(event, entry)
     links = " · ".join(_link(item) for item in entry.links)
     facts = [_name(event)]
+    if entry.approval == "approved" and entry.decided_by:  # this message was its approval request: say who approved
+        facts.append(f"approved by {mention(entry.decided_by)}")
     buttons: list[Block] = []
     if isinstance(event, CommandAccepted | CommandProgress):
         line = f"{_PARENT_ICONS[type(event)]} {who} is {doing}" + (f" — {links}" if links else "")

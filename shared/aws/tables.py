@@ -65,7 +65,12 @@ REPLAYS = Table("slashops-replays", "SLASHOPS_REPLAY_TABLE", key="request_key", 
 """The signatures of the requests the ingress published (infra/ingress.yaml)."""
 LOCKS = Table("slashops-locks", "SLASHOPS_LOCK_TABLE", key="target", ttl_attribute="expires_at")
 """Deploy locks, one item per client and environment (infra/ingress.yaml; the deploy service reads it)."""
-APPROVALS = Table("slashops-approvals", "SLASHOPS_APPROVAL_TABLE", key="approval_id", ttl_attribute="forget_at")
+DUE = Index("due", hash_key="due_pk", range_key="due_at")
+"""The approval table's sparse index: only pending approvals carry `due_pk`, sorted by when their reminder is due
+(`due_at`), so the sweeper reads what is due without scanning the table (shared/aws/approval_store.py)."""
+APPROVALS = Table(
+    "slashops-approvals", "SLASHOPS_APPROVAL_TABLE", key="approval_id", ttl_attribute="forget_at", indexes=(DUE,)
+)
 """Commands held for approval (infra/ingress.yaml)."""
 
 TABLES = (LEDGER, DEPLOYS, REPLAYS, LOCKS, APPROVALS)

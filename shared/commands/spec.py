@@ -92,6 +92,10 @@ class CommandSpec(BaseModel):
     before_publishing: str | None = Field(default=None, pattern=_REFERENCE)
     """Ingress, published commands: a check that raises to refuse before the command is published (the deploy's
     lock check), `(Command, IngressDeps, *, deadline) -> None`; it runs alongside the replay guard."""
+    holds: str | None = Field(default=None, pattern=_REFERENCE)
+    """Ingress, published commands: a step before `before_publishing` that may refuse the command, or hold it for
+    approval for a reason of its own (a freeze with an `override`), `(Command, IngressDeps) -> Command` (with
+    `approval` set to hold it); an access rule's hold, if any, is asked first (`chalicelib.freezing`)."""
     confirm: str | None = Field(default=None, pattern=_REFERENCE)
     """Ingress, published commands: asks the user to confirm first (a button) instead of publishing at once,
     `(Command, IngressDeps) -> SlackMessage` (restore)."""
@@ -116,7 +120,7 @@ class CommandSpec(BaseModel):
             reference = getattr(self, field_name)
             if reference is not None and not reference.startswith(package):
                 raise ValueError(f"command {self.name!r}: {field_name} {reference!r} is not in {package}")
-        for field_name in ("before_publishing", "confirm"):
+        for field_name in ("before_publishing", "holds", "confirm"):
             reference = getattr(self, field_name)
             if reference is not None and (self.handled_by == "ingress" or not reference.startswith(INGRESS_PACKAGE)):
                 raise ValueError(f"command {self.name!r}: {field_name} is the ingress' step before publishing")

@@ -259,10 +259,14 @@ class Limit:
 
 @dataclass(frozen=True)
 class ApprovalNeed:
-    """Rule #`rule` asks for approval of this request, by the approvers its `policy` names."""
+    """Rule #`rule` asks for approval of this request, by the approvers its `policy` names.
+
+    `held_because`: set when it is held for another reason than an access rule (a freeze's override,
+    `chalicelib.freezing`; `rule` is then 0): mrkdwn, shown in the approval message instead of the rule."""
 
     rule: int
     policy: ApprovalPolicy
+    held_because: str = ""
 
 
 class AccessDecision(NamedTuple):

@@ -19,6 +19,8 @@ deploy:
 `clients` may also be a plain list of names. `deploy.locks: {default: 2h, max: 24h}` sets how long a `lock` lasts
 without `--for`, and the longest `--for` allowed (30m, 2h, 1d); `clients.<name>.concurrent: true` lets two deploys of
 one client's environment run at once (by default a second one is refused while the first runs).
+`deploy.freezes` lists scheduled freeze windows (`FreezeWindow`): deploys and rollbacks into the environment are
+refused while one is open, or held for approval by its `override` approvers.
 Templates may use `{client}`, `{branch}` and `{env}`.
 
 Branches must follow git's ref rules and, by default, use only ASCII letters, digits and `/ . _ -` (no leading
@@ -30,7 +32,9 @@ A `clients:` key with no value is an error, not "any client" (`clients: []` allo
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
@@ -39,7 +43,9 @@ from shared.commands.characters import describe, is_unsafe
 from shared.commands.parser import ExtraCharacters
 from shared.commands.spec import ArgumentSpec, ArgumentValue, CommandSpec
 from shared.commands.validators import GIT_FORBIDDEN, git_ref_problem
-from shared.locks.models import DurationError, parse_duration
+from shared.config.access import ApprovalPolicy
+from shared.locks.models import DurationError, describe_duration, parse_duration
+from shared.schedules import Cron, ScheduleError, Window, zone
 
 if TYPE_CHECKING:
     from shared.config.model import SlashopsConfig
@@ -48,6 +54,11 @@ TEMPLATE_FIELDS = frozenset({"client", "branch", "env"})
 DEFAULT_JOB = "deploy-{client}"
 DEFAULT_PARAMETERS: dict[str, str] = {"BRANCH": "{branch}", "ENV": "{env}"}
 COMMAND_ID_PARAMETER = "SLASHOPS_COMMAND_ID"
+FREEZE_ENVIRONMENTS = ("staging", "production")
+"""The environments a freeze can name: `deploy --env`'s choices (`shared.commands.catalog.DEPLOY_ENVIRONMENTS`, held
+equal by a test; not imported: the catalog is the commands', this module the configuration's)."""
+MAX_FREEZE_SECONDS = 31 * 86400
+"""The longest scheduled window: longer ones are a typo (`640h`) more often than a plan."""
 
 
 def template_problem(template: str) -> str | None:
@@ -145,6 +156,101 @@ class LocksConfig(BaseModel):
         return self
 
 
+class FreezeWindow(BaseModel):
+    """`{env: production, cron: "0 16 * * FRI", duration: 64h, timezone: Europe/Berlin, reason: weekend,
+    override: {users: [U0LEAD], groups: [S0SRE]}}`: a freeze that opens at each fire of `cron` (read in `timezone`,
+    default UTC) and lasts `duration` on that zone's wall clock (`shared.schedules`). While it is open, a deploy or
+    rollback into `env` is refused; with an `override` (approvers as in an access rule's `approval`, with its
+    `expires`), it is held for their approval instead.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    env: str
+    cron: str
+    duration: int
+    """Seconds (written as a duration in the file: 30m, 64h, 2d)."""
+    timezone: str = "UTC"
+    reason: str = Field(min_length=1, max_length=200)
+    override: ApprovalPolicy | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = set(cls.model_fields)
+            for key in data:
+                if isinstance(key, str) and key not in known:
+                    raise ValueError(
+                        f"unknown key {key!r}{did_you_mean(key, known)} (known: {', '.join(sorted(known))})"
+                    )
+        return data
+
+    @field_validator("env")
+    @classmethod
+    def _environment(cls, value: str) -> str:
+        if value not in FREEZE_ENVIRONMENTS:
+            raise ValueError(
+                f"{value!r} is not an environment{did_you_mean(value, FREEZE_ENVIRONMENTS)} "
+                f"(environments: {', '.join(FREEZE_ENVIRONMENTS)})"
+            )
+        return value
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, str):
+            raise ValueError("a duration such as 2h, 64h or 2d")
+        try:
+            seconds = parse_duration(value)
+        except DurationError as error:
+            raise ValueError(str(error)) from None
+        if seconds > MAX_FREEZE_SECONDS:
+            raise ValueError(f"at most {describe_duration(MAX_FREEZE_SECONDS)}")
+        return seconds
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            zone(value)
+        except ScheduleError as error:
+            raise ValueError(f"{error}{did_you_mean(value, _zone_names())}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _schedule(self) -> FreezeWindow:
+        try:
+            Cron(self.cron, self.timezone)
+        except ScheduleError as error:
+            raise ValueError(f"cron: {error}") from None
+        return self
+
+    @cached_property
+    def window(self) -> Window:
+        """When it is open (validated above, so this cannot fail)."""
+        return Window(Cron(self.cron, self.timezone), timedelta(seconds=self.duration))
+
+    def describe(self) -> str:
+        """`0 16 * * FRI` Europe/Berlin for 64h (plain text: the caller quotes it)."""
+        return f"{self.cron} {self.timezone} for {describe_duration(self.duration)}"
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    import difflib  # only a mistyped configuration asks
+
+    names = sorted(known)
+    close = [known_name for known_name in names if name and known_name.startswith(name)]  # `prod`
+    close = close or difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _zone_names() -> set[str]:
+    import zoneinfo  # only a mistyped time zone asks (reads the zone database's list)
+
+    return zoneinfo.available_timezones()
+
+
 class UnsafeBranchError(ValueError):
     """A branch outside its client's alphabet reached `plan()`: nothing may be built from it."""
 
@@ -168,6 +274,7 @@ class DeployConfig(BaseModel):
     clients: dict[str, ClientDeploy] | None = None
     command_id_parameter: str = COMMAND_ID_PARAMETER
     locks: LocksConfig = LocksConfig()
+    freezes: tuple[FreezeWindow, ...] = ()
 
     @model_validator(mode="before")
     @classmethod

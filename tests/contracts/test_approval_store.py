@@ -130,6 +130,43 @@ def test_deciding_an_unknown_approval_wins_nothing(store: ApprovalStore) -> None
     assert outcome == (False, None)
 
 
+def test_due_lists_pending_approvals_past_halfway_until_reminded_and_again_once_expired(store: ApprovalStore) -> None:
+    store.create(_approval("early"), deadline=_soon())
+    store.create(_approval("later").model_copy(update={"requested_at": NOW + 600}), deadline=_soon())
+    halfway = NOW + HALF_HOUR // 2
+
+    assert store.due(halfway - 1, limit=10, deadline=_soon()) == []
+    assert [a.approval_id for a in store.due(halfway, limit=10, deadline=_soon())] == ["early"]
+    assert store.mark_reminded("early", halfway, deadline=_soon())
+    assert not store.mark_reminded("early", halfway + 1, deadline=_soon())  # one reminder, whoever asks again
+    assert store.due(halfway + 1, limit=10, deadline=_soon()) == []  # reminded, not yet expired
+    later_half = NOW + 600 + (HALF_HOUR - 600) // 2
+    assert [a.approval_id for a in store.due(later_half, limit=10, deadline=_soon())] == ["later"]
+
+    expired = store.due(NOW + HALF_HOUR, limit=10, deadline=_soon())
+    assert [(a.approval_id, a.reminded_at) for a in expired] == [("early", halfway), ("later", 0)]
+    assert [a.approval_id for a in store.due(NOW + HALF_HOUR, limit=1, deadline=_soon())] == ["early"]
+
+
+def test_a_decided_approval_is_never_due_until_it_is_reopened(store: ApprovalStore) -> None:
+    store.create(_approval(), deadline=_soon())
+    approved = Decision("approved", "U0BOB", "bob", NOW + 60)
+    store.decide("a1b2c3d4e5f6", approved, deadline=_soon())
+
+    assert store.due(NOW + HALF_HOUR, limit=10, deadline=_soon()) == []
+    assert not store.mark_reminded("a1b2c3d4e5f6", NOW + HALF_HOUR // 2, deadline=_soon())
+    store.reopen("a1b2c3d4e5f6", approved, deadline=_soon())
+    assert [a.approval_id for a in store.due(NOW + HALF_HOUR, limit=10, deadline=_soon())] == ["a1b2c3d4e5f6"]
+    store.decide("a1b2c3d4e5f6", Decision("expired", "", "slashops", NOW + HALF_HOUR), deadline=_soon())
+    assert store.due(NOW + HALF_HOUR, limit=10, deadline=_soon()) == []
+
+
+def test_no_reminder_is_marked_at_or_after_the_expiry(store: ApprovalStore) -> None:
+    store.create(_approval(), deadline=_soon())
+    assert not store.mark_reminded("a1b2c3d4e5f6", NOW + HALF_HOUR, deadline=_soon())
+    assert not store.mark_reminded("unknown", NOW, deadline=_soon())
+
+
 def test_two_approvers_at_once_have_exactly_one_winner() -> None:
     """On the fake only: moto applies conditional writes without a lock, so threads can race inside it (DynamoDB
     evaluates a condition atomically with its write; the cases above hold the adapter to the same condition)."""
@@ -158,3 +195,7 @@ def test_a_store_that_does_not_answer_says_so(unavailable: ApprovalStore) -> Non
         unavailable.get("a1b2c3d4e5f6", deadline=_soon())
     with pytest.raises(ApprovalStoreUnavailableError):
         unavailable.decide("a1b2c3d4e5f6", Decision("denied", "U0BOB", "", NOW), deadline=_soon())
+    with pytest.raises(ApprovalStoreUnavailableError):
+        unavailable.due(NOW, limit=10, deadline=_soon())
+    with pytest.raises(ApprovalStoreUnavailableError):
+        unavailable.mark_reminded("a1b2c3d4e5f6", NOW, deadline=_soon())

@@ -133,3 +133,15 @@ def test_a_store_that_does_not_answer_says_so(unavailable: LockStore) -> None:
         unavailable.get("acme", "production", deadline=_soon())
     with pytest.raises(LockStoreUnavailableError):
         unavailable.acquire(_lock("U1"), now=NOW, deadline=_soon())
+
+
+def test_an_adhoc_freeze_is_kept_apart_from_every_lock_of_its_environment(store: LockStore) -> None:
+    """Freezes share the table under client `*` (`shared.freezes.models`): no lock's key, no lock's holder rule."""
+    from shared.freezes.models import EVERY_CLIENT, is_freeze
+
+    freeze = Lock(client=EVERY_CLIENT, env="production", holder="U0ALICE", reason="incident", locked_at=NOW,
+                  expires_at=NOW + HOUR)  # fmt: skip
+    assert store.acquire(freeze, now=NOW, deadline=_soon()) is None
+    assert store.acquire(_lock("U0BOB"), now=NOW, deadline=_soon()) is None  # acme's lock: another key
+    assert store.get(EVERY_CLIENT, "production", deadline=_soon()) == freeze
+    assert [is_freeze(lock) for lock in store.active(now=NOW, deadline=_soon())] == [True, False]

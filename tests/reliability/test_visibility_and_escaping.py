@@ -149,14 +149,8 @@ def _alices_commands(harness: Harness) -> dict[str, str]:
         harness.ledger.record(command_requested(command_id, user="U0ALICE", text=secret), now=at(0))
         if result is not None:
             harness.ledger.record(result, now=at(5))
-    held = harness.send("deploy --client acme --branch secret-branch --env production", user_id="U0ALICE")
-    [approval_id] = [
-        element["value"]
-        for block in held.get("blocks", [])
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element["action_id"] == APPROVE
-    ]
+    harness.send("deploy --client acme --branch secret-branch --env production", user_id="U0ALICE")
+    approval_id = [e for e in harness.ingress.publisher.events if isinstance(e, ApprovalRequested)][-1].command_id
     harness.sync()
     return {**dict.fromkeys(states, secret), approval_id: "secret-branch", "000000000404": secret}
 

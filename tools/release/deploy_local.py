@@ -48,6 +48,7 @@ SKIPPED_BY_MOTO = frozenset(
         "AWS::S3::BucketPolicy",
         "AWS::ApplicationAutoScaling::ScalableTarget",
         "AWS::ApplicationAutoScaling::ScalingPolicy",
+        "AWS::Scheduler::Schedule",
     }
 )
 PLACEHOLDER_SECRETS = {

@@ -26,7 +26,7 @@ from shared.aws.tables import APPROVALS, LOCKS, create_table
 from tests.support.ingress import message_text
 from tests.support.slack import SIGNING_SECRET, click_payload, signed_headers, slash_form
 from tests.support.wired_ingress import counted_bus, new_replay_table
-from tools.cli.send import post
+from tools.cli.send import held_for_approval, post
 from tools.fakes.slack import FakeSlack
 from tools.local.aws import Service
 from tools.local.ingress import build_server
@@ -119,19 +119,20 @@ def edge(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, moto_server: Service) 
 
 
 def _approval_id(answer: dict[str, Any]) -> str:
-    [actions] = [block for block in answer["blocks"] if block["type"] == "actions"]
-    values = {element["action_id"]: element["value"] for element in actions["elements"]}
-    assert values["approval.approve"] == values["approval.deny"]
-    return str(values["approval.approve"])
+    """The requester's private answer names the held id (the notifier posts the buttons carrying it)."""
+    approval_id = held_for_approval(answer)
+    assert approval_id is not None, answer
+    return approval_id
 
 
 def test_approve_round_trip_refuses_the_requester_and_outsiders_and_runs_once(edge: Edge) -> None:
     answer, requester_url = edge.command(PRODUCTION)
     approval_id = _approval_id(answer)
-    assert answer["response_type"] == "in_channel"
-    assert "<@U0ALICE> asks to run `/ops deploy --client acme --branch main --env production`" in message_text(answer)
-    assert "Access rule #2 requires approval by <@U0BOB> or `@sre`" in message_text(answer)
-    assert edge.published() == []  # held: nothing on the bus
+    assert answer["response_type"] == "ephemeral"
+    shown = message_text(answer)
+    assert "Your `/ops deploy --client acme --branch main --env production` needs approval (access rule #2)" in shown
+    assert "by <@U0BOB> or `@sre`: nothing runs until it is approved" in shown
+    assert edge.published() == []  # held: no command on the bus (the approval request is not one)
 
     _, own = edge.click("approval.approve", approval_id, "U0ALICE", "alice")
     _, outsider = edge.click("approval.approve", approval_id, "U0MALLORY", "mallory")

@@ -91,6 +91,21 @@ class MemoryApprovalStore:
             )
             return True
 
+    def due(self, now: int, *, limit: int, deadline: Deadline) -> list[PendingApproval]:
+        self._answer()
+        with self._mutex:
+            due = [approval for approval in self.approvals.values() if approval.due(now)]
+        return sorted(due, key=lambda approval: approval.remind_at)[:limit]
+
+    def mark_reminded(self, approval_id: str, at: int, *, deadline: Deadline) -> bool:
+        self._answer()
+        with self._mutex:
+            stored = self.approvals.get(approval_id)
+            if stored is None or stored.state != "pending" or stored.reminded_at or stored.expired(at):
+                return False
+            self.approvals[approval_id] = stored.model_copy(update={"reminded_at": at})
+            return True
+
     def _answer(self) -> None:
         if self.unavailable:
             raise ApprovalStoreUnavailableError("the approval table did not answer (unavailable)")

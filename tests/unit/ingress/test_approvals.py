@@ -1,6 +1,7 @@
 """Two-person approvals through the real Chalice app on fakes: a held command is not published, the channel gets
-the approval message, only a listed approver other than the requester decides, the first decision wins, and an
-approved command is published exactly once, as the requester's, under the id it was held as."""
+the approval message (posted by the notifier from the `ApprovalRequested` the ingress publishes), only a listed
+approver other than the requester decides, the first decision wins, and an approved command is published exactly
+once, as the requester's, under the id it was held as."""
 
 from __future__ import annotations
 
@@ -17,12 +18,15 @@ from chalice.test import Client
 from app import create_app
 from chalicelib.approving import APPROVE, DENY
 from chalicelib.handler import handle_interaction_http
+from services.notifier.approvals import post_request
+from services.notifier.deps import NotifierDeps
 from shared.events.models import ApprovalDecided, ApprovalRequested, CommandRequested
 from tests.support.fakes import RecordingPublisher, StaticConfig
 from tests.support.fakes.groups import MemoryGroupDirectory
 from tests.support.fakes.ingress import MemoryApprovalStore, RecordingResponder, ingress_deps
 from tests.support.fakes.ledger import InMemoryLedger
 from tests.support.fakes.names import MemoryNameDirectory
+from tests.support.fakes.slack import RecordingSlack
 from tests.support.ingress import Ingress, message_text
 from tests.support.slack import SIGNING_SECRET, click_body, click_payload, signed_headers, signed_request
 
@@ -116,16 +120,39 @@ _ASKED = itertools.count(1)
 
 
 def ask(ingress: Ingress, text: str = PRODUCTION, user_id: str = "U0ABC") -> dict[str, Any]:
-    """A new signed request each time (its own trigger_id), as each typed command is."""
+    """A new signed request each time (its own trigger_id), as each typed command is: the approval message the
+    channel then sees, if it was held (else the answer)."""
+    held = len(approval_requests(ingress))
     status, answer = ingress.send(text, user_id=user_id, user_name="alice", trigger_id=f"trigger.{next(_ASKED)}")
     assert status == 200
-    return answer
+    return channel_message(ingress) if len(approval_requests(ingress)) > held else answer
+
+
+def approval_requests(ingress: Ingress) -> list[ApprovalRequested]:
+    return [event for event in ingress.publisher.events if isinstance(event, ApprovalRequested)]
+
+
+def channel_message(ingress: Ingress) -> dict[str, Any]:
+    """The approval message the notifier posts in the channel from the newest `ApprovalRequested`."""
+    slack, event = RecordingSlack(), approval_requests(ingress)[-1]
+    deps = NotifierDeps(ledger=InMemoryLedger(), slack=slack, now=lambda: event.requested_at)
+    assert post_request(event, deps) == "channel"
+    [(_, message)] = slack.posts
+    return message.payload()
 
 
 def test_a_production_deploy_is_held_and_the_channel_is_asked(ingress: Ingress) -> None:
-    answer = ask(ingress)
+    _, private = ingress.send(PRODUCTION, user_id="U0ABC", user_name="alice")
+    answer = channel_message(ingress)
 
     assert requested(ingress) == []  # nothing published
+    assert private["response_type"] == "ephemeral" and buttons(private) == {}
+    assert private["blocks"][0]["text"]["text"].startswith(
+        ":raised_hand: Your `/ops deploy --client acme --branch main --env production` needs approval (access rule "
+        "#2) by <@U0BOB>, `carol` or <!subteam^S0SRE>: nothing runs until it is approved."
+    )
+    assert "it expires at 2026-11-28 12:30 UTC (in 30m)" in message_text(private)
+    assert "Held as `new000000001`" in message_text(private) and "direct message" in message_text(private)
     assert answer["response_type"] == "in_channel"
     shown = message_text(answer)
     assert "<@U0ABC> asks to run `/ops deploy --client acme --branch main --env production`" in shown
@@ -136,6 +163,24 @@ def test_a_production_deploy_is_held_and_the_channel_is_asked(ingress: Ingress) 
     assert held.command_id == "new000000001" and held.rule == 2 and held.actor.user_id == "U0ABC"
     assert held.approvers == ("U0BOB", "carol", "group:S0SRE")
     assert held.expires_at == START + timedelta(minutes=30)
+    assert held.reply_to is not None and held.reply_to.channel_id == "C0123" and held.reply_to.user_id == "U0ABC"
+
+
+def test_when_the_bus_refuses_the_request_the_answer_is_the_approval_message_itself(ingress: Ingress) -> None:
+    """The bot will never post it: the slash command's own answer asks the channel, as it always did, and says
+    that this message cannot show the expiry later."""
+    publisher = ingress.publisher
+    assert isinstance(publisher, RecordingPublisher)
+    publisher.fail = True
+    _, answer = ingress.send(PRODUCTION, user_id="U0ABC", user_name="alice")
+    publisher.fail = False
+
+    assert answer["response_type"] == "in_channel" and answer["replace_original"] is False
+    assert "<@U0ABC> asks to run `/ops deploy" in message_text(answer)
+    assert "cannot be updated later" in message_text(answer)
+    assert buttons(answer) == {APPROVE: "new000000001", DENY: "new000000001"}
+    assert press(ingress, APPROVE, "new000000001", "U0BOB", "bob")["replace_original"] is True
+    assert [event.command_id for event in requested(ingress)] == ["new000000001"]
 
 
 def test_a_staging_deploy_is_published_at_once(ingress: Ingress) -> None:
@@ -354,9 +399,12 @@ def test_a_confirmed_restore_is_held_for_approval_in_a_new_channel_message(ingre
     confirm = press(ingress, "restore.confirm", buttons(prompt)["restore.confirm"], "U0ABC", "alice")
 
     assert requested(ingress) == []
-    assert confirm["response_type"] == "in_channel" and confirm["replace_original"] is False
-    assert "`/ops restore --db orders --from b1 --confirm orders`" in message_text(confirm)
-    press(ingress, APPROVE, buttons(confirm)[APPROVE], "U0BOB", "bob", tick="2")
+    assert confirm["response_type"] == "ephemeral" and confirm["replace_original"] is False  # to the requester
+    assert "Your `/ops restore --db orders --from b1 --confirm orders` needs approval" in message_text(confirm)
+    channel = channel_message(ingress)
+    assert channel["response_type"] == "in_channel"
+    assert "`/ops restore --db orders --from b1 --confirm orders`" in message_text(channel)
+    press(ingress, APPROVE, buttons(channel)[APPROVE], "U0BOB", "bob", tick="2")
     [event] = requested(ingress)
     assert event.command == "restore" and event.arguments["confirm"] == "orders"
 
@@ -437,8 +485,9 @@ def test_an_approval_into_a_target_locked_since_runs_nothing(ingress: Ingress) -
 
 
 def test_names_from_slack_are_escaped_once_and_never_become_mentions(ingress: Ingress) -> None:
-    status, answer = ingress.send(PRODUCTION, user_id="U0ABC", user_name="<!channel> & co", trigger_id="esc.1")
+    status, _ = ingress.send(PRODUCTION, user_id="U0ABC", user_name="<!channel> & co", trigger_id="esc.1")
     assert status == 200
+    answer = channel_message(ingress)
     assert answer["text"].startswith("Approval needed: <@U0ABC> asks to run `/ops deploy")  # the ID, never a name
     assert "&lt;!channel&gt;" not in json.dumps(answer) and "<!channel>" not in json.dumps(answer)
     denied = press(ingress, DENY, buttons(answer)[DENY], "U0BOB", "<!here>")

@@ -13,7 +13,7 @@ import pytest
 from chalice.test import Client
 
 from app import create_app
-from shared.events.models import CommandRefused, CommandRequested
+from shared.events.models import ApprovalRequested, CommandRefused, CommandRequested
 from shared.slack.actions import CANCEL, RETRY
 from tests.support.events import at, command_requested, failed, succeeded
 from tests.support.fakes import RecordingPublisher, StaticConfig
@@ -163,8 +163,9 @@ def test_a_button_value_that_is_not_a_command_id_runs_nothing(ingress: Ingress, 
 
 
 def test_a_retry_the_rules_hold_for_approval_shows_the_approval_request_to_the_channel(ingress: Ingress) -> None:
-    """GIVEN deploys need approval WHEN Retry is pressed THEN nothing runs, and the approval request with its buttons
-    goes to the channel (approvers must see it), beside the failed deploy's message, not instead of it."""
+    """GIVEN deploys need approval WHEN Retry is pressed THEN nothing runs, the approval request goes to the channel
+    (the notifier posts it, with its buttons, from `ApprovalRequested`: approvers must see it), and the clicker is told
+    beside the failed deploy's message, not instead of it."""
     ingress.deps.config = StaticConfig.from_text(
         '[{"command": "deploy", "approval": {"users": ["U0APPROVER"]}}, {"command": "status"}]'
     )
@@ -172,8 +173,11 @@ def test_a_retry_the_rules_hold_for_approval_shows_the_approval_request_to_the_c
 
     assert requested(ingress) == []
     [posted] = shown(ingress)
-    assert posted["response_type"] == "in_channel" and posted["replace_original"] is False
-    assert "asks to run" in message_text(posted) and "approval.approve" in str(posted["blocks"])
+    assert posted["response_type"] == "ephemeral" and posted["replace_original"] is False
+    assert "needs approval (access rule #1) by <@U0APPROVER>" in message_text(posted)
+    [held] = [event for event in ingress.publisher.events if isinstance(event, ApprovalRequested)]
+    assert held.reply_to is not None and held.reply_to.channel_id == held.place.channel_id
+    assert held.actor.user_id == "U0ABC" and held.approvers == ("U0APPROVER",)
 
 
 def typed_status(ingress: Ingress, command_id: str, user: str) -> dict[str, Any]:

@@ -185,7 +185,7 @@ def test_a_lock_store_that_does_not_answer_refuses_deploys_honestly(ops: Ingress
     assert isinstance(ops.deps.locks, MemoryLockStore)
     ops.deps.locks.unavailable = True
     shown = send(ops, DEPLOY, BOB)
-    assert "could not check whether `acme` `production` is locked" in shown
+    assert "could not check whether `production` is frozen or `acme` `production` is locked" in shown
     assert "Nothing was queued" in shown
     assert ops.publisher.requested == []
     assert "cannot tell whether `acme` `production` is now locked" in send(ops, LOCK, ALICE)

@@ -100,7 +100,7 @@ def commands(ops: Ingress | IngressDeps) -> list[str]:
 
 
 def test_only_the_commands_the_ingress_answers_that_write_are_declared_as_changing_state() -> None:
-    assert {spec.name for spec in CATALOG if spec.changes_state} == {"lock", "unlock"}
+    assert {spec.name for spec in CATALOG if spec.changes_state} == {"lock", "unlock", "freeze", "unfreeze"}
     with pytest.raises(ValidationError, match="every published command passes the replay guard"):
         CommandSpec(name="purge", summary="x", consumer="cdn", changes_state=True)
 

@@ -141,7 +141,7 @@ def test_a_rollback_held_for_approval_still_undoes_the_same_deploy_once_approved
     rule = {"command": "deploy", "approval": {"users": ["U0BOB"]}}
     ops.deps.config = StaticConfig.from_text(json.dumps({"access": [rule], "deploy": {"clients": ["acme"]}}))
     _, asked = ops.send("rollback --client acme --env production", user_id="U0ABC")
-    assert "asks to run" in message_text(asked)
+    assert "needs approval" in message_text(asked)  # the bot posts the approval message (services/notifier)
     assert not [e for e in ops.publisher.events if isinstance(e, CommandRequested)]
     body = click_body(click_payload("approval.approve", "f00d00000001", user_id="U0BOB", user_name="bob"))
     ops.click(body, signed_headers(body))

@@ -234,11 +234,11 @@ def test_a_result_slack_never_got_is_recorded_as_finished_but_unreported_until_r
     assert [message.text for _, message in slack.responses].count(slack.responses[-1][1].text) == 1
 
 
-def test_every_event_type_has_a_use_case_and_only_results_are_posted() -> None:
+def test_every_event_type_has_a_use_case_and_only_results_and_approvals_are_posted() -> None:
     kinds = get_args(get_args(AnyEvent)[0])
     assert sorted(USE_CASES) == sorted(kind.detail_type for kind in kinds)
     recorded_only = {kind.detail_type for kind in kinds if USE_CASES[kind.detail_type] is record}
-    assert recorded_only == {"CommandRequested", "CommandRefused", "ApprovalRequested", "ApprovalDecided"}
+    assert recorded_only == {"CommandRequested", "CommandRefused"}  # approval events: services/notifier/approvals.py
 
 
 @pytest.mark.parametrize("problem", ["response_url answered 429 ratelimited", "response_url answered 503"])
@@ -304,19 +304,29 @@ def test_a_refusal_is_recorded_in_the_ledger_and_never_posted(
     assert slack.responses == [] and slack.posts == [] and slack.updates == []
 
 
-def test_approval_events_from_the_bus_are_recorded_and_never_posted(
+def test_approval_events_from_the_bus_are_recorded_and_told_once(
     deps: NotifierDeps, slack: RecordingSlack, ledger: InMemoryLedger
 ) -> None:
-    """As EventBridge delivers them (the envelope parsed by type), redelivered once each."""
-    for event in (approval_requested(), approval_decided(decision="denied")):
-        body = eventbridge_body(event)
-        assert handle_body(body, deps) == "recorded"
-        assert handle_body(body, deps) == "recorded"
+    """As EventBridge delivers them (the envelope parsed by type), redelivered once each. This request carries no
+    reply target (published before it did): recorded only; the denial is told to the requester once, in a DM."""
+    body = eventbridge_body(approval_requested())
+    assert handle_body(body, deps) == "recorded"
+    assert handle_body(body, deps) == "recorded"
+    denied = eventbridge_body(approval_decided(decision="denied"))
+    assert handle_body(denied, deps) == "dm"
+    assert handle_body(denied, deps) == "already notified"
 
     entry = ledger.get("abc123def456")
     assert entry is not None and (entry.state, entry.approval, entry.decided_by) == ("denied", "denied", "U0BOB")
     assert entry.approvers == ("U0BOB", "group:S0SRE") and entry.finished
-    assert slack.responses == [] and slack.posts == [] and slack.updates == []
+    assert slack.responses == [] and slack.updates == []
+    assert [(channel, message.text) for channel, message in slack.posts] == [
+        (
+            "DU0ABC",
+            "Your `/ops deploy --client acme --branch main --env production` in <#C0123> was denied "
+            "by <@U0BOB> at 2026-11-28 12:05 UTC: nothing was run.",
+        )
+    ]
 
 
 def test_a_response_url_nobody_listens_at_any_more_goes_through_the_bot_not_the_dlq(

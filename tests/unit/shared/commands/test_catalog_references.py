@@ -30,7 +30,7 @@ def test_each_command_declares_a_use_case_that_resolves_in_its_unit(spec: Comman
     assert spec.runs is not None, f"{spec.name} declares no `runs`"
     expected = ARITY[_unit(spec)] + (1 if spec.precheck else 0)
     assert _positional(resolve(spec.runs)) == expected
-    for step in (spec.before_publishing, spec.confirm, spec.precheck, spec.when_refused):
+    for step in (spec.before_publishing, spec.holds, spec.confirm, spec.precheck, spec.when_refused):
         if step is not None:
             assert callable(resolve(step))
 
@@ -46,3 +46,12 @@ def test_a_reference_outside_its_unit_is_refused_at_declaration() -> None:
     with pytest.raises(ValueError, match="the ingress' step before publishing"):
         CommandSpec(name="ping", summary="x", handled_by="ingress", runs="chalicelib.help:show_help",
                     confirm="chalicelib.confirming:confirm_first")  # fmt: skip
+
+
+def test_a_holds_step_is_the_ingress_step_of_a_published_command() -> None:
+    with pytest.raises(ValueError, match="the ingress' step before publishing"):
+        CommandSpec(name="ping", summary="x", handled_by="ingress", runs="chalicelib.help:show_help",
+                    holds="chalicelib.freezing:hold_if_frozen")  # fmt: skip
+    with pytest.raises(ValueError, match="the ingress' step before publishing"):
+        CommandSpec(name="ping", summary="x", consumer="deploy", runs="services.deploy.starting:start",
+                    holds="services.deploy.starting:start")  # fmt: skip

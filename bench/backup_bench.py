@@ -12,6 +12,9 @@
    transaction) against `pg_restore` with the same flags from a local file of the same dump (`pg_dump -Fc -f`).
    Reported as a ratio (pg_restore's time / the worker's; best of each, pairs alternating as above); the issue
    sets no target for it.
+4. Verify: the worker's `verify` of that backup (a scratch database created, the backup restored into it, its row
+   counts compared with the manifest's, the scratch database dropped) against the worker's plain restore of the
+   same backup, pairs alternating as above. Reported as verify's overhead: its best time / the restore's best.
 
     .venv/bin/python bench/backup_bench.py     (about 3 minutes; PostgreSQL on 127.0.0.1:5432, LocalStack's venv)
     BENCH_BACKUP_ROUNDS=11 .venv/bin/python bench/backup_bench.py     (more pairs, for a busier machine)
@@ -123,9 +126,11 @@ def child(action: str, name: str, endpoint: str, bucket: str) -> None:
     )
     if action == "backup":
         message = request_message("backup", db="bench")
-    else:
+    elif action == "restore":
         latest = store.manifests("bench")[0]
         message = request_message("restore", db="bench", confirm="bench", **{"from": latest.backup_id})
+    else:
+        message = request_message("verify", db="bench", **{"from": store.manifests("bench")[0].backup_id})
     started, cpu, tools_cpu = time.perf_counter(), own_cpu(), children_cpu()
     handle_message(message, deps, threading.Event())
     elapsed = time.perf_counter() - started
@@ -190,6 +195,12 @@ def measure(small: str, large: str, endpoint: str, small_bucket: str, large_buck
         )
         worker_restores = [float(run["seconds"]) for run in restore_runs]
         archive_mib = Path(archive).stat().st_size / 1024 / 1024
+    plain_restores, verify_runs = alternating(
+        RESTORE_ROUNDS,
+        lambda: float(worker("restore", large, endpoint, large_bucket)["seconds"]),
+        lambda: worker("verify", large, endpoint, large_bucket),
+    )
+    verifies = [float(run["seconds"]) for run in verify_runs]
     return {
         "pg_dump": min(dumps),
         "backup": min(backups),
@@ -207,6 +218,10 @@ def measure(small: str, large: str, endpoint: str, small_bucket: str, large_buck
         "restore": min(worker_restores),
         "restore_peak": max(float(run["peak_mib"]) for run in restore_runs),
         "archive_mib": archive_mib,
+        "verify": min(verifies),
+        "verify_restore": min(plain_restores),
+        "verify_median": statistics.median(verifies),
+        "verify_restore_median": statistics.median(plain_restores),
     }
 
 
@@ -261,12 +276,24 @@ def report(measured: dict[str, float], took: float) -> int:
         )
     )
     result.add(Figure(f"restore peak RSS ({LARGE_MB} MB database)", measured["restore_peak"], "MiB"))
+    result.add(
+        Figure(
+            f"verify's overhead over a plain restore ({LARGE_MB} MB database), worker's verify time / worker's "
+            "restore time",
+            measured["verify"],
+            "s",
+            baseline=measured["verify_restore"],
+            ratio=measured["verify"] / measured["verify_restore"],
+        )
+    )
     result.notes += [
         f"Best of {ROUNDS} backups and of {RESTORE_ROUNDS} restores, in pairs with their baseline whose order "
         "alternates (baseline first, then the worker first); "
         f"medians: backup {measured['backup_median']:.2f} s vs pg_dump {measured['pg_dump_median']:.2f} s "
         f"(median of the pairs' ratios {measured['paired_ratio_median']:.2f}x), "
-        f"restore {measured['restore_median']:.2f} s vs pg_restore {measured['pg_restore_median']:.2f} s. "
+        f"restore {measured['restore_median']:.2f} s vs pg_restore {measured['pg_restore_median']:.2f} s; "
+        f"verify {measured['verify_median']:.2f} s vs the worker's restore {measured['verify_restore_median']:.2f} s "
+        "(verify adds creating and dropping the scratch database and counting its rows). "
         f"The archive is {measured['archive_mib']:.0f} MiB (pg_dump --format=custom of incompressible rows; "
         "its compression makes pg_dump CPU-bound here).",
         "The worker's times include its whole message handling: the access re-check, the database's lock, "

@@ -3,12 +3,28 @@ exists (the ingress asks before it prompts for a restore or holds one for approv
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Protocol
 
 from shared.errors import UnavailableError
 
 if TYPE_CHECKING:
     from shared.deadline import Deadline
+
+
+_BACKUP_ID = re.compile(r"(?P<database>[a-z0-9][a-z0-9_-]{0,62})-[0-9]{8}T[0-9]{6}Z-[a-z0-9]{1,32}")
+"""`<database>-<UTC start, 20261128T101500Z>-<the command id's first characters>` (`services.backup.models`)."""
+
+
+def backup_database(backup_id: str) -> str | None:
+    """The database a backup id names (`orders-20261128T101500Z-3f9c2a` → `orders`); None if it is not an id.
+
+    Every backup id starts with its database's name, so `restore --db orders_staging --from orders-…` says which
+    database's backup to read without another argument. The id ends with two parts that cannot hold a `-` of
+    their own, so a name with dashes (`orders-eu-2026…`) still splits in exactly one way.
+    """
+    found = _BACKUP_ID.fullmatch(backup_id)
+    return found["database"] if found else None
 
 
 def manifest_key(database: str, backup_id: str) -> str:

@@ -29,7 +29,7 @@ def build_deps(settings: BackupSettings) -> BackupDeps:
     config = cached_config(settings.config)
     return BackupDeps(
         queue=SqsJobQueue(settings.queue_url),
-        store=S3BackupStore(settings.bucket),
+        store=S3BackupStore(settings.bucket, kms_key_id=settings.kms_key_arn),
         publisher=EventBridgePublisher(settings.event_bus, SOURCE),
         databases=settings.databases,
         settings=JobSettings(

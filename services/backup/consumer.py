@@ -13,11 +13,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import Enum
 from typing import Any
 
-from services.backup import messages
+from services.backup import messages, scheduling
 from services.backup.connections import DB_ENV_PREFIX, Database, MisconfiguredDatabase
 from services.backup.deps import UNIT, BackupDeps
 from services.backup.errors import BackupError, DuplicateDelivery, Interrupted, JobRejected
@@ -34,7 +34,7 @@ from shared.events.models import CommandRequested
 from shared.events.reporter import CommandReporter
 from shared.incidents import open_incident
 from shared.logs import bind_command_id, log_context
-from shared.pipeline import admit
+from shared.pipeline import Authorized, admit
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +61,44 @@ def handle_message(message: QueueMessage, deps: BackupDeps, stop: threading.Even
     One log context per message: every line about it, the heartbeat's too, carries its command id.
     """
     with log_context():
+        scheduled = _scheduled(message, deps)
+        if isinstance(scheduled, Disposition):
+            return scheduled
+        if scheduled is not None:
+            bind_command_id(scheduled.request.command_id)
+            with keep_invisible(message, deps.queue, timeout=deps.visibility_timeout, every=deps.heartbeat_seconds):
+                report = deps.reporter.about_request(scheduled.request)
+                return _execute(scheduled, report, deps, stop, succeeded=_count_scheduled_success)
         request = _parse(message, deps)
         if request is None:
             return Disposition.DONE
         bind_command_id(request.command_id)
         with keep_invisible(message, deps.queue, timeout=deps.visibility_timeout, every=deps.heartbeat_seconds):
             return _run(request, deps, stop)
+
+
+def _scheduled(message: QueueMessage, deps: BackupDeps) -> Authorized | Disposition | None:
+    """A `ScheduleFired` (services/backup/scheduling.py): the command its configured entry runs, published for the
+    ledger; a disposition when nothing runs; None when the message is no firing (a typed command's)."""
+    try:
+        fired = scheduling.fired_in(message.body)
+    except MalformedEventError as error:
+        logger.error("dropping a message: %s", error)
+        return Disposition.DONE
+    if fired is None:
+        return None
+    try:
+        config = deps.config.get()
+    except ConfigurationError as error:  # nobody to answer: the firing waits, and ends in the DLQ if it lasts
+        open_incident(error, where="backup worker (schedule)", command_id=scheduling.command_id_for(fired))
+        return Disposition.LATER
+    admitted = scheduling.admit_firing(fired, config, deps.catalog, unit=UNIT)
+    if isinstance(admitted, scheduling.Refusal):
+        logger.error("REFUSED a ScheduleFired event, nothing runs: %s", admitted.reason)
+        return Disposition.DONE
+    logger.info("schedule %s fired: running %s", fired.schedule, admitted.request.command_id)
+    deps.publisher.publish([admitted.request])  # the notifier records it: `status` and `history` show it
+    return admitted
 
 
 def _parse(message: QueueMessage, deps: BackupDeps) -> CommandRequested | None:
@@ -88,16 +120,31 @@ def _routed_here(command: str, deps: BackupDeps) -> bool:
 
 def _run(request: CommandRequested, deps: BackupDeps, stop: threading.Event) -> Disposition:
     report = deps.reporter.about_request(request)
-    spec = deps.catalog.get(request.command)
-    assert spec is not None  # `_parse` let only the worker's commands through
     authorized = admit(request, deps, report, where="backup worker")
     if authorized is None:
         return Disposition.DONE
+    return _execute(authorized, report, deps, stop)
+
+
+def _execute(
+    authorized: Authorized,
+    report: CommandReporter,
+    deps: BackupDeps,
+    stop: threading.Event,
+    *,
+    succeeded: Callable[[Authorized], None] = lambda _: None,
+) -> Disposition:
+    """The admitted command's use case, and how it ended reported (a typed command's and a schedule's alike);
+    `succeeded` is called after a success was reported."""
+    request = authorized.request
+    spec = deps.catalog.get(request.command)
+    assert spec is not None  # `_parse` and `scheduling.admit_firing` let only the worker's commands through
     try:
         use_case = use_case_of(spec)
         database = _database(request, deps, authorized.config)
         report = report.doing(messages.activity(request.command, database.name, request.arguments))
-        job = _job(request, database, deps, stop, report)
+        job = _job(request, database, deps, stop, report, authorized.config)
+        job.retention = authorized.config.backup.retention_for(database.name)
         found = use_case.precheck(job)
         with _database_lock(request, database, deps, locked=use_case.locked):
             report.accepted(messages.started(request.command, database))
@@ -118,7 +165,20 @@ def _run(request: CommandRequested, deps: BackupDeps, stop: threading.Event) -> 
         report.failed(messages.unexpected(error), retryable=True)
     else:
         report.succeeded(outcome.summary, output=outcome.output, duration=outcome.duration_seconds)
+        succeeded(authorized)
     return Disposition.DONE
+
+
+def _count_scheduled_success(authorized: Authorized) -> None:
+    """The metric the missed-schedule alarm watches (best effort: the backup itself succeeded, and was reported)."""
+    request = authorized.request
+    label = request.actor.user_id.removeprefix(scheduling.ACTOR_PREFIX)
+    entry = next((e for e in scheduling.scheduled_runs(authorized.config) if e.label == label), None)
+    try:
+        if entry is not None:
+            scheduling.record_success(entry.aws_name, entry.kind)
+    except Exception:  # the alarm may then fire for a schedule that ran: the log says why
+        logger.exception("could not write the %s metric for schedule %s", request.command, label)
 
 
 def _incident(problem: str, request: CommandRequested) -> str:
@@ -161,7 +221,12 @@ def _database_lock(request: CommandRequested, database: Database, deps: BackupDe
 
 
 def _job(
-    request: CommandRequested, database: Database, deps: BackupDeps, stop: threading.Event, report: CommandReporter
+    request: CommandRequested,
+    database: Database,
+    deps: BackupDeps,
+    stop: threading.Event,
+    report: CommandReporter,
+    config: SlashopsConfig,
 ) -> Job:
     return Job(
         command_id=request.command_id,
@@ -173,4 +238,5 @@ def _job(
         stop=stop,
         say=report.progress,
         settings=deps.settings,
+        backup_config=config.backup,
     )

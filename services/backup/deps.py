@@ -16,6 +16,7 @@ from services.backup.connections import Database, MisconfiguredDatabase, databas
 from services.backup.job import JobSettings
 from services.backup.ports import BackupStore, DumpEngine, JobQueue
 from shared.commands.catalog import CATALOG, Catalog
+from shared.config.backup import DEFAULT_POLICY
 from shared.config.location import ConfigLocation
 from shared.config.port import ConfigPort
 from shared.errors import ConfigurationError
@@ -31,6 +32,7 @@ SOURCE = "slashops.backup"
 UNIT = "backup"
 """The `consumer` the catalog routes this worker's commands to."""
 TOOL_ENV_KEYS = ("PATH", "LANG", "LC_ALL", "HOME", "TZ")
+KMS_KEY_ARN = "SLASHOPS_BACKUP_KMS_KEY_ARN"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class BackupSettings:
     poll_seconds: int
     slack: SlackBot = SlackBot()
     """The bot, to resolve the Slack user groups access rules name."""
+    kms_key_arn: str = ""
+    """`SLASHOPS_BACKUP_KMS_KEY_ARN`: every object is written with SSE-KMS under this key ("": the bucket's default)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BackupSettings:
@@ -66,6 +70,7 @@ class BackupSettings:
             # short enough that SIGTERM is honoured well inside ECS' 30 s stop timeout
             poll_seconds=int_setting(env, "SLASHOPS_BACKUP_POLL_SECONDS", 10),
             slack=SlackBot.from_env(env),
+            kms_key_arn=setting(env, KMS_KEY_ARN),
         )
 
 
@@ -114,9 +119,14 @@ def log_startup_problems(deps: BackupDeps) -> None:
                 database.problem,
             )
     try:
-        wanted = deps.config.get().backup.databases
+        backup = deps.config.get().backup
     except ConfigurationError:
         return  # the configuration source has logged why; every command is answered with it until fixed
+    wanted = backup.databases
     missing = [name for name in wanted if name not in deps.databases]
     if missing:
         logger.error("databases in the configuration without SLASHOPS_DB_<NAME>: %s", ", ".join(missing))
+    # with a `databases` list the configuration itself refuses a policy for another name; without one, warn here
+    strays = [name for name in backup.retention if name != DEFAULT_POLICY and name not in deps.databases]
+    if strays:
+        logger.warning("backup.retention has a policy for databases this worker does not know: %s", ", ".join(strays))

@@ -35,7 +35,14 @@ class Interrupted(BackupError):
 
 
 class ChecksumMismatch(BackupError):
-    pass
+    """The backup's bytes do not hash to the manifest's SHA-256 (changed or damaged in the bucket)."""
+
+    def __init__(self, actual: str, expected: str) -> None:
+        super().__init__(
+            f"The backup's checksum does not match its manifest (sha256 {actual[:12]}… ≠ {expected[:12]}…): "
+            "it is corrupted, so nothing was restored."
+        )
+        self.actual, self.expected = actual, expected
 
 
 class ObjectExists(BackupError):

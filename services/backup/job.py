@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from services.backup import messages
 from services.backup.connections import Database
 from services.backup.ports import BackupStore, DumpEngine
+from shared.config.backup import BackupConfig, RetentionPolicy
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ class Job:
     say: Callable[[str], None]
     settings: JobSettings = field(default_factory=JobSettings)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    backup_config: BackupConfig = field(default_factory=BackupConfig)
+    """The configuration's `backup` section as this job was admitted under (which restores may cross databases)."""
+    #: the database's retention policy (`backup.retention`), as the configuration read for this job says; None:
+    #: its backups are never pruned
+    retention: RetentionPolicy | None = None
 
     def bytes_reporter(self) -> Callable[[int], None]:
         """Progress at most every `progress_every_seconds`, so a long job doesn't flood Slack."""

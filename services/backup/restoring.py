@@ -1,4 +1,6 @@
-"""`restore`: replace a database with one of its backups, verified, at most once per command id."""
+"""`restore`: replace a database with one of its backups — or, where the configuration allows it, with another
+database's (`restore --db orders_staging --from orders-…`: the backup id names its database) — verified against the
+manifest's checksum, at most once per command id."""
 
 from __future__ import annotations
 
@@ -7,29 +9,58 @@ from datetime import datetime
 
 from services.backup import messages
 from services.backup.adapters.tools import running
+from services.backup.connections import Database
 from services.backup.errors import BackupDataMissing, BackupError, JobRejected, ObjectExists
 from services.backup.job import Job, Outcome
 from services.backup.models import Manifest, RestoreRecord
+from services.backup.reading import reading
 from services.backup.streaming import feed_verified, verify_stream
+from shared.backups import backup_database
 
 logger = logging.getLogger(__name__)
 
 
 def check_restore(job: Job) -> Manifest:
-    """The backup exists and the user confirmed by naming the database; otherwise nothing starts.
+    """The backup exists, may be restored into this database (the configuration allows it, the engines match), and
+    the user confirmed by naming the database; otherwise nothing starts.
 
     Runs before the user is told the restore started; the manifest it finds is the one `restore` uses.
     """
-    backup_id = str(job.arguments.get("from") or "")
-    manifest = job.store.manifest(job.database.name, backup_id)
-    if manifest is None:
-        reason, hint = messages.no_such_backup(job.database.name, backup_id)
-        raise JobRejected(reason, hint=hint)
-    if not job.store.exists(manifest.object_key):
-        raise _data_missing(job, manifest)
+    manifest = find_backup(job)
+    target = job.database
+    if not job.backup_config.may_restore_into(manifest.database, target.name):
+        raise refused(messages.restore_into_not_allowed(manifest.database, target.name))
+    if manifest.engine != target.engine:
+        raise refused(messages.engine_mismatch(target, manifest))
+    check_object(job, manifest)
     if job.arguments.get("confirm") != job.database.name:
         reason, hint = messages.confirm_restore(job.database.name, manifest)
         raise JobRejected(reason, hint=hint)
+    return manifest
+
+
+def check_object(job: Job, manifest: Manifest) -> None:
+    """One HEAD: the object is there, and as long as the manifest says (a truncated object is refused before any
+    byte of it is read; a changed byte is caught by the checksum while it streams, before the restore commits)."""
+    size = job.store.size(manifest.object_key)
+    if size is None:
+        raise _data_missing(job, manifest)
+    if size != manifest.size_bytes:
+        raise BackupError(messages.wrong_size(manifest, size), retryable=False)
+
+
+def refused(said: tuple[str, str]) -> JobRejected:
+    reason, hint = said
+    return JobRejected(reason, hint=hint)
+
+
+def find_backup(job: Job) -> Manifest:
+    """The manifest of `--from`, among the backups of the database its id names; refused if there is none."""
+    backup_id = str(job.arguments.get("from") or "")
+    source = backup_database(backup_id) or job.database.name  # not an id `backup` makes: it is not there either
+    manifest = job.store.manifest(source, backup_id)
+    if manifest is None:
+        raise refused(messages.no_such_backup(source, backup_id))
     return manifest
 
 
@@ -43,7 +74,8 @@ def restore(job: Job, manifest: Manifest) -> Outcome:
         return Outcome(summary=messages.already_restored(done))
     started = job.now()
     try:
-        _restore_from(job, manifest)
+        with reading(job.store, manifest, reader=job.command_id):  # pruning leaves it alone meanwhile
+            restore_into(job, job.database, manifest)
     except BackupDataMissing as error:  # deleted since the precheck: the restore tool never saw an archive
         raise _data_missing(job, manifest) from error
     finished = job.now()
@@ -63,6 +95,7 @@ def _record_restore(job: Job, manifest: Manifest, started: datetime, finished: d
         command_id=job.command_id,
         database=job.database.name,
         backup_id=manifest.backup_id,
+        source=manifest.database if manifest.database != job.database.name else "",
         restored_by=job.requested_by,
         started_at=started,
         finished_at=finished,
@@ -77,11 +110,14 @@ def _record_restore(job: Job, manifest: Manifest, started: datetime, finished: d
     return True
 
 
-def _restore_from(job: Job, manifest: Manifest) -> None:
+def restore_into(job: Job, target: Database, manifest: Manifest) -> None:
+    """Stream the backup into `target`, checked against the manifest's checksum so that a corrupted or truncated
+    object never completes a restore: PostgreSQL's single transaction rolls back when the held-back tail is not
+    written; MySQL/MariaDB (no rollback of DDL) read the whole object once to check it before the first byte."""
     if not job.engine.transactional_restore:
         job.say(messages.VERIFYING)
         verify_stream(job.store.read(manifest.object_key, job.settings.read_chunk), manifest.sha256, stop=job.stop)
-    with running(job.engine.restore(job.database), base_env=job.settings.tool_env, stdin=True) as tool:
+    with running(job.engine.restore(target), base_env=job.settings.tool_env, stdin=True) as tool:
         tool.kill_when(job.stop)
         try:
             chunks = job.store.read(manifest.object_key, job.settings.read_chunk)

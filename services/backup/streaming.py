@@ -42,18 +42,26 @@ class Streamed:
 
 
 def upload_stream(
-    source: Readable, upload: Upload, *, part_size: int, stop: threading.Event, progress: Progress
+    source: Readable,
+    upload: Upload,
+    *,
+    part_size: int,
+    stop: threading.Event,
+    progress: Progress,
+    observe: Callable[[memoryview], None] | None = None,
 ) -> Streamed:
     """Read `source` to its end into `upload` parts; the caller completes or aborts the upload.
 
-    At most three parts are in memory: the one being read, one waiting and one being uploaded.
+    At most three parts are in memory: the one being read, one waiting and one being uploaded. `observe` sees every
+    byte read, in order (the row counter of a dump that counts its rows from the stream).
     """
     if part_size < MIN_PART_SIZE:
         raise ValueError(f"parts must be at least {MIN_PART_SIZE} bytes")
     digest, size, head = hashlib.sha256(), 0, b""
+    seen = digest.update if observe is None else _both(digest.update, observe)
     with _PartUploader(upload) as uploader:
         for number in itertools.count(1):
-            part = _read_part(source, part_size, digest.update, stop)
+            part = _read_part(source, part_size, seen, stop)
             size += len(part)
             if number == 1:
                 head = bytes(part[:HEAD_SIZE])
@@ -66,6 +74,14 @@ def upload_stream(
             uploader.put(number, part)
             progress(size)
     return Streamed(size=size, sha256=digest.hexdigest(), head=head)
+
+
+def _both(first: Callable[[memoryview], None], second: Callable[[memoryview], None]) -> Callable[[memoryview], None]:
+    def both(data: memoryview) -> None:
+        first(data)
+        second(data)
+
+    return both
 
 
 def _read_part(
@@ -183,10 +199,7 @@ def feed_verified(
 
 def _check(actual: str, expected: str) -> None:
     if actual != expected:
-        raise ChecksumMismatch(
-            f"The backup's checksum does not match its manifest (sha256 {actual[:12]}… ≠ {expected[:12]}…): "
-            "it is corrupted, so nothing was restored."
-        )
+        raise ChecksumMismatch(actual, expected)
 
 
 class _Holdback:

@@ -9,9 +9,9 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from services.backup.connections import Database, MisconfiguredDatabase, parse_u
 from services.backup.deps import BackupDeps
 from services.backup.job import JobSettings
 from services.backup.models import Manifest
-from services.backup.ports import BackupStore, JobQueue, QueueMessage, ToolCommand
+from services.backup.ports import BackupStore, JobQueue, QueueMessage, RowCounter, ToolCommand
 from shared.config.port import ConfigPort
 from shared.events.models import Actor, Approval, CommandRequested, Event, Place, ReplyTarget
 from shared.events.publisher import EventPublisher
@@ -138,12 +138,42 @@ class ScriptEngine:
     transactional_restore: bool = True
     dump_script: str = "import sys; sys.stdout.buffer.write(b'a dump')"
     restore_script: str = "import sys; sys.stdin.buffer.read()"
+    dumped_rows: dict[str, int] = field(default_factory=lambda: {"public.orders": 2})
+    """What the dump's row counter reports (recorded in the manifest)."""
+    restored_rows: dict[str, int] = field(default_factory=lambda: {"public.orders": 2})
+    """What `count_rows` prints for any database (a verify's restored copy)."""
+    log: str = ""
+    """A file each scratch-database tool appends a line to (`create <name>`, `drop <name>`, `restore <dbname>`)."""
+    existing: tuple[str, ...] = ()
+    """What `list_databases` prints (leftover scratch databases)."""
+    dump_options: list[tuple[str, ...]] = field(default_factory=list)
 
-    def dump(self, db: Database) -> ToolCommand:
+    def dump(self, db: Database, options: Sequence[str] = ()) -> ToolCommand:
+        self.dump_options.append(tuple(options))
         return _python(self.dump_script)
 
     def restore(self, db: Database) -> ToolCommand:
-        return _python(self.restore_script)
+        return _python(self._logged(f"restore {db.dbname}") + self.restore_script)
+
+    def counting(self, db: Database, *, base_env: Mapping[str, str]) -> AbstractContextManager[RowCounter]:
+        return nullcontext(_FixedCounter(dict(self.dumped_rows)))
+
+    def count_rows(self, db: Database) -> ToolCommand:
+        lines = "".join(f"{table}\t{rows}\n" for table, rows in self.restored_rows.items())
+        return _python(f"import sys; sys.stdout.write({lines!r})")
+
+    def create_database(self, server: Database, name: str) -> ToolCommand:
+        return _python(self._logged(f"create {name}"))
+
+    def drop_database(self, server: Database, name: str) -> ToolCommand:
+        return _python(self._logged(f"drop {name}"))
+
+    def list_databases(self, server: Database, prefix: str) -> ToolCommand:
+        names = "".join(f"{name}\n" for name in self.existing if name.startswith(prefix))
+        return _python(f"import sys; sys.stdout.write({names!r})")
+
+    def _logged(self, line: str) -> str:
+        return f"open({self.log!r}, 'a').write({line + chr(10)!r}); " if self.log else ""
 
     def version(self, db: Database) -> ToolCommand:
         return _python("print('15.4')")
@@ -162,10 +192,22 @@ def counting_restore(log: str, *, transactional: bool = True) -> ScriptEngine:
     )
 
 
+@dataclass
+class _FixedCounter:
+    rows: dict[str, int]
+    dump_options: tuple[str, ...] = ("--scripted-counter",)
+
+    def feed(self, data: memoryview) -> None:
+        pass
+
+    def counts(self) -> dict[str, int]:
+        return self.rows
+
+
 class DyingDump(PostgresEngine):
     """pg_dump stand-in that writes 12 MiB (two parts uploaded) and is then killed."""
 
-    def dump(self, db: Database) -> ToolCommand:
+    def dump(self, db: Database, options: Sequence[str] = ()) -> ToolCommand:
         return _python(
             "import os,sys; sys.stdout.buffer.write(os.urandom(12*1024*1024)); sys.stdout.flush(); "
             "os.kill(os.getpid(), 9)"
@@ -175,7 +217,7 @@ class DyingDump(PostgresEngine):
 class StalledDump(PostgresEngine):
     """Writes 6 MiB (one part uploaded), then hangs as a dump waiting on a lock would."""
 
-    def dump(self, db: Database) -> ToolCommand:
+    def dump(self, db: Database, options: Sequence[str] = ()) -> ToolCommand:
         return _python(
             "import os,sys,time; sys.stdout.buffer.write(os.urandom(6*1024*1024)); sys.stdout.flush(); time.sleep(120)"
         )
@@ -206,25 +248,25 @@ def mariadb(sql: str, dbname: str = "") -> str:
 
 
 @contextmanager
-def throwaway_pg_database() -> Iterator[Database]:
-    """A seeded PostgreSQL database named `orders` in commands, dropped afterwards."""
+def throwaway_pg_database(called: str = "orders", seed: str = SEED_SQL) -> Iterator[Database]:
+    """A seeded PostgreSQL database named `orders` (or `called`) in commands, dropped afterwards."""
     name = f"slashops_t_{uuid.uuid4().hex[:8]}"
     psql(f"CREATE DATABASE {name}")
-    psql(SEED_SQL, name)
     try:
-        yield parse_url("orders", PG_URL.format(db=name))
+        psql(seed, name)  # inside: a seed that fails leaves no database behind
+        yield parse_url(called, PG_URL.format(db=name))
     finally:
         psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @contextmanager
-def throwaway_maria_database() -> Iterator[Database]:
-    """A seeded MariaDB database named `shop` in commands, dropped afterwards."""
+def throwaway_maria_database(called: str = "shop", seed: str = SEED_SQL) -> Iterator[Database]:
+    """A seeded MariaDB database named `shop` (or `called`) in commands, dropped afterwards."""
     name = f"slashops_t_{uuid.uuid4().hex[:8]}"
     mariadb(f"CREATE DATABASE {name}")
-    mariadb(SEED_SQL, name)
     try:
-        yield parse_url("shop", MARIA_URL.format(db=name))
+        mariadb(seed, name)  # inside: a seed that fails leaves no database behind
+        yield parse_url(called, MARIA_URL.format(db=name))
     finally:
         mariadb(f"DROP DATABASE IF EXISTS {name}")
 

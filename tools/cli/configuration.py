@@ -355,6 +355,13 @@ def parser() -> argparse.ArgumentParser:
             each.add_argument("file", type=Path)
         if verb == "rollback":
             each.add_argument("--to", type=int, help="the version to restore (default: the one before the current)")
+        if verb in ("push", "show", "rollback"):
+            each.add_argument("--bus-stack", default="slashops-bus", help="the bus stack (backup.schedules' target)")
+            each.add_argument(
+                "--alarm-topic",
+                default=os.environ.get("SLASHOPS_ALARM_TOPIC_ARN", ""),
+                help="SNS topic for the missed-schedule alarms (default: $SLASHOPS_ALARM_TOPIC_ARN, else none)",
+            )
         each.add_argument(
             "--parameter",
             help=f"SSM parameter name (default: make run's with --local, else $SLASHOPS_CONFIG_PARAMETER, else "
@@ -372,6 +379,33 @@ def _read(path: Path) -> str:
         raise ConfigCliError(plain(error.message)) from error
 
 
+def _schedules_after_push(config: SlashopsConfig, target: Target, args: argparse.Namespace, out: TextIO) -> int:
+    """`backup.schedules` on EventBridge Scheduler brought in step (tools/cli/schedules.py)."""
+    from tools.cli.schedules import after_push
+
+    return after_push(config, target, local=args.local, bus_stack=args.bus_stack, topic=args.alarm_topic, out=out)
+
+
+def _schedules_after_show(ssm: SsmClient, name: str, target: Target, args: argparse.Namespace, out: TextIO) -> int:
+    """Their drift on AWS, and the missed-schedule check from the ledger (tools/cli/schedules.py)."""
+    from datetime import UTC, datetime
+
+    from tools.cli.schedules import after_show
+
+    version = current(ssm, name)
+    if version is None:
+        return 0
+    return after_show(
+        version.value,
+        target,
+        local=args.local,
+        bus_stack=args.bus_stack,
+        topic=args.alarm_topic,
+        out=out,
+        now=datetime.now(UTC),
+    )
+
+
 def main(argv: list[str] | None = None, out: TextIO | None = None, *, local_state: Path = LOCAL_STATE) -> int:
     out = sys.stdout if out is None else out  # the stream in use when called, not when this module was imported
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -386,13 +420,21 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, *, local_stat
             print(f"{args.file}: valid ({summary(config)})", file=out)
             report_names(config, slack_names(args.local, local_state), out)
             return 0
-        ssm: SsmClient = Target(args.local, args.endpoint_url or None, local_state).client("ssm")
+        target = Target(args.local, args.endpoint_url or None, local_state)
+        ssm: SsmClient = target.client("ssm")
         who = who_reads(args.parameter, local=args.local, state=local_state)
         if args.verb == "push":
-            return push(ssm, who.parameter, _read(args.file), str(args.file), out, readers=who)
+            text = _read(args.file)
+            status = push(ssm, who.parameter, text, str(args.file), out, readers=who)
+            return status or _schedules_after_push(validate(text, str(args.file)), target, args, out)
         if args.verb == "rollback":
-            return rollback(ssm, who.parameter, out, to=args.to, readers=who)
-        return show(ssm, who.parameter, out, readers=who)
+            status = rollback(ssm, who.parameter, out, to=args.to, readers=who)
+            restored = current(ssm, who.parameter)
+            if status or restored is None:
+                return status
+            return _schedules_after_push(validate(restored.value, who.parameter), target, args, out)
+        status = show(ssm, who.parameter, out, readers=who)
+        return max(status, _schedules_after_show(ssm, who.parameter, target, args, out))
     except (ConfigCliError, TargetError, BotoCoreError, ClientError) as error:
         print(f"slashops config {args.verb}: {error}", file=out)
         return 1

@@ -120,3 +120,30 @@ def server_version(engine: DumpEngine, db: Database, *, base_env: Mapping[str, s
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     return done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout.strip() else "unknown"
+
+
+def run_tool(command: ToolCommand, *, base_env: Mapping[str, str], timeout: float = 3600) -> str:
+    """Run a short tool to its end and return its stdout; a non-zero exit is a `BackupError` with its stderr."""
+    name = command.argv[0]
+    try:
+        done = subprocess.run(
+            command.argv, env={**base_env, **command.env}, capture_output=True, timeout=timeout, check=False
+        )
+    except OSError as error:
+        raise BackupError(f"`{name}` could not be started: {error.strerror or error}") from error
+    except subprocess.TimeoutExpired as error:
+        raise BackupError(f"`{name}` did not finish within {timeout:.0f} s.") from error
+    if done.returncode != 0:
+        tail = done.stderr.decode("utf-8", errors="replace")[-STDERR_TAIL_BYTES:].strip()
+        raise BackupError(f"`{name}` failed (exit code {done.returncode}).", output=tail)
+    return done.stdout.decode("utf-8", errors="replace")
+
+
+def parse_counts(output: str) -> dict[str, int]:
+    """`<table>\\t<rows>` lines (what `DumpEngine.count_rows` prints) → {table: rows}."""
+    counts = {}
+    for line in output.splitlines():
+        table, _, rows = line.rpartition("\t")
+        if table and rows.strip().isdigit():
+            counts[table] = int(rows)
+    return counts

@@ -14,12 +14,23 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import EllipsisType
 
 from botocore.exceptions import EndpointConnectionError
 
 from services.backup.errors import BackupDataMissing, ObjectExists
-from services.backup.models import Manifest, RestoreRecord, restore_record_key
-from services.backup.ports import QueueMessage
+from services.backup.models import (
+    Manifest,
+    RestoreRecord,
+    Verification,
+    VerificationMark,
+    newest_marks,
+    object_key,
+    restore_record_key,
+    verification_key,
+)
+from services.backup.ports import BackupListing, QueueMessage
+from services.backup.reading import marker_key, markers_prefix, plain_backup_id, reader_of
 from shared.backups import manifest_key
 
 #: what a botocore call raises when the queue's endpoint is gone
@@ -58,6 +69,7 @@ class FakeBackupStore:
         self.objects: dict[str, bytes] = {}
         self.manifest_objects: dict[str, Manifest] = {}
         self.restore_records: dict[str, RestoreRecord] = {}
+        self.verification_records: dict[str, Verification] = {}
         self.locks: dict[str, str] = {}
         self.uploads: list[FakeUpload] = []
         self.failures: dict[str, Exception] = {}
@@ -65,8 +77,11 @@ class FakeBackupStore:
 
     # --- knobs ---
 
-    def add(self, manifest: Manifest, data: bytes | None = b"") -> FakeBackupStore:
+    def add(self, manifest: Manifest, data: bytes | None | EllipsisType = ...) -> FakeBackupStore:
+        """`data`: the backup's object; by default as many zero bytes as the manifest says (None: no object)."""
         self.manifest_objects[manifest_key(manifest.database, manifest.backup_id)] = manifest
+        if data is ...:
+            data = bytes(manifest.size_bytes)
         if data is not None:
             self.objects[manifest.object_key] = data
         return self
@@ -131,6 +146,10 @@ class FakeBackupStore:
         self.call("exists")
         return key in self.objects
 
+    def size(self, key: str) -> int | None:
+        self.call("size")
+        return len(self.objects[key]) if key in self.objects else None
+
     def restore_record(self, database: str, command_id: str) -> RestoreRecord | None:
         self.call("restore_record")
         return self.restore_records.get(restore_record_key(database, command_id))
@@ -142,6 +161,17 @@ class FakeBackupStore:
             raise ObjectExists(key)
         self.restore_records[key] = record
 
+    def put_verification(self, verification: Verification) -> None:
+        self.call("put_verification")
+        key = verification_key(verification)
+        if key in self.verification_records:
+            raise ObjectExists(key)
+        self.verification_records[key] = verification
+
+    def verifications(self, database: str) -> dict[str, VerificationMark]:
+        self.call("verifications")
+        return newest_marks(database, list(self.verification_records))
+
     def acquire_lock(self, database: str, owner: str) -> str | None:
         self.call("acquire_lock")
         if database in self.locks:
@@ -152,6 +182,38 @@ class FakeBackupStore:
     def release_lock(self, database: str) -> None:
         self.call("release_lock")
         self.locks.pop(database, None)
+
+    # --- retention (knob: `fail("list_backups", error)` makes the listing incomplete, as a failed S3 page does) ---
+
+    def list_backups(self, database: str) -> BackupListing:
+        try:
+            self.call("list_backups")
+        except Exception as error:
+            return BackupListing([], f"listing page 1 failed ({type(error).__name__})")
+        return BackupListing(self._listed(database))
+
+    def delete_backup(self, database: str, backup_id: str) -> None:
+        self.call("delete_backup")
+        plain_backup_id(backup_id)
+        self.manifest_objects.pop(manifest_key(database, backup_id), None)
+        self.objects.pop(object_key(database, backup_id), None)
+
+    def start_reading(self, database: str, backup_id: str, reader: str) -> None:
+        self.call("start_reading")
+        self.objects[marker_key(database, backup_id, reader)] = b"{}"
+
+    def stop_reading(self, database: str, backup_id: str, reader: str) -> None:
+        self.call("stop_reading")
+        self.objects.pop(marker_key(database, backup_id, reader), None)
+
+    def readers(self, database: str) -> dict[str, list[str]]:
+        self.call("readers")
+        found: dict[str, list[str]] = {}
+        for key in sorted(self.objects):
+            if key.startswith(markers_prefix(database)):
+                backup_id, reader = reader_of(database, key)
+                found.setdefault(backup_id, []).append(reader)
+        return found
 
 
 @dataclass

@@ -107,3 +107,67 @@ def test_a_bucket_that_cannot_be_asked_leaves_the_check_to_the_worker(ingress: I
     ingress.deps.backups = MemoryBackupCatalog(unavailable=True)
     _, payload = ingress.send("restore --db orders --from b1 --confirm orders")
     assert "accepted as" in message_text(payload)
+
+
+# --- a restore into another database (the backup id names its database) ----------------------------------------
+
+STAGING = json.dumps(
+    {
+        "access": [{"command": "restore", "approval": {"users": ["U0APPROVER"]}}],
+        "backup": {"databases": ["orders", "orders_staging"], "restore_into": {"orders": ["orders_staging"]}},
+    }
+)
+OF_ORDERS = "orders-20261128T101500Z-3f9c2a"
+
+
+def test_the_prompt_to_restore_another_databases_backup_names_the_target_and_the_source(ingress: Ingress) -> None:
+    ingress.deps.config = StaticConfig.from_text(STAGING)
+    ingress.deps.backups = catalog = MemoryBackupCatalog().add("orders", OF_ORDERS)
+
+    _, payload = ingress.send(f"restore --db orders_staging --from {OF_ORDERS}")
+
+    text = message_text(payload)
+    assert f"Restoring replaces everything in `orders_staging` with `orders`'s backup `{OF_ORDERS}`." in text
+    assert f"/ops restore --db orders_staging --from {OF_ORDERS} --confirm orders_staging" in text
+    assert "`/ops backups --db orders` shows its date and size" in text
+    assert "`orders`'s backup" in button_of(payload)["confirm"]["text"]["text"]
+    assert catalog.asked == [("orders", OF_ORDERS)]  # looked up among the source's backups
+    assert ingress.publisher.events == []
+
+
+def test_a_confirmed_restore_into_another_database_is_held_for_approval_naming_both(ingress: Ingress) -> None:
+    ingress.deps.config = StaticConfig.from_text(STAGING)
+    ingress.deps.backups = MemoryBackupCatalog().add("orders", OF_ORDERS)
+
+    _, held = ingress.send(f"restore --db orders_staging --from {OF_ORDERS} --confirm orders_staging")
+
+    text = message_text(held)
+    assert "U0APPROVER" in text and f"--db orders_staging --from {OF_ORDERS}" in text
+    assert ingress.publisher.requested == []
+
+
+def test_a_restore_into_another_database_the_configuration_does_not_allow_is_refused_at_once(
+    ingress: Ingress,
+) -> None:
+    ingress.deps.config = StaticConfig.from_text(STAGING)
+    ingress.deps.backups = catalog = MemoryBackupCatalog().add("orders_staging", "orders_staging-20261128T101500Z-ab")
+
+    for typed in (
+        "restore --db orders --from orders_staging-20261128T101500Z-ab",
+        "restore --db orders --from orders_staging-20261128T101500Z-ab --confirm orders",
+    ):
+        _, payload = ingress.send(typed)
+        text = message_text(payload)
+        assert "Restoring `orders_staging`'s backups into `orders` is not allowed: nothing was restored." in text
+        assert "`backup.restore_into: {orders_staging: [orders]}`" in text
+        assert not [b for b in payload.get("blocks", []) if b["type"] == "actions"]
+    assert ingress.publisher.requested == [] and catalog.asked == []
+
+
+def test_a_backup_the_source_does_not_have_is_refused_naming_the_source(ingress: Ingress) -> None:
+    ingress.deps.config = StaticConfig.from_text(STAGING)
+    ingress.deps.backups = MemoryBackupCatalog().add("orders_staging", OF_ORDERS)  # not where the id says
+
+    _, payload = ingress.send(f"restore --db orders_staging --from {OF_ORDERS}")
+
+    assert f"`orders` has no backup `{OF_ORDERS}`: nothing was restored" in message_text(payload)

@@ -16,7 +16,7 @@ import pytest
 
 from services.backup.adapters.s3_store import S3BackupStore
 from services.backup.errors import BackupDataMissing, ObjectExists
-from services.backup.models import RestoreRecord
+from services.backup.models import RestoreRecord, Verification, VerificationMark
 from services.backup.ports import BackupStore
 from tests.support.backup import T0, a_manifest
 from tests.support.fakes.backup import FakeBackupStore
@@ -149,3 +149,71 @@ def test_one_lock_per_database_until_released(store: BackupStore) -> None:
     store.release_lock("orders")
 
     assert store.acquire_lock("orders", "restore 222 on worker-2") is None
+
+
+def test_an_objects_size_is_its_length_and_a_missing_one_has_none(store: BackupStore) -> None:
+    _upload(store, "backups/orders/s.dump", b"y" * (5 * 1024 * 1024), b"12345")
+    assert store.size("backups/orders/s.dump") == 5 * 1024 * 1024 + 5
+    assert store.size("backups/orders/nothing.dump") is None
+
+
+def _verification(backup_id: str, command_id: str, *, passed: bool, minutes: int) -> Verification:
+    at = T0 + timedelta(minutes=minutes)
+    return Verification(
+        command_id=command_id,
+        database=backup_id.partition("-")[0],
+        backup_id=backup_id,
+        passed=passed,
+        verified_by="U0ABC",
+        started_at=at - timedelta(seconds=30),
+        finished_at=at,
+    )
+
+
+def test_verifications_are_written_once_and_each_backup_shows_its_newest(store: BackupStore) -> None:
+    first = _verification("orders-20261128T101500Z-abc123", "cmd000000001", passed=True, minutes=1)
+    store.put_verification(first)
+    store.put_verification(_verification("orders-20261128T101500Z-abc123", "cmd000000002", passed=False, minutes=9))
+    store.put_verification(_verification("orders-20261129T101500Z-def456", "cmd000000003", passed=True, minutes=5))
+    store.put_verification(_verification("orders_x-20261129T101500Z-def456", "cmd000000004", passed=True, minutes=5))
+
+    with pytest.raises(ObjectExists):
+        store.put_verification(first)
+
+    marks = store.verifications("orders")
+    assert set(marks) == {"orders-20261128T101500Z-abc123", "orders-20261129T101500Z-def456"}
+    assert marks["orders-20261128T101500Z-abc123"] == VerificationMark(passed=False, at=T0 + timedelta(minutes=9))
+    assert marks["orders-20261129T101500Z-def456"] == VerificationMark(passed=True, at=T0 + timedelta(minutes=5))
+    assert store.verifications("billing") == {}
+
+
+# --- retention: the listing pruning reads, deletion of one backup, read markers ------------------------------------
+
+
+def test_the_retention_listing_is_complete_newest_first_and_a_delete_removes_that_backup_only(
+    store: BackupStore,
+) -> None:
+    for hour, database in [(0, "orders"), (1, "orders"), (2, "orders_eu")]:
+        manifest = a_manifest(f"{database}-{hour}", database=database, finished_at=T0 + timedelta(hours=hour))
+        _upload(store, manifest.object_key, b"dump")
+        store.put_manifest(manifest)
+
+    listing = store.list_backups("orders")
+    assert listing.problem is None and [m.backup_id for m in listing.manifests] == ["orders-1", "orders-0"]
+
+    store.delete_backup("orders", "orders-0")
+    assert [m.backup_id for m in store.list_backups("orders").manifests] == ["orders-1"]
+    assert not store.exists("backups/orders/orders-0.dump") and store.exists("backups/orders/orders-1.dump")
+    assert [m.backup_id for m in store.list_backups("orders_eu").manifests] == ["orders_eu-2"]
+    with pytest.raises(ValueError):
+        store.delete_backup("orders", "../orders_eu/orders_eu-2")
+
+
+def test_read_markers_are_listed_per_backup_until_removed(store: BackupStore) -> None:
+    store.start_reading("orders", "orders-1", "f00dcafe1234")
+    store.start_reading("orders", "orders-1", "beef00001234")
+    store.start_reading("orders_eu", "orders_eu-2", "f00dcafe1234")
+    assert store.readers("orders") == {"orders-1": ["beef00001234", "f00dcafe1234"]}
+    store.stop_reading("orders", "orders-1", "f00dcafe1234")
+    store.stop_reading("orders", "orders-1", "beef00001234")
+    assert store.readers("orders") == {} and store.readers("orders_eu") == {"orders_eu-2": ["f00dcafe1234"]}

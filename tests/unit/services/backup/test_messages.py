@@ -24,7 +24,7 @@ def _store(
     if lock_holder is not None:
         store.hold_lock("orders", lock_holder)
     if failure is not None:
-        store.fail("manifests", failure)
+        store.fail("exists", failure)  # `backups` crashes after listing (a listing that fails is said, not crashed)
     if restored:
         record = RestoreRecord(
             command_id=COMMAND_ID,

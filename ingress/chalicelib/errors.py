@@ -51,6 +51,13 @@ class NoSuchBackupError(UsageError):
     title = "No such backup"
 
 
+class RestoreNotAllowedError(AccessDeniedError):
+    """A restore into another database than the backup's that the configuration does not allow
+    (`backup.restore_into`): refused before anyone confirms or approves it."""
+
+    title = "Restore not allowed"
+
+
 class ConfirmMismatchError(UsageError):
     """A restore's `--confirm` does not repeat its `--db`: nothing is restored."""
 
@@ -83,6 +90,28 @@ class LocksUnreadableError(SlashopsError):
 
     title = "Lock table unavailable"
     retryable = True
+
+
+# --- freezes ----------------------------------------------------------------------------------------------------
+
+
+class FrozenError(AccessDeniedError):
+    """A deploy into a frozen environment, with no override to ask for: refused at the door, recorded as "not
+    allowed"."""
+
+    title = "Environment frozen"
+
+
+class FreezeHeldError(SlashopsError):
+    """Another user's ad-hoc freeze holds the environment (or it changed under an `unfreeze`): left as it is."""
+
+    title = "Already frozen"
+
+
+class NotFrozenError(SlashopsError):
+    """`unfreeze` of an environment no ad-hoc freeze holds (a scheduled window is ended in the configuration)."""
+
+    title = "Not frozen"
 
 
 # --- approvals --------------------------------------------------------------------------------------------------

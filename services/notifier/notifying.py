@@ -16,11 +16,11 @@ from services.notifier.announcing import announce, announces
 from services.notifier.delivery import Route, deliver
 from services.notifier.messages import format_event
 from shared.events.models import (
-    ApprovalDecided,
-    ApprovalRequested,
     CommandAccepted,
+    CommandFailed,
     CommandProgress,
     CommandRefused,
+    CommandRejected,
     CommandRequested,
     ResultEvent,
 )
@@ -31,14 +31,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Outcome = Route | Literal["thread", "recorded", "superseded", "already notified"]
+Outcome = Route | Literal["thread", "recorded", "superseded", "already notified", "not shown"]
+"""Where an event was reported; "not shown": Slack could not be told anywhere (logged at ERROR)."""
 
 
-def record(
-    event: CommandRequested | CommandRefused | ApprovalRequested | ApprovalDecided, deps: NotifierDeps
-) -> Outcome:
-    """A `CommandRequested`, `CommandRefused` or approval event: the ingress already answered in Slack itself, so
-    only the ledger learns it (refusals and approval events carry no reply target: never posted, even by mistake)."""
+def record(event: CommandRequested | CommandRefused, deps: NotifierDeps) -> Outcome:
+    """A `CommandRequested` or `CommandRefused`: the ingress already answered in Slack itself, so only the ledger
+    learns it (a refusal carries no reply target: never posted, even by mistake). Approval events: `approvals`."""
     deps.ledger.record_only(event, now=deps.now())
     return "recorded"
 
@@ -53,6 +52,9 @@ def record_and_notify(event: ResultEvent, deps: NotifierDeps) -> Outcome:
         return "superseded"
     if entry.notified_key == key:
         return "already notified"
+    if not _posted(event):  # a scheduled run's progress, or its success unless `notify: always`: the ledger only
+        deps.ledger.mark_notified(event.command_id, key, route="recorded")
+        return "recorded"
     if announces(event, entry) and announce(event, entry, deps, now):
         deps.ledger.mark_notified(event.command_id, key, route="thread")
         logger.info("notified", extra={"command_id": event.command_id, "event": key, "route": "thread"})
@@ -71,3 +73,13 @@ def record_and_notify(event: ResultEvent, deps: NotifierDeps) -> Outcome:
     deps.ledger.mark_notified(event.command_id, key, route=delivery.route, bot_message=bot_message)
     logger.info("notified", extra={"command_id": event.command_id, "event": key, "route": delivery.route})
     return delivery.route
+
+
+def _posted(event: ResultEvent) -> bool:
+    """Whether the reply target wants this event posted (`ReplyTarget.posts`)."""
+    match event.reply_to.posts:
+        case "final":
+            return not isinstance(event, CommandAccepted | CommandProgress)
+        case "failures":
+            return isinstance(event, CommandFailed | CommandRejected)
+    return True

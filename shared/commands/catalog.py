@@ -64,10 +64,14 @@ HELP = CommandSpec(
 DEPLOY = CommandSpec(
     name="deploy",
     runs="services.deploy.starting:start",
-    before_publishing="chalicelib.locking:refuse_if_locked",
+    holds="chalicelib.freezing:hold_if_frozen",
+    before_publishing="chalicelib.freezing:refuse_if_frozen_or_locked",
     when_refused="services.deploy.starting:carry_on_if_claimed",
     summary="Deploy a client's branch with Jenkins and report the build's result",
-    description="Starts exactly one Jenkins build and follows it until it finishes.",
+    description=(
+        "Starts exactly one Jenkins build and follows it until it finishes. Into a frozen environment it is refused, "
+        "or held for approval when the freeze has an override (`/ops freezes`)."
+    ),
     arguments=(
         ArgumentSpec(name="client", required=True, help="the client to deploy", validator="identifier"),
         ArgumentSpec(name="branch", required=True, help="the git branch or tag to deploy", validator="git_ref"),
@@ -130,22 +134,45 @@ RESTORE = CommandSpec(
     precheck="services.backup.restoring:check_restore",
     exclusive=True,
     confirm="chalicelib.confirming:confirm_first",
-    summary="Restore a database from a backup (destructive: asks for confirmation)",
+    summary="Restore a database from a backup, its own or another's (destructive: asks for confirmation)",
     description=(
-        "Replaces the database's contents with the backup's. Without `--confirm <db>` naming the same "
-        "database, nothing is restored and you are asked to confirm."
+        "Replaces the database's contents with the backup's. The backup id names the database it was taken of: "
+        "another database's backup (same engine) may be restored where the configuration allows it "
+        "(`backup.restore_into`). Without `--confirm <db>` naming the database restored, nothing is restored and "
+        "you are asked to confirm. A backup whose data is truncated or changed is never restored."
     ),
     arguments=(
-        ArgumentSpec(name="db", required=True, help="the database to restore", validator="identifier"),
+        ArgumentSpec(name="db", required=True, help="the database to restore (replace)", validator="identifier"),
         ArgumentSpec(name="from", required=True, metavar="BACKUP_ID", help="the backup id (see `/ops backups`)"),
         ArgumentSpec(name="confirm", metavar="DB", help="repeat the database name to confirm the restore"),
     ),
     examples=(
-        "/ops restore --db orders --from orders-20261128T101500Z-3f9c",
-        "/ops restore --db orders --from orders-20261128T101500Z-3f9c --confirm orders",
+        "/ops restore --db orders --from orders-20261128T101500Z-3f9c2a",
+        "/ops restore --db orders --from orders-20261128T101500Z-3f9c2a --confirm orders",
+        "/ops restore --db orders_staging --from orders-20261128T101500Z-3f9c2a --confirm orders_staging",
     ),
     long_running=True,
     visibility="in_channel",  # announced in the channel: who restores which database from which backup
+    consumer="backup",
+)
+
+VERIFY = CommandSpec(
+    name="verify",
+    runs="services.backup.verifying:verify",
+    precheck="services.backup.verifying:check_verify",
+    exclusive=True,
+    summary="Test a backup: restore it into a scratch database and compare its row counts",
+    description=(
+        "Restores the backup (default: the newest) into a scratch database created on the same server, compares "
+        "each table's row count with the counts recorded at backup time, and drops the scratch database whatever "
+        "happens. The database itself is never touched. `/ops backups` shows the result beside the backup."
+    ),
+    arguments=(
+        ArgumentSpec(name="db", required=True, help="the database whose backup to verify", validator="identifier"),
+        ArgumentSpec(name="from", metavar="BACKUP_ID", help="the backup id (default: the newest backup)"),
+    ),
+    examples=("/ops verify --db orders", "/ops verify --db orders --from orders-20261128T101500Z-3f9c2a"),
+    long_running=True,
     consumer="backup",
 )
 
@@ -190,7 +217,10 @@ WHOAMI = CommandSpec(
     name="whoami",
     runs="chalicelib.whoami:show_whoami",
     summary="Show who you are to slashops: your IDs, user groups, this channel, and what you may run here",
-    description="Per command: allowed, allowed with limits, or denied, and the number of the access rule that decides.",
+    description=(
+        "Per command: allowed, allowed with limits, or denied, and the number of the access rule that decides; and "
+        "the freezes, open or opening within a day, of the environments you may deploy to."
+    ),
     examples=("/ops whoami",),
     handled_by="ingress",
     open_to_all=True,
@@ -206,7 +236,7 @@ ROLLBACK = CommandSpec(
     summary="Deploy again what ran before the current deploy of a client's environment",
     description=(
         "Goes back to the newest successful deploy before the current one (never to one a rollback already undid); "
-        "it is then a deploy like any other: the same access rules on its branch, approvals, locks."
+        "it is then a deploy like any other: the same access rules on its branch, approvals, locks and freezes."
     ),
     arguments=(
         ArgumentSpec(name="client", required=True, help="the client to roll back", validator="identifier"),
@@ -259,6 +289,47 @@ LOCKS = CommandSpec(
     handled_by="ingress",
 )
 
+FREEZE = CommandSpec(
+    name="freeze",
+    runs="chalicelib.freezing:freeze_env",
+    summary="Freeze an environment: every deploy and rollback into it is refused until it expires or is unfrozen",
+    description=(
+        "Binds everyone, you included (unlike `lock`). Recurring freezes (weekends, holidays) are scheduled in the "
+        "configuration (`deploy.freezes`); `/ops freezes` lists both."
+    ),
+    arguments=(
+        ArgumentSpec(name="env", required=True, choices=DEPLOY_ENVIRONMENTS, help="the environment"),
+        ArgumentSpec(name="for", required=True, metavar="DURATION", help="how long: 30m, 2h, 1d (at most 14d)"),
+        ArgumentSpec(name="reason", required=True, help="why: shown to whoever tries to deploy"),
+    ),
+    examples=('/ops freeze --env production --for 2h --reason "incident 42"',),
+    visibility="in_channel",
+    handled_by="ingress",
+    changes_state=True,
+)
+
+UNFREEZE = CommandSpec(
+    name="unfreeze",
+    runs="chalicelib.freezing:unfreeze_env",
+    summary="End an environment's freeze made with `freeze` (a scheduled window ends when the configuration changes)",
+    arguments=(ArgumentSpec(name="env", required=True, choices=DEPLOY_ENVIRONMENTS, help="the environment"),),
+    examples=("/ops unfreeze --env production",),
+    visibility="in_channel",
+    handled_by="ingress",
+    changes_state=True,
+)
+
+FREEZES = CommandSpec(
+    name="freezes",
+    runs="chalicelib.freezing:show_freezes",
+    summary="List the frozen environments and the freeze windows opening in the next 7 days: why, until when",
+    description="Shown to whoever the access rules admit to `deploy` in the channel.",
+    examples=("/ops freezes",),
+    handled_by="ingress",
+    # Whoever may deploy may see what would stop their deploy: decided on `deploy`'s rules by the use case.
+    open_to_all=True,
+)
+
 CATALOG = Catalog(
     [
         HELP,
@@ -268,11 +339,15 @@ CATALOG = Catalog(
         BACKUP,
         BACKUPS,
         RESTORE,
+        VERIFY,
         STATUS,
         HISTORY,
         WHOAMI,
         LOCK,
         UNLOCK,
         LOCKS,
+        FREEZE,
+        UNFREEZE,
+        FREEZES,
     ]
 )

@@ -33,6 +33,7 @@ __all__ = [
     "Approval",
     "ApprovalDecided",
     "ApprovalOutcome",
+    "ApprovalReminded",
     "ApprovalRequested",
     "CommandAccepted",
     "CommandCancelled",
@@ -53,6 +54,8 @@ __all__ = [
     "RefusalDecision",
     "ReplyTarget",
     "ResultEvent",
+    "SCHEDULER_SOURCE",
+    "ScheduleFired",
     "new_command_id",
     "utcnow",
 ]
@@ -159,9 +162,11 @@ class CommandRejected(ResultEvent):
 
 
 class ApprovalRequested(Event):
-    """The ingress holds a command until an approver decides (for the ledger: the ingress answered in the channel).
+    """The ingress holds a command until an approver decides: the ledger records it, and the notifier posts the
+    approval message (Approve/Deny) in `place`'s channel with the bot, so it can be edited later (expired), or through
+    `reply_to.response_url` when the bot cannot post there (services/notifier/approvals.py).
 
-    `command_id` is the id the command runs as once approved; no reply target (nothing is posted from it).
+    `command_id` is the id the command runs as once approved.
     """
 
     detail_type: ClassVar[str] = "ApprovalRequested"
@@ -172,10 +177,14 @@ class ApprovalRequested(Event):
     text: str = ""
     rule: int
     """The access rule that asks for approval."""
+    held_because: str = ""
+    """Set when no access rule asks (a freeze's override, `rule` 0): why it is held (mrkdwn)."""
     approvers: tuple[str, ...]
     """Who may approve, as the rule names them (user ids or names; groups as `group:<id or handle>`)."""
     expires_at: datetime
     requested_at: datetime = Field(default_factory=utcnow)
+    reply_to: ReplyTarget | None = None
+    """The requester's command: its response_url is the fallback for the approval message (None: not posted)."""
 
 
 ApprovalOutcome = Literal["approved", "denied", "expired"]
@@ -183,7 +192,10 @@ ApprovalOutcome = Literal["approved", "denied", "expired"]
 
 class ApprovalDecided(Event):
     """The first decision on an approval: approved (the command is published as `command_id`), denied, or expired
-    (noticed when someone clicked after `expires_at`: `decided_by` is who clicked)."""
+    (by the sweeper past `expires_at`: `decided_by` empty; or by a click after it: `decided_by` is who clicked).
+
+    The notifier tells `requester` in a DM, and edits the approval message when the sweeper expired it. The held
+    command's facts default to empty for events published before they were carried."""
 
     detail_type: ClassVar[str] = "ApprovalDecided"
     event: Literal["ApprovalDecided"] = "ApprovalDecided"
@@ -191,6 +203,50 @@ class ApprovalDecided(Event):
     decided_by: str
     decided_by_name: str = ""
     decided_at: datetime
+    requester: str = ""
+    channel_id: str = ""
+    text: str = ""
+    """What the requester typed after `/ops` (raw: escaped where shown)."""
+    expires_at: datetime | None = None
+
+
+class ApprovalReminded(Event):
+    """Halfway to `expires_at` and still undecided: the notifier reminds the approvers once, in the approval
+    message's thread (the sweeper, `chalicelib.expiring`, publishes it once per approval)."""
+
+    detail_type: ClassVar[str] = "ApprovalReminded"
+    event: Literal["ApprovalReminded"] = "ApprovalReminded"
+    requester: str
+    channel_id: str
+    text: str
+    rule: int
+    approvers: tuple[str, ...]
+    """As `ApprovalRequested.approvers`: user ids or names, groups as `group:<id or handle>`."""
+    requested_at: datetime
+    expires_at: datetime
+    held_because: str = ""
+    """As `ApprovalRequested.held_because` (a freeze's override, `rule` 0)."""
+
+
+SCHEDULER_SOURCE = "slashops.scheduler"
+"""The source of `ScheduleFired`: EventBridge Scheduler's target (infra/bus.yaml `SchedulerRole`), or make run's."""
+
+
+class ScheduleFired(EventModel):
+    """A schedule of the configuration (`backup.schedules`, `backup.verify`) came due: the backup worker turns it
+    into a command of its own, once it finds the entry in the configuration as it is now (the event is not trusted
+    for anything else). Its detail is written by EventBridge Scheduler's templated target (`tools/cli/schedules.py`),
+    `fired_at` being Scheduler's `<aws.scheduler.scheduled-time>`; not an `Event` (it has no command id yet): the
+    command id is derived from `schedule` and `fired_at`, so a second delivery of one firing is the same command."""
+
+    detail_type: ClassVar[str] = "ScheduleFired"
+    event: Literal["ScheduleFired"] = "ScheduleFired"
+    schema_version: Literal[1] = 1
+    schedule: str = Field(min_length=1, max_length=200)
+    """The entry's `label` (`orders@0 3 * * *`, or its `name:`)."""
+    kind: Literal["backup", "verify"] = "backup"
+    database: str = Field(min_length=1, max_length=64)
+    fired_at: datetime
 
 
 AnyEvent = Annotated[
@@ -198,6 +254,7 @@ AnyEvent = Annotated[
     | CommandRefused
     | ApprovalRequested
     | ApprovalDecided
+    | ApprovalReminded
     | CommandAccepted
     | CommandProgress
     | CommandSucceeded

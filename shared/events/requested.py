@@ -62,6 +62,10 @@ class ReplyTarget(EventModel):
     keep_original: bool = False
     """The response_url is a click's on a channel message (a Cancel or Retry button): answers posted through it
     never replace that message, they reach the clicker as new ephemeral messages."""
+    posts: Literal["all", "final", "failures"] = "all"
+    """Which of the command's events the notifier posts; the others are only recorded in the ledger. A scheduled
+    run (`backup.schedules`) has nobody to show progress to: `final` (`notify: always`) posts its outcome,
+    `failures` only a failure or a refusal."""
 
 
 class Event(EventModel):
@@ -82,6 +86,10 @@ class Approval(EventModel):
     approved_at: datetime
     rule: int | None = None
     """The access rule that asked for the approval."""
+    held_because: str = ""
+    """Set when it was held for another reason than an access rule (a freeze's override): why (mrkdwn)."""
+    overrode: str = ""
+    """The freeze override approved before this approval (its `held_because`): the request needed both."""
 
 
 class CommandRequested(Event):

@@ -36,6 +36,7 @@ INTERNAL = {
     # ValueErrors raised inside parsers and validators (pydantic wants a ValueError); their callers translate them:
     "shared.bounded_json.TooDeepError": "a configuration or click too deeply nested: a ConfigurationError, a 400",
     "shared.locks.models.DurationError": "a `--for` that is not a duration: a UsageError",
+    "shared.schedules.ScheduleError": "a cron, time zone or rate that cannot be read: a ConfigurationError at load",
     "shared.config.deploy.UnsafeBranchError": "the plan's second check of a branch the use case checked first",
     "services.backup.connections.InvalidConnectionUrl": "a database URL the worker cannot use: that database is off",
     # Private control flow inside one module:

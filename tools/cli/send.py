@@ -23,6 +23,7 @@ Press Cancel or Retry on a channel message (`make run` prints them ready to copy
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import queue
@@ -51,6 +52,8 @@ ACCEPTED = re.compile(r"accepted as `?([A-Za-z0-9_-]+)`?")
 APPROVE = "approval.approve"
 """The **Approve** button's action id (`chalicelib.approving.APPROVE`): a command held for approval."""
 ANNOUNCED = "announced in this channel"
+HELD = re.compile(r"^\s*Held as `([A-Za-z0-9_-]+)`", re.MULTILINE)
+"""The requester's answer to a command held for approval (`shared.slack.approvals.sent_for_approval`)."""
 """The ingress' acknowledgement of a command announced in the channel (`shared.slack.messages.acknowledgement`)."""
 STATUS_STATE = re.compile(r": (\w+)$")
 """The state at the end of a `status` answer's text (`<command> <id>: <state>`)."""
@@ -169,6 +172,30 @@ def post(url: str, body: bytes, headers: Mapping[str, str], *, timeout: float = 
     return status, answer if isinstance(answer, dict) else {"text": str(answer)}
 
 
+def shown(payload: Mapping[str, Any]) -> str:
+    """A Slack message as a person reads it in Slack (`render`, then `plain_text`): what the CLI prints."""
+    return plain_text(render(payload))
+
+
+_SLACK_REFERENCE = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def plain_text(mrkdwn: str) -> str:
+    """mrkdwn as Slack's client shows it: `<@U0ALICE>` → @U0ALICE, `<#C0OPS|ops>` → #ops, `<!subteam^S0SRE>` →
+    @S0SRE, `<https://x|Full log>` → Full log (https://x); `&lt;`, `&gt;`, `&amp;` unescaped last, so a `&lt;@U1&gt;`
+    a user typed stays text, never a mention."""
+    return html.unescape(_SLACK_REFERENCE.sub(_reference, mrkdwn))
+
+
+def _reference(match: re.Match[str]) -> str:
+    sigil, target, label = match.group(1), match.group(2), match.group(3)
+    if sigil in ("@", "#"):
+        return f"{sigil}{label or target}"
+    if sigil == "!":
+        return f"@{label or target.removeprefix('subteam^')}"
+    return f"{label} ({target})" if label and label != target else target
+
+
 def render(payload: Mapping[str, Any]) -> str:
     """A Slack message as a terminal shows it: its blocks' text, else its `text`."""
     lines = [line for block in payload.get("blocks") or [] for line in _block_lines(block)]
@@ -240,13 +267,15 @@ def accepted_command_id(answer: Mapping[str, Any]) -> str | None:
 
 
 def held_for_approval(answer: Mapping[str, Any]) -> str | None:
-    """The held command's id when the ingress held it for approval (its answer carries an Approve button whose
-    value is that id: the command runs under it once approved), else None."""
+    """The held command's id when the ingress held it for approval, else None: the requester's answer says "Held
+    as `<id>`" (the bot posts the approval message in the channel; `make run` prints it with its buttons), or, when
+    the bot could not be asked to, the answer is the approval message itself, its Approve button's value that id."""
     for block in answer.get("blocks", []):
         for element in block.get("elements", []) if isinstance(block, Mapping) else ():
             if isinstance(element, Mapping) and element.get("action_id") == APPROVE:
                 return str(element.get("value", "")) or None
-    return None
+    found = HELD.search(render(answer))
+    return found.group(1) if found else None
 
 
 def is_final(payload: Mapping[str, Any]) -> bool:
@@ -260,7 +289,7 @@ def follow(server: ResponseUrlServer, *, timeout: float, out: Any = sys.stdout) 
     while (payload := server.next(deadline - time.monotonic())) is not None:
         count += 1
         how = "in channel" if payload.get("response_type") == "in_channel" else "ephemeral"
-        print(f"\n── follow-up {count} ({how}, via response_url) ──\n{render(payload)}", file=out, flush=True)
+        print(f"\n── follow-up {count} ({how}, via response_url) ──\n{shown(payload)}", file=out, flush=True)
         if is_final(payload):
             return True
     return False
@@ -282,12 +311,13 @@ def run(args: argparse.Namespace, out: Any = sys.stdout) -> int:
         except (urllib.error.URLError, OSError) as error:
             print(f"cannot reach the ingress at {args.url} ({error}): is `make run` running?", file=out, flush=True)
             return 1
-        print(f"── immediate answer (HTTP {status}) ──\n{render(answer)}", file=out, flush=True)
+        print(f"── immediate answer (HTTP {status}) ──\n{shown(answer)}", file=out, flush=True)
         if status != 200:
             return 1
         if (held := held_for_approval(answer)) is not None:
             print(
-                "\n(held for approval: press Approve or Deny above in another terminal, as an approver: `--as U…`)",
+                "\n(held for approval: `make run` prints the approval message with its buttons; press Approve or Deny "
+                "in another terminal, as an approver: `--as U…`)",
                 file=out,
                 flush=True,
             )
@@ -320,7 +350,7 @@ def follow_status(args: argparse.Namespace, command: SlashCommand, command_id: s
         state = STATUS_STATE.search(str(answer.get("text", "")))
         if state and state.group(1) != last:
             last = state.group(1)
-            print(f"\n── status: {last} ──\n{render(answer)}", file=out, flush=True)
+            print(f"\n── status: {last} ──\n{shown(answer)}", file=out, flush=True)
             if last in FINISHED:
                 return True
         time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
@@ -354,7 +384,7 @@ def run_click(args: argparse.Namespace, out: Any = sys.stdout) -> int:
         except (urllib.error.URLError, OSError) as error:
             print(f"cannot reach the ingress at {args.url} ({error}): is `make run` running?", file=out, flush=True)
             return 1
-        print(f"── answer to the click (HTTP {status}) ──\n{render(answer)}", file=out, flush=True)
+        print(f"── answer to the click (HTTP {status}) ──\n{shown(answer)}", file=out, flush=True)
         if status != 200:
             return 1
         server.next(1.0)  # the same answer, posted to the response_url in place of the button's message

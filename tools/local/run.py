@@ -72,6 +72,8 @@ class Settings:
         return int(self.values["INGRESS_PORT"])
 
 
+SWEEP_SECONDS = "SLASHOPS_LOCAL_SWEEP_SECONDS"
+"""How often `make run`'s local scheduler runs the approval sweeper (`chalicelib/sweeper.py`); AWS: every minute."""
 SIMPLE_DEFAULTS: dict[str, tuple[str, str]] = {
     "INGRESS_PORT": (str(DEFAULT_INGRESS_PORT), "the ingress listens on 127.0.0.1:{value}"),
     "SLACK_SIGNING_SECRET": (LOCAL_SIGNING_SECRET, "local signing secret (slashops send uses it too)"),
@@ -79,6 +81,11 @@ SIMPLE_DEFAULTS: dict[str, tuple[str, str]] = {
         str(REPO_ROOT / "config" / "local.yaml"),
         "{value} (seeded into the local SSM parameter: see below): admits everyone; production deploys and restores "
         "wait for U0APPROVER or U0LEAD",
+    ),
+    SWEEP_SECONDS: (
+        "5",
+        "the approval sweeper runs every {value}s (AWS: every minute, EventBridge Scheduler): an approval nobody "
+        "decided shows as expired within that, its approvers are reminded halfway",
     ),
     "SLASHOPS_DEPLOY_FIRST_FOLLOW_DELAY": ("1", "deploys are followed after {value}s (AWS default 5)"),
     "SLASHOPS_DEPLOY_FOLLOW_DELAY": (
@@ -356,6 +363,8 @@ def ensure_default_database(supervisor: Supervisor, settings: Settings) -> None:
         supervisor.say(f"could not create the default orders database: {result.stderr.strip()[:200]}")
 
 
+SWEEPER = "chalicelib.sweeper:lambda_handler"
+"""The approval sweeper's Lambda (infra/ingress.yaml `ApprovalSweeper`), from the ingress' directory."""
 LAMBDA_HANDLERS = {
     "deploy": "services.deploy.handler:lambda_handler",
     "notifier": "services.notifier.handler:lambda_handler",
@@ -397,6 +406,11 @@ def start_services(supervisor: Supervisor, settings: Settings, resources: LocalR
     """The ingress, then one runner per consumer queue of the bus (the catalog's routing, plus the notifier)."""
     python = sys.executable
     supervisor.start("ingress", [python, "-m", "tools.local.ingress", "--port", str(settings.ingress_port)])
+    sweep = ["--name", "approval-sweeper", "--every", settings.values[SWEEP_SECONDS], "--lambda", SWEEPER]
+    scheduler = [python, "-m", "tools.local.scheduler", *sweep]  # what EventBridge Scheduler does in AWS
+    supervisor.start("sweeper", scheduler, niceness=CONSUMER_NICENESS)
+    # backup.schedules fire on the local bus as EventBridge Scheduler's do on AWS' (re-read on `config push --local`)
+    supervisor.start("schedules", [python, "-m", "tools.local.schedules"], niceness=CONSUMER_NICENESS)
     for name, queue in resources.queues.items():
         if name in LAMBDA_HANDLERS:
             scaling = lambda_scaling(name)

@@ -228,3 +228,19 @@ def test_the_deploy_lambda_moves_into_a_vpc_by_an_update_of_its_stack_alone(depl
         service: before[service] for service in before if service != "deploy"
     }
     assert len(after["deploy"]) > len(before["deploy"])
+
+
+def test_the_backup_bucket_is_encrypted_with_the_stacks_own_key_which_the_worker_is_given(deployed: Deployed) -> None:
+    outputs = deployed.outputs("backup")
+    key_arn = outputs["KmsKeyArn"]
+    # listed, not described: moto keeps a template's KeyPolicy as a mapping, and its DescribeKey then fails (500)
+    assert key_arn in [key["KeyArn"] for key in deployed.client("kms").list_keys()["Keys"]]
+    encryption = deployed.client("s3").get_bucket_encryption(Bucket=outputs["BucketName"])
+    [rule] = encryption["ServerSideEncryptionConfiguration"]["Rules"]
+    # (moto does not carry `BucketKeyEnabled` over: tests/unit/infra/test_backup_encryption.py reads it in the template)
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}
+    ecs = deployed.client("ecs")
+    service = ecs.describe_services(cluster=outputs["ClusterName"], services=[outputs["ServiceName"]])["services"][0]
+    definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    (container,) = definition["containerDefinitions"]
+    assert {"name": "SLASHOPS_BACKUP_KMS_KEY_ARN", "value": key_arn} in container["environment"]

@@ -29,6 +29,8 @@ def _statements(template: str) -> list[dict[str, Any]]:
         if resource["Type"] == "AWS::IAM::Role":
             for policy in resource["Properties"].get("Policies", []):
                 found += policy["PolicyDocument"]["Statement"]
+        if resource["Type"] == "AWS::IAM::Policy":  # a role's policy of its own (the backup role's storage)
+            found += resource["Properties"]["PolicyDocument"]["Statement"]
     return found
 
 
@@ -61,9 +63,15 @@ def test_the_backup_role_creates_objects_only_where_none_exists() -> None:
         assert condition == {"StringEquals": {"s3:if-none-match": "*"}}, statement["Sid"]
 
 
-def test_the_backup_role_deletes_only_its_locks() -> None:
+def test_the_backup_role_deletes_only_its_locks_its_read_markers_and_pruned_backups() -> None:
     deletes = [s for s in _statements("backup-service.yaml") if "s3:DeleteObject" in _actions(s)]
-    assert [s["Resource"] for s in deletes] == [{"Fn::Sub": "${Bucket.Arn}/locks/*"}]
+    assert [s["Resource"] for s in deletes] == [
+        {"Fn::Sub": "${Bucket.Arn}/locks/*"},
+        {"Fn::Sub": "${Bucket.Arn}/reading/*"},
+        [{"Fn::Sub": "${Bucket.Arn}/backups/*"}, {"Fn::Sub": "${Bucket.Arn}/manifests/*"}],
+    ]
+    # never a version: in the versioned bucket a pruned backup stays recoverable until the noncurrent expiry
+    assert not [s for s in _statements("backup-service.yaml") if any("Version" in a for a in _actions(s))]
 
 
 def _covers(statement: dict[str, Any], key: str) -> bool:

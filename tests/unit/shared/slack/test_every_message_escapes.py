@@ -28,7 +28,7 @@ from chalice.test import Client
 from pydantic import BaseModel
 
 from app import create_app
-from chalicelib.approving import APPROVE, DENY, approval_message
+from chalicelib.approving import APPROVE, DENY
 from chalicelib.confirming import RestoreButton, prompt
 from chalicelib.ledger_view import Viewer
 from chalicelib.status import status_message
@@ -39,9 +39,16 @@ from services.notifier.messages import format_event, parent_message, thread_repl
 from shared.approvals import PendingApproval
 from shared.commands.catalog import CATALOG
 from shared.commands.spec import CommandSpec
-from shared.config.access import ApprovalPolicy
-from shared.events.models import CommandRefused, Link, ResultEvent
+from shared.events.models import ApprovalRequested, CommandRefused, Link, ResultEvent
 from shared.slack import messages as slack_messages
+from shared.slack.approvals import (
+    HeldCommand,
+    approval_expired,
+    approval_reminder,
+    approval_request,
+    decision_dm,
+    sent_for_approval,
+)
 from shared.slack.blocks import SlackMessage
 from shared.slack.messages import acknowledgement, answer, help_for, help_overview
 from shared.slack.mrkdwn import code, escape, text
@@ -81,6 +88,9 @@ RULES = json.dumps(
         {"command": "lock"},
         {"command": "unlock", "users": ["U0BOB"]},
         {"command": "locks"},
+        {"command": "freeze"},
+        {"command": "unfreeze"},
+        {"command": "deploy"},
     ]
 )
 
@@ -152,12 +162,12 @@ class World:
         return SlackMessage.model_validate(answer)
 
     def held_restore(self) -> str:
-        """A restore whose backup id is `EVIL`, held for Bob's approval: its approval id."""
+        """A restore whose backup id is `EVIL`, held for Bob's approval: its approval id (the approval message's
+        buttons carry it; the notifier posts that message from the `ApprovalRequested` the ingress publishes)."""
         asked = self.send(f'restore --db orders --from "{TYPED}" --confirm orders', user_id="U0ABC")
-        [button] = [
-            e for b in asked.blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == APPROVE
-        ]
-        return str(button["value"])
+        assert ESCAPED in asked.text  # the requester's private answer shows it, escaped
+        held = [e for e in self.ingress.publisher.events if isinstance(e, ApprovalRequested)][-1]
+        return held.command_id
 
 
 @pytest.fixture
@@ -233,6 +243,16 @@ def _approval() -> PendingApproval:
     )
 
 
+def _approval_end() -> list[SlackMessage]:
+    """The sweeper's expiry, the halfway reminder and the requester's DMs, with `EVIL` typed and as a decider."""
+    held = HeldCommand.of(_approval())
+    return [
+        approval_expired(held),
+        approval_reminder(held, held.requested_at),
+        *(decision_dm(held, outcome, EVIL, held.requested_at) for outcome in ("approved", "denied", "expired")),
+    ]
+
+
 def _approval_decided(world: World) -> list[SlackMessage]:
     """Bob (whose Slack name is `EVIL`) denies it; then clicks again (already decided)."""
     held = world.held_restore()
@@ -265,6 +285,16 @@ def _locks(world: World) -> list[SlackMessage]:
         world.send(f'lock --client acme --env production --reason "{TYPED}"', user_id="U0ABC"),
         world.send("locks", user_id="U0ABC"),
         world.send("unlock --client acme --env production", user_id="U0BOB", user_name="bob"),
+    ]
+
+
+def _freezes(world: World) -> list[SlackMessage]:
+    """Alice freezes production with `EVIL` as the reason; a deploy into it is refused; all list it; Bob unfreezes."""
+    return [
+        world.send(f'freeze --env production --for 1h --reason "{TYPED}"', user_id="U0ABC"),
+        world.send("deploy --client acme --env production --branch main", user_id="U0BOB", user_name="bob"),
+        world.send("freezes", user_id="U0ABC"),
+        world.send("unfreeze --env production", user_id="U0BOB", user_name="bob"),
     ]
 
 
@@ -320,15 +350,15 @@ CASES: dict[str, tuple[Case, bool]] = {
         lambda _: [help_overview([_spec_with_evil_words()], footer=EVIL_SHOWN), help_for(_spec_with_evil_words())],
         False,
     ),
-    "approval-request": (
-        lambda _: [approval_message(_approval(), ApprovalPolicy(users=("U0BOB",)))],
-        True,
-    ),
+    "approval-request": (lambda _: [approval_request(HeldCommand.of(_approval()))], True),
+    "approval-sent": (lambda _: [sent_for_approval(HeldCommand.of(_approval()))], True),
+    "approval-end": (lambda _: _approval_end(), True),
     "approval-decided": (_approval_decided, True),
     "approval-approved": (_approval_approved, False),
     "approval-not-started": (_approval_not_started, False),
     "approval-expired": (_approval_expired, False),
     "locks": (_locks, False),
+    "freezes": (_freezes, False),
     "result-events": (lambda _: [format_event(event) for event in _events()], False),
     "announced": (lambda _: _announced(), False),
 }
@@ -344,7 +374,11 @@ BUILDERS: dict[str, tuple[str, ...]] = {
     "chalicelib.status:status_message": ("status",),
     "chalicelib.history:history_message": ("history",),
     "chalicelib.whoami:whoami_message": ("whoami",),
-    "chalicelib.approving:approval_message": ("approval-request",),
+    "shared.slack.approvals:approval_request": ("approval-request",),
+    "shared.slack.approvals:sent_for_approval": ("approval-sent",),
+    "shared.slack.approvals:approval_expired": ("approval-end", "approval-expired"),
+    "shared.slack.approvals:approval_reminder": ("approval-end",),
+    "shared.slack.approvals:decision_dm": ("approval-end",),
     "chalicelib.approval_clicks:_not_started": ("approval-not-started",),
     "chalicelib.approval_clicks:_decided_message": ("approval-decided", "approval-approved"),
     "chalicelib.approval_clicks:_private": ("approval-decided",),
@@ -352,6 +386,9 @@ BUILDERS: dict[str, tuple[str, ...]] = {
     "chalicelib.locking:lock_target": ("locks",),
     "chalicelib.locking:unlock_target": ("locks",),
     "chalicelib.locking:show_locks": ("locks",),
+    "chalicelib.freezing:freeze_env": ("freezes",),
+    "chalicelib.freezing:show_freezes": ("freezes",),
+    "chalicelib.freezing:unfreeze_env": ("freezes",),
     "services.notifier.messages:parent_message": ("announced",),
     "services.notifier.messages:thread_reply": ("announced",),
     "services.notifier.messages:_interim": ("result-events", "announced"),
@@ -418,7 +455,7 @@ def test_every_builder_has_a_hostile_case() -> None:
 # --- the services' own mrkdwn: every public function of their message modules ---------------------------------
 
 MESSAGE_MODULES = (deploy_messages, backup_messages, slack_messages)
-MRKDWN_ARGUMENTS = {"lines", "notes", "footer", "access"}
+MRKDWN_ARGUMENTS = {"lines", "notes", "footer", "access", "marks"}
 """Parameters that take mrkdwn already escaped by their caller: given `EVIL_SHOWN`, never `EVIL`."""
 PLAIN_RESULTS = {"services.backup.messages:backed_up": (1,)}
 """Parts of a result that are plain text (an event's `output`, escaped by the code block that shows it)."""

@@ -115,7 +115,7 @@ def test_a_clicker_the_rules_refuse_is_told_so(served: Served) -> None:
 
 
 def test_a_held_command_keeps_send_waiting_while_an_approver_clicks(served: Served) -> None:
-    """`send` prints the approval message and keeps following the held command's status; `click approval.approve
+    """`send` prints the requester's answer and keeps following the held command's status; `click approval.approve
     --as` an approver runs the command under the held id, whose end (here recorded as the notifier would) `send`
     then prints."""
     assert send.APPROVE == APPROVE
@@ -140,7 +140,7 @@ def test_a_held_command_keeps_send_waiting_while_an_approver_clicks(served: Serv
 
     code, clicked = _click(served, "approval.approve", held.command_id, user="U0APPROVER")
 
-    assert code == 0 and "Approved by <@U0APPROVER>" in clicked
+    assert code == 0 and "Approved by @U0APPROVER" in clicked
     [event] = [e for e in served.publisher.events if isinstance(e, CommandRequested)]
     assert event.command_id == held.command_id and event.actor.user_id == "U0ABC"
     served.ledger.record(event, now=datetime.now(UTC))
@@ -148,9 +148,17 @@ def test_a_held_command_keeps_send_waiting_while_an_approver_clicks(served: Serv
     sending.join(timeout=15)
     printed = out.getvalue()
     assert codes == [0]
-    assert "asks to run `/ops deploy --client acme --branch main --env production`" in printed
-    assert f"bin/slashops click approval.approve --value {held.command_id}" in printed
+    assert "Your `/ops deploy --client acme --branch main --env production` needs approval" in printed
+    assert f"Held as `{held.command_id}`" in printed  # the bot posts the approval message (make run prints it)
     assert "held for approval" in printed and "── status: succeeded ──" in printed
+
+
+def test_the_held_id_is_read_from_the_requesters_answer_or_from_the_approval_message_itself() -> None:
+    note = {"blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": "Held as `3f9c0a1b2c3d` (…)"}]}]}
+    assert send.held_for_approval(note) == "3f9c0a1b2c3d"
+    fallback = {"blocks": [{"type": "actions", "elements": [{"action_id": APPROVE, "value": "0badc0ffee00"}]}]}
+    assert send.held_for_approval(fallback) == "0badc0ffee00"
+    assert send.held_for_approval({"text": "deploy accepted as 3f9c0a1b2c3d"}) is None
 
 
 def _wait_for[T](served: Served, kind: type[T], seconds: float = 5.0) -> list[T]:

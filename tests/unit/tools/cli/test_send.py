@@ -32,6 +32,7 @@ from tools.cli.send import (
     parser,
     render,
     run,
+    shown,
     signed_headers,
     slack_form,
 )
@@ -177,3 +178,19 @@ def test_the_user_name_sent_is_make_runs_name_for_the_user_unless_given() -> Non
     assert local_name(sent.user) == "dev.two" and sent.user_name == ""
     assert parser().parse_args(["whoami", "--user-name", "carol"]).user_name == "carol"
     assert local_name("U0NOBODY") == ""
+
+
+@pytest.mark.parametrize(
+    ("mrkdwn", "expected"),
+    [
+        ("<@U0ALICE> asks to run `/ops deploy`", "@U0ALICE asks to run `/ops deploy`"),
+        ("posted in <#C0OPS|ops>", "posted in #ops"),
+        ("approvers: <!subteam^S0SRE>", "approvers: @S0SRE"),
+        ("<https://jenkins.example/job/1/|Full log>", "Full log (https://jenkins.example/job/1/)"),
+        ("<https://jenkins.example/>", "https://jenkins.example/"),
+        ("branch `a&lt;b&gt;` &amp; more", "branch `a<b>` & more"),
+        ("typed &lt;@U0EVE&gt; as text", "typed <@U0EVE> as text"),
+    ],
+)
+def test_the_cli_prints_a_message_as_slack_shows_it_not_as_mrkdwn(mrkdwn: str, expected: str) -> None:
+    assert shown({"text": "x", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}]}) == expected

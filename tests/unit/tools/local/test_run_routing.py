@@ -50,7 +50,7 @@ def test_each_runner_is_given_its_own_consumers_queue() -> None:
     supervisor = RecordingSupervisor(env={}, out=io.StringIO())
     supervisor.started, supervisor.niceness = {}, {}
     start_services(supervisor, resolve_settings({}), _resources())
-    assert set(supervisor.started) == {"ingress", *local_consumers()}
+    assert set(supervisor.started) == {"ingress", "sweeper", "schedules", *local_consumers()}
     for name in LAMBDA_HANDLERS:
         argv = supervisor.started[name]
         assert argv[argv.index("--queue-url") + 1] == f"http://sqs/{name}"
@@ -62,6 +62,18 @@ def test_each_consumer_reads_its_queue_url_from_the_contracts_name() -> None:
     assert {name: env[f"SLASHOPS_{name.upper()}_QUEUE_URL"] for name in local_consumers()} == {
         name: f"http://sqs/{name}" for name in local_consumers()
     }
+
+
+def test_the_approval_sweeper_runs_on_the_local_scheduler_every_few_seconds() -> None:
+    """AWS: EventBridge Scheduler invokes `chalicelib.sweeper.lambda_handler` every minute; `make run`: the local
+    scheduler, every `SLASHOPS_LOCAL_SWEEP_SECONDS` (5 by default), so an `expires: 1m` approval ends within seconds."""
+    for env, every in (({}, "5"), ({"SLASHOPS_LOCAL_SWEEP_SECONDS": "2"}, "2")):
+        supervisor = RecordingSupervisor(env={}, out=io.StringIO())
+        supervisor.started, supervisor.niceness = {}, {}
+        start_services(supervisor, resolve_settings(env), _resources())
+        argv = supervisor.started["sweeper"]
+        assert argv[argv.index("--every") + 1] == every and argv[-1] == "chalicelib.sweeper:lambda_handler"
+        assert argv[1:3] == ["-m", "tools.local.scheduler"]
 
 
 def test_each_lambda_runner_handles_batches_as_its_event_source_mapping_does() -> None:
@@ -90,5 +102,6 @@ def test_the_consumers_yield_the_cpu_to_the_ingress() -> None:
     supervisor = RecordingSupervisor(env={}, out=io.StringIO())
     supervisor.started, supervisor.niceness = {}, {}
     start_services(supervisor, resolve_settings({}), _resources())
-    assert supervisor.niceness == {"ingress": 0} | {name: CONSUMER_NICENESS for name in local_consumers()}
+    background = {name: CONSUMER_NICENESS for name in ("sweeper", "schedules", *local_consumers())}
+    assert supervisor.niceness == {"ingress": 0} | background
     assert CONSUMER_NICENESS > 0

@@ -9,7 +9,7 @@ from chalice.app import Chalice, Response
 from chalicelib import bootstrap as composition
 from chalicelib.budget import answer_deadline
 from chalicelib.deps import IngressDeps
-from chalicelib.handler import HttpAnswer, handle_interaction_http, handle_slash_http
+from chalicelib.handler import HttpAnswer, handle_event_http, handle_interaction_http, handle_slash_http
 from shared.logs import configure_logging
 
 
@@ -39,6 +39,11 @@ def create_app(
     @chalice_app.route("/slack/interactions", methods=["POST"], content_types=["*/*"])
     def slack_interaction() -> Response:
         return serve(handle_interaction_http)
+
+    # Slack's Events API Request URL (`app_home_opened` publishes the user's Home): verified like a command, JSON.
+    @chalice_app.route("/slack/events", methods=["POST"], content_types=["*/*"])
+    def slack_event() -> Response:
+        return serve(handle_event_http)
 
     return chalice_app
 

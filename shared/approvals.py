@@ -135,6 +135,11 @@ class ApprovalStore(Protocol):
         not reminded), at most `limit`, soonest reminder first. Reads only pending approvals (never the table)."""
         ...
 
+    def pending(self, now: int, *, limit: int, deadline: Deadline) -> list[PendingApproval]:
+        """Pending approvals not expired at `now`, at most `limit`, soonest reminder first (the Home lists those a user
+        may decide). Reads only pending approvals (never the table); a just-decided one may still be listed."""
+        ...
+
     def mark_reminded(self, approval_id: str, at: int, *, deadline: Deadline) -> bool:
         """Record that the approvers were reminded at `at`, only if it is still pending, unexpired at `at` and not
         reminded yet: True for exactly one caller, so one reminder is sent."""

@@ -4,6 +4,7 @@ exists (the ingress asks before it prompts for a restore or holds one for approv
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from shared.errors import UnavailableError
@@ -32,6 +33,19 @@ def manifest_key(database: str, backup_id: str) -> str:
     return f"manifests/{database}/{backup_id}.json"
 
 
+def manifest_prefix(database: str) -> str:
+    """Every manifest of `database`: its keys sort by the backup's UTC start (the id holds it after the name)."""
+    return f"manifests/{database}/"
+
+
+def backup_started(backup_id: str) -> datetime | None:
+    """When a backup started, read from its id (`orders-20261128T101500Z-3f9c2a` → 2026-11-28 10:15 UTC)."""
+    found = _BACKUP_ID.fullmatch(backup_id)
+    if found is None:
+        return None
+    return datetime.strptime(backup_id[len(found["database"]) + 1 :][:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
 class BackupCatalogUnavailableError(UnavailableError):
     """The backup bucket could not be asked in time."""
 
@@ -39,8 +53,14 @@ class BackupCatalogUnavailableError(UnavailableError):
 
 
 class BackupCatalog(Protocol):
-    """Read-only: whether a database has a finished backup of that id (its manifest exists)."""
+    """Read-only: whether a database has a finished backup of that id (its manifest exists), and its newest one."""
 
     def has_backup(self, database: str, backup_id: str, *, deadline: Deadline | None = None) -> bool:
         """Raises `BackupCatalogUnavailableError` when the bucket could not be asked (in time)."""
+        ...
+
+    def latest(self, database: str, *, now: int, deadline: Deadline | None = None) -> str | None:
+        """The id of `database`'s newest finished backup (None: it has none); a bounded read (the Home shows it).
+        Raises `BackupCatalogUnavailableError` when the bucket could not be asked (in time), or holds too many
+        recent backups to find the newest within the bound."""
         ...

@@ -73,7 +73,7 @@ def _decide(click: BlockActions, verified: VerifiedRequest, deps: IngressDeps, w
     approval_id, deadline = _approval_id(click.action.value), verified.deadline
     now = int(deps.now().timestamp())
     approval = _within(deadline, lambda within: store(deps).get(approval_id, deadline=within))
-    if approval is None or not _may_learn_of(approval, verified, deps):
+    if approval is None or not _may_learn_of(approval, click, verified, deps):
         raise not_found(approval_id)
     if approval.state != "pending":
         return _already(approval)
@@ -220,12 +220,15 @@ def _already(approval: PendingApproval) -> SlackMessage:
     )
 
 
-def _may_learn_of(approval: PendingApproval, verified: VerifiedRequest, deps: IngressDeps) -> bool:
+def _may_learn_of(approval: PendingApproval, click: BlockActions, verified: VerifiedRequest, deps: IngressDeps) -> bool:
     """Whether a click may be answered about this request at all: clicked in the channel the request was posted to
-    (the channel message shows everything the answer could), or by someone `status <id>` would show it to."""
+    (the channel message shows everything the answer could), or by someone `status <id>` would show it to, or — on
+    the Home, which is in no channel — by one of its approvers (the Home lists a request to its approvers only)."""
     if verified.request.channel_id == approval.channel_id:
         return True
-    return Viewer.of_request(verified, deps).may_see_command_of(approval.requester, approval.command)
+    if Viewer.of_request(verified, deps).may_see_command_of(approval.requester, approval.command):
+        return True
+    return click.from_home and _may_decide(approval, click, deps, verified.deadline) is True
 
 
 def _may_decide(approval: PendingApproval, click: BlockActions, deps: IngressDeps, deadline: Deadline) -> bool | None:

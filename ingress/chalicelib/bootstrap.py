@@ -40,6 +40,8 @@ def ingress_deps() -> IngressDeps:
     from shared.aws.eventbridge import EventBridgePublisher
     from shared.aws.replay_guard import DynamoDbReplayGuard
     from shared.locks.dynamodb import DynamoDbLockStore
+    from shared.slack.sdk_home import slack_home
+    from shared.slack.sdk_views import slack_views
 
     current = settings()
     config = config_provider(current)
@@ -54,6 +56,8 @@ def ingress_deps() -> IngressDeps:
         locks=DynamoDbLockStore(current.lock_table),
         approvals=DynamoDbApprovalStore(current.approval_table),
         backups=backup_catalog(current.backup_bucket),
+        home=slack_home(current.slack),
+        views=slack_views(current.slack),
     )
 
 

@@ -29,7 +29,7 @@ from shared.deadline import Deadline
 from shared.errors import SlashopsError
 from shared.replay import SignedRequest
 from shared.slack.actions import CANCEL, RETRY, ROLLBACK
-from shared.slack.blocks import SlackMessage
+from shared.slack.blocks import SlackMessage, section
 from shared.slack.messages import error_message
 from shared.slack.mrkdwn import code
 
@@ -71,11 +71,16 @@ ACTIONS: Mapping[str, ActionUseCase] = {
 """Every button slashops puts in a message, by action id."""
 
 
+HOME_ACTIONS = frozenset({APPROVE, DENY})
+"""The buttons the Home tab carries (`chalicelib.home`): a click there on any other is refused."""
+
+
 def handle_click(click: BlockActions, signed: SignedRequest, deadline: Deadline, deps: IngressDeps) -> SlackMessage:
-    """The answer to one click (refusals included), also posted to the click's `response_url` in its place."""
+    """The answer to one click (refusals included), also posted to the click's `response_url` in its place (a click
+    on the Home: shown on the Home, republished)."""
     try:
         action = ACTIONS.get(click.action.action_id)
-        if action is None:
+        if action is None or (click.from_home and click.action.action_id not in HOME_ACTIONS):
             raise _unknown_action(click.action.action_id)
         request = click.as_request("")
         message = action(click, VerifiedRequest(request, signed, deadline), deps)
@@ -98,6 +103,14 @@ def _answer(click: BlockActions, message: SlackMessage, deadline: Deadline, deps
         answer = message.model_copy(update={"replace_original": True})
     else:
         answer = message
+    if click.from_home:  # no response_url: the Home is republished with the answer on top
+        from chalicelib.home import publish_home
+
+        try:
+            publish_home(click.user.id, deps, deadline, notice=answer.blocks or (section(answer.text),))
+        except SlashopsError as error:  # the configuration unreadable now: the click was answered all the same
+            logger.error("Home not republished after a click", extra={"problem": error.message})
+        return answer
     deps.responder.respond(click.response_url, answer, deadline=deadline)
     return answer
 

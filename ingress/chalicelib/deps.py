@@ -31,6 +31,8 @@ from shared.slack.names import NameDirectory
 
 if TYPE_CHECKING:
     from shared.ledger.port import LedgerReader  # only `status` and `history` read the ledger: imported by them
+    from shared.slack.home import HomePublisher  # only the Home (`chalicelib.home`) uses it
+    from shared.slack.views import ViewsPort  # only the forms (`chalicelib.forms`) use it
 
 SSM_LIMITS = ClientLimits(connect_timeout=0.5, read_timeout=1.0, total_max_attempts=1)
 """boto3's defaults for the SSM read (60 s, several tries) would spend the whole answer budget."""
@@ -90,6 +92,12 @@ class IngressDeps:
     """Commands held for approval (docs/admins.md "Approvals"); None refuses every command a rule holds."""
     backups: BackupCatalog | None = None
     """Whether a backup exists, asked before a restore is prompted or held; None: the backup worker checks alone."""
+    views: ViewsPort | None = None
+    """Slack's modals and the bot's private answers (`chalicelib.forms`); None: `/ops deploy` and `/ops restore`
+    without arguments answer as typed text does (no form)."""
+    home: HomePublisher | None = None
+    """Publishes a user's Home tab (`chalicelib.home`, on `app_home_opened` and after a click there); None: the
+    events endpoint answers Slack and publishes nothing."""
     responder: Responder = field(default_factory=WebhookResponder)
     """Posts a click's answer to its `response_url` (Slack ignores the HTTP body of a click's answer)."""
     catalog: Catalog = CATALOG

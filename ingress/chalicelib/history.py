@@ -7,15 +7,14 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from chalicelib.deps import IngressDeps
-from chalicelib.ledger_view import STATE_ICONS, Viewer, age, require_ledger, shown_state
+from chalicelib.ledger_view import STATE_ICONS, Viewer, age, require_ledger
 from chalicelib.models import Command
-from shared.commands.catalog import CATALOG
 from shared.commands.parser import ParsedCommand
 from shared.errors import UsageError
 from shared.ledger.models import LedgerEntry
 from shared.ledger.port import LedgerReader
+from shared.ledger.shown import command_line
 from shared.slack.blocks import MAX_BLOCKS, SlackMessage, context, section
-from shared.slack.messages import format_arguments
 from shared.slack.mrkdwn import code, mention
 
 HISTORY_MAX = 50
@@ -82,11 +81,4 @@ def refused_line(entry: LedgerEntry, now: datetime) -> str:
 
 
 def history_line(entry: LedgerEntry, now: datetime) -> str:
-    shown = format_arguments(entry.arguments, CATALOG.get(entry.command))
-    if len(shown) > ARGUMENTS_SHOWN:  # keeps ten lines within a section's 3,000 characters
-        shown = shown[: ARGUMENTS_SHOWN - 1] + "…"
-    icon, state = shown_state(entry, now)
-    return (
-        f"{icon} {code(entry.command_id)} {code(entry.command)}{(' ' + shown) if shown else ''}"
-        f" · {state} · {mention(entry.user_id)} · {age(entry.started_at(), now)} ago"
-    )
+    return command_line(entry, now)  # shared with the Home tab

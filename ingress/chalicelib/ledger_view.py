@@ -22,24 +22,13 @@ from shared.aws.tables import LEDGER
 from shared.config.access import AccessRule, Caller, describe_approvers, may_see_commands_of
 from shared.errors import ConfigurationError
 from shared.incidents import open_incident
-from shared.ledger.models import CommandState, LedgerEntry
+from shared.ledger.models import LedgerEntry
 from shared.ledger.port import LedgerReader
+from shared.ledger.shown import STATE_ICONS as STATE_ICONS  # re-exported: shown the same by the Home
+from shared.ledger.shown import age as age
+from shared.ledger.shown import shown_state as shown_state
 from shared.slack.messages import misconfiguration
 from shared.slack.mrkdwn import code, mention
-
-STATE_ICONS: dict[CommandState, str] = {
-    "awaiting approval": ":raised_hand:",
-    "requested": ":inbox_tray:",
-    "accepted": ":hourglass_flowing_sand:",
-    "running": ":arrows_counterclockwise:",
-    "succeeded": ":white_check_mark:",
-    "failed": ":x:",
-    "cancelled": ":octagonal_sign:",
-    "rejected": ":no_entry:",
-    "refused": ":no_entry_sign:",
-    "denied": ":no_entry:",
-    "expired": ":hourglass:",
-}
 
 
 class Viewer:
@@ -116,27 +105,6 @@ def require_ledger(ledger: LedgerReader | None) -> LedgerReader:
         detail = ConfigurationError(f"the ingress has no command ledger: set {LEDGER.variable}")
         raise misconfiguration(open_incident(detail, where="ingress"))
     return ledger
-
-
-def age(then: datetime, now: datetime) -> str:
-    seconds = max(int((now - then).total_seconds()), 0)
-    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"
-
-
-def shown_state(entry: LedgerEntry, now: datetime) -> tuple[str, str]:
-    """The icon and the words for a command's state, approvals included (mrkdwn: deciders are mentions)."""
-    if entry.approval_lapsed(now):
-        return STATE_ICONS["expired"], "expired (no decision)"
-    state = entry.shown_state
-    words: str = state
-    if state == "denied" and entry.decided_by:
-        words = f"denied by {mention(entry.decided_by)}"
-    elif entry.approval == "approved":
-        words = f"{state} (approved by {mention(entry.decided_by)})"
-    return STATE_ICONS[state], words
 
 
 def approval_line(entry: LedgerEntry, now: datetime) -> str | None:

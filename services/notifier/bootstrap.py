@@ -16,10 +16,12 @@ def notifier_deps() -> NotifierDeps:
     """The real adapters: the ledger on DynamoDB, Slack through slack-sdk (clients built on first use)."""
     from services.notifier.adapters.slack import SlackSdkAdapter
     from shared.ledger.dynamodb import DynamoDbLedger
+    from shared.slack.sdk_home import slack_home
 
     settings = NotifierSettings.from_env()
     return NotifierDeps(
         ledger=DynamoDbLedger(settings.ledger_table),
         slack=SlackSdkAdapter(settings.slack.read_token, api_url=settings.slack.api_url),
         max_receive_count=settings.max_receive_count,
+        home=slack_home(settings.slack),
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from services.notifier.approvals import post_request, remind, tell_decision
 from services.notifier.errors import SlackAuthError, SlackRejectedError, SlackUnavailableError
+from services.notifier.home import refresh_after
 from services.notifier.notifying import Outcome, record, record_and_notify
 from shared.events.envelope import MalformedEventError, parse_eventbridge_json
 from shared.events.models import (
@@ -102,8 +103,10 @@ def _gave_up(event: AnyEvent, deps: NotifierDeps) -> None:
 
 
 def handle_event(event: AnyEvent, deps: NotifierDeps) -> Outcome:
-    """The registered use case for this event's type."""
-    return USE_CASES[event.detail_type](event, deps)
+    """The registered use case for this event's type; then the Home of whoever it concerns is refreshed (`home`)."""
+    outcome = USE_CASES[event.detail_type](event, deps)
+    refresh_after(event, deps)
+    return outcome
 
 
 def _not_notified(event: AnyEvent, error: Exception, *, last_attempt: bool) -> None:

@@ -14,6 +14,7 @@ from shared.aws.tables import LEDGER
 from shared.ledger.port import Ledger
 from shared.settings import int_setting
 from shared.slack.bot import SlackBot
+from shared.slack.home import HomePublisher
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +48,5 @@ class NotifierDeps:
     limits: ResponseUrlLimits = field(default_factory=ResponseUrlLimits)
     max_receive_count: int = 5
     """The queue's redrive `maxReceiveCount`: the attempt that reaches it is logged as lost if it fails."""
+    home: HomePublisher | None = None
+    """Republishes a user's Home tab when one of their commands or approvals changes (`home`); None: not refreshed."""

@@ -5,8 +5,9 @@ Table: partition key `approval_id` (S); `state` (S), `expires_at` (N) and the de
 `forget_at` (N, epoch seconds) is the TTL, a week past the expiry. While an approval is pending it also carries
 `due_pk` (S, always `pending`) and `due_at` (S, the reminder's epoch seconds, 12 digits): the sparse index `DUE`
 holds exactly the pending approvals, soonest reminder first, so the sweeper (`due`) queries what is due instead of
-scanning. A decision removes `due_pk` (the approval leaves the index), `reopen` puts it back. The ingress' role may
-only `PutItem`, `GetItem` and `UpdateItem` on it; the sweeper's `Query` the index and `UpdateItem`.
+scanning, and the Home (`pending`) lists what waits. A decision removes `due_pk` (the approval leaves the index),
+`reopen` puts it back. The ingress' role may `PutItem`, `GetItem` and `UpdateItem` on it and `Query` the index (the
+Home); the sweeper's `Query` the index and `UpdateItem`.
 """
 
 from __future__ import annotations
@@ -159,6 +160,28 @@ class DynamoDbApprovalStore(DynamoDbStore):
                 break
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return [approval for approval in found if approval.due(now)][:limit]
+
+    def pending(self, now: int, *, limit: int, deadline: Deadline) -> list[PendingApproval]:
+        """A query of the whole `due` index (every pending approval), without the expired ones; paged until `limit`
+        are found."""
+        client = self.client
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": DUE.name,
+            "KeyConditionExpression": "#due = :pending",
+            "FilterExpression": "#exp > :epoch",
+            "ExpressionAttributeNames": {"#due": DUE.hash_key, "#exp": "expires_at"},
+            "ExpressionAttributeValues": {":pending": {"S": PENDING}, ":epoch": {"N": str(now)}},
+            "Limit": min(limit, _PAGE),
+        }
+        found: list[PendingApproval] = []
+        while len(found) < limit:
+            page = self._call(lambda: client.query(**request), deadline=deadline)
+            found += [approval for item in page.get("Items", []) if (approval := _approval(item)) is not None]
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [approval for approval in found if approval.state == "pending" and not approval.expired(now)][:limit]
 
     def mark_reminded(self, approval_id: str, at: int, *, deadline: Deadline) -> bool:
         client = self.client

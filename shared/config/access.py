@@ -479,6 +479,18 @@ def may_see_commands_of(rules: Sequence[AccessRule], *, command: str, caller: Ca
     return any(not rule.deny and rule.admits_user(caller) is True for rule in covering)
 
 
+def may_run_somewhere(
+    rules: Sequence[AccessRule], *, command: str, caller: Caller, arguments: Mapping[str, ArgumentValue]
+) -> bool:
+    """Whether some allow rule admits the caller to `command` with `arguments` in some channel, and no deny rule
+    forbids it to them with those arguments everywhere (the Home: the databases a user may back up). Unknown
+    groups fail closed."""
+    covering = [rule for rule in rules if rule.covers(command) and rule.admits_arguments(arguments)]
+    if any(rule.deny and rule.admits_user(caller) is not False and rule.channels is None for rule in covering):
+        return False
+    return any(not rule.deny and rule.admits_user(caller) is True for rule in covering)
+
+
 def _everywhere(rule: AccessRule) -> bool:
     return rule.channels is None and rule.arguments is None
 

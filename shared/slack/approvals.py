@@ -111,11 +111,12 @@ def approval_request(held: HeldCommand) -> SlackMessage:
     )
 
 
-def approval_buttons(approval_id: str) -> Block:
-    """Approve and Deny, each carrying the approval id only (everything else is read from the approval table)."""
+def approval_buttons(approval_id: str, *, block_id: str = "approval") -> Block:
+    """Approve and Deny, each carrying the approval id only (everything else is read from the approval table).
+    `block_id`: unique within a view (the Home lists several requests)."""
     return {
         "type": "actions",
-        "block_id": "approval",
+        "block_id": block_id,
         "elements": [
             button(APPROVE, "Approve", approval_id, style="primary"),
             button(DENY, "Deny", approval_id, style="danger"),

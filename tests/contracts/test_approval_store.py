@@ -199,3 +199,18 @@ def test_a_store_that_does_not_answer_says_so(unavailable: ApprovalStore) -> Non
         unavailable.due(NOW, limit=10, deadline=_soon())
     with pytest.raises(ApprovalStoreUnavailableError):
         unavailable.mark_reminded("a1b2c3d4e5f6", NOW, deadline=_soon())
+
+
+def test_pending_lists_what_waits_not_what_was_decided_or_expired(store: ApprovalStore) -> None:
+    store.create(_approval("waiting1"), deadline=_soon())
+    store.create(_approval("decided1"), deadline=_soon())
+    store.create(_approval("expired1").model_copy(update={"expires_at": NOW + 10}), deadline=_soon())
+    store.decide("decided1", Decision("denied", "U0BOB", "bob", NOW + 5), deadline=_soon())
+    listed = store.pending(NOW + 60, limit=10, deadline=_soon())
+    assert [approval.approval_id for approval in listed] == ["waiting1"]
+    assert store.pending(NOW + 60, limit=0, deadline=_soon()) == []
+
+
+def test_pending_fails_closed_when_the_table_does_not_answer(unavailable: ApprovalStore) -> None:
+    with pytest.raises(ApprovalStoreUnavailableError):
+        unavailable.pending(NOW, limit=10, deadline=_soon())

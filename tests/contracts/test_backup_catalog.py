@@ -56,3 +56,21 @@ def test_a_backup_with_its_manifest_exists_and_others_do_not(bucket: Bucket) -> 
     assert bucket.catalog.has_backup("orders", "orders-20261128T101500Z-3f9c")
     assert not bucket.catalog.has_backup("orders", "orders-nope")
     assert not bucket.catalog.has_backup("billing", "orders-20261128T101500Z-3f9c")
+
+
+NOW = 1_796_000_000  # 2026-11-30
+
+
+def test_the_newest_backup_is_the_latest_started_of_that_database_only(bucket: Bucket) -> None:
+    bucket.add("orders", "orders-20261128T101500Z-aaaa")
+    bucket.add("orders", "orders-20261129T101500Z-bbbb")
+    bucket.add("orders", "orders-20260101T000000Z-cccc")
+    bucket.add("orders-eu", "orders-eu-20261130T000000Z-dddd")
+    assert bucket.catalog.latest("orders", now=NOW) == "orders-20261129T101500Z-bbbb"
+    assert bucket.catalog.latest("orders-eu", now=NOW) == "orders-eu-20261130T000000Z-dddd"
+
+
+def test_an_old_backup_is_still_found_and_none_is_none(bucket: Bucket) -> None:
+    bucket.add("billing", "billing-20250101T000000Z-aaaa")
+    assert bucket.catalog.latest("billing", now=NOW) == "billing-20250101T000000Z-aaaa"
+    assert bucket.catalog.latest("orders", now=NOW) is None

@@ -38,6 +38,12 @@ VERBS = (
         "tools.cli.send:click_main",
         "click <action_id> --value <value> [--as U123] [--channel C123] [--message-ts <ts>]",
     ),
+    Verb(
+        ("submit",),
+        "tools.cli.forms:main",
+        "submit <deploy|restore> [--as U123] [--channel C123] [--field NAME=VALUE]... [--show|--cancel]",
+    ),
+    Verb(("home",), "tools.cli.home:main", "home [--as U123] [--click <action_id> --value <value>]"),
     Verb(("dlq",), "tools.cli.dlq:main", "dlq <list|redrive> <deploy|backup|notifier> [--local] [--prefix slashops]"),
     Verb(
         ("config",),

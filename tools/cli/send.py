@@ -46,6 +46,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from shared.settings import setting
 from tools.cli.aws_target import LOCAL_STATE
+from tools.cli.local_slack import local_trigger_id
 from tools.local.defaults import DEFAULT_INGRESS_PORT, LOCAL_SIGNING_SECRET, local_channel_name, local_name
 
 ACCEPTED = re.compile(r"accepted as `?([A-Za-z0-9_-]+)`?")
@@ -73,8 +74,9 @@ class SlashCommand:
     command: str = "/ops"
 
 
-def slack_form(command: SlashCommand, response_url: str) -> dict[str, str]:
-    """The form fields Slack posts for a slash command (api.slack.com/interactivity/slash-commands)."""
+def slack_form(command: SlashCommand, response_url: str, *, trigger_id: str = "") -> dict[str, str]:
+    """The form fields Slack posts for a slash command (api.slack.com/interactivity/slash-commands); `trigger_id`:
+    one the local Slack issued (`tools.fakes.slack`), so that a form the command opens opens there."""
     return {
         "token": "local-verification-token",
         "team_id": command.team_id,
@@ -87,7 +89,7 @@ def slack_form(command: SlashCommand, response_url: str) -> dict[str, str]:
         "text": command.text,
         "api_app_id": "A0LOCAL",
         "response_url": response_url,
-        "trigger_id": f"{int(time.time())}.local",
+        "trigger_id": trigger_id or f"{int(time.time())}.local",
     }
 
 
@@ -305,7 +307,7 @@ def run(args: argparse.Namespace, out: Any = sys.stdout) -> int:
         channel_name=local_channel_name(args.channel),
     )
     with ResponseUrlServer() as server:
-        body = urlencode(slack_form(command, server.url)).encode()
+        body = urlencode(slack_form(command, server.url, trigger_id=local_trigger_id() or "")).encode()
         try:
             status, answer = post(args.url, body, signed_headers(body, args.secret))
         except (urllib.error.URLError, OSError) as error:
@@ -314,6 +316,10 @@ def run(args: argparse.Namespace, out: Any = sys.stdout) -> int:
         print(f"── immediate answer (HTTP {status}) ──\n{shown(answer)}", file=out, flush=True)
         if status != 200:
             return 1
+        if not answer:  # `/ops deploy` or `/ops restore` alone: a form opened on the local Slack
+            fill = f"bin/slashops submit {args.text.strip()} --field …"
+            print(f"(a form opened: `{fill}` fills it)", file=out, flush=True)
+            return 0
         if (held := held_for_approval(answer)) is not None:
             print(
                 "\n(held for approval: `make run` prints the approval message with its buttons; press Approve or Deny "

@@ -9,6 +9,14 @@
   `conversations.list`, paginated (`define_user()` / `--user U0ID:name:email`, `define_channel()` /
   `--channel C0ID:name`); bearer-token auth (`invalid_auth` /
   `token_revoked`), per-channel errors (`not_in_channel`, `channel_not_found`).
+- **Forms**: `issue_trigger()` (HTTP: `POST /local/trigger`) hands out a `trigger_id` as Slack sends with a slash
+  command, good for one `views.open` within `trigger_seconds` (3 s, as Slack's: then `expired_trigger_id`, used:
+  `exchanged_trigger_id`, unknown: `invalid_trigger_id`); `views.open` / `views.update` (`hash_conflict` on a
+  stale hash) record each view (`views`; HTTP: `POST /local/view` with `{"trigger_id"}` or `{"view_id"}`), and
+  `chat.postEphemeral` records a message only `user` sees (`ephemeral()`; HTTP: `POST /local/ephemeral` with
+  `{"user", "channel", "since"}`).
+- **Home tab**: `views.publish` keeps the latest Home of each user (`homes`; HTTP: `POST /local/home` with `{"user"}`,
+  what `slashops home` prints).
 - **Scripted failures** (`fail()`): 429 with `Retry-After`, 5xx, or an `ok: false` error, `times` times.
 - **Outage** (`down()` … `up()`): every request fails (503 by default) until Slack is back.
 
@@ -40,6 +48,10 @@ from tools.fakes.server import LocalHttpServer, QuietHandler
 
 DEFAULT_BOT_TOKEN = "xoxb-fake-bot-token"
 RESPONSE_URL = "response_url"
+MAX_VIEW_BLOCKS = 100
+"""Slack refuses a view with more blocks."""
+LOCAL_PATHS = frozenset({"/local/trigger", "/local/view", "/local/ephemeral", "/local/home"})
+"""The local Slack's own endpoints, for the CLI (`tools.cli.forms`): not Slack's API."""
 
 
 @dataclass
@@ -67,6 +79,8 @@ class Posted:
     thread_ts: str = ""
     """For a reply in a thread: the parent message's `ts`."""
     response_url: str = ""
+    user: str = ""
+    """For `chat.postEphemeral`: the only user who sees it."""
     at: float = field(default_factory=time.time)
 
     @property
@@ -76,6 +90,20 @@ class Posted:
     @property
     def response_type(self) -> str:
         return str(self.payload.get("response_type", "ephemeral"))
+
+
+@dataclass
+class OpenView:
+    """A view as Slack keeps it: opened with `trigger_id`, its `hash` changing with every update."""
+
+    id: str
+    view: dict[str, Any]
+    trigger_id: str
+    hash: str
+    opened_at: float = field(default_factory=time.time)
+
+    def as_answer(self) -> dict[str, Any]:
+        return {**self.view, "id": self.id, "hash": self.hash, "state": {"values": {}}}
 
 
 @dataclass
@@ -113,6 +141,15 @@ class FakeSlack(LocalHttpServer):
         """`{channel id: channel name}`, as `conversations.list` answers."""
         self.page_size = 200
         """The most a page of `users.list` / `conversations.list` holds (the request's `limit` can only lower it)."""
+        self.views: dict[str, OpenView] = {}
+        """Every view opened (`views.open`), as last updated (`views.update`), by id."""
+        self.trigger_seconds = 3.0
+        """How long a trigger_id stays good for `views.open` (Slack: 3 seconds)."""
+        self.homes: dict[str, dict[str, Any]] = {}
+        """The latest Home published for each user (`views.publish`), by user id."""
+        self.home_publishes: dict[str, int] = {}
+        """How many times each user's Home was published."""
+        self._triggers: dict[str, tuple[float, bool]] = {}
         self._hooks: dict[str, _Hook] = {}
         self._channels: dict[str, list[Posted]] = {}
         self._threads: dict[tuple[str, str], list[Posted]] = {}
@@ -134,6 +171,29 @@ class FakeSlack(LocalHttpServer):
         with self._lock:
             self._hooks[path] = _Hook()
         return self.url + path
+
+    def issue_trigger(self) -> str:
+        """A fresh trigger_id, as Slack sends with a slash command or a click: one `views.open`, within 3 s."""
+        trigger = f"{int(time.time())}.{next(self._counter)}.{secrets.token_hex(8)}"
+        with self._lock:
+            self._triggers[trigger] = (time.monotonic(), False)
+        return trigger
+
+    def view_for(self, *, trigger_id: str = "", view_id: str = "") -> OpenView | None:
+        """The view opened with `trigger_id`, or the view `view_id`, as it is now."""
+        with self._lock:
+            if view_id:
+                return self.views.get(view_id)
+            return next((view for view in self.views.values() if view.trigger_id == trigger_id), None)
+
+    def ephemeral(self, user: str, channel: str = "") -> list[Posted]:
+        """What `chat.postEphemeral` showed `user` (in `channel`, when given), oldest first."""
+        with self._lock:
+            return [
+                m
+                for m in self.messages
+                if m.via == "chat.postEphemeral" and m.user == user and (not channel or m.channel == channel)
+            ]
 
     def expire(self, response_url: str) -> None:
         with self._lock:
@@ -258,6 +318,10 @@ class FakeSlack(LocalHttpServer):
             "users.list": self._users_list,
             "users.lookupByEmail": self._users_lookup_by_email,
             "conversations.list": self._conversations_list,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
+            "chat.postEphemeral": self._post_ephemeral,
+            "views.publish": self._views_publish,
         }.get(method)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
@@ -353,6 +417,58 @@ class FakeSlack(LocalHttpServer):
             ]
         return self._paged("channels", listed, params)
 
+    def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        trigger, view = str(params.get("trigger_id", "")), _json_field(params.get("view"))
+        if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
+            return {"ok": False, "error": "invalid_arguments"}
+        with self._lock:
+            issued = self._triggers.get(trigger)
+            if issued is None:
+                return {"ok": False, "error": "invalid_trigger_id"}
+            if issued[1]:
+                return {"ok": False, "error": "exchanged_trigger_id"}
+            if time.monotonic() - issued[0] > self.trigger_seconds:
+                return {"ok": False, "error": "expired_trigger_id"}
+            self._triggers[trigger] = (issued[0], True)
+            opened = OpenView(f"V{next(self._counter):08d}", view, trigger, secrets.token_hex(6))
+            self.views[opened.id] = opened
+        return {"ok": True, "view": opened.as_answer()}
+
+    def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        view_id, view = str(params.get("view_id", "")), _json_field(params.get("view"))
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        with self._lock:
+            current = self.views.get(view_id)
+            if current is None:
+                return {"ok": False, "error": "not_found"}
+            if params.get("hash") and params["hash"] != current.hash:
+                return {"ok": False, "error": "hash_conflict"}
+            current.view, current.hash = view, secrets.token_hex(6)
+            return {"ok": True, "view": current.as_answer()}
+
+    def _post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, user = str(params.get("channel", "")), str(params.get("user", ""))
+        problem = self._channel_problem(channel, params) or ("user_not_in_channel" if not user else None)
+        if problem:
+            return {"ok": False, "error": problem}
+        posted = Posted("chat.postEphemeral", _message_fields(params), channel=channel, user=user)
+        with self._lock:
+            self._record(posted)
+        return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._counter):06d}"}
+
+    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A user's Home: `type` home, at most 100 blocks (Slack refuses more); the latest kept per user."""
+        user, view = str(params.get("user_id", "")), _json_field(params.get("view"))
+        if not user:
+            return {"ok": False, "error": "user_not_found"}
+        if not isinstance(view, dict) or view.get("type") != "home" or len(view.get("blocks") or []) > MAX_VIEW_BLOCKS:
+            return {"ok": False, "error": "invalid_arguments"}
+        with self._lock:
+            self.homes[user] = view
+            self.home_publishes[user] = self.home_publishes.get(user, 0) + 1
+        return {"ok": True, "view": {"id": f"VHOME{user}", "type": "home", **view}}
+
     def _paged(self, key: str, items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
         """Slack's cursor pagination: `limit` (at most `page_size`), `cursor`, `response_metadata.next_cursor`."""
         cursor = str(params.get("cursor") or "")
@@ -368,6 +484,16 @@ class FakeSlack(LocalHttpServer):
         if not params.get("text") and not params.get("blocks"):
             return "no_text"
         return self.channel_errors.get(channel)
+
+
+def _json_field(value: Any) -> Any:
+    """A JSON argument as a form-encoded client sends it (a string), or as a JSON body carries it."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
 
 
 def _message_fields(params: dict[str, Any]) -> dict[str, Any]:
@@ -387,6 +513,8 @@ class _SlackHandler(QuietHandler):
         failure = self.fake._take_failure(target)
         if failure is not None:
             self._fail(failure)
+        elif path in LOCAL_PATHS:
+            self._local(path, body)
         elif target == RESPONSE_URL:
             self._response_url(path, body)
         else:
@@ -400,6 +528,28 @@ class _SlackHandler(QuietHandler):
             self._send_json(429, {"ok": False, "error": "ratelimited"}, headers)
         else:
             self._send(failure.status, b"Internal Server Error", "text/plain", headers)
+
+    def _local(self, path: str, body: bytes) -> None:
+        """What the CLI asks the local Slack (Slack has no such API): a trigger_id to send, a view to show."""
+        if path == "/local/trigger":
+            self._send_json(200, {"ok": True, "trigger_id": self.fake.issue_trigger()})
+            return
+        asked = json.loads(body or b"{}")
+        if path == "/local/ephemeral":
+            shown = self.fake.ephemeral(str(asked.get("user", "")), str(asked.get("channel", "")))
+            since = float(asked.get("since") or 0)
+            self._send_json(200, {"ok": True, "messages": [m.payload for m in shown if m.at >= since]})
+            return
+        if path == "/local/home":  # the latest Home published for `user` (`slashops home`)
+            user = str(asked.get("user", ""))
+            home, published = self.fake.homes.get(user), self.fake.home_publishes.get(user, 0)
+            self._send_json(200, {"ok": True, "view": home or {}, "published": published})
+            return
+        found = self.fake.view_for(trigger_id=str(asked.get("trigger_id", "")), view_id=str(asked.get("view_id", "")))
+        if found is None:
+            self._send_json(404, {"ok": False, "error": "not_found"})
+        else:
+            self._send_json(200, {"ok": True, "view": found.as_answer()})
 
     def _response_url(self, path: str, body: bytes) -> None:
         try:
@@ -477,6 +627,8 @@ def _print_message(posted: Posted) -> None:
 
 def _line(posted: Posted) -> str:
     where = posted.channel or posted.response_type
+    if posted.user:
+        where = f"{where}, only {posted.user} sees it"
     if posted.thread_ts:
         return f"  ↳ [thread of {posted.thread_ts} in {where}] {posted.text}"
     stamp = f" ts={posted.ts}" if posted.ts else ""

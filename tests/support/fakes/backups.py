@@ -24,3 +24,9 @@ class MemoryBackupCatalog:
         if self.unavailable:
             raise BackupCatalogUnavailableError("the backup bucket did not answer (scripted)")
         return (database, backup_id) in self._backups
+
+    def latest(self, database: str, *, now: int, deadline: Deadline | None = None) -> str | None:
+        self.asked.append((database, "latest"))
+        if self.unavailable:
+            raise BackupCatalogUnavailableError("the backup bucket did not answer (scripted)")
+        return max((backup_id for db, backup_id in self._backups if db == database), default=None)

@@ -97,6 +97,12 @@ class MemoryApprovalStore:
             due = [approval for approval in self.approvals.values() if approval.due(now)]
         return sorted(due, key=lambda approval: approval.remind_at)[:limit]
 
+    def pending(self, now: int, *, limit: int, deadline: Deadline) -> list[PendingApproval]:
+        self._answer()
+        with self._mutex:
+            waiting = [a for a in self.approvals.values() if a.state == "pending" and not a.expired(now)]
+        return sorted(waiting, key=lambda approval: approval.remind_at)[:limit]
+
     def mark_reminded(self, approval_id: str, at: int, *, deadline: Deadline) -> bool:
         self._answer()
         with self._mutex:

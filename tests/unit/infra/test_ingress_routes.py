@@ -27,7 +27,15 @@ def _routes_in_app() -> set[str]:
 
 
 def test_every_route_of_the_app_is_routed_by_the_stack_and_nothing_else() -> None:
-    assert _routes_in_app() == _routes_in_template() == {"POST /slack/commands", "POST /slack/interactions"}
+    assert (
+        _routes_in_app()
+        == _routes_in_template()
+        == {
+            "POST /slack/commands",
+            "POST /slack/interactions",
+            "POST /slack/events",
+        }
+    )
 
 
 def test_the_function_may_be_invoked_for_every_slack_route() -> None:

@@ -51,7 +51,8 @@ def test_the_slash_command_lists_every_command_and_posts_where_the_ingress_route
         for resource in load_template((INFRA / "ingress.yaml").read_text())["Resources"].values()
         if resource["Type"] == "AWS::ApiGatewayV2::Route"
     }
-    urls = [command["url"], document["settings"]["interactivity"]["request_url"]]
+    settings = document["settings"]
+    urls = [command["url"], settings["interactivity"]["request_url"], settings["event_subscriptions"]["request_url"]]
     assert {f"POST {url.split('.amazonaws.com', 1)[1]}" for url in urls} == routes
     assert document["settings"]["interactivity"]["is_enabled"] is True
 
@@ -98,3 +99,15 @@ def test_slacks_length_limits_are_enforced() -> None:
     many = Catalog([CommandSpec(name=f"command-{n:03d}", summary="x", consumer="c") for n in range(100)])
     with pytest.raises(ManifestError, match="usage_hint"):
         manifest(many)
+
+
+def test_the_home_tab_and_its_event_subscription_are_declared() -> None:
+    document = manifest(base_url="https://abc123.execute-api.eu-west-1.amazonaws.com")
+    assert document["features"]["app_home"]["home_tab_enabled"] is True
+    events = document["settings"]["event_subscriptions"]
+    assert events == {
+        "request_url": "https://abc123.execute-api.eu-west-1.amazonaws.com/slack/events",
+        "bot_events": ["app_home_opened"],
+    }
+    assert manifest(base_url="https://abc123.execute-api.eu-west-1.amazonaws.com/slack/events") == document
+    assert "views_publish" in web_api_methods()  # the Home is published with the bot token, no scope needed

@@ -12,6 +12,7 @@ from services.notifier.delivery import ResponseUrlLimits
 from services.notifier.ports import SlackPort
 from shared.aws.tables import LEDGER
 from shared.ledger.port import Ledger
+from shared.metrics import EmfMetrics, MetricsPort
 from shared.settings import int_setting
 from shared.slack.bot import SlackBot
 from shared.slack.home import HomePublisher
@@ -50,3 +51,7 @@ class NotifierDeps:
     """The queue's redrive `maxReceiveCount`: the attempt that reaches it is logged as lost if it fails."""
     home: HomePublisher | None = None
     """Republishes a user's Home tab when one of their commands or approvals changes (`home`); None: not refreshed."""
+    home_refreshed: dict[str, datetime] = field(default_factory=dict)
+    """When this process last republished each user's Home after a command finished (`home.FINISHED_EVERY`)."""
+    metrics: MetricsPort = field(default_factory=EmfMetrics)
+    """Counts each event the ledger recorded for the first time (`shared.metrics`): EMF lines on stdout."""

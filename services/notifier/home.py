@@ -14,7 +14,10 @@ button on it is decided by the ingress exactly as on the full Home (`chalicelib.
 clicked), so a request shown here by mistake cannot be decided by the wrong person.
 
 A refresh is best effort and never fails the event's own delivery (logged at WARNING): the next visit to the tab
-publishes the full Home anyway.
+publishes the full Home anyway. A finished command refreshes its requester's Home at most once per
+`FINISHED_EVERY` per notifier process: each refresh reads the ledger (the user's recent commands and everyone's held
+ones), and a burst of one user's commands would otherwise read it once per command (measured: a 1,000-deploy burst
+under make run lost three quarters of its final messages to the emulator's load). Approval events always refresh.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from shared.deadline import Deadline
@@ -52,6 +55,8 @@ RECENT_READ = 60
 HELD_SCANNED = 200
 """Recent commands (everyone's) scanned for requests waiting for the user."""
 PUBLISH_SECONDS = 3.0
+FINISHED_EVERY = timedelta(seconds=30)
+"""The least time between two refreshes of one user's Home for finished commands (approval events: every time)."""
 ELSEWHERE = HomePart(
     "Locks, freezes and backups",
     (),
@@ -65,10 +70,21 @@ def refresh_after(event: AnyEvent, deps: NotifierDeps) -> None:
         return
     try:
         users = concerned(event, deps)
+        if isinstance(event, FINAL):
+            users = [user for user in users if _due(user, deps)]
         for user in users:
             publish(user, deps)
     except (ViewsUnavailableError, LedgerUnavailableError) as error:
         logger.warning("Home not refreshed", extra={"command_id": event.command_id, "problem": str(error)})
+
+
+def _due(user: str, deps: NotifierDeps) -> bool:
+    """Whether `user`'s Home may be refreshed for a finished command now (and if so, noted as refreshed)."""
+    now, last = deps.now(), deps.home_refreshed.get(user)
+    if last is not None and now - last < FINISHED_EVERY:
+        return False
+    deps.home_refreshed[user] = now
+    return True
 
 
 def concerned(event: AnyEvent, deps: NotifierDeps) -> list[str]:

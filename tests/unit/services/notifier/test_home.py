@@ -90,3 +90,24 @@ def test_without_a_home_publisher_nothing_is_refreshed(
 ) -> None:
     deps = NotifierDeps(ledger=ledger, slack=slack, now=clock)
     assert handle_event(approval_requested(ID, reply_to=reply_to("https://hooks.example/r/1")), deps) == "channel"
+
+
+def test_a_burst_of_one_users_finished_commands_refreshes_their_home_once_per_interval(
+    deps: NotifierDeps, home: MemoryHome, clock: Clock
+) -> None:
+    """Each refresh reads the ledger: 50 commands finishing at once refresh the Home once, the next one after
+    `FINISHED_EVERY` again; approval events are never held back."""
+    from services.notifier.home import FINISHED_EVERY
+
+    for number in range(50):
+        command_id = f"burst{number:07d}"
+        handle_event(command_requested(command_id, user="U0ABC"), deps)
+        handle_event(succeeded(command_id), deps)
+    assert len(home.published["U0ABC"]) == 1
+    clock.now += FINISHED_EVERY
+    handle_event(command_requested("burst9999999", user="U0ABC"), deps)
+    handle_event(succeeded("burst9999999"), deps)
+    assert len(home.published["U0ABC"]) == 2 and "burst9999999" in shown(home.latest("U0ABC"))
+    for number in range(3):
+        handle_event(approval_requested(f"held{number:08d}", reply_to=reply_to("https://hooks.example/r/1")), deps)
+    assert len(home.published["U0BOB"]) == 3

@@ -8,6 +8,7 @@ PYTHON ?= $(shell for p in python3.13 $$(ls -d /root/.pyenv/versions/3.13*/bin/p
 VENV := .venv
 PY := $(VENV)/bin/python
 LOCALSTACK_VENV := .venv-localstack
+CHECKOV_VENV := .venv-checkov
 REQUIREMENTS := requirements/runtime.txt requirements/dev.txt ingress/requirements.txt \
 	services/deploy/requirements.txt services/backup/requirements.txt services/notifier/requirements.txt
 
@@ -31,14 +32,27 @@ $(LOCALSTACK_VENV)/.installed: requirements/localstack.txt
 	$(LOCALSTACK_VENV)/bin/python -m pip install -q -r requirements/localstack.txt
 	touch $@
 
+# checkov in its own environment: its dependency tree would otherwise fight the project's pins.
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.13 is required (set PYTHON=/path/to/python3.13)"; exit 1; }
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q -r requirements/checkov.txt
+	touch $@
+
 .PHONY: install
-install: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed ## Create both virtual environments, with the operator CLI .venv/bin/slashops
+install: $(VENV)/.installed $(LOCALSTACK_VENV)/.installed $(CHECKOV_VENV)/.installed ## Create the virtual environments (project, LocalStack, checkov), with the operator CLI .venv/bin/slashops
 
 .PHONY: lint
-lint: $(VENV)/.installed docs ## ruff, mypy and the docs (make docs)
+lint: $(VENV)/.installed docs checkov ## ruff, mypy, the docs (make docs) and the security scan of infra/ (make checkov)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared ingress services tools
+
+# Offline and deterministic: no API key, no guideline download or mapping fetch, no update check on PyPI.
+.PHONY: checkov
+checkov: $(CHECKOV_VENV)/.installed ## checkov over infra/ (templates and the Dockerfile): every check passes or is skipped inline with a reason
+	env -u BC_API_KEY -u PRISMA_API_URL BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE \
+		$(CHECKOV_VENV)/bin/checkov -d infra --framework cloudformation,dockerfile --quiet --compact --skip-download
 
 .PHONY: docs
 docs: $(VENV)/.installed ## The docs site into build/docs (mkdocs --strict), after checking docs/users.md's command reference against the catalog (WRITE=1 rewrites it)
@@ -83,12 +97,12 @@ package: $(VENV)/.installed ## Build one unit's artifact into dist/: make packag
 	$(PY) -m tools.release.package $(SERVICE)
 
 .PHONY: deploy
-deploy: $(VENV)/.installed ## Package and deploy one stack: make deploy SERVICE=<bus|ingress|deploy|backup|notifier>
-	@test -n "$(SERVICE)" || { echo "usage: make deploy SERVICE=<bus|ingress|deploy|backup|notifier> (see infra/README.md)"; exit 2; }
+deploy: $(VENV)/.installed ## Package and deploy one stack: make deploy SERVICE=<bus|ingress|deploy|backup|notifier|observability>
+	@test -n "$(SERVICE)" || { echo "usage: make deploy SERVICE=<bus|ingress|deploy|backup|notifier|observability> (see infra/README.md)"; exit 2; }
 	$(PY) -m tools.release.deploy $(SERVICE) $(if $(DRY_RUN),--dry-run)
 
 .PHONY: deploy-local
-deploy-local: $(VENV)/.installed ## Package and deploy all five stacks, in order, onto moto's CloudFormation (KEEP=1 keeps it running)
+deploy-local: $(VENV)/.installed ## Package and deploy all six stacks, in order, onto moto's CloudFormation (KEEP=1 keeps it running)
 	$(PY) -m tools.release.deploy_local $(if $(KEEP),--keep) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 BENCHES := ingress e2e burst backup
@@ -113,4 +127,4 @@ format: $(VENV)/.installed ## Apply ruff's formatting and import order
 
 .PHONY: clean
 clean: ## Remove virtual environments and caches
-	rm -rf $(VENV) $(LOCALSTACK_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LOCALSTACK_VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

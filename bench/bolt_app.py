@@ -3,12 +3,14 @@ runtime dependency).
 
 Bolt configured as its docs say for FaaS (`process_before_response=True`, the Chalice adapter), given the most
 favourable setup: an `authorize` function answering at once (no `auth.test` call). Its `/ops` listener does what
-the issue's baseline does: a `shlex` split, an allow check on the caller, an append (its "publish").
+the issue's baseline does: a `shlex` split, an allow check on the caller, an append (its "publish"; in the SDK
+harness, a `PutEvents` through boto3).
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Chalice, Response
@@ -23,7 +25,8 @@ def _authorize(**_: Any) -> AuthorizeResult:
     return AuthorizeResult(enterprise_id=None, team_id="T0001", bot_token="xoxb-bench", bot_user_id="UBOT", bot_id="B1")
 
 
-def create_bolt_app(signing_secret: str) -> App:
+def create_bolt_app(signing_secret: str, publish: Callable[[dict[str, Any]], object] = PUBLISHED.append) -> App:
+    """`publish`: the listener's "publish" (an append by default; the SDK harness puts it on EventBridge)."""
     app = App(signing_secret=signing_secret, authorize=_authorize, process_before_response=True)
 
     @app.command("/ops")
@@ -36,7 +39,7 @@ def create_bolt_app(signing_secret: str) -> App:
         if command["user_id"] not in ALLOWED or not words:
             ack(f"<@{command['user_id']}> may not run this here.")
             return
-        PUBLISHED.append({"command": words[0], "arguments": words[1:], "user": command["user_id"]})
+        publish({"command": words[0], "arguments": words[1:], "user": command["user_id"]})
         ack(f"accepted: {words[0]}")
 
     return app

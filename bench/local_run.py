@@ -129,7 +129,7 @@ class Inbox:
 class LocalSystem:
     run: MakeRun
     slack: FakeSlack
-    jenkins: FakeJenkins
+    jenkins: TimedJenkins
     inbox: Inbox
     aws_endpoint: str
 
@@ -167,6 +167,28 @@ class LocalSystem:
         return Sent(text, response_url, started, acked, status, str(answer)[:300], command_id)
 
 
+class TimedJenkins(FakeJenkins):
+    """The fake Jenkins, timing each build's trigger and the first answer that says it finished (by queue id, as
+    (perf_counter, epoch seconds): the first to compare with the inbox, the second with make run's log)."""
+
+    def __init__(self, **options: Any) -> None:
+        self.triggered_at: dict[int, tuple[float, float]] = {}
+        self.finished_at: dict[int, tuple[float, float]] = {}
+        super().__init__(**options)
+
+    def _enqueue(self, job: str, parameters: dict[str, str]) -> Any:
+        item = super()._enqueue(job, parameters)
+        self.triggered_at[item.id] = (time.perf_counter(), time.time())
+        return item
+
+    def _build_json(self, build: Any, *, advance: bool) -> dict[str, Any]:
+        building = build.building
+        data = super()._build_json(build, advance=advance)
+        if building and not build.building:
+            self.finished_at.setdefault(build.queue_id, (time.perf_counter(), time.time()))
+        return data
+
+
 @dataclass
 class Sent:
     text: str
@@ -190,7 +212,7 @@ def local_system(
     inbox = Inbox()
     with (
         FakeSlack(on_message=inbox.record) as slack,
-        FakeJenkins(
+        TimedJenkins(
             any_job=True,
             user=JENKINS_USER,
             token=JENKINS_TOKEN,
@@ -354,3 +376,84 @@ class EmulatorProbe:
     def overlaps(self, started: float, took: float) -> bool:
         """Whether the span [started, started + took] met one of the stalls."""
         return any(s < started + took and started < s + t for s, t in self.stalls())
+
+
+@dataclass
+class Profiles:
+    """py-spy sampling make run's consumers (when py-spy is installed) while a bench runs: wall-clock samples (idle
+    ones included: a wait for the emulators is time the user waits too), without pausing them (`--nonblocking`).
+    `shares` keeps the samples taken while a consumer handled a batch (`SqsRunner._invoke`), so the long
+    polls between messages do not count."""
+
+    pids: Mapping[str, int]
+    out_dir: Path
+    processes: dict[str, Any] = field(default_factory=dict)
+
+    def __enter__(self) -> Profiles:
+        import shutil
+        import subprocess
+        import sys
+
+        spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        if not Path(spy).exists():
+            return self
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        for name, pid in self.pids.items():
+            command = [spy, "record", "--pid", str(pid), "--idle", "--nonblocking", "--format", "raw", "--rate", "200"]
+            command += ["--output", str(self.out_dir / f"{name}.pyspy.txt")]
+            self.processes[name] = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for process in self.processes.values():
+            process.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        for process in self.processes.values():
+            process.wait(timeout=30)
+
+    def shares(self, name: str, top: int = 6) -> list[tuple[str, float]]:
+        """Where `name` spent its time while it handled a batch: each sample counted for the deepest slashops
+        function on its stack and the library it was in below that (`notifying.notify → botocore`: that function's
+        AWS call, the wait for the emulator included), with their share of those samples, largest first."""
+        path = self.out_dir / f"{name}.pyspy.txt"
+        if not path.exists():
+            return []
+        counted: dict[str, int] = {}
+        handling = 0
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            frames = stack.split(";")
+            starts = [i for i, frame in enumerate(frames) if frame.startswith("SqsRunner._invoke (")]
+            if not starts or not count.isdigit():
+                continue
+            handling += int(count)
+            key = _attributed(frames[starts[0] + 1 :])
+            counted[key] = counted.get(key, 0) + int(count)
+        ranked = sorted(counted.items(), key=lambda item: -item[1])[:top]
+        return [(key, samples / handling) for key, samples in ranked] if handling else []
+
+
+REPO_CODE = ("services/", "shared/", "ingress/")
+
+
+def _attributed(frames: list[str]) -> str:
+    """`module.function → library` for the deepest slashops frame and the library below it (or `(own)`)."""
+    ours = [i for i, frame in enumerate(frames) if frame.rpartition(" (")[2].startswith(REPO_CODE)]
+    if not ours:
+        return "the runner (tools/local)"
+    deepest = ours[-1]
+    below = frames[deepest + 1 : deepest + 2]
+    function = _short(frames[deepest])
+    if not below and function == "deadline.Pending.result":
+        return f"{function} (waiting for a call in a worker thread)"
+    if not below:
+        return function
+    return f"{function} → {below[0].rpartition(' (')[2].split('/', 1)[0].split('.py', 1)[0]}"
+
+
+def _short(frame: str) -> str:
+    """`function (path/to/module.py:line)` as `module.function`."""
+    function, _, where = frame.partition(" (")
+    module = where.rsplit("/", 1)[-1].split(".py", 1)[0]
+    return f"{module}.{function}"

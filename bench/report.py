@@ -39,6 +39,8 @@ class Figure:
     ratio: float | None = None
     target: str | None = None
     met: bool | None = None
+    cause: str | None = None
+    """For a missed target: what the bench measured as the reason (BENCHMARKS.md's summary shows it)."""
 
 
 @dataclass
@@ -142,7 +144,8 @@ def render(results: Mapping[str, Results], absent: Iterable[str] = (), *, when: 
     if not missed and not absent:
         out.append("Every target met.")
     for name, figure in missed:
-        out.append(f"- MISSED ({name}) {figure_line(figure)}")
+        cause = f" Measured cause: {figure.cause}" if figure.cause else ""
+        out.append(f"- MISSED ({name}) {figure_line(figure)}.{cause}")
     for name in absent:
         out.append(f"- MISSED ({name}) no results: the benchmark failed before writing build/bench/{name}.json")
     for result in results.values():

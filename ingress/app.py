@@ -7,6 +7,7 @@ from collections.abc import Callable
 from chalice.app import Chalice, Response
 
 from chalicelib import bootstrap as composition
+from chalicelib import snapstart
 from chalicelib.budget import answer_deadline
 from chalicelib.deps import IngressDeps
 from chalicelib.handler import HttpAnswer, handle_event_http, handle_interaction_http, handle_slash_http
@@ -50,3 +51,4 @@ def create_app(
 
 configure_logging("slashops-ingress")
 app = create_app()
+snapstart.install(warm=composition.warm, forget=composition.forget)  # Lambda SnapStart's hooks (no I/O here)

@@ -49,14 +49,20 @@ class Deadline:
         return Deadline(self.at - seconds, self.clock)
 
 
-def run_within[T](deadline: Deadline, call: Callable[[], T]) -> T:
+def run_within[T](deadline: Deadline, call: Callable[[], T], *, bounded_by: float | None = None) -> T:
     """`call()`'s result or exception, or `DeadlineExceededError` once the deadline passes.
 
     The call runs in a daemon thread because Python cannot interrupt a blocking socket read (DNS, a server that
     trickles bytes): the caller stops waiting at the deadline, and the call finishes or fails on its own later,
     unobserved. So a caller must treat `DeadlineExceededError` as "may still happen", never as "did not happen".
     Threads are reused (`_WORKERS`): starting one costs more than most calls it guards.
+
+    `bounded_by`: the most the call can take by its own socket timeouts (`shared.aws.clients.bounded_seconds`).
+    When the deadline leaves that much, the call runs here, on the caller's thread: its timeouts end it in time,
+    and a request does not pay for handing the call to a thread and back (under load, a wait for a CPU each way).
     """
+    if bounded_by is not None and bounded_by <= deadline.remaining():
+        return call()
     return start_within(deadline, call).result()
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.logs import log_context
+from shared.metrics import EmfMetrics, MetricsPort, emit_quietly, unit_emission
 
 logger = logging.getLogger(__name__)
 
@@ -43,24 +44,38 @@ RecordHandler = Callable[[SqsMessage], object]
 
 
 def handle_sqs_batch(
-    event: Mapping[str, Any], context: Any, handle: RecordHandler, *, max_receive_count: int | None = None
+    event: Mapping[str, Any],
+    context: Any,
+    handle: RecordHandler,
+    *,
+    max_receive_count: int | None = None,
+    unit: str = "",
+    metrics: MetricsPort | None = None,
 ) -> dict[str, Any]:
     """Each record that raises is listed in `batchItemFailures`, so SQS redelivers only it (`ReportBatchItemFailures`).
 
     Never raises, even when every record failed: a raised exception counts as a Lambda error (alarms, throttled
     pollers) for what is routine here (Jenkins or Slack down), and SQS redelivers the listed records the same way.
     `max_receive_count` is the queue's redrive `maxReceiveCount` (None: unknown, no record is the last attempt).
+    `unit` names the consumer in its metrics (`shared.metrics`): `Retries` per redelivered record, `Errors` per
+    record that raised (none without a unit); `metrics` defaults to EMF lines on stdout.
     """
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+    counted = metrics if metrics is not None else EmfMetrics()
+
     def record_handler(record: SQSRecord) -> None:
         message = _message(record, max_receive_count)
+        if unit and message.receive_count > 1:
+            emit_quietly(counted, unit_emission(unit, "Retries"))
         with log_context(message_id=message.message_id):
             try:
                 handle(message)
             except Exception as error:
                 _log_failure(message, max_receive_count, error)
+                if unit:
+                    emit_quietly(counted, unit_emission(unit, "Errors"))
                 raise
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -22,6 +22,7 @@ from shared.config.port import ConfigPort
 from shared.errors import ConfigurationError
 from shared.events.publisher import EventPublisher
 from shared.events.reporter import Reporter
+from shared.metrics import EmfMetrics, MetricsPort
 from shared.settings import BACKUP_BUCKET, event_bus, float_setting, int_setting, queue_url_variable, setting
 from shared.slack.bot import SlackBot
 from shared.slack.groups import GroupDirectory
@@ -101,6 +102,8 @@ class BackupDeps:
     heartbeat_seconds: float = 30.0
     catalog: Catalog = CATALOG
     """Where the worker's commands and their use cases are declared (a test may pass its own)."""
+    metrics: MetricsPort = field(default_factory=EmfMetrics)
+    """The worker's `Errors` and `Retries` (`shared.metrics`): EMF lines on stdout, which the awslogs driver ships."""
 
     @property
     def reporter(self) -> Reporter:

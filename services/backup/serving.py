@@ -14,8 +14,12 @@ from dataclasses import dataclass
 from services.backup.consumer import Disposition, handle_message
 from services.backup.deps import BackupDeps
 from services.backup.ports import QueueMessage
+from shared.metrics import emit_quietly, unit_emission
 
 logger = logging.getLogger(__name__)
+
+UNIT = "backup"
+"""The worker's `Unit` dimension in its `Errors` and `Retries` metrics (`shared.metrics`)."""
 
 
 @dataclass(frozen=True)
@@ -49,11 +53,14 @@ def serve(
 
 def _serve_one(message: QueueMessage, deps: BackupDeps, stop: threading.Event, retry: _Retry) -> None:
     disposition = Disposition.RETRY
+    if message.receive_count > 1:
+        emit_quietly(deps.metrics, unit_emission(UNIT, "Retries"))
     if not stop.is_set():
         try:
             disposition = handle_message(message, deps, stop)
         except Exception:  # the bus refused the result, a bug, ...: the queue redelivers it, then its DLQ keeps it
             logger.exception("handling a message crashed; releasing it for another attempt")
+            emit_quietly(deps.metrics, unit_emission(UNIT, "Errors"))
     # Past the visibility timeout the message is delivered again anyway: retrying longer than that is pointless.
     # Giving up on a delete means the job runs again (a backup is then reported, not redone).
     if disposition is Disposition.DONE:

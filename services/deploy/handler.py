@@ -11,6 +11,8 @@ from shared.logs import configure_logging
 from shared.sqs_lambda import handle_sqs_batch
 
 SERVICE = "slashops-deploy"
+UNIT = "deploy"
+"""The `Unit` dimension of its `Errors` and `Retries` metrics (`shared.metrics`)."""
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -22,5 +24,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def handle_batch(event: dict[str, Any], context: Any, deps: DeployDeps) -> dict[str, Any]:
     """The same with explicit dependencies (tests); the queue's `maxReceiveCount` marks each record's last attempt."""
     return handle_sqs_batch(
-        event, context, lambda message: consume(message, deps), max_receive_count=deps.settings.max_receive_count
+        event,
+        context,
+        lambda message: consume(message, deps),
+        max_receive_count=deps.settings.max_receive_count,
+        unit=UNIT,
     )

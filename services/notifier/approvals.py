@@ -30,7 +30,7 @@ from services.notifier.errors import (
     ResponseUrlUnusableError,
     SlackRejectedError,
 )
-from services.notifier.notifying import Outcome
+from services.notifier.notifying import Outcome, count
 from shared.events.models import ApprovalDecided, ApprovalReminded, ApprovalRequested
 from shared.ledger.models import NO_PARENT, LedgerEntry, event_key
 from shared.slack.approvals import (
@@ -52,7 +52,10 @@ logger = logging.getLogger(__name__)
 def post_request(event: ApprovalRequested, deps: NotifierDeps) -> Outcome:
     """The approval message, once, in the requester's channel (or through their response_url)."""
     now = deps.now()
-    entry = deps.ledger.record(event, now=now).entry
+    recorded = deps.ledger.record(event, now=now)
+    entry = recorded.entry
+    if recorded.applied and not entry.parent_ts and entry.parent_claimed_at is None:  # not a retry of a failed post
+        count(event, deps)
     if entry.parent_ts or event.reply_to is None:
         return "already notified" if entry.parent_ts else "recorded"
     if entry.approval or now >= event.expires_at:  # decided or expired before this event was delivered

@@ -15,6 +15,8 @@ from shared.logs import configure_logging
 from shared.sqs_lambda import SqsMessage, handle_sqs_batch
 
 SERVICE = "slashops-notifier"
+UNIT = "notifier"
+"""The `Unit` dimension of its `Errors` and `Retries` metrics (`shared.metrics`)."""
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -29,4 +31,6 @@ def handle_batch(event: dict[str, Any], context: Any, deps: NotifierDeps) -> dic
     def consume(message: SqsMessage) -> None:
         handle_body(message.body, deps, last_attempt=message.last_attempt)
 
-    return handle_sqs_batch(event, context, consume, max_receive_count=deps.max_receive_count)
+    return handle_sqs_batch(
+        event, context, consume, max_receive_count=deps.max_receive_count, unit=UNIT, metrics=deps.metrics
+    )

@@ -22,9 +22,11 @@ from shared.events.models import (
     CommandRefused,
     CommandRejected,
     CommandRequested,
+    Event,
     ResultEvent,
 )
 from shared.ledger.models import event_key
+from shared.metrics import command_emission, emit_quietly
 
 if TYPE_CHECKING:
     from services.notifier.deps import NotifierDeps
@@ -38,14 +40,24 @@ Outcome = Route | Literal["thread", "recorded", "superseded", "already notified"
 def record(event: CommandRequested | CommandRefused, deps: NotifierDeps) -> Outcome:
     """A `CommandRequested` or `CommandRefused`: the ingress already answered in Slack itself, so only the ledger
     learns it (a refusal carries no reply target: never posted, even by mistake). Approval events: `approvals`."""
-    deps.ledger.record_only(event, now=deps.now())
+    if deps.ledger.record_only(event, now=deps.now()):
+        count(event, deps)
     return "recorded"
+
+
+def count(event: Event, deps: NotifierDeps) -> None:
+    """The metrics an event adds (`shared.metrics`); called only when the ledger applied it, so a redelivered
+    result or refusal, or one that came too late to change the command, is not counted twice."""
+    emit_quietly(deps.metrics, command_emission(event))
 
 
 def record_and_notify(event: ResultEvent, deps: NotifierDeps) -> Outcome:
     """A result event: recorded first (so `/ops status` is right even if Slack is down), then reported once."""
     now = deps.now()
-    entry = deps.ledger.record(event, now=now).entry
+    recorded = deps.ledger.record(event, now=now)
+    entry = recorded.entry
+    if recorded.applied:
+        count(event, deps)
     key = event_key(event)
     if entry.last_event_key != key:
         logger.info("event superseded, not posted", extra={"command_id": event.command_id, "event": key})

@@ -27,6 +27,27 @@ class ClientLimits:
     """Including the first try (botocore's `retries.total_max_attempts`, standard retry mode)."""
 
 
+def bounded_seconds(client: object) -> float | None:
+    """The longest one call on a botocore `client` can take by its own limits, or None when they do not bound it.
+
+    Bounded: one try (`total_max_attempts=1`: botocore's retries add backoff waits), a connect timeout and a read
+    timeout, counted as the connect and then two full reads (a server that never answers, or that stalls between
+    its headers and its body). Not covered: a DNS lookup, and a server that keeps the answer coming a few bytes at a
+    time; `shared.deadline.run_within` bounds those only when it hands the call to a worker thread. Any other client
+    (a test's fake): None.
+    """
+    config = getattr(getattr(client, "meta", None), "config", None)
+    retries = getattr(config, "retries", None) or {}
+    if "total_max_attempts" in retries:
+        attempts = retries["total_max_attempts"]
+    else:  # botocore's `max_attempts` counts the retries only; absent, botocore tries several times
+        attempts = retries["max_attempts"] + 1 if "max_attempts" in retries else None
+    connect, read = getattr(config, "connect_timeout", None), getattr(config, "read_timeout", None)
+    if attempts != 1 or not isinstance(connect, int | float) or not isinstance(read, int | float):
+        return None
+    return float(connect) + 2 * float(read)
+
+
 _BUILDING = threading.Lock()
 """boto3's default session is not thread-safe while it builds clients (a deadline's worker thread, or the local
 runner's concurrent pollers, may build their first clients at the same time): one client is built at a time."""
@@ -96,3 +117,39 @@ class LazyClient[C]:
     def __set__(self, adapter: object, client: C | None) -> None:
         """Inject a client; None leaves (or puts back) the lazily built default."""
         adapter.__dict__[self._slot] = client
+
+
+# --- Lambda SnapStart (ingress/chalicelib/snapstart.py) -----------------------------------------------------------
+
+_MODELS: list[Any] = []
+"""The botocore data loader `load_service_models` filled (its parsed JSON), kept for `fresh_default_session`."""
+
+
+def load_service_models(services: tuple[str, ...]) -> None:
+    """Parse the service models `services` use into boto3's default session, before a SnapStart snapshot: building a
+    client is mostly that parse. No credentials are resolved and nothing connects."""
+    import boto3
+    import botocore.session
+
+    with _BUILDING:
+        core = botocore.session.get_session()
+        for service in services:
+            core.get_service_model(service)
+        core.get_component("data_loader").load_data("endpoints")  # what the endpoint resolver reads, parsed once
+        _MODELS[:] = [core.get_component("data_loader")]
+        boto3.setup_default_session(botocore_session=core)
+
+
+def fresh_default_session() -> None:
+    """A new boto3 default session, after a SnapStart restore: credentials are resolved again (the snapshot's would
+    be shared by every environment restored from it, with their age) and clients built from now on share no
+    connection pool with the snapshot's. The parsed service models (`load_service_models`) are kept: they are
+    read-only data, and re-parsing them is the slow part of building a client."""
+    import boto3
+    import botocore.session
+
+    with _BUILDING:
+        core = botocore.session.get_session()
+        if _MODELS:
+            core.register_component("data_loader", _MODELS[0])
+        boto3.setup_default_session(botocore_session=core)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from shared.aws.clients import ClientLimits, LazyClient, aws_client
+from shared.aws.clients import ClientLimits, LazyClient, aws_client, bounded_seconds
 from shared.deadline import Deadline, DeadlineExceededError, run_within
 from shared.events.envelope import to_put_events_entry
 from shared.events.publisher import NotPublishedError, PublishOutcomeUnknownError
@@ -31,6 +31,8 @@ class EventBridgePublisher:
 
     With a deadline, attempts (and their waits) stop when it passes. The client is built on first use, with
     short timeouts and no hidden botocore retries (they multiplied the attempts: 3 x 2 tries x 2 s = 12 s).
+    An attempt runs on the caller's thread when those timeouts end it before the deadline (`run_within`'s
+    `bounded_by`); only an attempt with less time left than that is handed to a deadline's worker thread.
     """
 
     client: LazyClient[EventBridgeClient] = LazyClient(lambda publisher: aws_client("events", publisher.limits))
@@ -55,6 +57,8 @@ class EventBridgePublisher:
         self._attempts = attempts
         self._backoff = backoff_seconds
         self._sleep = sleep
+        self._bound_of: object = None
+        self._bound: float | None = None
 
     def publish(self, events: Sequence[Event], *, deadline: Deadline | None = None) -> None:
         for start in range(0, len(events), MAX_ENTRIES_PER_CALL):
@@ -88,7 +92,13 @@ class EventBridgePublisher:
         if deadline is None:
             return self.client.put_events(Entries=entries)  # type: ignore[arg-type]
         client = self.client  # built here, not in the thread, so a slow first build counts once
-        return run_within(deadline, lambda: client.put_events(Entries=entries))  # type: ignore[arg-type]
+        bound = self._bound if self._bound_of is client else self._bind(client)
+        return run_within(deadline, lambda: client.put_events(Entries=entries), bounded_by=bound)  # type: ignore[arg-type]
+
+    def _bind(self, client: EventBridgeClient) -> float | None:
+        """What one `PutEvents` on `client` can take by its own timeouts (read once per client, not per call)."""
+        self._bound_of, self._bound = client, bounded_seconds(client)
+        return self._bound
 
 
 def may_have_landed(error: BaseException) -> bool:

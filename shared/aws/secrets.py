@@ -6,6 +6,7 @@ with it directly, and reads through a deadline-bounded thread only when it has n
 
 from __future__ import annotations
 
+import sys
 import time
 
 from shared.errors import ConfigurationError
@@ -39,3 +40,12 @@ def read_secret(secret_id: str, *, what: str, max_age: int = SECRET_CACHE_SECOND
         raise ConfigurationError(f"the {what} {secret_id!r} is empty")
     _FETCHED[secret_id] = (value, time.monotonic())
     return value
+
+
+def forget_secrets() -> None:
+    """Forget every fetched secret, and Powertools' providers (their clients): after a SnapStart restore each
+    environment reads its own, so no value (nor its age, counted from before the snapshot) is shared between them."""
+    _FETCHED.clear()
+    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
+    if parameters is not None:  # not imported: nothing of it was cached
+        parameters.clear_caches()

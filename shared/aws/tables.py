@@ -3,7 +3,8 @@
 The adapters take their key and default name from here, `make run` and the tests create the tables from here
 (`create_table`), and tests/unit/infra/test_tables.py checks infra/*.yaml against it: the same keys, indexes and
 TTL attribute, the same default name, and the name handed to each function under the variable named here.
-CloudFormation creates the tables in AWS. Every table is on-demand, keyed by one string attribute, with a TTL.
+CloudFormation creates the tables in AWS. Every table is on-demand, keyed by one string attribute, with a TTL; the
+ones holding state or the audit trail have point-in-time recovery there (docs/operations.md "Security scan").
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Table:
     key: str
     ttl_attribute: str
     indexes: tuple[Index, ...] = ()
+    point_in_time_recovery: bool = True
+    """In AWS (the template's `PointInTimeRecoverySpecification`): restorable to any second of the last 35 days."""
 
     def name_in(self, env: Mapping[str, str]) -> str:
         """The table's name as a unit's environment gives it, or the default."""
@@ -61,8 +64,15 @@ LEDGER = Table(
 """The command ledger (infra/notifier.yaml): what the notifier records, what `status` and `history` read."""
 DEPLOYS = Table("slashops-deploy", "SLASHOPS_DEPLOY_TABLE", key="command_id", ttl_attribute="expires_at")
 """The deploy service's claims and target holds (infra/deploy-service.yaml)."""
-REPLAYS = Table("slashops-replays", "SLASHOPS_REPLAY_TABLE", key="request_key", ttl_attribute="expires_at")
-"""The signatures of the requests the ingress published (infra/ingress.yaml)."""
+REPLAYS = Table(
+    "slashops-replays",
+    "SLASHOPS_REPLAY_TABLE",
+    key="request_key",
+    ttl_attribute="expires_at",
+    point_in_time_recovery=False,
+)
+"""The signatures of the requests the ingress published (infra/ingress.yaml). Not point-in-time recoverable: an item
+matters only until its signature is stale (minutes), and a restore takes longer."""
 LOCKS = Table("slashops-locks", "SLASHOPS_LOCK_TABLE", key="target", ttl_attribute="expires_at")
 """Deploy locks, one item per client and environment (infra/ingress.yaml; the deploy service reads it)."""
 DUE = Index("due", hash_key="due_pk", range_key="due_at")

@@ -60,6 +60,7 @@ VERBS = (
         "tools.cli.replay:main",
         "replay --since TIME [--until TIME] --service <deploy|backup|notifier>... [--local]",
     ),
+    Verb(("stats",), "tools.cli.stats:main", "stats [--since 24h] [--local]"),
     Verb(("new",), "tools.cli.scaffold:main", "new command NAME --unit <ingress|deploy|backup>"),
 )
 FOOTNOTE = "(every verb: --help; AWS as configured, --local for make run's, --endpoint-url for an emulator)"

@@ -173,6 +173,8 @@ def main(argv: list[str] | None = None) -> None:
         create_backend_app,
     )
 
+    import tools.local.moto_lambda  # noqa: F401 - the Lambda version and alias models moto's CloudFormation lacks
+
     dispatcher = DomainDispatcherApplication(create_backend_app)
     dynamodb = dispatcher.app_instances["dynamodb"] = create_backend_app("dynamodb")  # one app, either way in
     serve(DynamoDbOneAtATime(dispatcher, dynamodb), args.host, args.port)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import IO, Any
 
 from shared.errors import ConfigurationError
 from shared.settings import float_setting, setting
@@ -388,8 +388,17 @@ def lambda_scaling(consumer: str) -> Scaling:
     template = load_template((INFRA / LAMBDA_TEMPLATES[consumer]).read_text())
     mappings = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
     properties = mappings[0]["Properties"] if len(mappings) == 1 else {}
-    maximum = properties.get("ScalingConfig", {}).get("MaximumConcurrency", LOCAL_MAX_CONCURRENCY)
+    maximum = _as_defaulted(
+        template, properties.get("ScalingConfig", {}).get("MaximumConcurrency", LOCAL_MAX_CONCURRENCY)
+    )
     return Scaling(int(properties.get("BatchSize", 10)), min(int(maximum), LOCAL_MAX_CONCURRENCY))
+
+
+def _as_defaulted(template: dict[str, Any], value: Any) -> Any:
+    """`value` as a stack deployed with the template's defaults has it: `!Ref <parameter>` is its default."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return template["Parameters"][value["Ref"]]["Default"]
+    return value
 
 
 CONSUMER_NICENESS = 10

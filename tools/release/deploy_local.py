@@ -1,4 +1,4 @@
-"""`make deploy-local`: all five stacks, in dependency order, through `make deploy`'s own path, onto a local AWS.
+"""`make deploy-local`: all six stacks, in dependency order, through `make deploy`'s own path, onto a local AWS.
 
 The same `tools.release.deploy.deploy` (export check, upload by content hash, create or change-set update) runs for each
 service in `DEPLOY_ORDER`, from `make package`'s real artifacts, with boto3 pointed at moto's server (started
@@ -110,6 +110,7 @@ def prepare(endpoint: str) -> dict[str, tuple[str, ...]]:
         "ingress": (f"SigningSecretArn={arns['signing']}", bot),
         "deploy": (f"JenkinsSecretArn={arns['jenkins']}", bot),
         "backup": (f"VpcId={vpc}", f"SubnetIds={subnet_ids}", f"Databases=orders={arns['orders']}", bot),
+        "observability": (),
     }
 
 

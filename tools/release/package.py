@@ -26,7 +26,9 @@ from shared.settings import setting
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DIST = REPO_ROOT / "dist"
 LAMBDA_SERVICES = ("deploy", "notifier")
-SERVICES = ("bus", "ingress", *LAMBDA_SERVICES, "backup")
+SERVICES = ("bus", "ingress", *LAMBDA_SERVICES, "backup", "observability")
+TEMPLATE_ONLY = ("bus", "observability")
+"""Units whose stack has no code: no artifact."""
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache", "tests")
 ZIP_EPOCH = (2020, 1, 1, 0, 0, 0)  # fixed timestamps: the same code gives the same zip (and S3 key)
 LAMBDA_PYTHON = (3, 13)
@@ -167,8 +169,8 @@ def build_backup_context(out: Path = DIST) -> Path:
 
 
 def build(service: str, out: Path = DIST) -> Path | None:
-    """The artifact for `service` (None for the bus: its stack has no code)."""
-    if service == "bus":
+    """The artifact for `service` (None for the bus and the dashboard: their stacks have no code)."""
+    if service in TEMPLATE_ONLY:
         return None
     if service == "ingress":
         return build_ingress_zip(out)

@@ -1,4 +1,4 @@
-"""`make deploy-local`: the five stacks from `make package`'s real artifacts, through `make deploy`'s own code
+"""`make deploy-local`: the six stacks from `make package`'s real artifacts, through `make deploy`'s own code
 (export check, upload by content hash, create / change-set update), on moto's CloudFormation server.
 
 Asserts each stack's key resources, the exports wired between them, the resource types the emulator skips
@@ -76,8 +76,8 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         moto.stop()
 
 
-def test_all_five_stacks_are_created_in_dependency_order(deployed: Deployed) -> None:
-    assert list(deployed.deployment.results) == ["bus", "notifier", "ingress", "deploy", "backup"]
+def test_all_six_stacks_are_created_in_dependency_order(deployed: Deployed) -> None:
+    assert list(deployed.deployment.results) == ["bus", "notifier", "ingress", "deploy", "backup", "observability"]
     assert {result.action for result in deployed.deployment.results.values()} == {"created"}
     stacks = deployed.client("cloudformation").describe_stacks()["Stacks"]
     assert {stack["StackName"]: stack["StackStatus"] for stack in stacks} == {
@@ -125,6 +125,7 @@ def test_the_notifier_reads_its_queue_and_keeps_the_ledger_the_ingress_reads(dep
     assert [m["EventSourceArn"] for m in mappings["EventSourceMappings"]] == [bus["NotifierQueueArn"]]
     notifier = deployed.environment("slashops-notifier")
     assert notifier["SLASHOPS_LEDGER_TABLE"] == ledger and str(notifier["SLASHOPS_NOTIFIER_MAX_RECEIVE_COUNT"]) == "5"
+    assert str(deployed.function("slashops-notifier")["Concurrency"]["ReservedConcurrentExecutions"]) == "10"
 
     ingress = deployed.environment("slashops-ingress")
     assert ingress["SLASHOPS_LEDGER_TABLE"] == ledger  # imported from the notifier stack
@@ -143,6 +144,8 @@ def test_the_deploy_service_reads_the_deploy_queue_and_the_ingress_locks(deploye
     mappings = deployed.client("lambda").list_event_source_mappings(FunctionName="slashops-deploy")
     assert [m["EventSourceArn"] for m in mappings["EventSourceMappings"]] == [bus["DeployQueueArn"]]
     assert not deployed.function("slashops-deploy")["Configuration"].get("VpcConfig", {}).get("SubnetIds")
+    # reserved as many as the mapping may run at once (infra/deploy-service.yaml `Concurrency`): Jenkins is not flooded
+    assert str(deployed.function("slashops-deploy")["Concurrency"]["ReservedConcurrentExecutions"]) == "5"
 
 
 def test_the_backup_worker_has_its_queue_bucket_databases_and_an_exported_security_group(deployed: Deployed) -> None:
@@ -164,6 +167,26 @@ def test_the_backup_worker_has_its_queue_bucket_databases_and_an_exported_securi
     group = outputs["SecurityGroupId"]
     assert deployed.exports()["slashops-backup-SecurityGroupId"] == group
     assert deployed.client("ec2").describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["GroupId"] == group
+
+
+def test_the_dashboard_is_named_after_the_bus_and_shows_its_dead_letter_queues(deployed: Deployed) -> None:
+    outputs, bus = deployed.outputs("observability"), deployed.outputs("bus")
+    assert outputs["DashboardName"] == f"{bus['BusName']}-operations"
+    body = json.loads(
+        deployed.client("cloudwatch").get_dashboard(DashboardName=outputs["DashboardName"])["DashboardBody"]
+    )
+    queues = {
+        metric[-1]
+        for widget in body["widgets"]
+        for metric in widget["properties"].get("metrics", [])
+        if widget["type"] == "metric" and isinstance(metric[-1], str) and metric[-1].endswith("-dlq")
+    }
+    sqs = deployed.client("sqs")
+    for queue in ("deploy", "backup", "notifier"):  # the queues the dashboard names exist under those names
+        name = f"{bus['BusName']}-{queue}-dlq"
+        assert sqs.get_queue_url(QueueName=name)["QueueUrl"].endswith(f"/{name}")
+        assert bus[f"{queue.capitalize()}DeadLetterQueueUrl"].endswith(f"/{name}")
+    assert queues == {f"{bus['BusName']}-{queue}-dlq" for queue in ("deploy", "backup", "notifier")}
 
 
 def test_the_emulator_skips_only_the_listed_resource_types_and_the_readme_names_them(deployed: Deployed) -> None:
@@ -244,3 +267,19 @@ def test_the_backup_bucket_is_encrypted_with_the_stacks_own_key_which_the_worker
     definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
     (container,) = definition["containerDefinitions"]
     assert {"name": "SLASHOPS_BACKUP_KMS_KEY_ARN", "value": key_arn} in container["environment"]
+
+
+def test_api_gateway_invokes_the_ingress_alias_on_the_version_its_release_published(deployed: Deployed) -> None:
+    """SnapStart (infra/ingress.yaml) applies to published versions: the alias `live` points at the version this
+    release published (its description names the artifact), and API Gateway's permission is on the alias."""
+    lambdas, artifact = deployed.client("lambda"), deployed.artifacts["ingress"]
+    assert artifact is not None
+    alias = lambdas.get_alias(FunctionName="slashops-ingress", Name="live")
+    listed = lambdas.list_versions_by_function(FunctionName="slashops-ingress")["Versions"]
+    published = {version["Version"]: version for version in listed if version["Version"] != "$LATEST"}
+    assert list(published) == [alias["FunctionVersion"]]
+    description = published[alias["FunctionVersion"]]["Description"]
+    assert description.startswith(f"slashops/ingress/{digest(artifact)}.zip release ")
+    assert description.endswith(" SnapStart Enabled")
+    policy = json.loads(lambdas.get_policy(FunctionName=alias["AliasArn"])["Policy"])
+    assert [statement["Principal"] for statement in policy["Statement"]] == [{"Service": "apigateway.amazonaws.com"}]

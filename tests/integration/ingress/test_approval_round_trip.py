@@ -105,7 +105,10 @@ def edge(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, moto_server: Service) 
             monkeypatch.setenv(name, value)
         composition.settings.cache_clear()
         composition.ingress_deps.cache_clear()
+        composition.warm()  # as a SnapStart snapshot is: a first request on a loaded machine then keeps its budget
         deps = composition.ingress_deps()
+        for store in (deps.replays, deps.locks, deps.approvals):
+            getattr(store, "client", None)  # the boto3 clients built ahead (no I/O), as a warm Lambda has them
         server = build_server(create_app(deps=lambda: deps), "127.0.0.1", 0)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

@@ -49,3 +49,11 @@ def test_main_renders_the_directory_and_fails_on_a_miss_or_an_absent_benchmark(t
     assert main(["ingress", "e2e"], directory=directory, output=output) == 1
     save("burst", results(Figure("lost", 1.0, "commands", target="0", met=False)), directory)
     assert main(["ingress"], directory=directory, output=output) == 1
+
+
+def test_a_missed_target_shows_its_measured_cause_in_the_summary(tmp_path: Path) -> None:
+    cause = "the consumers' DynamoDB calls on moto's server"
+    missed = Figure("build triggered p50", 60.0, "ms", baseline=20.0, ratio=3.0, target="≤ 2x", met=False, cause=cause)
+    path = save("e2e", results(missed), tmp_path)
+    summary = render({"e2e": load(path)}, when=WHEN).split("## Summary", 1)[1].split("## Ingress", 1)[0]
+    assert f"target ≤ 2x: MISSED. Measured cause: {cause}" in summary

@@ -1,5 +1,6 @@
 """The table registry (shared/aws/tables.py) and infra/*.yaml say the same: each table's keys, indexes and TTL (as
-`create_table` makes it locally), its default name, and the variable each function reads its name from."""
+`create_table` makes it locally), its point-in-time recovery, its default name, and the variable each function reads
+its name from."""
 
 from __future__ import annotations
 
@@ -142,6 +143,8 @@ def test_each_template_table_is_as_the_registry_creates_it(declared: Declared) -
     assert _unordered(properties["AttributeDefinitions"]) == _unordered(local.created["AttributeDefinitions"])
     assert properties.get("GlobalSecondaryIndexes", []) == local.created.get("GlobalSecondaryIndexes", [])
     assert properties["TimeToLiveSpecification"] == local.ttl
+    recovery = properties.get("PointInTimeRecoverySpecification", {"PointInTimeRecoveryEnabled": False})
+    assert recovery == {"PointInTimeRecoveryEnabled": table.point_in_time_recovery}
 
 
 @pytest.mark.parametrize("declared", _declared(), ids=lambda declared: f"{declared.template}:{declared.resource}")

@@ -110,3 +110,22 @@ def test_a_started_call_is_waited_for_no_longer_than_its_deadline_and_its_error_
     known: dict[str, int] = {}
     with pytest.raises(KeyError):
         start_within(Deadline.after(1.0), lambda: known["missing"]).result()
+
+
+def test_a_call_its_own_timeouts_end_in_time_runs_on_the_callers_thread() -> None:
+    ran_on = run_within(Deadline.after(2.0), threading.current_thread, bounded_by=1.75)
+    assert ran_on is threading.current_thread()
+
+
+def test_a_call_its_own_timeouts_would_end_too_late_is_abandoned_at_the_deadline() -> None:
+    release = threading.Event()
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceededError):
+        run_within(Deadline.after(0.2), lambda: release.wait(5), bounded_by=1.75)  # 1.75 s: more than is left
+    release.set()
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_call_without_a_known_bound_runs_in_a_worker_thread() -> None:
+    ran_on = run_within(Deadline.after(2.0), threading.current_thread)
+    assert ran_on is not threading.current_thread()

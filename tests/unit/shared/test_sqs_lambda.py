@@ -13,6 +13,7 @@ import pytest
 
 from shared.logs import bind_command_id, json_handler
 from shared.sqs_lambda import SqsMessage, handle_sqs_batch
+from tests.support.fakes.metrics import RecordingMetrics
 from tools.local.sqs_runner import lambda_event
 
 
@@ -96,3 +97,31 @@ def test_the_command_id_is_on_every_std_library_line_about_its_record_only(json_
         ("after the batch", None, None),
     ]
     assert {line["service"] for line in lines(json_lines)} == {"slashops-test"}
+
+
+def test_a_unit_counts_its_redelivered_records_and_the_ones_that_raise() -> None:
+    metrics = RecordingMetrics()
+
+    def handle(message: SqsMessage) -> None:
+        if message.body.startswith("bad"):
+            raise RuntimeError("boom")
+
+    handle_sqs_batch(batch("ok", "bad"), None, handle, unit="deploy", metrics=metrics)
+    handle_sqs_batch(batch("bad again", receive_count=2), None, handle, unit="deploy", metrics=metrics)
+    assert metrics.total("Errors", Unit="deploy") == 2 and metrics.total("Errors") == 2
+    assert metrics.total("Retries", Unit="deploy") == 1
+
+
+def test_the_unit_metrics_are_emf_lines_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    def handle(message: SqsMessage) -> None:
+        raise RuntimeError("boom")
+
+    handle_sqs_batch(batch("bad", receive_count=3), None, handle, unit="notifier")
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [
+        (line["Unit"], [m["Name"] for m in line["_aws"]["CloudWatchMetrics"][0]["Metrics"]]) for line in emitted
+    ] == [
+        ("notifier", ["Retries"]),
+        ("notifier", ["Errors"]),
+    ]
+    assert all(line["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [[], ["Unit"]] for line in emitted)

@@ -12,6 +12,7 @@ from shared.events.models import CommandSucceeded, Event
 from tests.support.backup import backup_deps, published, request_message
 from tests.support.fakes import RecordingPublisher
 from tests.support.fakes.backup import FakeBackupStore, FakeJobQueue
+from tests.support.fakes.metrics import RecordingMetrics
 
 LOCK_HOLDER = "0123456789ab"
 
@@ -120,3 +121,13 @@ def test_stop_ends_a_backoff_at_once() -> None:
     serve(backup_deps(queue=queue, publisher=RecordingPublisher()), stop, wait_seconds=0, sleep=sleep)
 
     assert queue.receives == 3
+
+
+def test_a_crash_counts_as_an_error_of_the_backup_unit_and_its_redelivery_as_a_retry() -> None:
+    stop, metrics = threading.Event(), RecordingMetrics()
+    queue = _queue(stop, "r-1")
+
+    serve(backup_deps(queue=queue, publisher=BrokenBus(failures=2), metrics=metrics), stop, wait_seconds=0)
+
+    assert metrics.total("Errors", Unit="backup") == 1
+    assert metrics.total("Retries", Unit="backup") == 1  # released, then served again

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.aws.clients import ClientLimits, LazyClient, aws_client
+from shared.aws.clients import ClientLimits, LazyClient, aws_client, bounded_seconds
 from shared.aws.eventbridge import EventBridgePublisher
 
 
@@ -58,3 +58,22 @@ def test_without_limits_botocore_defaults_stay(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     assert aws_client("sqs").meta.config.read_timeout == 60
     assert aws_client("sqs", ClientLimits(read_timeout=2)).meta.config.read_timeout == 2
+
+
+@pytest.mark.parametrize(
+    ("limits", "bound"),
+    [
+        (ClientLimits(0.25, 0.75, total_max_attempts=1), 1.75),  # the connect, then two reads that may each stall
+        (ClientLimits(0.25, 0.75, total_max_attempts=2), None),  # a retry adds botocore's backoff wait
+        (ClientLimits(), None),  # botocore's defaults: 60 s reads, several tries
+    ],
+)
+def test_a_clients_own_limits_bound_a_call_only_with_one_try(
+    monkeypatch: pytest.MonkeyPatch, limits: ClientLimits, bound: float | None
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert bounded_seconds(aws_client("events", limits)) == bound
+
+
+def test_a_client_that_is_not_botocores_has_no_known_bound() -> None:
+    assert bounded_seconds(object()) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -179,3 +180,54 @@ def test_the_built_client_makes_one_try_per_call(monkeypatch: pytest.MonkeyPatch
     config = client.meta.config
     assert (config.connect_timeout, config.read_timeout) == (0.5, 1.0)
     assert config.retries["total_max_attempts"] == 1
+
+
+def answered_events(calls: list[threading.Thread], **config: Any) -> Any:
+    """A real botocore client whose calls are answered in this process, recording the thread each ran on."""
+    import boto3
+    from botocore.awsrequest import AWSResponse
+    from botocore.config import Config
+
+    class Raw:
+        def stream(self, **_: object) -> Iterator[bytes]:
+            yield b'{"FailedEntryCount": 0, "Entries": [{"EventId": "1"}]}'
+
+    def answer(request: Any, **_: object) -> AWSResponse:
+        calls.append(threading.current_thread())
+        return AWSResponse(request.url, 200, {}, Raw())
+
+    client = boto3.client(
+        "events",
+        region_name="us-east-1",
+        endpoint_url="http://events.invalid",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(**config),
+    )
+    client.meta.events.register("before-send", answer)
+    return client
+
+
+def test_an_attempt_its_timeouts_bound_within_the_deadline_needs_no_thread() -> None:
+    calls: list[threading.Thread] = []
+    one_try = {"connect_timeout": 0.25, "read_timeout": 0.75, "retries": {"total_max_attempts": 1}}
+    publisher = EventBridgePublisher("bus", "src", client=answered_events(calls, **one_try))
+    publisher.publish([_event()], deadline=Deadline.after(2.0))
+    assert calls == [threading.current_thread()]
+
+
+@pytest.mark.parametrize(
+    ("config", "seconds_left"),
+    [
+        ({"connect_timeout": 0.25, "read_timeout": 0.75, "retries": {"total_max_attempts": 1}}, 1.0),  # 1.75 s > 1 s
+        ({"connect_timeout": 0.25, "read_timeout": 0.75, "retries": {"total_max_attempts": 2}}, 2.0),  # retries wait
+        ({}, 2.0),  # botocore's defaults: 60 s reads
+    ],
+)
+def test_an_attempt_its_timeouts_do_not_bound_in_time_is_handed_to_a_worker(
+    config: dict[str, Any], seconds_left: float
+) -> None:
+    calls: list[threading.Thread] = []
+    publisher = EventBridgePublisher("bus", "src", client=answered_events(calls, **config))
+    publisher.publish([_event()], deadline=Deadline.after(seconds_left))
+    assert len(calls) == 1 and calls[0] is not threading.current_thread()

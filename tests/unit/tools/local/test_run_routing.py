@@ -92,7 +92,8 @@ def test_the_deploy_runner_takes_one_record_at_a_time_five_at_once_as_in_aws() -
     template = load_template((INFRA / "deploy-service.yaml").read_text())
     mapping = template["Resources"]["QueueSource"]["Properties"]
     assert lambda_scaling("deploy").batch_size == mapping["BatchSize"] == 1
-    assert lambda_scaling("deploy").concurrency == mapping["ScalingConfig"]["MaximumConcurrency"] == 5
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "Concurrency"}  # also its reserved concurrency
+    assert lambda_scaling("deploy").concurrency == template["Parameters"]["Concurrency"]["Default"] == 5
     assert lambda_scaling("notifier").batch_size == 10
     assert lambda_scaling("notifier").concurrency == LOCAL_MAX_CONCURRENCY
 

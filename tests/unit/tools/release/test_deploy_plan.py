@@ -151,3 +151,23 @@ def test_a_stack_name_parameter_given_explicitly_is_kept(tmp_path: Path) -> None
     assert "NotifierStackName=slashops-notifier" not in stack.parameters
     with pytest.raises(DeployError, match="team-notifier-LedgerTableName"):
         check_exports("ingress", settings, {"slashops-bus-BusName", "slashops-bus-BusArn"})
+
+
+def _release(stack_parameters: tuple[str, ...]) -> str:
+    (value,) = [parameter.split("=", 1)[1] for parameter in stack_parameters if parameter.startswith("Release=")]
+    return value
+
+
+def test_the_ingress_release_changes_with_its_code_or_a_parameter_and_only_then(tmp_path: Path) -> None:
+    """infra/ingress.yaml publishes a new Lambda version (its SnapStart snapshot, what the alias serves) only when
+    `Release` changes: a new artifact or a changed parameter must change it, a deploy of the same must not."""
+    settings = DeploySettings(artifact_bucket="b", parameters=("BackupBucketName=backups",))
+    *_, first = plan("ingress", settings, _zip(tmp_path, b"a"))
+    *_, again = plan("ingress", settings, _zip(tmp_path, b"a"))
+    *_, new_code = plan("ingress", settings, _zip(tmp_path, b"b"))
+    other = DeploySettings(artifact_bucket="b", parameters=("BackupBucketName=other-backups",))
+    *_, new_parameter = plan("ingress", other, _zip(tmp_path, b"a"))
+    assert _release(first.parameters) == _release(again.parameters)
+    assert len({_release(first.parameters), _release(new_code.parameters), _release(new_parameter.parameters)}) == 3
+    *_, deploy_stack = plan("deploy", settings, _zip(tmp_path, b"a"))  # a template without the parameter: none
+    assert not [parameter for parameter in deploy_stack.parameters if parameter.startswith("Release=")]

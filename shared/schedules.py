@@ -25,8 +25,6 @@ from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import CroniterBadCronError, croniter
-
 MAX_LOOKBACK = 1000
 """At most this many earlier fire times are examined to find the window an instant is in (bounds a config that
 fires every minute with a week-long duration)."""
@@ -76,6 +74,8 @@ class Cron:
                 f"{expression!r} is not a five-field cron expression (minute hour day-of-month month day-of-week, "
                 'e.g. "0 16 * * FRI")'
             )
+        from croniter import CroniterBadCronError, croniter  # first use: every cold start reads the config, few cron
+
         try:
             croniter(expression)
         except (CroniterBadCronError, ValueError, KeyError) as error:
@@ -105,6 +105,8 @@ class Cron:
         return self._walk(moment, forward=False)
 
     def _walk(self, moment: datetime, *, forward: bool) -> Iterator[datetime]:
+        from croniter import croniter
+
         local = _aware(moment).astimezone(self._zone)
         walker = croniter(self.expression, local)
         seen: datetime | None = None

@@ -86,3 +86,9 @@ def test_the_real_dependencies_import_the_ledger_adapter_only_when_it_is_read() 
     imported = printed_lines(COMPOSED, SLACK_SIGNING_SECRET=SIGNING_SECRET, AWS_DEFAULT_REGION="us-east-1")
     assert "chalicelib.deps" in imported
     assert sorted(imported & {"shared.ledger.dynamodb", "shared.ledger.models", "shared.events.models"}) == []
+
+
+def test_a_cold_start_does_not_import_croniter_until_a_schedule_is_read() -> None:
+    """Freeze windows and backup schedules are rare; croniter (and dateutil) cost ~20 ms of every cold start."""
+    imported = printed_lines(COMPOSED, SLACK_SIGNING_SECRET=SIGNING_SECRET, AWS_DEFAULT_REGION="us-east-1")
+    assert "shared.schedules" in imported and "croniter" not in imported
